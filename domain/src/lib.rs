@@ -1,0 +1,11 @@
+//! Tessera's domain: the membership and billing rules and the types shared by
+//! the browser and the server. Nothing here performs I/O or reads a clock:
+//! every rule that depends on the date takes `today` as an argument.
+
+pub mod catalog;
+pub mod money;
+pub mod staff;
+pub mod validation;
+
+pub use money::{Currency, Money, MoneyParseError};
+pub use validation::{FieldError, Invalid};
