@@ -1,1 +1,32 @@
-pub fn placeholder() {}
+//! Tessera's server side: storage on SQLite or PostgreSQL, the use cases that
+//! load, apply a domain rule and persist in one transaction, authentication,
+//! and the clock. Nothing here renders HTML or parses HTTP.
+
+pub mod audit;
+pub mod auth;
+pub mod business;
+pub mod catalog;
+pub mod clock;
+pub mod db;
+pub mod demo;
+pub mod error;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use auth::Actor;
+pub use clock::Clock;
+pub use db::Db;
+pub use error::Error;
+
+/// What every use case needs: the database and the clock.
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub db: Db,
+    pub clock: Clock,
+}
+
+impl Services {
+    pub fn new(db: Db, clock: Clock) -> Services {
+        Services { db, clock }
+    }
+}

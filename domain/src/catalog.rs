@@ -32,7 +32,6 @@ macro_rules! text_enum {
         }
     };
 }
-pub(crate) use text_enum;
 
 text_enum! {
     /// How a membership of this type is paid for.
@@ -129,13 +128,19 @@ impl MembershipTypeForm {
         let interval_text = self.billing_interval.trim();
         let billing_interval = match (purchase_type, interval_text) {
             (Some(PurchaseType::Recurring), "") => {
-                invalid.push("billing_interval", "a recurring type needs a billing interval");
+                invalid.push(
+                    "billing_interval",
+                    "a recurring type needs a billing interval",
+                );
                 None
             }
             (Some(PurchaseType::Recurring), text) => {
                 let interval = BillingInterval::parse(text);
                 if interval.is_none() {
-                    invalid.push("billing_interval", "choose a billing interval from the list");
+                    invalid.push(
+                        "billing_interval",
+                        "choose a billing interval from the list",
+                    );
                 }
                 interval
             }
@@ -143,7 +148,10 @@ impl MembershipTypeForm {
             (Some(other), _) => {
                 invalid.push(
                     "billing_interval",
-                    format!("a {} type is not billed by interval: leave it empty", other.label().to_lowercase()),
+                    format!(
+                        "a {} type is not billed by interval: leave it empty",
+                        other.label().to_lowercase()
+                    ),
                 );
                 None
             }
@@ -154,7 +162,10 @@ impl MembershipTypeForm {
             if fee.is_negative() {
                 invalid.push("fee", "the fee cannot be negative");
             } else if purchase_type == Some(PurchaseType::Benefit) && fee.minor != 0 {
-                invalid.push("fee", "a benefit is granted at no charge: the fee must be 0");
+                invalid.push(
+                    "fee",
+                    "a benefit is granted at no charge: the fee must be 0",
+                );
             }
         }
         let status = match TypeStatus::parse(self.status.trim()) {
@@ -181,7 +192,13 @@ impl MembershipTypeForm {
 mod tests {
     use super::*;
 
-    fn form(name: &str, purchase: &str, interval: &str, fee: &str, status: &str) -> MembershipTypeForm {
+    fn form(
+        name: &str,
+        purchase: &str,
+        interval: &str,
+        fee: &str,
+        status: &str,
+    ) -> MembershipTypeForm {
         MembershipTypeForm {
             name: name.into(),
             purchase_type: purchase.into(),
@@ -193,7 +210,9 @@ mod tests {
 
     #[test]
     fn a_monthly_recurring_type_is_accepted() {
-        let t = form(" Adult monthly ", "recurring", "monthly", "59", "active").validate(Currency::EUR).unwrap();
+        let t = form(" Adult monthly ", "recurring", "monthly", "59", "active")
+            .validate(Currency::EUR)
+            .unwrap();
         assert_eq!(t.name, "Adult monthly");
         assert_eq!(t.purchase_type, PurchaseType::Recurring);
         assert_eq!(t.billing_interval, Some(BillingInterval::Monthly));
@@ -203,49 +222,138 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_next_to_its_field() {
-        let err = form("", "lifetime", "", "12.345", "retired").validate(Currency::EUR).unwrap_err();
+        let err = form("", "lifetime", "", "12.345", "retired")
+            .validate(Currency::EUR)
+            .unwrap_err();
         assert_eq!(err.message_for("name"), Some("enter a name"));
-        assert_eq!(err.message_for("purchase_type"), Some("choose recurring, prepaid or benefit"));
-        assert_eq!(err.message_for("fee"), Some("EUR amounts have at most 2 decimal places"));
-        assert_eq!(err.message_for("status"), Some("a new type is either draft or active"));
+        assert_eq!(
+            err.message_for("purchase_type"),
+            Some("choose recurring, prepaid or benefit")
+        );
+        assert_eq!(
+            err.message_for("fee"),
+            Some("EUR amounts have at most 2 decimal places")
+        );
+        assert_eq!(
+            err.message_for("status"),
+            Some("a new type is either draft or active")
+        );
     }
 
     #[test]
     fn a_recurring_type_needs_an_interval_and_others_refuse_one() {
-        let err = form("A", "recurring", "", "10", "draft").validate(Currency::EUR).unwrap_err();
-        assert_eq!(err.message_for("billing_interval"), Some("a recurring type needs a billing interval"));
-        let err = form("A", "prepaid", "monthly", "10", "draft").validate(Currency::EUR).unwrap_err();
-        assert!(err.message_for("billing_interval").unwrap().contains("prepaid"));
-        let ok = form("Ten visits", "prepaid", "", "120", "draft").validate(Currency::EUR).unwrap();
+        let err = form("A", "recurring", "", "10", "draft")
+            .validate(Currency::EUR)
+            .unwrap_err();
+        assert_eq!(
+            err.message_for("billing_interval"),
+            Some("a recurring type needs a billing interval")
+        );
+        let err = form("A", "prepaid", "monthly", "10", "draft")
+            .validate(Currency::EUR)
+            .unwrap_err();
+        assert!(
+            err.message_for("billing_interval")
+                .unwrap()
+                .contains("prepaid")
+        );
+        let ok = form("Ten visits", "prepaid", "", "120", "draft")
+            .validate(Currency::EUR)
+            .unwrap();
         assert_eq!(ok.billing_interval, None);
     }
 
     #[test]
     fn fees_are_never_negative_and_benefits_are_free() {
-        let err = form("A", "recurring", "weekly", "-1", "draft").validate(Currency::EUR).unwrap_err();
+        let err = form("A", "recurring", "weekly", "-1", "draft")
+            .validate(Currency::EUR)
+            .unwrap_err();
         assert_eq!(err.message_for("fee"), Some("the fee cannot be negative"));
-        let err = form("Staff", "benefit", "", "5", "active").validate(Currency::EUR).unwrap_err();
+        let err = form("Staff", "benefit", "", "5", "active")
+            .validate(Currency::EUR)
+            .unwrap_err();
         assert!(err.message_for("fee").unwrap().contains("no charge"));
-        assert!(form("Staff", "benefit", "", "0", "active").validate(Currency::EUR).is_ok());
+        assert!(
+            form("Staff", "benefit", "", "0", "active")
+                .validate(Currency::EUR)
+                .is_ok()
+        );
     }
 
     #[test]
     fn names_longer_than_the_limit_are_refused() {
         let long = "x".repeat(NAME_MAX_CHARS + 1);
-        let err = form(&long, "benefit", "", "0", "draft").validate(Currency::EUR).unwrap_err();
+        let err = form(&long, "benefit", "", "0", "draft")
+            .validate(Currency::EUR)
+            .unwrap_err();
         assert_eq!(err.message_for("name"), Some("use at most 100 characters"));
     }
 
     #[test]
     fn yen_fees_are_whole_amounts() {
-        let err = form("A", "recurring", "monthly", "5900.5", "draft").validate(Currency::JPY).unwrap_err();
-        assert_eq!(err.message_for("fee"), Some("JPY has no minor unit: enter a whole amount"));
+        let err = form("A", "recurring", "monthly", "5900.5", "draft")
+            .validate(Currency::JPY)
+            .unwrap_err();
+        assert_eq!(
+            err.message_for("fee"),
+            Some("JPY has no minor unit: enter a whole amount")
+        );
     }
 
     #[test]
     fn active_types_sort_before_drafts_before_retired() {
         let mut statuses = vec![TypeStatus::Retired, TypeStatus::Draft, TypeStatus::Active];
         statuses.sort_by_key(|s| s.sort_rank());
-        assert_eq!(statuses, vec![TypeStatus::Active, TypeStatus::Draft, TypeStatus::Retired]);
+        assert_eq!(
+            statuses,
+            vec![TypeStatus::Active, TypeStatus::Draft, TypeStatus::Retired]
+        );
     }
+}
+
+/// A membership type as lists show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipTypeSummary {
+    pub id: i64,
+    pub name: String,
+    pub purchase_type: PurchaseType,
+    pub billing_interval: Option<BillingInterval>,
+    pub status: TypeStatus,
+    pub display_order: i64,
+    /// The price version in effect today.
+    pub fee: Money,
+    /// Memberships of this type, of any status.
+    pub memberships: i64,
+}
+
+impl MembershipTypeSummary {
+    /// "€59.00 monthly", "€590.00 once", "free".
+    pub fn price_label(&self) -> String {
+        match (self.purchase_type, self.billing_interval) {
+            (PurchaseType::Benefit, _) => "free".to_string(),
+            (PurchaseType::Recurring, Some(interval)) => {
+                format!("{} {}", self.fee, interval.label().to_lowercase())
+            }
+            _ => format!("{} once", self.fee),
+        }
+    }
+}
+
+/// Orders types as every list shows them: by status (active, draft, retired),
+/// then display order, then name (case-insensitive).
+pub fn sort_for_display(types: &mut [MembershipTypeSummary]) {
+    types.sort_by(|a, b| {
+        (
+            a.status.sort_rank(),
+            a.display_order,
+            a.name.to_lowercase(),
+            a.id,
+        )
+            .cmp(&(
+                b.status.sort_rank(),
+                b.display_order,
+                b.name.to_lowercase(),
+                b.id,
+            ))
+    });
 }

@@ -49,10 +49,22 @@ const CURRENCIES: &[(&str, u8, Option<&str>)] = &[
 ];
 
 impl Currency {
-    pub const EUR: Currency = Currency { code: *b"EUR", minor_digits: 2 };
-    pub const USD: Currency = Currency { code: *b"USD", minor_digits: 2 };
-    pub const GBP: Currency = Currency { code: *b"GBP", minor_digits: 2 };
-    pub const JPY: Currency = Currency { code: *b"JPY", minor_digits: 0 };
+    pub const EUR: Currency = Currency {
+        code: *b"EUR",
+        minor_digits: 2,
+    };
+    pub const USD: Currency = Currency {
+        code: *b"USD",
+        minor_digits: 2,
+    };
+    pub const GBP: Currency = Currency {
+        code: *b"GBP",
+        minor_digits: 2,
+    };
+    pub const JPY: Currency = Currency {
+        code: *b"JPY",
+        minor_digits: 0,
+    };
 
     /// Looks up a supported currency by its ISO code (case-insensitive).
     pub fn from_code(code: &str) -> Result<Currency, UnknownCurrency> {
@@ -62,13 +74,18 @@ impl Currency {
             .find(|(c, _, _)| *c == upper)
             .map(|(c, digits, _)| {
                 let b = c.as_bytes();
-                Currency { code: [b[0], b[1], b[2]], minor_digits: *digits }
+                Currency {
+                    code: [b[0], b[1], b[2]],
+                    minor_digits: *digits,
+                }
             })
             .ok_or_else(|| UnknownCurrency(code.trim().to_string()))
     }
 
     pub fn all() -> impl Iterator<Item = Currency> {
-        CURRENCIES.iter().map(|(c, _, _)| Currency::from_code(c).expect("table entries are valid"))
+        CURRENCIES
+            .iter()
+            .map(|(c, _, _)| Currency::from_code(c).expect("table entries are valid"))
     }
 
     pub fn code(&self) -> &str {
@@ -80,7 +97,10 @@ impl Currency {
     }
 
     fn symbol(&self) -> Option<&'static str> {
-        CURRENCIES.iter().find(|(c, _, _)| *c == self.code()).and_then(|(_, _, s)| *s)
+        CURRENCIES
+            .iter()
+            .find(|(c, _, _)| *c == self.code())
+            .and_then(|(_, _, s)| *s)
     }
 }
 
@@ -118,7 +138,9 @@ pub struct Money {
 pub enum MoneyParseError {
     #[error("enter an amount")]
     Empty,
-    #[error("use digits and at most one decimal separator (\".\" or \",\"), without thousands separators or symbols")]
+    #[error(
+        "use digits and at most one decimal separator (\".\" or \",\"), without thousands separators or symbols"
+    )]
     NotANumber,
     #[error("{currency} amounts have at most {max} decimal places")]
     TooManyDecimals { currency: Currency, max: u8 },
@@ -160,11 +182,17 @@ impl Money {
             return Err(MoneyParseError::NoMinorUnit(currency));
         }
         if fraction.len() > digits as usize {
-            return Err(MoneyParseError::TooManyDecimals { currency, max: digits });
+            return Err(MoneyParseError::TooManyDecimals {
+                currency,
+                max: digits,
+            });
         }
         // Accumulate in i128 so that i64::MIN, whose magnitude has no positive i64, still parses.
         let mut magnitude: i128 = 0;
-        let padded = fraction.bytes().chain(std::iter::repeat(b'0')).take(digits as usize);
+        let padded = fraction
+            .bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(digits as usize);
         for b in whole.bytes().chain(padded) {
             magnitude = magnitude
                 .checked_mul(10)
@@ -193,7 +221,10 @@ impl Money {
         if self.currency != other.currency {
             return None;
         }
-        self.minor.checked_add(other.minor).map(|minor| Money { minor, currency: self.currency })
+        self.minor.checked_add(other.minor).map(|minor| Money {
+            minor,
+            currency: self.currency,
+        })
     }
 
     fn split(&self) -> (&'static str, u64, Option<String>) {
@@ -263,14 +294,29 @@ mod tests {
 
     #[test]
     fn more_decimals_than_the_currency_has_are_rejected_not_rounded() {
-        assert_eq!(eur("59.999"), Err(MoneyParseError::TooManyDecimals { currency: Currency::EUR, max: 2 }));
+        assert_eq!(
+            eur("59.999"),
+            Err(MoneyParseError::TooManyDecimals {
+                currency: Currency::EUR,
+                max: 2
+            })
+        );
         // "1,000" would be a thousands separator to some and a decimal to others: refuse to guess.
-        assert_eq!(eur("1,000"), Err(MoneyParseError::TooManyDecimals { currency: Currency::EUR, max: 2 }));
+        assert_eq!(
+            eur("1,000"),
+            Err(MoneyParseError::TooManyDecimals {
+                currency: Currency::EUR,
+                max: 2
+            })
+        );
     }
 
     #[test]
     fn thousands_separators_symbols_and_junk_are_rejected() {
-        for text in ["1,234.50", "1.000,00", "€59", "59 EUR", "5 9", "1e3", "abc", "-", ".5", "59.", "--5", "+5", "0x10"] {
+        for text in [
+            "1,234.50", "1.000,00", "€59", "59 EUR", "5 9", "1e3", "abc", "-", ".5", "59.", "--5",
+            "+5", "0x10",
+        ] {
             assert_eq!(eur(text), Err(MoneyParseError::NotANumber), "{text:?}");
         }
         assert_eq!(eur(""), Err(MoneyParseError::Empty));
@@ -281,13 +327,22 @@ mod tests {
     fn huge_values_are_rejected_instead_of_overflowing() {
         assert_eq!(eur("92233720368547758.07"), Ok(i64::MAX));
         assert_eq!(eur("92233720368547758.08"), Err(MoneyParseError::TooLarge));
-        assert_eq!(eur("99999999999999999999999"), Err(MoneyParseError::TooLarge));
+        assert_eq!(
+            eur("99999999999999999999999"),
+            Err(MoneyParseError::TooLarge)
+        );
     }
 
     #[test]
     fn yen_has_no_minor_unit() {
-        assert_eq!(Money::parse("5900", Currency::JPY).map(|m| m.minor), Ok(5900));
-        assert_eq!(Money::parse("5900.00", Currency::JPY), Err(MoneyParseError::NoMinorUnit(Currency::JPY)));
+        assert_eq!(
+            Money::parse("5900", Currency::JPY).map(|m| m.minor),
+            Ok(5900)
+        );
+        assert_eq!(
+            Money::parse("5900.00", Currency::JPY),
+            Err(MoneyParseError::NoMinorUnit(Currency::JPY))
+        );
         assert_eq!(Money::new(5900, Currency::JPY).to_string(), "¥5,900");
     }
 
@@ -303,10 +358,16 @@ mod tests {
         assert_eq!(Money::new(123450, Currency::EUR).to_string(), "€1,234.50");
         assert_eq!(Money::new(-500, Currency::EUR).to_string(), "-€5.00");
         assert_eq!(Money::new(5, Currency::USD).to_string(), "$0.05");
-        assert_eq!(Money::new(100_000_000, Currency::GBP).to_string(), "£1,000,000.00");
+        assert_eq!(
+            Money::new(100_000_000, Currency::GBP).to_string(),
+            "£1,000,000.00"
+        );
         let chf = Currency::from_code("CHF").unwrap();
         assert_eq!(Money::new(123450, chf).to_string(), "1,234.50 CHF");
-        assert_eq!(Money::new(i64::MIN, Currency::EUR).to_string(), "-€92,233,720,368,547,758.08");
+        assert_eq!(
+            Money::new(i64::MIN, Currency::EUR).to_string(),
+            "-€92,233,720,368,547,758.08"
+        );
     }
 
     #[test]
@@ -323,8 +384,14 @@ mod tests {
 
     #[test]
     fn adding_different_currencies_is_refused() {
-        assert_eq!(Money::new(1, Currency::EUR).checked_add(Money::new(1, Currency::USD)), None);
-        assert_eq!(Money::new(1, Currency::EUR).checked_add(Money::new(2, Currency::EUR)), Some(Money::new(3, Currency::EUR)));
+        assert_eq!(
+            Money::new(1, Currency::EUR).checked_add(Money::new(1, Currency::USD)),
+            None
+        );
+        assert_eq!(
+            Money::new(1, Currency::EUR).checked_add(Money::new(2, Currency::EUR)),
+            Some(Money::new(3, Currency::EUR))
+        );
     }
 
     proptest::proptest! {

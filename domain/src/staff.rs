@@ -66,3 +66,26 @@ mod tests {
         assert_eq!(Role::parse("admin"), None);
     }
 }
+
+/// What the staff app shows in its frame: who is signed in, where, and which day it is.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StaffOverview {
+    pub business_name: String,
+    pub currency: crate::Currency,
+    pub time_zone: String,
+    pub user_name: String,
+    pub role: Role,
+    /// The business's date (simulated or real).
+    pub today: chrono::NaiveDate,
+    /// Set while the business runs on a simulated date.
+    pub simulated: bool,
+}
+
+/// The dashboard's figures, counted in the database.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DashboardCounts {
+    pub members: i64,
+    pub active_memberships: i64,
+    pub membership_types: i64,
+    pub active_membership_types: i64,
+}

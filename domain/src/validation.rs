@@ -10,7 +10,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -22,7 +25,9 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn one(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { errors: vec![FieldError::new(field, message)] }
+        Self {
+            errors: vec![FieldError::new(field, message)],
+        }
     }
 
     pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
@@ -30,7 +35,11 @@ impl Invalid {
     }
 
     /// Records the error of `result` under `field` and returns its value, if any.
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(error) => {
@@ -41,7 +50,10 @@ impl Invalid {
     }
 
     pub fn message_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -50,13 +62,21 @@ impl Invalid {
 
     /// `Ok(value)` when nothing was rejected.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Invalid> {
-        if self.errors.is_empty() { Ok(value()) } else { Err(self) }
+        if self.errors.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
     }
 }
 
 impl std::fmt::Display for Invalid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        let parts: Vec<String> = self
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
         f.write_str(&parts.join("; "))
     }
 }

@@ -1,0 +1,36 @@
+//! The audit trail: an append-only record of who changed what and when.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::Tx;
+use crate::error::Error;
+use crate::query;
+
+/// Who did it.
+#[derive(Clone, Copy, Debug)]
+pub enum By {
+    Staff(i64),
+    System,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    tx: &mut Tx,
+    business_id: i64,
+    by: By,
+    action: &str,
+    subject: &str,
+    subject_id: Option<i64>,
+    details: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let (actor, actor_id) = match by {
+        By::Staff(id) => ("staff", Some(id)),
+        By::System => ("system", None),
+    };
+    query!(tx, execute,
+        "INSERT INTO audit_events (business_id, actor, actor_id, action, subject, subject_id, details, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        business_id, actor, actor_id, action, subject, subject_id, details, now)?;
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! Businesses (tenants), their locations and the bootstrap of the first owner.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use domain::Currency;
+use domain::staff::{DashboardCounts, Role, StaffOverview};
+
+use crate::audit::{self, By};
+use crate::auth::Actor;
+use crate::db::Tx;
+use crate::error::Error;
+use crate::{Services, query};
+
+#[derive(Clone, Debug)]
+pub struct Business {
+    pub id: i64,
+    pub name: String,
+    pub time_zone: Tz,
+    pub currency: Currency,
+    pub simulated_today: Option<NaiveDate>,
+}
+
+#[derive(sqlx::FromRow)]
+struct BusinessRow {
+    id: i64,
+    name: String,
+    time_zone: String,
+    currency: String,
+    simulated_today: Option<NaiveDate>,
+}
+
+impl TryFrom<BusinessRow> for Business {
+    type Error = Error;
+    fn try_from(row: BusinessRow) -> Result<Self, Error> {
+        Ok(Business {
+            id: row.id,
+            time_zone: row
+                .time_zone
+                .parse()
+                .map_err(|_| Error::internal(format!("bad time zone {:?}", row.time_zone)))?,
+            currency: Currency::from_code(&row.currency)
+                .map_err(|e| Error::internal(e.to_string()))?,
+            name: row.name,
+            simulated_today: row.simulated_today,
+        })
+    }
+}
+
+pub async fn load(tx: &mut Tx, business_id: i64) -> Result<Business, Error> {
+    query!(
+        tx,
+        fetch_optional as BusinessRow,
+        "SELECT id, name, time_zone, currency, simulated_today FROM businesses WHERE id = $1",
+        business_id
+    )?
+    .ok_or(Error::NotFound)?
+    .try_into()
+}
+
+impl Services {
+    /// The business's date: simulated when an owner set one, else today in its time zone.
+    pub fn today(&self, business: &Business) -> NaiveDate {
+        self.clock
+            .today(business.time_zone, business.simulated_today)
+    }
+}
+
+/// Validated settings of a new business.
+pub struct NewBusiness<'a> {
+    pub name: &'a str,
+    pub time_zone: &'a str,
+    pub currency: &'a str,
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    new: &NewBusiness<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, Error> {
+    let mut invalid = domain::Invalid::default();
+    if new.name.trim().is_empty() {
+        invalid.push("business_name", "enter the business's name");
+    }
+    if new.time_zone.parse::<Tz>().is_err() {
+        invalid.push(
+            "time_zone",
+            format!(
+                "{:?} is not a time zone name such as Europe/Berlin",
+                new.time_zone
+            ),
+        );
+    }
+    let currency = invalid.check("currency", Currency::from_code(new.currency));
+    if !invalid.is_empty() {
+        return Err(invalid.into());
+    }
+    let currency = currency.expect("checked above");
+    let (id,) = query!(
+        tx,
+        fetch_one as (i64,),
+        "INSERT INTO businesses (name, time_zone, currency, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        new.name.trim(),
+        new.time_zone,
+        currency.code(),
+        now
+    )?;
+    Ok(id)
+}
+
+pub async fn insert_location(
+    tx: &mut Tx,
+    business_id: i64,
+    name: &str,
+    address: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, Error> {
+    let (id,) = query!(
+        tx,
+        fetch_one as (i64,),
+        "INSERT INTO locations (business_id, name, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        business_id,
+        name,
+        address,
+        now
+    )?;
+    Ok(id)
+}
+
+/// Creates a business and its first owner in one transaction (the `create-owner` command).
+pub async fn create_owner(
+    services: &Services,
+    business: &NewBusiness<'_>,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> Result<(i64, i64), Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business_id = insert(&mut tx, business, now).await?;
+    let user_id = crate::auth::insert_staff_user(
+        &mut tx,
+        business_id,
+        email,
+        name,
+        Role::Owner,
+        password,
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        business_id,
+        By::System,
+        "business.created",
+        "business",
+        Some(business_id),
+        "{}",
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((business_id, user_id))
+}
+
+pub async fn count_businesses(services: &Services) -> Result<i64, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let (n,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM businesses"
+    )?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Who is signed in, for the staff app's frame.
+pub async fn staff_overview(services: &Services, actor: &Actor) -> Result<StaffOverview, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let business = load(&mut tx, actor.business_id).await?;
+    let (user_name,) = query!(
+        &mut tx,
+        fetch_one as (String,),
+        "SELECT name FROM staff_users WHERE id = $1 AND business_id = $2",
+        actor.staff_user_id,
+        actor.business_id
+    )?;
+    tx.commit().await?;
+    Ok(StaffOverview {
+        today: services.today(&business),
+        simulated: business.simulated_today.is_some(),
+        business_name: business.name,
+        currency: business.currency,
+        time_zone: business.time_zone.name().to_string(),
+        user_name,
+        role: actor.role,
+    })
+}
+
+/// Sets (or with `None`, clears) the business's simulated date. Owners only.
+pub async fn set_simulated_date(
+    services: &Services,
+    actor: &Actor,
+    date: Option<NaiveDate>,
+) -> Result<(), Error> {
+    actor.require(Role::Owner)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = load(&mut tx, actor.business_id).await?;
+    query!(
+        &mut tx,
+        execute,
+        "UPDATE businesses SET simulated_today = $1 WHERE id = $2",
+        date,
+        business.id
+    )?;
+    let details = serde_json::json!({
+        "from": business.simulated_today.map(|d| d.to_string()),
+        "to": date.map(|d| d.to_string()),
+    });
+    audit::record(
+        &mut tx,
+        business.id,
+        By::Staff(actor.staff_user_id),
+        "clock.simulated_date_set",
+        "business",
+        Some(business.id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The dashboard's counts for the actor's business.
+pub async fn dashboard_counts(
+    services: &Services,
+    actor: &Actor,
+) -> Result<DashboardCounts, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let (members,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM members WHERE business_id = $1",
+        business.id
+    )?;
+    let (active_memberships,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM memberships WHERE business_id = $1 AND start_date <= $2 AND (end_date IS NULL OR end_date > $2)",
+        business.id,
+        today
+    )?;
+    let (membership_types,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM membership_types WHERE business_id = $1",
+        business.id
+    )?;
+    let (active_membership_types,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM membership_types WHERE business_id = $1 AND status = $2",
+        business.id,
+        "active"
+    )?;
+    tx.commit().await?;
+    Ok(DashboardCounts {
+        members,
+        active_memberships,
+        membership_types,
+        active_membership_types,
+    })
+}

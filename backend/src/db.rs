@@ -1,0 +1,135 @@
+//! One set of repository functions for both databases.
+//!
+//! `Db` holds either pool; `Tx` holds a transaction on either. The `query!`
+//! macro runs the same SQL text (with `$1`-style placeholders, which both
+//! SQLite and PostgreSQL accept) on whichever database is there, so a
+//! repository function is written once and every bind keeps its Rust type.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::error::Error;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A transaction on either database. Dropped without `commit`, it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Runs one statement on a `&mut Tx`:
+/// - `query!(tx, fetch_all as Row, "SELECT ...", a, b)` (also `fetch_one`, `fetch_optional`);
+/// - `query!(tx, execute, "UPDATE ...", a, b)` returns the number of rows affected.
+#[macro_export]
+macro_rules! query {
+    ($tx:expr, execute, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(conn) => sqlx::query($sql)$(.bind($arg))*.execute(&mut **conn).await.map(|r| r.rows_affected()),
+            $crate::db::Tx::Postgres(conn) => sqlx::query($sql)$(.bind($arg))*.execute(&mut **conn).await.map(|r| r.rows_affected()),
+        }
+    };
+    ($tx:expr, $method:ident as $ty:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(conn) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.$method(&mut **conn).await,
+            $crate::db::Tx::Postgres(conn) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.$method(&mut **conn).await,
+        }
+    };
+}
+
+impl Db {
+    /// Connects by URL: `sqlite://path/to/file.db` (created if missing) or `postgres://...`.
+    ///
+    /// SQLite runs in WAL mode with `synchronous=FULL` (a committed payment
+    /// survives a power cut), a busy timeout, and foreign keys on.
+    pub async fn connect(url: &str) -> Result<Db, Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            Err(Error::internal(format!(
+                "DATABASE_URL must start with sqlite: or postgres://, not {url:?}"
+            )))
+        }
+    }
+
+    /// Applies the embedded migrations of this database's kind.
+    pub async fn migrate(&self) -> Result<(), Error> {
+        match self {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`): a deferred transaction that reads first would
+    /// fail with "database is locked" when another writer got in between.
+    pub async fn begin_write(&self) -> Result<Tx, Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A transaction that only reads: one consistent snapshot.
+    pub async fn begin_read(&self) -> Result<Tx, Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,57 @@
+use domain::Invalid;
+
+/// The one error of the backend's use cases.
+///
+/// Everything but `Internal` carries a message meant for the person who asked;
+/// `Internal` carries the cause for the log and is shown as "something went wrong".
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("sign in to continue")]
+    Unauthenticated,
+    #[error("that email and password do not match an active account")]
+    SignInFailed,
+    #[error("your role does not allow this")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The request is well formed but conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error: {0}")]
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    pub fn internal(message: impl Into<String>) -> Error {
+        Error::Internal(message.into().into())
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Error {
+        Error::Invalid(Invalid::one(field, message))
+    }
+
+    /// Whether this error is a unique-constraint violation of the database.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Internal(source) => source
+                .downcast_ref::<sqlx::Error>()
+                .and_then(|e| e.as_database_error())
+                .is_some_and(|e| e.is_unique_violation()),
+            _ => false,
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        Error::Internal(Box::new(error))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        Error::Internal(Box::new(error))
+    }
+}

@@ -1,0 +1,398 @@
+//! Repository and use-case tests. Each body runs on SQLite and, when
+//! `TEST_POSTGRES_URL` is set, on PostgreSQL, each on a fresh database.
+
+use backend::auth::{self, Actor};
+use backend::business::{self, NewBusiness};
+use backend::testing::each_db;
+use backend::{Clock, Db, Error, Services, catalog, demo};
+use chrono::{NaiveDate, TimeZone, Utc};
+use domain::catalog::{MembershipTypeForm, TypeStatus};
+use domain::staff::Role;
+use domain::{Currency, Money};
+
+fn services(db: Db) -> Services {
+    Services::new(
+        db,
+        Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()),
+    )
+}
+
+async fn owner_of(s: &Services, name: &str, email: &str, currency: &str) -> Actor {
+    let (business_id, staff_user_id) = business::create_owner(
+        s,
+        &NewBusiness {
+            name,
+            time_zone: "Europe/Berlin",
+            currency,
+        },
+        email,
+        "Owner",
+        "a long enough password",
+    )
+    .await
+    .expect("the owner is created");
+    Actor {
+        business_id,
+        staff_user_id,
+        role: Role::Owner,
+    }
+}
+
+fn type_form(name: &str, fee: &str, status: &str) -> MembershipTypeForm {
+    MembershipTypeForm {
+        name: name.into(),
+        purchase_type: "recurring".into(),
+        billing_interval: "monthly".into(),
+        fee: fee.into(),
+        status: status.into(),
+    }
+}
+
+#[tokio::test]
+async fn an_owner_signs_in_and_the_session_identifies_them() {
+    each_db(|db| async move {
+        let s = services(db);
+        let owner = owner_of(&s, "Club", "Owner@Club.Example", "EUR").await;
+        let session = auth::sign_in(&s, "  owner@club.example ", "a long enough password")
+            .await
+            .expect("signs in");
+        let actor = auth::authenticate(&s, &session.token)
+            .await
+            .expect("the session is valid");
+        assert_eq!(actor, owner);
+        auth::sign_out(&s, &session.token).await.unwrap();
+        assert!(matches!(
+            auth::authenticate(&s, &session.token).await,
+            Err(Error::Unauthenticated)
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_email_and_disabled_user_get_the_same_answer() {
+    each_db(|db| async move {
+        let s = services(db);
+        let owner = owner_of(&s, "Club", "owner@club.example", "EUR").await;
+        let wrong = auth::sign_in(&s, "owner@club.example", "not the password").await;
+        assert!(matches!(wrong, Err(Error::SignInFailed)));
+        let unknown = auth::sign_in(&s, "nobody@club.example", "a long enough password").await;
+        assert!(matches!(unknown, Err(Error::SignInFailed)));
+        assert_eq!(
+            wrong.err().unwrap().to_string(),
+            unknown.err().unwrap().to_string()
+        );
+
+        let session = auth::sign_in(&s, "owner@club.example", "a long enough password")
+            .await
+            .unwrap();
+        let mut tx = s.db.begin_write().await.unwrap();
+        auth::set_staff_disabled(&mut tx, owner.business_id, owner.staff_user_id, true)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(matches!(
+            auth::sign_in(&s, "owner@club.example", "a long enough password").await,
+            Err(Error::SignInFailed)
+        ));
+        assert!(matches!(
+            auth::authenticate(&s, &session.token).await,
+            Err(Error::Unauthenticated)
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expired_sessions_no_longer_authenticate() {
+    each_db(|db| async move {
+        let s = services(db.clone());
+        owner_of(&s, "Club", "owner@club.example", "EUR").await;
+        let session = auth::sign_in(&s, "owner@club.example", "a long enough password")
+            .await
+            .unwrap();
+        let later = Services::new(
+            db,
+            Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 22, 0, 0).unwrap()),
+        );
+        assert!(matches!(
+            auth::authenticate(&later, &session.token).await,
+            Err(Error::Unauthenticated)
+        ));
+        assert!(matches!(
+            auth::authenticate(&s, "not-a-token").await,
+            Err(Error::Unauthenticated)
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_business_settings_and_duplicate_staff_emails_are_refused() {
+    each_db(|db| async move {
+        let s = services(db);
+        let err = business::create_owner(
+            &s,
+            &NewBusiness {
+                name: " ",
+                time_zone: "Mars/Olympus",
+                currency: "XXX",
+            },
+            "a@b.c",
+            "A",
+            "long enough pw",
+        )
+        .await
+        .unwrap_err();
+        let Error::Invalid(invalid) = err else {
+            panic!("expected validation errors, got {err:?}")
+        };
+        assert!(invalid.message_for("business_name").is_some());
+        assert!(
+            invalid
+                .message_for("time_zone")
+                .unwrap()
+                .contains("Mars/Olympus")
+        );
+        assert!(invalid.message_for("currency").is_some());
+
+        owner_of(&s, "Club", "owner@club.example", "EUR").await;
+        let again = business::create_owner(
+            &s,
+            &NewBusiness {
+                name: "Other",
+                time_zone: "UTC",
+                currency: "USD",
+            },
+            "OWNER@club.example",
+            "B",
+            "long enough pw",
+        )
+        .await;
+        let Err(Error::Invalid(invalid)) = again else {
+            panic!("expected a duplicate email error")
+        };
+        assert_eq!(
+            invalid.message_for("email"),
+            Some("a staff user with this email already exists")
+        );
+        assert_eq!(
+            business::count_businesses(&s).await.unwrap(),
+            1,
+            "the failed bootstrap left nothing behind"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn membership_types_are_created_with_a_price_version_and_listed_in_display_order() {
+    each_db(|db| async move {
+        let s = services(db);
+        let owner = owner_of(&s, "Club", "owner@club.example", "EUR").await;
+        catalog::create_membership_type(&s, &owner, &type_form("Zumba", "20", "draft"))
+            .await
+            .unwrap();
+        let adult =
+            catalog::create_membership_type(&s, &owner, &type_form("Adult", "59,5", "active"))
+                .await
+                .unwrap();
+        catalog::create_membership_type(&s, &owner, &type_form("Basic", "19.99", "active"))
+            .await
+            .unwrap();
+        assert_eq!(adult.fee, Money::new(5950, Currency::EUR));
+
+        let listed = catalog::list_membership_types(&s, &owner).await.unwrap();
+        let names: Vec<_> = listed.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Adult", "Basic", "Zumba"],
+            "active before draft, then display order"
+        );
+        assert_eq!(listed[0], adult);
+        assert_eq!(listed[2].status, TypeStatus::Draft);
+        assert_eq!(listed[1].fee.to_string(), "€19.99");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_and_duplicate_types_are_refused_and_nothing_is_saved() {
+    each_db(|db| async move {
+        let s = services(db);
+        let owner = owner_of(&s, "Club", "owner@club.example", "EUR").await;
+        let err =
+            catalog::create_membership_type(&s, &owner, &type_form("Adult", "59.999", "active"))
+                .await
+                .unwrap_err();
+        let Error::Invalid(invalid) = err else {
+            panic!("expected validation errors")
+        };
+        assert_eq!(
+            invalid.message_for("fee"),
+            Some("EUR amounts have at most 2 decimal places")
+        );
+
+        catalog::create_membership_type(&s, &owner, &type_form("Adult", "59", "active"))
+            .await
+            .unwrap();
+        let err = catalog::create_membership_type(&s, &owner, &type_form("Adult", "65", "active"))
+            .await
+            .unwrap_err();
+        let Error::Invalid(invalid) = err else {
+            panic!("expected a duplicate name error")
+        };
+        assert_eq!(
+            invalid.message_for("name"),
+            Some("a membership type named \"Adult\" already exists")
+        );
+        assert_eq!(
+            catalog::list_membership_types(&s, &owner)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_viewer_and_the_front_desk_cannot_create_types() {
+    each_db(|db| async move {
+        let s = services(db);
+        let owner = owner_of(&s, "Club", "owner@club.example", "EUR").await;
+        for role in [Role::Viewer, Role::FrontDesk] {
+            let staff = Actor {
+                role,
+                ..owner.clone()
+            };
+            let err =
+                catalog::create_membership_type(&s, &staff, &type_form("Adult", "59", "active"))
+                    .await
+                    .unwrap_err();
+            assert!(matches!(err, Error::Forbidden), "{role:?}");
+            assert!(
+                catalog::list_membership_types(&s, &staff)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "{role:?} may read"
+            );
+        }
+        let manager = Actor {
+            role: Role::Manager,
+            ..owner
+        };
+        assert!(
+            catalog::create_membership_type(&s, &manager, &type_form("Adult", "59", "active"))
+                .await
+                .is_ok()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn staff_of_one_business_never_see_or_touch_another_business_types() {
+    each_db(|db| async move {
+        let s = services(db);
+        let a = owner_of(&s, "Club A", "a@a.example", "EUR").await;
+        let b = owner_of(&s, "Club B", "b@b.example", "JPY").await;
+        let a_type = catalog::create_membership_type(&s, &a, &type_form("Adult", "59", "active"))
+            .await
+            .unwrap();
+        // B can use the same name: names are unique per business only. B's fee is in yen.
+        let b_type = catalog::create_membership_type(&s, &b, &type_form("Adult", "5900", "active"))
+            .await
+            .unwrap();
+        assert_eq!(b_type.fee, Money::new(5900, Currency::JPY));
+
+        let seen_by_b = catalog::list_membership_types(&s, &b).await.unwrap();
+        assert_eq!(
+            seen_by_b.iter().map(|t| t.id).collect::<Vec<_>>(),
+            vec![b_type.id]
+        );
+        assert!(matches!(
+            catalog::membership_type(&s, &b, a_type.id).await,
+            Err(Error::NotFound)
+        ));
+        assert_eq!(
+            catalog::membership_type(&s, &a, a_type.id)
+                .await
+                .unwrap()
+                .name,
+            "Adult"
+        );
+        // B's yen rules apply to B's writes: a fraction is refused.
+        let err = catalog::create_membership_type(&s, &b, &type_form("Kids", "10.5", "active"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_an_owner_moves_the_simulated_date_and_it_changes_the_business_day() {
+    each_db(|db| async move {
+        let s = services(db);
+        let owner = owner_of(&s, "Club", "owner@club.example", "EUR").await;
+        let overview = business::staff_overview(&s, &owner).await.unwrap();
+        assert_eq!(
+            overview.today,
+            NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+        );
+        assert!(!overview.simulated);
+
+        let manager = Actor {
+            role: Role::Manager,
+            ..owner.clone()
+        };
+        let target = NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
+        assert!(matches!(
+            business::set_simulated_date(&s, &manager, Some(target)).await,
+            Err(Error::Forbidden)
+        ));
+        business::set_simulated_date(&s, &owner, Some(target))
+            .await
+            .unwrap();
+        let overview = business::staff_overview(&s, &manager).await.unwrap();
+        assert_eq!((overview.today, overview.simulated), (target, true));
+        business::set_simulated_date(&s, &owner, None)
+            .await
+            .unwrap();
+        assert!(
+            !business::staff_overview(&s, &owner)
+                .await
+                .unwrap()
+                .simulated
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
+    each_db(|db| async move {
+        let s = services(db);
+        assert!(demo::seed_demo(&s).await.unwrap());
+        assert!(
+            !demo::seed_demo(&s).await.unwrap(),
+            "a second start does not load it again"
+        );
+        let session = auth::sign_in(&s, demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+        let owner = auth::authenticate(&s, &session.token).await.unwrap();
+        let counts = business::dashboard_counts(&s, &owner).await.unwrap();
+        assert_eq!(counts.members, 24);
+        assert_eq!(counts.membership_types, 8);
+        assert_eq!(counts.active_membership_types, 7);
+        assert!(
+            counts.active_memberships >= 12 && counts.active_memberships <= 20,
+            "{counts:?}"
+        );
+    })
+    .await;
+}
