@@ -1,1 +1,59 @@
+//! Tessera's user interface: the staff back office, the member portal and the
+//! server functions behind them. Rendered on the server, hydrated in the browser.
 
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+pub use error::AppError;
+
+/// The HTML document around the app, rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body data-hydrated="false">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the page as interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tessera.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Tessera".to_string() } else { format!("{page} · Tessera") } />
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
+                <Route path=path!("/portal") view=pages::portal::PortalHome />
+                <ParentRoute path=path!("") view=components::layout::StaffLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::dashboard::Dashboard />
+                    <Route path=path!("membership-types") view=pages::membership_types::MembershipTypesPage />
+                    <Route path=path!("settings/clock") view=pages::clock::ClockPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

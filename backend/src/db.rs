@@ -133,3 +133,12 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Db {
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), Error> {
+        let mut tx = self.begin_read().await?;
+        query!(&mut tx, fetch_one as (i64,), "SELECT 1")?;
+        tx.commit().await
+    }
+}

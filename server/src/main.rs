@@ -1,1 +1,167 @@
-fn main() {}
+use std::io::BufRead;
+
+use backend::{Clock, business, demo};
+use clap::{Parser, Subcommand};
+use server::{Config, app_state, open_database, router};
+use tracing_subscriber::EnvFilter;
+
+/// Tessera: membership and billing for clubs, studios and coworking spaces.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the app (the default).
+    Serve {
+        /// Load the demo club when the database has no business yet.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo club into an empty database.
+    SeedDemo,
+    /// Create a business and its first owner. The password is read from
+    /// TESSERA_OWNER_PASSWORD or from the first line of standard input.
+    CreateOwner {
+        #[arg(long)]
+        business: String,
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let json = std::env::var("TESSERA_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    if json {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .json()
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::from_env()?;
+    let db = open_database(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let clock = Clock::system();
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Migrate => {
+            println!("migrations applied ({})", db.kind());
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let state = app_state(&config, db, clock);
+            seed(&state.services).await
+        }
+        Command::CreateOwner {
+            business: name,
+            time_zone,
+            currency,
+            email,
+            name: owner_name,
+        } => {
+            let password = match std::env::var("TESSERA_OWNER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("password for {email}:");
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .map_err(|e| e.to_string())?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let services = backend::Services::new(db, clock);
+            let new = business::NewBusiness {
+                name: &name,
+                time_zone: &time_zone,
+                currency: &currency,
+            };
+            let (business_id, _) =
+                business::create_owner(&services, &new, &email, &owner_name, &password)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            println!("created business {business_id} ({name}) with owner {email}");
+            Ok(())
+        }
+        Command::Serve { demo } => {
+            let state = app_state(&config, db, clock);
+            if demo {
+                seed(&state.services).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(config.addr)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+            tracing::info!(addr = %config.addr, database = state.services.db.kind(), "serving");
+            println!("Tessera is running on http://{}", config.addr);
+            if demo {
+                println!(
+                    "Demo sign-in: {} / {}",
+                    demo::DEMO_OWNER_EMAIL,
+                    demo::DEMO_PASSWORD
+                );
+            }
+            axum::serve(listener, router(state).into_make_service())
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+async fn seed(services: &backend::Services) -> Result<(), String> {
+    match demo::seed_demo(services).await {
+        Ok(true) => {
+            println!("loaded the demo club (Harbour Athletic Club)");
+            Ok(())
+        }
+        Ok(false) => Ok(()),
+        Err(e) => Err(format!("loading the demo data failed: {e}")),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

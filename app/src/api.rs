@@ -1,0 +1,214 @@
+//! Server functions: thin, public doors onto the backend's use cases.
+//!
+//! Each one authenticates (staff session cookie), lets the use case authorize
+//! and validate, and returns domain views. Endpoints are fixed under `/rpc`.
+
+use domain::catalog::MembershipTypeSummary;
+use domain::staff::{DashboardCounts, StaffOverview};
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use axum::http::header::{COOKIE, SET_COOKIE};
+    use axum::http::{HeaderValue, request::Parts};
+    use backend::{Actor, Services};
+    use leptos::prelude::*;
+
+    use crate::error::AppError;
+
+    pub const STAFF_COOKIE: &str = "tessera_staff";
+
+    /// What the server gives every request: the backend's services and cookie settings.
+    #[derive(Clone, Debug)]
+    pub struct AppState {
+        pub services: Services,
+        pub leptos_options: LeptosOptions,
+        /// Mark cookies `Secure` (the app is served over https).
+        pub secure_cookies: bool,
+    }
+
+    impl axum::extract::FromRef<AppState> for LeptosOptions {
+        fn from_ref(state: &AppState) -> Self {
+            state.leptos_options.clone()
+        }
+    }
+
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the server function context");
+            AppError::Internal
+        })
+    }
+
+    /// The value of a cookie in the current request.
+    pub fn request_cookie(name: &str) -> Option<String> {
+        let parts = use_context::<Parts>()?;
+        parts
+            .headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    /// Sets (or with `None`, removes) the staff session cookie on the response.
+    pub fn set_staff_cookie(state: &AppState, token: Option<&str>) {
+        let secure = if state.secure_cookies { "; Secure" } else { "" };
+        let cookie = match token {
+            Some(token) => format!(
+                "{STAFF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                backend::auth::SESSION_IDLE.num_seconds()
+            ),
+            None => format!("{STAFF_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+        };
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            HeaderValue::from_str(&cookie),
+        ) {
+            response.append_header(SET_COOKIE, value);
+        }
+    }
+
+    /// Finishes a server function: an error answered over `/rpc` gets its HTTP
+    /// status. (Plain form posts keep the redirect that carries the error back to
+    /// the form, and calls made while rendering a page do not touch its status.)
+    pub fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(error) = &result {
+            let parts = use_context::<Parts>();
+            let over_rpc = parts
+                .as_ref()
+                .is_some_and(|p| p.uri.path().starts_with("/rpc/"));
+            let accepts_html = parts
+                .as_ref()
+                .and_then(|p| p.headers.get(axum::http::header::ACCEPT))
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"));
+            if over_rpc && !accepts_html {
+                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                    response.set_status(error.status_code());
+                }
+            }
+        }
+        result
+    }
+
+    /// The signed-in staff user, or `Unauthenticated`.
+    pub async fn staff() -> Result<(AppState, Actor), AppError> {
+        let state = state()?;
+        let token = request_cookie(STAFF_COOKIE).ok_or(AppError::Unauthenticated)?;
+        let actor = backend::auth::authenticate(&state.services, &token).await?;
+        Ok((state, actor))
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "session/sign-in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            let session = backend::auth::sign_in(&state.services, &email, &password).await?;
+            ssr::set_staff_cookie(&state, Some(&session.token));
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "session/sign-out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            if let Some(token) = ssr::request_cookie(ssr::STAFF_COOKIE) {
+                backend::auth::sign_out(&state.services, &token).await?;
+            }
+            ssr::set_staff_cookie(&state, None);
+            leptos_axum::redirect("/sign-in");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "session/current")]
+pub async fn get_current_staff() -> Result<StaffOverview, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::business::staff_overview(&state.services, &actor).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "dashboard/counts")]
+pub async fn get_dashboard_counts() -> Result<DashboardCounts, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::business::dashboard_counts(&state.services, &actor).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "membership-types/list")]
+pub async fn get_membership_types() -> Result<Vec<MembershipTypeSummary>, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::catalog::list_membership_types(&state.services, &actor).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "membership-types/create")]
+pub async fn create_membership_type(
+    name: String,
+    purchase_type: String,
+    #[server(default)] billing_interval: String,
+    fee: String,
+    status: String,
+) -> Result<MembershipTypeSummary, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let form = domain::catalog::MembershipTypeForm {
+                name,
+                purchase_type,
+                billing_interval,
+                fee,
+                status,
+            };
+            Ok(backend::catalog::create_membership_type(&state.services, &actor, &form).await?)
+        }
+        .await,
+    )
+}
+
+/// Sets the business's simulated date (`YYYY-MM-DD`), or goes back to the real date when empty.
+#[server(prefix = "/rpc", endpoint = "clock/set")]
+pub async fn set_simulated_date(#[server(default)] date: String) -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let date = match date.trim() {
+                "" => None,
+                text => Some(
+                    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .map_err(|_| domain::Invalid::one("date", "enter a date as YYYY-MM-DD"))?,
+                ),
+            };
+            backend::business::set_simulated_date(&state.services, &actor, date).await?;
+            Ok(())
+        }
+        .await,
+    )
+}

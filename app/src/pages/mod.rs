@@ -1,0 +1,23 @@
+pub mod clock;
+pub mod dashboard;
+pub mod membership_types;
+pub mod portal;
+pub mod sign_in;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found" />
+        <main id="main" class="narrow">
+            <h1>"Page not found"</h1>
+            <p><a href="/">"Go to the dashboard"</a></p>
+        </main>
+    }
+}

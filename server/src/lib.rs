@@ -1,0 +1,135 @@
+//! The Tessera server: typed configuration, the axum router (Leptos pages,
+//! server functions under `/rpc`, `/healthz`, static files) and startup.
+
+use std::net::SocketAddr;
+
+use app::api::ssr::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use backend::{Clock, Db, Services};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use tower_http::trace::TraceLayer;
+
+/// Settings read once at startup from the environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `sqlite://data/tessera.db` (default) or `postgres://...`.
+    pub database_url: String,
+    pub addr: SocketAddr,
+    /// The address people use, when behind a proxy: `https://` makes cookies `Secure`.
+    pub public_url: Option<String>,
+    /// Where cargo-leptos put the site (the wasm, JS and CSS under `pkg/`).
+    pub site_root: String,
+    pub output_name: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tessera.db";
+
+impl Config {
+    pub fn from_env() -> Result<Config, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let addr_text = var("TESSERA_ADDR")
+            .or_else(|| var("LEPTOS_SITE_ADDR"))
+            .unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr = addr_text.parse().map_err(|_| {
+            format!("TESSERA_ADDR {addr_text:?} is not an address such as 127.0.0.1:3000")
+        })?;
+        Ok(Config {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            addr,
+            public_url: var("TESSERA_PUBLIC_URL"),
+            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            output_name: var("LEPTOS_OUTPUT_NAME")
+                .or_else(|| option_env!("LEPTOS_OUTPUT_NAME").map(str::to_string))
+                .unwrap_or_else(|| "tessera".into()),
+        })
+    }
+
+    pub fn leptos_options(&self) -> LeptosOptions {
+        LeptosOptions::builder()
+            .output_name(self.output_name.as_str())
+            .site_root(self.site_root.as_str())
+            .site_addr(self.addr)
+            .build()
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// Opens the database named by the URL (creating a SQLite file's folder) and applies migrations.
+pub async fn open_database(url: &str) -> Result<Db, backend::Error> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                backend::Error::internal(format!("creating {}: {e}", parent.display()))
+            })?;
+        }
+    }
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub fn app_state(config: &Config, db: Db, clock: Clock) -> AppState {
+    AppState {
+        services: Services::new(db, clock),
+        leptos_options: config.leptos_options(),
+        secure_cookies: config.secure_cookies(),
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let server_fns = {
+        let context = context.clone();
+        move |req: Request<axum::body::Body>| {
+            let context = context.clone();
+            async move { handle_server_fns_with_context(context, req).await }
+        }
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/rpc/{*name}", get(server_fns.clone()).post(server_fns))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.services.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::error!(%error, "health check: the database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
