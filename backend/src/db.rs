@@ -138,7 +138,7 @@ impl Db {
     /// Whether the database answers (for `/healthz`).
     pub async fn ping(&self) -> Result<(), Error> {
         let mut tx = self.begin_read().await?;
-        query!(&mut tx, fetch_one as (i64,), "SELECT 1")?;
+        query!(&mut tx, fetch_one as (i64,), "SELECT CAST(1 AS BIGINT)")?;
         tx.commit().await
     }
 }

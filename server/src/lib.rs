@@ -6,14 +6,16 @@ use std::net::SocketAddr;
 use app::api::ssr::AppState;
 use app::{App, shell};
 use axum::Router;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use backend::{Clock, Db, Services};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
 /// Settings read once at startup from the environment.
@@ -95,23 +97,16 @@ pub fn app_state(config: &Config, db: Db, clock: Clock) -> AppState {
     }
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application. Server functions are mounted by `leptos_routes_with_context`
+/// at their fixed endpoints under `/rpc`.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
-    let server_fns = {
-        let context = context.clone();
-        move |req: Request<axum::body::Body>| {
-            let context = context.clone();
-            async move { handle_server_fns_with_context(context, req).await }
-        }
-    };
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/rpc/{*name}", get(server_fns.clone()).post(server_fns))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -120,8 +115,32 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn(
+            bad_requests_are_not_server_errors,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A server function whose arguments cannot be read (a missing field, a malformed
+/// body) fails before its body runs, and the server-function layer answers 500.
+/// That is the caller's mistake, not ours: answer 400 with the same JSON error.
+async fn bad_requests_are_not_server_errors(request: Request<Body>, next: Next) -> Response {
+    let is_rpc = request.uri().path().starts_with("/rpc/");
+    let response = next.run(request).await;
+    if !is_rpc || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let is_request_error = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .is_ok_and(|v| v.get("code").and_then(|c| c.as_str()) == Some("request"));
+    if is_request_error {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

@@ -1,0 +1,438 @@
+//! The server over HTTP: a spawned app on port 0, a fresh database per test,
+//! on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
+
+use backend::testing::each_db;
+use backend::{Clock, Db, demo};
+use chrono::{TimeZone, Utc};
+use reqwest::header::{ACCEPT, LOCATION, REFERER, SET_COOKIE};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use server::{Config, app_state, router};
+
+struct TestApp {
+    base: String,
+    client: reqwest::Client,
+}
+
+fn config(public_url: Option<&str>) -> Config {
+    Config {
+        database_url: String::new(),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        public_url: public_url.map(str::to_string),
+        site_root: "target/site".into(),
+        output_name: "tessera".into(),
+    }
+}
+
+async fn spawn_app_with(db: Db, config: Config) -> TestApp {
+    let state = app_state(
+        &config,
+        db,
+        Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()),
+    );
+    demo::seed_demo(&state.services)
+        .await
+        .expect("demo data loads");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp { base, client }
+}
+
+async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, config(None)).await
+}
+
+impl TestApp {
+    /// Calls a server function as the browser's WebAssembly client does.
+    async fn rpc(&self, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}/rpc/{endpoint}", self.base))
+            .header(ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn sign_in(&self, email: &str, password: &str) -> Response {
+        self.rpc(
+            "session/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    async fn page(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header(ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+async fn json(response: Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+fn create_form<'a>(name: &'a str, fee: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("purchase_type", "recurring"),
+        ("billing_interval", "monthly"),
+        ("fee", fee),
+        ("status", "active"),
+    ]
+}
+
+#[tokio::test]
+async fn signing_in_sets_an_http_only_session_cookie_that_opens_the_staff_app() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        let response = app
+            .sign_in(demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let cookie = response
+            .headers()
+            .get(SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(cookie.starts_with("tessera_staff="), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && !cookie.contains("Secure"),
+            "{cookie}"
+        );
+        assert_eq!(response.headers().get(LOCATION).unwrap(), "/");
+
+        let counts = json(app.rpc("dashboard/counts", &[]).await).await;
+        assert_eq!(counts["members"], 24);
+        assert_eq!(counts["membership_types"], 8);
+
+        let page = app.page("/").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Harbour Athletic Club") && html.contains("Active memberships"),
+            "{html}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_refusal_and_no_cookie() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        let wrong = app
+            .sign_in(demo::DEMO_OWNER_EMAIL, "not the password")
+            .await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        assert!(wrong.headers().get(SET_COOKIE).is_none());
+        let wrong = json(wrong).await;
+        let unknown = json(
+            app.sign_in("nobody@harbour.example", demo::DEMO_PASSWORD)
+                .await,
+        )
+        .await;
+        assert_eq!(wrong, unknown);
+        assert_eq!(wrong["code"], "sign_in_failed");
+        // Still signed out.
+        assert_eq!(
+            app.rpc("dashboard/counts", &[]).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn server_functions_require_a_session() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        for endpoint in [
+            "session/current",
+            "dashboard/counts",
+            "membership-types/list",
+        ] {
+            let response = app.rpc(endpoint, &[]).await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{endpoint}");
+            assert_eq!(
+                json(response).await["code"],
+                "unauthenticated",
+                "{endpoint}"
+            );
+        }
+        let response = app
+            .rpc("membership-types/create", &create_form("Sneaky", "1"))
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let response = app.rpc("clock/set", &[("date", "2030-01-01")]).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        // A made-up session cookie is no better.
+        let forged = app
+            .client
+            .post(format!("{}/rpc/dashboard/counts", app.base))
+            .header(ACCEPT, "application/json")
+            .header("cookie", "tessera_staff=00000000")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+        // Browsers asking for a staff page are sent to sign in.
+        let page = app.page("/membership-types").await;
+        assert_eq!(page.status(), StatusCode::FOUND);
+        assert_eq!(page.headers().get(LOCATION).unwrap(), "/sign-in");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_viewer_reads_types_but_cannot_create_one() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        assert_eq!(
+            app.sign_in("viewer@harbour.example", demo::DEMO_PASSWORD)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        let before = json(app.rpc("membership-types/list", &[]).await).await;
+        assert_eq!(before.as_array().unwrap().len(), 8);
+        let response = app
+            .rpc(
+                "membership-types/create",
+                &create_form("Viewer's own", "10"),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(json(response).await["code"], "forbidden");
+        let after = json(app.rpc("membership-types/list", &[]).await).await;
+        assert_eq!(before, after);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_manager_creates_a_type_and_bad_input_is_answered_field_by_field() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        app.sign_in("manager@harbour.example", demo::DEMO_PASSWORD)
+            .await;
+        let response = app
+            .rpc(
+                "membership-types/create",
+                &create_form("Swim Monthly", "45,5"),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let created = json(response).await;
+        assert_eq!(created["fee"]["minor"], 4550);
+        assert_eq!(created["fee"]["currency"], "EUR");
+
+        let response = app
+            .rpc("membership-types/create", &create_form("", "12.345"))
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let error = json(response).await;
+        assert_eq!(error["code"], "invalid");
+        let errors = error["invalid"]["errors"].as_array().unwrap();
+        let fields: Vec<_> = errors
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["name", "fee"]);
+
+        // A missing field is a bad request, not a server error.
+        let response = app
+            .rpc("membership-types/create", &[("name", "No fee")])
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+        let list = json(app.rpc("membership-types/list", &[]).await).await;
+        assert_eq!(list.as_array().unwrap().len(), 9);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_javascript_a_form_post_redirects_back_and_the_page_shows_the_field_error() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        app.sign_in(demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+            .await;
+        let referer = format!("{}/membership-types", app.base);
+        let response = app
+            .client
+            .post(format!("{}/rpc/membership-types/create", app.base))
+            .header(ACCEPT, "text/html")
+            .header(REFERER, &referer)
+            .form(&create_form("Plain form", "abc"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            location.starts_with(&referer) && location.contains("__err"),
+            "{location}"
+        );
+        let html = app
+            .page(location.trim_start_matches(&app.base))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("use digits and at most one decimal separator"),
+            "the fee error is rendered on the server"
+        );
+
+        // A valid plain post creates the type and returns to the list.
+        let response = app
+            .client
+            .post(format!("{}/rpc/membership-types/create", app.base))
+            .header(ACCEPT, "text/html")
+            .header(REFERER, &referer)
+            .form(&create_form("Plain form", "10"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let html = app.page("/membership-types").await.text().await.unwrap();
+        assert!(html.contains("Plain form"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        let cookie = app
+            .sign_in(demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+            .await
+            .headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let token = cookie.split(';').next().unwrap().to_string();
+        let response = app.rpc("session/sign-out", &[]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.headers()[SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+        // The old token is dead even if a client kept it.
+        let replay = app
+            .client
+            .post(format!("{}/rpc/dashboard/counts", app.base))
+            .header(ACCEPT, "application/json")
+            .header("cookie", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_an_owner_sets_the_simulated_date_and_pages_show_the_banner() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        app.sign_in("manager@harbour.example", demo::DEMO_PASSWORD)
+            .await;
+        assert_eq!(
+            app.rpc("clock/set", &[("date", "2027-01-31")])
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        app.sign_in(demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+            .await;
+        let response = app.rpc("clock/set", &[("date", "31/01/2027")]).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            json(response).await["invalid"]["errors"][0]["field"],
+            "date"
+        );
+        assert_eq!(
+            app.rpc("clock/set", &[("date", "2027-01-31")])
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        let html = app.page("/").await.text().await.unwrap();
+        assert!(html.contains("simulated-clock-banner") && html.contains("2027-01-31"));
+        assert_eq!(
+            json(app.rpc("session/current", &[]).await).await["today"],
+            "2027-01-31"
+        );
+        assert_eq!(
+            app.rpc("clock/set", &[("date", "")]).await.status(),
+            StatusCode::OK
+        );
+        assert!(
+            !app.page("/")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains("simulated-clock-banner")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn health_portal_and_unknown_pages_answer() {
+    each_db(|db| async move {
+        let app = spawn_app_with(db, config(Some("https://club.example"))).await;
+        let health = app
+            .client
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+        assert_eq!(health.text().await.unwrap(), "ok");
+        let portal = app.page("/portal").await;
+        assert_eq!(portal.status(), StatusCode::OK);
+        assert!(portal.text().await.unwrap().contains("Member portal"));
+        assert_eq!(
+            app.page("/no-such-page").await.status(),
+            StatusCode::NOT_FOUND
+        );
+        // Served over https, the session cookie is Secure.
+        let response = app
+            .sign_in(demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+            .await;
+        assert!(
+            response.headers()[SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .contains("; Secure")
+        );
+    })
+    .await;
+}
