@@ -46,7 +46,10 @@ impl Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             addr,
             public_url: var("TESSERA_PUBLIC_URL"),
-            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            // cargo-leptos bakes the site's location into the binaries it builds.
+            site_root: var("LEPTOS_SITE_ROOT")
+                .or_else(|| option_env!("LEPTOS_SITE_ROOT").map(str::to_string))
+                .unwrap_or_else(|| "target/site".into()),
             output_name: var("LEPTOS_OUTPUT_NAME")
                 .or_else(|| option_env!("LEPTOS_OUTPUT_NAME").map(str::to_string))
                 .unwrap_or_else(|| "tessera".into()),

@@ -1,0 +1,85 @@
+import { expect, type Locator, type Page } from "@playwright/test";
+
+export const DEMO = {
+  owner: "owner@harbour.example",
+  manager: "manager@harbour.example",
+  viewer: "viewer@harbour.example",
+  password: "harbour-demo-2026",
+};
+
+/** Waits until the WebAssembly has hydrated the page (set by an effect, which runs only in the browser). */
+export async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+export class SignInPage {
+  constructor(private readonly page: Page) {}
+
+  async goto(): Promise<void> {
+    await this.page.goto("/sign-in");
+    await hydrated(this.page);
+  }
+
+  async signIn(email: string, password: string): Promise<void> {
+    await this.page.getByLabel("Email").fill(email);
+    await this.page.getByLabel("Password").fill(password);
+    await this.page.getByRole("button", { name: "Sign in" }).click();
+  }
+
+  alert(): Locator {
+    return this.page.getByRole("alert").filter({ hasText: /./ });
+  }
+}
+
+export interface NewType {
+  name: string;
+  purchaseType?: "Recurring" | "Prepaid" | "Benefit";
+  interval?: string;
+  fee: string;
+  status?: "Draft" | "Active";
+}
+
+export class MembershipTypesPage {
+  constructor(private readonly page: Page) {}
+
+  async goto(): Promise<void> {
+    await this.page.goto("/membership-types");
+    await hydrated(this.page);
+  }
+
+  async create(t: NewType): Promise<void> {
+    const form = this.page.getByRole("region", { name: "New membership type" });
+    await form.getByLabel("Name").fill(t.name);
+    await form.getByLabel("Purchase type").selectOption({ label: t.purchaseType ?? "Recurring" });
+    if ((t.purchaseType ?? "Recurring") === "Recurring") {
+      await form.getByLabel("Billing interval").selectOption({ label: t.interval ?? "Monthly" });
+    }
+    await form.getByLabel("Fee").fill(t.fee);
+    await form.getByLabel("Status").selectOption({ label: t.status ?? "Active" });
+    await form.getByRole("button", { name: "Create type" }).click();
+  }
+
+  row(name: string): Locator {
+    return this.page.getByTestId("membership-types").getByRole("row").filter({ has: this.page.getByRole("rowheader", { name, exact: true }) });
+  }
+
+  feeField(): Locator {
+    return this.page.getByRole("region", { name: "New membership type" }).getByLabel("Fee");
+  }
+
+  feeError(): Locator {
+    return this.page.locator("#fee-error");
+  }
+}
+
+export async function signInAs(page: Page, email: string): Promise<void> {
+  const signIn = new SignInPage(page);
+  await signIn.goto();
+  await signIn.signIn(email, DEMO.password);
+  await expect(page.getByRole("heading", { name: "Dashboard", level: 1 })).toBeVisible();
+}
+
+/** A name no other test run used, so tests need no cleanup and never collide. */
+export function unique(prefix: string): string {
+  return `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Sets up and runs every test tier:
+#   1. domain   pure rules, no database
+#   2. backend  repository and use-case tests on SQLite and PostgreSQL
+#   3. server   HTTP tests against a spawned app on SQLite and PostgreSQL
+#   4. end2end  Playwright in Debian's Chromium against the built app
+# PostgreSQL parts run when TEST_POSTGRES_URL is set (each test makes and drops
+# its own database); otherwise they are skipped, and this says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+started=$(date +%s)
+
+./scripts/install-tools.sh
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing Chromium from Debian (for the end-to-end tests)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+echo "==> npm packages of end2end/"
+(cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+  echo "==> PostgreSQL tier: ON ($TEST_POSTGRES_URL)"
+else
+  echo "==> PostgreSQL tier: SKIPPED (set TEST_POSTGRES_URL=postgres://user@host:port/db to run it)"
+fi
+
+echo "==> formatting"
+cargo fmt --all -- --check
+
+echo "==> tiers 1-3: cargo test (domain, backend, server)"
+cargo test --workspace --locked 2>&1 | tee "$CARGO_TARGET_DIR/cargo-test.log"
+
+echo "==> tier 4: building the app for the browser tests"
+cargo leptos build
+e2e_dir=$(mktemp -d)
+trap 'rm -rf "$e2e_dir"' EXIT
+export E2E_PORT="${E2E_PORT:-3456}"
+export E2E_SERVER_CMD="env DATABASE_URL=sqlite://$e2e_dir/e2e.db TESSERA_ADDR=127.0.0.1:$E2E_PORT RUST_LOG=warn $CARGO_TARGET_DIR/debug/server serve --demo"
+echo "==> tier 4: Playwright in /usr/bin/chromium"
+(cd end2end && npx playwright test)
+
+passed=$(grep -E '^test result: ok' "$CARGO_TARGET_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+echo "==> all tiers passed: $passed cargo tests and the Playwright suite, in $(( $(date +%s) - started )) s"
