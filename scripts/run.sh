@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+export LEPTOS_SITE_ROOT="$(site_root_for release)"
 
 ./scripts/install-tools.sh
 echo "==> building Tessera (release)"

@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+export LEPTOS_SITE_ROOT="$(site_root_for test)"
 started=$(date +%s)
 
 ./scripts/install-tools.sh
