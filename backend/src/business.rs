@@ -104,9 +104,71 @@ pub async fn insert(
         currency.code(),
         now
     )?;
+    for (position, name) in DEFAULT_MEMBER_TYPES.iter().enumerate() {
+        query!(
+            tx,
+            execute,
+            "INSERT INTO member_types (business_id, name, position) VALUES ($1, $2, $3)",
+            id,
+            *name,
+            position as i64
+        )?;
+    }
     Ok(id)
 }
 
+/// A site of the business.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Location {
+    pub id: i64,
+    pub name: String,
+    pub slug: Option<String>,
+}
+
+pub async fn locations(tx: &mut Tx, business_id: i64) -> Result<Vec<Location>, Error> {
+    Ok(query!(
+        tx,
+        fetch_all as Location,
+        "SELECT id, name, slug FROM locations WHERE business_id = $1 ORDER BY name, id",
+        business_id
+    )?)
+}
+
+/// The business's own list of member types (adult, youth, ...), in its order.
+pub async fn member_types(tx: &mut Tx, business_id: i64) -> Result<Vec<String>, Error> {
+    Ok(query!(
+        tx,
+        fetch_all as (String,),
+        "SELECT name FROM member_types WHERE business_id = $1 ORDER BY position, id",
+        business_id
+    )?
+    .into_iter()
+    .map(|(name,)| name)
+    .collect())
+}
+
+/// Member types every new business starts with; it can change them later.
+pub const DEFAULT_MEMBER_TYPES: &[&str] = &["Adult", "Youth", "Student", "Senior"];
+
+/// "Harbour Street" -> "harbour-street": the location's address in public links.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for ch in name.trim().to_lowercase().chars() {
+        if ch.is_ascii_alphanumeric() {
+            slug.push(ch);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-').to_string();
+    if slug.is_empty() {
+        "location".to_string()
+    } else {
+        slug
+    }
+}
+
+/// Adds a location with a public slug unique across all businesses ("riverside", "riverside-2", ...).
 pub async fn insert_location(
     tx: &mut Tx,
     business_id: i64,
@@ -114,13 +176,31 @@ pub async fn insert_location(
     address: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i64, Error> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid("name", "enter the location's name"));
+    }
+    let base = slugify(name);
+    let mut slug = base.clone();
+    for n in 2.. {
+        let taken = query!(
+            tx,
+            fetch_optional as (i64,),
+            "SELECT id FROM locations WHERE slug = $1",
+            &slug
+        )?;
+        if taken.is_none() {
+            break;
+        }
+        slug = format!("{base}-{n}");
+    }
     let (id,) = query!(
         tx,
         fetch_one as (i64,),
-        "INSERT INTO locations (business_id, name, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO locations (business_id, name, address, slug, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         business_id,
-        name,
+        name.trim(),
         address,
+        &slug,
         now
     )?;
     Ok(id)

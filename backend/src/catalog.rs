@@ -1,88 +1,159 @@
-//! The membership catalog: use cases and storage of membership types.
+//! The membership catalog: storage and use cases of membership types.
+//!
+//! A type's identity, presentation and billing shape are columns (they are
+//! filtered and sorted on); the rest of its settings (term, benefits,
+//! policies, ...) is one JSON document checked by the domain. Prices are
+//! versions in `membership_type_prices`; location scope is a join table.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use domain::catalog::{
-    self, BillingInterval, MembershipTypeForm, MembershipTypeSummary, PurchaseType, TypeStatus,
+    self, Benefits, BillingInterval, CatalogContext, EndAction, GroupPolicy, MembershipTypeDetail,
+    MembershipTypeForm, MembershipTypeSummary, Policies, PriceVersion, PurchaseType, Term,
+    TypeFilter, TypeSpec, TypeStatus,
 };
 use domain::staff::Role;
-use domain::{Currency, Money};
+use domain::{Currency, Invalid, Money};
+use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, By};
 use crate::auth::Actor;
-use crate::business;
+use crate::business::{self, Business};
+use crate::db::Tx;
 use crate::error::Error;
 use crate::{Services, query};
+
+/// The part of a type's settings stored as JSON. Missing keys take defaults,
+/// so documents written before a setting existed still read.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Settings {
+    term: Term,
+    end_action: EndAction,
+    renew_into: Option<i64>,
+    punch_card_credits: Option<u32>,
+    member_types: Vec<String>,
+    youth: bool,
+    group: Option<GroupPolicy>,
+    benefits: Benefits,
+    policies: Policies,
+    revenue_account: String,
+    deferred_revenue: bool,
+}
+
+impl Settings {
+    fn of(spec: &TypeSpec) -> Settings {
+        Settings {
+            term: spec.term.clone(),
+            end_action: spec.end_action,
+            renew_into: spec.renew_into,
+            punch_card_credits: spec.punch_card_credits,
+            member_types: spec.member_types.clone(),
+            youth: spec.youth,
+            group: spec.group.clone(),
+            benefits: spec.benefits.clone(),
+            policies: spec.policies.clone(),
+            revenue_account: spec.revenue_account.clone(),
+            deferred_revenue: spec.deferred_revenue,
+        }
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct TypeRow {
     id: i64,
     name: String,
+    description: String,
+    color: String,
     purchase_type: String,
     billing_interval: Option<String>,
     status: String,
     display_order: i64,
+    all_locations: bool,
+    settings: String,
 }
 
 #[derive(sqlx::FromRow)]
 struct PriceRow {
+    id: i64,
     membership_type_id: i64,
     fee_minor: i64,
+    initiation_fee_minor: i64,
     currency: String,
     effective_from: NaiveDate,
+}
+
+/// A type as loaded from storage.
+struct Loaded {
+    id: i64,
+    status: TypeStatus,
+    display_order: i64,
+    spec: TypeSpec,
+    prices: Vec<PriceVersion>,
+    memberships: i64,
 }
 
 fn corrupt(what: &str, value: &str) -> Error {
     Error::internal(format!("stored {what} {value:?} is not known"))
 }
 
-/// Lists the business's membership types in display order, each with the price in effect today.
-pub async fn list_membership_types(
-    services: &Services,
-    actor: &Actor,
-) -> Result<Vec<MembershipTypeSummary>, Error> {
-    actor.require(Role::Viewer)?;
-    let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
-    let today = services.today(&business);
-    let rows = query!(
-        &mut tx,
-        fetch_all as TypeRow,
-        "SELECT id, name, purchase_type, billing_interval, status, display_order FROM membership_types WHERE business_id = $1",
-        business.id
-    )?;
+/// Loads every type of the business (or the one with `only`), with prices, locations and counts.
+async fn load(tx: &mut Tx, business_id: i64, only: Option<i64>) -> Result<Vec<Loaded>, Error> {
+    let rows = query!(tx, fetch_all as TypeRow,
+        "SELECT id, name, description, color, purchase_type, billing_interval, status, display_order, all_locations, settings
+           FROM membership_types WHERE business_id = $1 AND ($2 = 0 OR id = $2)",
+        business_id, only.unwrap_or(0))?;
     let prices =
-        query!(&mut tx, fetch_all as PriceRow,
-        "SELECT membership_type_id, fee_minor, currency, effective_from FROM membership_type_prices
-          WHERE business_id = $1 ORDER BY effective_from, id",
-        business.id)?;
-    let counts: HashMap<i64, i64> = query!(&mut tx, fetch_all as (i64, i64),
-        "SELECT membership_type_id, COUNT(*) FROM memberships WHERE business_id = $1 GROUP BY membership_type_id",
-        business.id)?
-        .into_iter()
-        .collect();
-    tx.commit().await?;
+        query!(tx, fetch_all as PriceRow,
+        "SELECT id, membership_type_id, fee_minor, initiation_fee_minor, currency, effective_from
+           FROM membership_type_prices WHERE business_id = $1 ORDER BY effective_from, id",
+        business_id)?;
+    let per_price: HashMap<i64, i64> = query!(
+        tx,
+        fetch_all as (i64, i64),
+        "SELECT price_id, COUNT(*) FROM memberships WHERE business_id = $1 GROUP BY price_id",
+        business_id
+    )?
+    .into_iter()
+    .collect();
+    let links = query!(
+        tx,
+        fetch_all as (i64, i64),
+        "SELECT membership_type_id, location_id FROM membership_type_locations WHERE business_id = $1 ORDER BY location_id",
+        business_id
+    )?;
 
-    // The price in effect is the latest version that started on or before today;
-    // a type whose only prices start later shows its first one.
-    let mut current: HashMap<i64, &PriceRow> = HashMap::new();
-    for price in &prices {
-        let slot = current.entry(price.membership_type_id).or_insert(price);
-        if price.effective_from <= today {
-            *slot = price;
-        }
+    let mut prices_by_type: HashMap<i64, Vec<PriceVersion>> = HashMap::new();
+    for p in prices {
+        let currency =
+            Currency::from_code(&p.currency).map_err(|_| corrupt("currency", &p.currency))?;
+        prices_by_type
+            .entry(p.membership_type_id)
+            .or_default()
+            .push(PriceVersion {
+                id: p.id,
+                fee: Money::new(p.fee_minor, currency),
+                initiation_fee: Money::new(p.initiation_fee_minor, currency),
+                effective_from: p.effective_from,
+                memberships: per_price.get(&p.id).copied().unwrap_or(0),
+            });
     }
-    let mut types = rows
-        .into_iter()
+    let mut locations_by_type: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (type_id, location_id) in links {
+        locations_by_type
+            .entry(type_id)
+            .or_default()
+            .push(location_id);
+    }
+
+    rows.into_iter()
         .map(|row| {
-            let price = current.get(&row.id).ok_or_else(|| {
-                Error::internal(format!("membership type {} has no price", row.id))
+            let settings: Settings = serde_json::from_str(&row.settings).map_err(|e| {
+                Error::internal(format!("settings of membership type {}: {e}", row.id))
             })?;
-            let currency = Currency::from_code(&price.currency)
-                .map_err(|_| corrupt("currency", &price.currency))?;
-            Ok(MembershipTypeSummary {
-                id: row.id,
+            let prices = prices_by_type.remove(&row.id).unwrap_or_default();
+            let spec = TypeSpec {
                 purchase_type: PurchaseType::parse(&row.purchase_type)
                     .ok_or_else(|| corrupt("purchase type", &row.purchase_type))?,
                 billing_interval: match row.billing_interval.as_deref() {
@@ -92,17 +163,277 @@ pub async fn list_membership_types(
                             .ok_or_else(|| corrupt("billing interval", text))?,
                     ),
                 },
+                name: row.name,
+                description: row.description,
+                color: row.color,
+                term: settings.term,
+                end_action: settings.end_action,
+                renew_into: settings.renew_into,
+                punch_card_credits: settings.punch_card_credits,
+                all_locations: row.all_locations,
+                location_ids: locations_by_type.remove(&row.id).unwrap_or_default(),
+                member_types: settings.member_types,
+                youth: settings.youth,
+                group: settings.group,
+                benefits: settings.benefits,
+                policies: settings.policies,
+                revenue_account: settings.revenue_account,
+                deferred_revenue: settings.deferred_revenue,
+            };
+            Ok(Loaded {
+                id: row.id,
                 status: TypeStatus::parse(&row.status)
                     .ok_or_else(|| corrupt("status", &row.status))?,
                 display_order: row.display_order,
-                fee: Money::new(price.fee_minor, currency),
-                memberships: counts.get(&row.id).copied().unwrap_or(0),
-                name: row.name,
+                memberships: prices.iter().map(|p| p.memberships).sum(),
+                prices,
+                spec,
             })
         })
-        .collect::<Result<Vec<_>, Error>>()?;
+        .collect()
+}
+
+async fn load_one(tx: &mut Tx, business_id: i64, id: i64) -> Result<Loaded, Error> {
+    load(tx, business_id, Some(id))
+        .await?
+        .pop()
+        .ok_or(Error::NotFound)
+}
+
+fn summary(t: &Loaded, today: NaiveDate, currency: Currency) -> MembershipTypeSummary {
+    let price = catalog::current_price(&t.prices, today);
+    MembershipTypeSummary {
+        id: t.id,
+        name: t.spec.name.clone(),
+        color: t.spec.color.clone(),
+        purchase_type: t.spec.purchase_type,
+        billing_interval: t.spec.billing_interval,
+        status: t.status,
+        display_order: t.display_order,
+        fee: price.map(|p| p.fee).unwrap_or(Money::zero(currency)),
+        initiation_fee: price
+            .map(|p| p.initiation_fee)
+            .unwrap_or(Money::zero(currency)),
+        term: t.spec.term.clone(),
+        all_locations: t.spec.all_locations,
+        location_ids: t.spec.location_ids.clone(),
+        memberships: t.memberships,
+    }
+}
+
+async fn detail(
+    tx: &mut Tx,
+    business: &Business,
+    today: NaiveDate,
+    t: Loaded,
+) -> Result<MembershipTypeDetail, Error> {
+    let locations = business::locations(tx, business.id).await?;
+    let location_names = if t.spec.all_locations {
+        Vec::new()
+    } else {
+        locations
+            .iter()
+            .filter(|l| t.spec.location_ids.contains(&l.id))
+            .map(|l| l.name.clone())
+            .collect()
+    };
+    let renew_into_name = match t.spec.renew_into {
+        Some(id) => query!(
+            tx,
+            fetch_optional as (String,),
+            "SELECT name FROM membership_types WHERE id = $1 AND business_id = $2",
+            id,
+            business.id
+        )?
+        .map(|(name,)| name),
+        None => None,
+    };
+    let current_price_id = catalog::current_price(&t.prices, today)
+        .map(|p| p.id)
+        .unwrap_or(0);
+    Ok(MembershipTypeDetail {
+        id: t.id,
+        status: t.status,
+        display_order: t.display_order,
+        spec: t.spec,
+        prices: t.prices,
+        current_price_id,
+        memberships: t.memberships,
+        location_names,
+        renew_into_name,
+    })
+}
+
+/// What the domain needs to validate a type of this business.
+async fn context(
+    tx: &mut Tx,
+    business: &Business,
+    editing: Option<i64>,
+) -> Result<CatalogContext, Error> {
+    let location_ids = business::locations(tx, business.id)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let member_types = business::member_types(tx, business.id).await?;
+    let other_type_ids = query!(
+        tx,
+        fetch_all as (i64,),
+        "SELECT id FROM membership_types WHERE business_id = $1",
+        business.id
+    )?
+    .into_iter()
+    .map(|(id,)| id)
+    .filter(|id| Some(*id) != editing)
+    .collect();
+    Ok(CatalogContext {
+        currency: business.currency,
+        location_ids,
+        member_types,
+        other_type_ids,
+    })
+}
+
+fn name_taken(e: sqlx::Error, name: &str) -> Error {
+    let e = Error::from(e);
+    if e.is_unique_violation() {
+        Error::invalid(
+            "name",
+            format!("a membership type named {name:?} already exists"),
+        )
+    } else {
+        e
+    }
+}
+
+async fn write_locations(
+    tx: &mut Tx,
+    business_id: i64,
+    type_id: i64,
+    spec: &TypeSpec,
+) -> Result<(), Error> {
+    query!(
+        tx,
+        execute,
+        "DELETE FROM membership_type_locations WHERE membership_type_id = $1 AND business_id = $2",
+        type_id,
+        business_id
+    )?;
+    for location_id in &spec.location_ids {
+        query!(
+            tx,
+            execute,
+            "INSERT INTO membership_type_locations (membership_type_id, location_id, business_id) VALUES ($1, $2, $3)",
+            type_id,
+            *location_id,
+            business_id
+        )?;
+    }
+    Ok(())
+}
+
+fn settings_json(spec: &TypeSpec) -> Result<String, Error> {
+    serde_json::to_string(&Settings::of(spec))
+        .map_err(|e| Error::internal(format!("encoding settings: {e}")))
+}
+
+async fn insert_type(
+    tx: &mut Tx,
+    business: &Business,
+    spec: &TypeSpec,
+    status: TypeStatus,
+    fee: Money,
+    initiation_fee: Money,
+    effective_from: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, Error> {
+    let (next_order,) = query!(
+        tx,
+        fetch_one as (i64,),
+        "SELECT COALESCE(MAX(display_order), 0) + 10 FROM membership_types WHERE business_id = $1",
+        business.id
+    )?;
+    let (id,) = query!(tx, fetch_one as (i64,),
+        "INSERT INTO membership_types (business_id, name, description, color, purchase_type, billing_interval, status,
+                                       display_order, all_locations, settings, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        business.id, &spec.name, &spec.description, &spec.color, spec.purchase_type.as_str(),
+        spec.billing_interval.map(|i| i.as_str()), status.as_str(), next_order, spec.all_locations,
+        settings_json(spec)?, now, now)
+    .map_err(|e| name_taken(e, &spec.name))?;
+    write_locations(tx, business.id, id, spec).await?;
+    query!(tx, execute,
+        "INSERT INTO membership_type_prices (business_id, membership_type_id, fee_minor, initiation_fee_minor, currency, effective_from, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        business.id, id, fee.minor, initiation_fee.minor, fee.currency.code(), effective_from, now)?;
+    Ok(id)
+}
+
+/// Lists the business's membership types that match the filter, in display order,
+/// each with the price in effect today.
+pub async fn list_membership_types(
+    services: &Services,
+    actor: &Actor,
+    filter: &TypeFilter,
+) -> Result<Vec<MembershipTypeSummary>, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let loaded = load(&mut tx, business.id, None).await?;
+    tx.commit().await?;
+    let mut types: Vec<_> = loaded
+        .iter()
+        .map(|t| summary(t, today, business.currency))
+        .filter(|t| filter.matches(t))
+        .collect();
     catalog::sort_for_display(&mut types);
     Ok(types)
+}
+
+/// One membership type of the actor's business; another business's id is `NotFound`.
+pub async fn membership_type(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+) -> Result<MembershipTypeDetail, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let loaded = load_one(&mut tx, business.id, id).await?;
+    let detail = detail(&mut tx, &business, today, loaded).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+/// What the type form offers to choose from: the business's locations, member types and other types.
+pub async fn form_options(
+    services: &Services,
+    actor: &Actor,
+) -> Result<domain::catalog::FormOptions, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let locations = business::locations(&mut tx, business.id)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect();
+    let member_types = business::member_types(&mut tx, business.id).await?;
+    let types = query!(
+        &mut tx,
+        fetch_all as (i64, String),
+        "SELECT id, name FROM membership_types WHERE business_id = $1 ORDER BY name",
+        business.id
+    )?;
+    tx.commit().await?;
+    Ok(domain::catalog::FormOptions {
+        currency: business.currency,
+        locations,
+        member_types,
+        types,
+    })
 }
 
 /// Creates a membership type with its first price version, effective today. Managers and owners.
@@ -110,43 +441,26 @@ pub async fn create_membership_type(
     services: &Services,
     actor: &Actor,
     form: &MembershipTypeForm,
-) -> Result<MembershipTypeSummary, Error> {
+) -> Result<MembershipTypeDetail, Error> {
     actor.require(Role::Manager)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
-    let new = form.validate(business.currency)?;
+    let ctx = context(&mut tx, &business, None).await?;
+    let new = form.validate_new(&ctx)?;
     let today = services.today(&business);
-    let (next_order,) = query!(
+    let id = insert_type(
         &mut tx,
-        fetch_one as (i64,),
-        "SELECT COALESCE(MAX(display_order), 0) + 10 FROM membership_types WHERE business_id = $1",
-        business.id
-    )?;
-    let inserted = query!(&mut tx, fetch_one as (i64,),
-        "INSERT INTO membership_types (business_id, name, purchase_type, billing_interval, status, display_order, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        business.id, &new.name, new.purchase_type.as_str(), new.billing_interval.map(|i| i.as_str()),
-        new.status.as_str(), next_order, now, now);
-    let (id,) = match inserted {
-        Ok(row) => row,
-        Err(e) => {
-            let e = Error::from(e);
-            return Err(if e.is_unique_violation() {
-                Error::invalid(
-                    "name",
-                    format!("a membership type named {:?} already exists", new.name),
-                )
-            } else {
-                e
-            });
-        }
-    };
-    query!(&mut tx, execute,
-        "INSERT INTO membership_type_prices (business_id, membership_type_id, fee_minor, initiation_fee_minor, currency, effective_from, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        business.id, id, new.fee.minor, 0i64, new.fee.currency.code(), today, now)?;
-    let details = serde_json::json!({ "name": new.name, "fee_minor": new.fee.minor, "status": new.status.as_str() });
+        &business,
+        &new.spec,
+        new.status,
+        new.price.fee,
+        new.price.initiation_fee,
+        today,
+        now,
+    )
+    .await?;
+    let details = serde_json::json!({ "name": new.spec.name, "fee_minor": new.price.fee.minor, "status": new.status.as_str() });
     audit::record(
         &mut tx,
         business.id,
@@ -158,28 +472,410 @@ pub async fn create_membership_type(
         now,
     )
     .await?;
+    let loaded = load_one(&mut tx, business.id, id).await?;
+    let detail = detail(&mut tx, &business, today, loaded).await?;
     tx.commit().await?;
-    Ok(MembershipTypeSummary {
-        id,
-        name: new.name,
-        purchase_type: new.purchase_type,
-        billing_interval: new.billing_interval,
-        status: new.status,
-        display_order: next_order,
-        fee: new.fee,
-        memberships: 0,
-    })
+    Ok(detail)
 }
 
-/// One membership type of the actor's business; another business's id is `NotFound`.
-pub async fn membership_type(
+/// Saves a type's settings. Its purchase type and billing interval are fixed once
+/// memberships use it: billing already follows them.
+pub async fn update_membership_type(
     services: &Services,
     actor: &Actor,
     id: i64,
-) -> Result<MembershipTypeSummary, Error> {
-    list_membership_types(services, actor)
+    form: &MembershipTypeForm,
+) -> Result<MembershipTypeDetail, Error> {
+    actor.require(Role::Manager)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let current = load_one(&mut tx, business.id, id).await?;
+    let ctx = context(&mut tx, &business, Some(id)).await?;
+    let spec = form.validate_spec(&ctx)?;
+    if current.memberships > 0 {
+        let mut invalid = Invalid::default();
+        if spec.purchase_type != current.spec.purchase_type {
+            invalid.push(
+                "purchase_type",
+                "memberships use this type: its purchase type cannot change",
+            );
+        }
+        if spec.billing_interval != current.spec.billing_interval {
+            invalid.push(
+                "billing_interval",
+                "memberships use this type: switch their billing cycle instead",
+            );
+        }
+        if !invalid.is_empty() {
+            return Err(invalid.into());
+        }
+    }
+    if let Some(price) = catalog::current_price(&current.prices, services.today(&business)) {
+        let mut invalid = Invalid::default();
+        catalog::check_price(
+            Some(spec.purchase_type),
+            &price.fee.to_plain(),
+            &price.initiation_fee.to_plain(),
+            business.currency,
+            &mut invalid,
+        );
+        if !invalid.is_empty() {
+            return Err(Error::invalid(
+                "purchase_type",
+                "the current price does not fit this purchase type: add a price version first",
+            ));
+        }
+    }
+    query!(&mut tx, execute,
+        "UPDATE membership_types SET name = $1, description = $2, color = $3, purchase_type = $4, billing_interval = $5,
+                all_locations = $6, settings = $7, updated_at = $8
+          WHERE id = $9 AND business_id = $10",
+        &spec.name, &spec.description, &spec.color, spec.purchase_type.as_str(), spec.billing_interval.map(|i| i.as_str()),
+        spec.all_locations, settings_json(&spec)?, now, id, business.id)
+    .map_err(|e| name_taken(e, &spec.name))?;
+    write_locations(&mut tx, business.id, id, &spec).await?;
+    let details = serde_json::json!({ "before": current.spec, "after": spec });
+    audit::record(
+        &mut tx,
+        business.id,
+        By::Staff(actor.staff_user_id),
+        "membership_type.updated",
+        "membership_type",
+        Some(id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    let today = services.today(&business);
+    let loaded = load_one(&mut tx, business.id, id).await?;
+    let detail = detail(&mut tx, &business, today, loaded).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+/// Moves a type between draft, active and retired by the domain's rule.
+pub async fn change_type_status(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    to: TypeStatus,
+) -> Result<MembershipTypeDetail, Error> {
+    actor.require(Role::Manager)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let current = load_one(&mut tx, business.id, id).await?;
+    current.status.check_change(to).map_err(Error::Conflict)?;
+    query!(
+        &mut tx,
+        execute,
+        "UPDATE membership_types SET status = $1, updated_at = $2 WHERE id = $3 AND business_id = $4",
+        to.as_str(),
+        now,
+        id,
+        business.id
+    )?;
+    let details = serde_json::json!({ "from": current.status.as_str(), "to": to.as_str() });
+    audit::record(
+        &mut tx,
+        business.id,
+        By::Staff(actor.staff_user_id),
+        "membership_type.status_changed",
+        "membership_type",
+        Some(id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    let today = services.today(&business);
+    let loaded = load_one(&mut tx, business.id, id).await?;
+    let detail = detail(&mut tx, &business, today, loaded).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+/// Deletes a draft type that no membership uses (a mistake); everything else is retired instead.
+pub async fn delete_membership_type(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+) -> Result<(), Error> {
+    actor.require(Role::Manager)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let all = load(&mut tx, business.id, None).await?;
+    let current = all.iter().find(|t| t.id == id).ok_or(Error::NotFound)?;
+    catalog::check_delete(current.status, current.memberships).map_err(Error::Conflict)?;
+    if all.iter().any(|t| t.spec.renew_into == Some(id)) {
+        return Err(Error::Conflict(
+            "another type renews into this one: change that type first".into(),
+        ));
+    }
+    query!(
+        &mut tx,
+        execute,
+        "DELETE FROM membership_type_locations WHERE membership_type_id = $1 AND business_id = $2",
+        id,
+        business.id
+    )?;
+    query!(
+        &mut tx,
+        execute,
+        "DELETE FROM membership_type_prices WHERE membership_type_id = $1 AND business_id = $2",
+        id,
+        business.id
+    )?;
+    query!(
+        &mut tx,
+        execute,
+        "DELETE FROM membership_types WHERE id = $1 AND business_id = $2",
+        id,
+        business.id
+    )?;
+    let details = serde_json::json!({ "name": current.spec.name });
+    audit::record(
+        &mut tx,
+        business.id,
+        By::Staff(actor.staff_user_id),
+        "membership_type.deleted",
+        "membership_type",
+        Some(id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Copies a type into a new draft named "… (copy)", with its current price from today.
+pub async fn duplicate_membership_type(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+) -> Result<MembershipTypeDetail, Error> {
+    actor.require(Role::Manager)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let source = load_one(&mut tx, business.id, id).await?;
+    let price = catalog::current_price(&source.prices, today)
+        .cloned()
+        .ok_or_else(|| Error::internal("a type without price"))?;
+    let names: Vec<(String,)> = query!(
+        &mut tx,
+        fetch_all as (String,),
+        "SELECT name FROM membership_types WHERE business_id = $1",
+        business.id
+    )?;
+    let mut spec = source.spec.clone();
+    spec.name = (1..)
+        .map(|n| {
+            if n == 1 {
+                format!("{} (copy)", source.spec.name)
+            } else {
+                format!("{} (copy {n})", source.spec.name)
+            }
+        })
+        .find(|candidate| !names.iter().any(|(n,)| n == candidate))
+        .expect("some copy name is free");
+    let new_id = insert_type(
+        &mut tx,
+        &business,
+        &spec,
+        TypeStatus::Draft,
+        price.fee,
+        price.initiation_fee,
+        today,
+        now,
+    )
+    .await?;
+    let details = serde_json::json!({ "from": id, "name": spec.name });
+    audit::record(
+        &mut tx,
+        business.id,
+        By::Staff(actor.staff_user_id),
+        "membership_type.duplicated",
+        "membership_type",
+        Some(new_id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    let loaded = load_one(&mut tx, business.id, new_id).await?;
+    let detail = detail(&mut tx, &business, today, loaded).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+/// Moves a type one place up or down in the display order of its status group.
+pub async fn move_membership_type(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    up: bool,
+) -> Result<(), Error> {
+    actor.require(Role::Manager)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let mut types: Vec<_> = load(&mut tx, business.id, None)
         .await?
+        .iter()
+        .map(|t| summary(t, today, business.currency))
+        .collect();
+    catalog::sort_for_display(&mut types);
+    let position = types
+        .iter()
+        .position(|t| t.id == id)
+        .ok_or(Error::NotFound)?;
+    let neighbour = if up {
+        position.checked_sub(1)
+    } else {
+        Some(position + 1).filter(|p| *p < types.len())
+    };
+    let Some(neighbour) = neighbour.filter(|n| types[*n].status == types[position].status) else {
+        return Ok(()); // already first or last of its group
+    };
+    // Renumber the whole list in steps of 10 with the two swapped, so equal orders never tie.
+    types.swap(position, neighbour);
+    for (i, t) in types.iter().enumerate() {
+        let order = (i as i64 + 1) * 10;
+        if t.display_order != order {
+            query!(
+                &mut tx,
+                execute,
+                "UPDATE membership_types SET display_order = $1 WHERE id = $2 AND business_id = $3",
+                order,
+                t.id,
+                business.id
+            )?;
+        }
+    }
+    let details = serde_json::json!({ "direction": if up { "up" } else { "down" } });
+    audit::record(
+        &mut tx,
+        business.id,
+        By::Staff(actor.staff_user_id),
+        "membership_type.moved",
+        "membership_type",
+        Some(id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Adds a price version from a date (today or later). Memberships already sold keep their version.
+pub async fn add_price_version(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    fee: &str,
+    initiation_fee: &str,
+    effective_from: &str,
+) -> Result<MembershipTypeDetail, Error> {
+    actor.require(Role::Manager)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let current = load_one(&mut tx, business.id, id).await?;
+    let mut invalid = Invalid::default();
+    let price = catalog::check_price(
+        Some(current.spec.purchase_type),
+        fee,
+        initiation_fee,
+        business.currency,
+        &mut invalid,
+    );
+    let from = match NaiveDate::parse_from_str(effective_from.trim(), "%Y-%m-%d") {
+        Ok(date) => match catalog::check_new_price_version(&current.prices, date, today) {
+            Ok(()) => Some(date),
+            Err(message) => {
+                invalid.push("effective_from", message);
+                None
+            }
+        },
+        Err(_) => {
+            invalid.push("effective_from", "enter a date as YYYY-MM-DD");
+            None
+        }
+    };
+    let (Some(price), Some(from), true) = (price, from, invalid.is_empty()) else {
+        return Err(invalid.into());
+    };
+    query!(&mut tx, execute,
+        "INSERT INTO membership_type_prices (business_id, membership_type_id, fee_minor, initiation_fee_minor, currency, effective_from, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        business.id, id, price.fee.minor, price.initiation_fee.minor, business.currency.code(), from, now)?;
+    let details = serde_json::json!({ "fee_minor": price.fee.minor, "initiation_fee_minor": price.initiation_fee.minor, "effective_from": from.to_string() });
+    audit::record(
+        &mut tx,
+        business.id,
+        By::Staff(actor.staff_user_id),
+        "membership_type.price_added",
+        "membership_type",
+        Some(id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    let loaded = load_one(&mut tx, business.id, id).await?;
+    let detail = detail(&mut tx, &business, today, loaded).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+/// The public "join" page of a location: its business and the active types offered there.
+pub async fn public_offer(
+    services: &Services,
+    location_slug: &str,
+) -> Result<domain::catalog::PublicOffer, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let (location_id, location_name, business_id) = query!(
+        &mut tx,
+        fetch_optional as (i64, String, i64),
+        "SELECT id, name, business_id FROM locations WHERE slug = $1",
+        location_slug
+    )?
+    .ok_or(Error::NotFound)?;
+    let business = business::load(&mut tx, business_id).await?;
+    let today = services.today(&business);
+    let loaded = load(&mut tx, business.id, None).await?;
+    tx.commit().await?;
+    let filter = TypeFilter {
+        status: Some(TypeStatus::Active),
+        location_id: Some(location_id),
+        ..Default::default()
+    };
+    let mut offered: Vec<&Loaded> = loaded
+        .iter()
+        .filter(|t| filter.matches(&summary(t, today, business.currency)))
+        .collect();
+    offered.sort_by_key(|t| (t.display_order, t.spec.name.to_lowercase()));
+    let types = offered
         .into_iter()
-        .find(|t| t.id == id)
-        .ok_or(Error::NotFound)
+        .map(|t| {
+            let price = catalog::current_price(&t.prices, today);
+            domain::catalog::PublicType::new(
+                &t.spec,
+                price
+                    .map(|p| p.fee)
+                    .unwrap_or(Money::zero(business.currency)),
+                price
+                    .map(|p| p.initiation_fee)
+                    .unwrap_or(Money::zero(business.currency)),
+            )
+        })
+        .collect();
+    Ok(domain::catalog::PublicOffer {
+        business_name: business.name,
+        location_name,
+        types,
+    })
 }

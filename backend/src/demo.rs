@@ -2,7 +2,7 @@
 //! Every feature extends it, so the app is never shown empty.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use domain::catalog::MembershipTypeForm;
+use domain::catalog::{MembershipTypeForm, PurchaseType, TypeStatus};
 use domain::staff::Role;
 
 use crate::audit::{self, By};
@@ -22,23 +22,118 @@ pub const DEMO_STAFF: &[(&str, &str, Role)] = &[
     ("viewer@harbour.example", "Vic Viewer", Role::Viewer),
 ];
 
-/// (name, purchase type, interval, fee, status)
-const DEMO_TYPES: &[(&str, &str, &str, &str, &str)] = &[
-    ("Adult Monthly", "recurring", "monthly", "59", "active"),
-    ("Student Monthly", "recurring", "monthly", "39", "active"),
-    (
-        "Family Quarterly",
-        "recurring",
-        "quarterly",
-        "299",
-        "active",
-    ),
-    ("Off-Peak Weekly", "recurring", "weekly", "12.50", "active"),
-    ("Annual Prepaid", "prepaid", "", "590", "active"),
-    ("10-Visit Pass", "prepaid", "", "120", "active"),
-    ("Staff Perk", "benefit", "", "0", "active"),
-    ("Corporate Yearly", "recurring", "yearly", "499", "draft"),
-];
+fn quick(
+    name: &str,
+    purchase_type: &str,
+    interval: &str,
+    fee: &str,
+    status: &str,
+) -> MembershipTypeForm {
+    MembershipTypeForm {
+        name: name.into(),
+        purchase_type: purchase_type.into(),
+        billing_interval: interval.into(),
+        fee: fee.into(),
+        status: status.into(),
+        ..Default::default()
+    }
+}
+
+/// The demo catalog: the six kinds of plan the catalog must model (a gym plan with
+/// commitment and pauses, a company coworking plan, a punch card, a spa plan with
+/// carried-over credits, a staff benefit, a youth team season) and a few more.
+/// `riverside` is the id of the Riverside location.
+fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
+    vec![
+        MembershipTypeForm {
+            description: "Full gym access at both sites, classes included.".into(),
+            initiation_fee: "25".into(),
+            min_commitment_periods: "3".into(),
+            notice_days: "14".into(),
+            pause_allowed: "on".into(),
+            pause_max_per_year: "2".into(),
+            pause_min_days: "7".into(),
+            pause_max_days: "60".into(),
+            pause_fee: "5".into(),
+            pause_extends_commitment: "on".into(),
+            pause_portal: "on".into(),
+            cancel_portal: "on".into(),
+            member_discount_percent: "10".into(),
+            revenue_account: "4000".into(),
+            ..quick("Adult Monthly", "recurring", "monthly", "59", "active")
+        },
+        MembershipTypeForm {
+            description: "For students with a valid student card.".into(),
+            member_types: vec!["Student".into()],
+            pause_allowed: "on".into(),
+            pause_max_per_year: "1".into(),
+            ..quick("Student Monthly", "recurring", "monthly", "39", "active")
+        },
+        MembershipTypeForm {
+            description: "Two adults and their children on one membership.".into(),
+            group: "on".into(),
+            max_family_members: "4".into(),
+            additional_member_fee: "0".into(),
+            ..quick("Family Quarterly", "recurring", "quarterly", "299", "active")
+        },
+        MembershipTypeForm {
+            description: "Weekday access before 4 pm.".into(),
+            ..quick("Off-Peak Weekly", "recurring", "weekly", "12.50", "active")
+        },
+        MembershipTypeForm {
+            description: "Hot desk for a company team: up to 10 authorized members, meeting-room credits each month.".into(),
+            group: "on".into(),
+            max_family_members: "10".into(),
+            credits_per_period: "20".into(),
+            carry_over_cap: "0".into(),
+            approval_required: "on".into(),
+            deferred_revenue: "on".into(),
+            revenue_account: "4100".into(),
+            ..quick("Company Coworking Yearly", "recurring", "yearly", "2400", "active")
+        },
+        MembershipTypeForm {
+            description: "One massage credit a month; unused credits carry over, up to three.".into(),
+            credits_per_period: "1".into(),
+            carry_over_cap: "3".into(),
+            included_services: "Sauna: 4".into(),
+            member_discount_percent: "15".into(),
+            ..quick("Spa Monthly", "recurring", "monthly", "89", "active")
+        },
+        MembershipTypeForm {
+            description: "Ten visits, valid for six months.".into(),
+            term_kind: "fixed".into(),
+            term_months: "6".into(),
+            punch_card_credits: "10".into(),
+            ..quick("10-Visit Pass", "prepaid", "", "120", "active")
+        },
+        MembershipTypeForm {
+            description: "A year of access, paid up front.".into(),
+            term_kind: "fixed".into(),
+            term_years: "1".into(),
+            end_action: "renewal_sale".into(),
+            deferred_revenue: "on".into(),
+            ..quick("Annual Prepaid", "prepaid", "", "590", "active")
+        },
+        MembershipTypeForm {
+            description: "For our own staff.".into(),
+            ..quick("Staff Perk", "benefit", "", "0", "active")
+        },
+        MembershipTypeForm {
+            description: "Climbing team training for ages 10 to 17, for the school season.".into(),
+            term_kind: "seasons".into(),
+            seasons: format!("{season_start}-09-01 to {}-05-31", season_start + 1),
+            youth: "on".into(),
+            member_types: vec!["Youth".into()],
+            location_scope: "selected".into(),
+            location_ids: vec![riverside.to_string()],
+            ..quick("Youth Climbing Team", "recurring", "monthly", "35", "active")
+        },
+        MembershipTypeForm {
+            description: "Outdoor pool, June to August.".into(),
+            ..quick("Summer Swim", "recurring", "monthly", "29", "draft")
+        },
+    ]
+}
 
 const DEMO_MEMBERS: &[(&str, &str)] = &[
     ("Amelia", "Hughes"),
@@ -92,7 +187,9 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         now,
     )
     .await?;
-    business::insert_location(&mut tx, business_id, "Riverside", "3 Riverside Walk", now).await?;
+    let riverside =
+        business::insert_location(&mut tx, business_id, "Riverside", "3 Riverside Walk", now)
+            .await?;
     let mut owner_id = 0;
     for (email, name, role) in DEMO_STAFF {
         let id =
@@ -121,16 +218,21 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         role: Role::Owner,
     };
     let mut type_ids = Vec::new();
-    for (name, purchase_type, interval, fee, status) in DEMO_TYPES {
-        let form = MembershipTypeForm {
-            name: name.to_string(),
-            purchase_type: purchase_type.to_string(),
-            billing_interval: interval.to_string(),
-            fee: fee.to_string(),
-            status: status.to_string(),
-        };
+    let today = {
+        let mut tx = services.db.begin_read().await?;
+        let business = business::load(&mut tx, business_id).await?;
+        tx.commit().await?;
+        services.today(&business)
+    };
+    // The current school season: it starts in September of this year or the last.
+    let season_start = if today.month() >= 6 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    for form in demo_types(riverside, season_start) {
         let created = catalog::create_membership_type(services, &owner, &form).await?;
-        type_ids.push((created.id, *purchase_type, *status));
+        type_ids.push((created.id, created.spec.purchase_type, created.status));
     }
 
     // Members joined over the past two years; most hold a membership of an active type.
@@ -139,7 +241,7 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     let today = services.today(&business);
     let sellable: Vec<_> = type_ids
         .iter()
-        .filter(|(_, _, status)| *status == "active")
+        .filter(|(_, _, status)| *status == TypeStatus::Active)
         .collect();
     for (i, (first, last)) in DEMO_MEMBERS.iter().enumerate() {
         let email = format!("{}.{}@example.com", ascii_lower(first), ascii_lower(last));
@@ -159,7 +261,7 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         let (type_id, purchase_type, _) = sellable[i % sellable.len()];
         let start = first_of_month(today) - Months::new((i as u32 * 7) % 22 + 1);
         // Prepaid memberships run for a year; a couple of them have already ended.
-        let end = (*purchase_type == "prepaid").then(|| start + Months::new(12));
+        let end = (*purchase_type == PurchaseType::Prepaid).then(|| start + Months::new(12));
         let (price_id,) = query!(
             &mut tx,
             fetch_one as (i64,),

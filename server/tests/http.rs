@@ -84,11 +84,11 @@ async fn json(response: Response) -> Value {
 
 fn create_form<'a>(name: &'a str, fee: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
-        ("name", name),
-        ("purchase_type", "recurring"),
-        ("billing_interval", "monthly"),
-        ("fee", fee),
-        ("status", "active"),
+        ("form[name]", name),
+        ("form[purchase_type]", "recurring"),
+        ("form[billing_interval]", "monthly"),
+        ("form[fee]", fee),
+        ("form[status]", "active"),
     ]
 }
 
@@ -118,7 +118,7 @@ async fn signing_in_sets_an_http_only_session_cookie_that_opens_the_staff_app() 
 
         let counts = json(app.rpc("dashboard/counts", &[]).await).await;
         assert_eq!(counts["members"], 24);
-        assert_eq!(counts["membership_types"], 8);
+        assert_eq!(counts["membership_types"], 11);
 
         let page = app.page("/").await;
         assert_eq!(page.status(), StatusCode::OK);
@@ -209,7 +209,7 @@ async fn a_viewer_reads_types_but_cannot_create_one() {
             StatusCode::OK
         );
         let before = json(app.rpc("membership-types/list", &[]).await).await;
-        assert_eq!(before.as_array().unwrap().len(), 8);
+        assert_eq!(before.as_array().unwrap().len(), 11);
         let response = app
             .rpc(
                 "membership-types/create",
@@ -238,8 +238,8 @@ async fn a_manager_creates_a_type_and_bad_input_is_answered_field_by_field() {
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         let created = json(response).await;
-        assert_eq!(created["fee"]["minor"], 4550);
-        assert_eq!(created["fee"]["currency"], "EUR");
+        assert_eq!(created["prices"][0]["fee"]["minor"], 4550);
+        assert_eq!(created["prices"][0]["fee"]["currency"], "EUR");
 
         let response = app
             .rpc("membership-types/create", &create_form("", "12.345"))
@@ -261,7 +261,7 @@ async fn a_manager_creates_a_type_and_bad_input_is_answered_field_by_field() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 
         let list = json(app.rpc("membership-types/list", &[]).await).await;
-        assert_eq!(list.as_array().unwrap().len(), 9);
+        assert_eq!(list.as_array().unwrap().len(), 12);
     })
     .await;
 }

@@ -3,7 +3,7 @@ use domain::staff::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{CreateMembershipType, get_membership_types};
+use crate::api::catalog::{CreateMembershipType, get_membership_types};
 use crate::components::form::{ErrorNotice, Field, FormError, field_error, form_error};
 use crate::components::layout::use_staff;
 
@@ -11,7 +11,18 @@ use crate::components::layout::use_staff;
 pub fn MembershipTypesPage() -> impl IntoView {
     let staff = use_staff();
     let create = ServerAction::<CreateMembershipType>::new();
-    let types = Resource::new(move || create.version().get(), |_| get_membership_types());
+    let types = Resource::new(
+        move || create.version().get(),
+        |_| {
+            get_membership_types(
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            )
+        },
+    );
     view! {
         <Title text="Membership types" />
         <h1>"Membership types"</h1>
@@ -78,7 +89,23 @@ fn NewTypeForm(create: ServerAction<CreateMembershipType>) -> impl IntoView {
     let status_error = field_error(value, "status");
     let general_error = Signal::derive(move || {
         value.with(|v| match v {
-            Some(Err(crate::AppError::Invalid { .. })) => None,
+            // Problems with settings this short form does not show (a prepaid
+            // type's term, say) are listed here, pointing to the full editor.
+            Some(Err(crate::AppError::Invalid { invalid })) => {
+                let shown = ["name", "purchase_type", "billing_interval", "fee", "status"];
+                let others: Vec<String> = invalid
+                    .errors
+                    .iter()
+                    .filter(|e| !shown.contains(&e.field.as_str()))
+                    .map(|e| e.message.clone())
+                    .collect();
+                (!others.is_empty()).then(|| {
+                    format!(
+                        "{}. Use \"New type with all settings\" for these.",
+                        others.join("; ")
+                    )
+                })
+            }
             _ => form_error(value).get(),
         })
     });
@@ -86,7 +113,7 @@ fn NewTypeForm(create: ServerAction<CreateMembershipType>) -> impl IntoView {
         value.with(|v| {
             v.as_ref()
                 .and_then(|r| r.as_ref().ok())
-                .map(|t| t.name.clone())
+                .map(|t| t.spec.name.clone())
         })
     });
     let (purchase, set_purchase) = signal(PurchaseType::Recurring.as_str().to_string());
@@ -101,18 +128,18 @@ fn NewTypeForm(create: ServerAction<CreateMembershipType>) -> impl IntoView {
                     <p class="notice" role="status">"Created " {move || created.get()} "."</p>
                 </Show>
                 <Field id="name" label="Name" error=name_error>
-                    <input id="name" name="name" type="text" required maxlength="100" autocomplete="off"
+                    <input id="name" name="form[name]" type="text" required maxlength="100" autocomplete="off"
                         aria-describedby="name-error" aria-invalid=invalid(name_error) />
                 </Field>
                 <Field id="purchase_type" label="Purchase type" error=purchase_error>
-                    <select id="purchase_type" name="purchase_type" aria-describedby="purchase_type-error"
+                    <select id="purchase_type" name="form[purchase_type]" aria-describedby="purchase_type-error"
                         aria-invalid=invalid(purchase_error)
                         on:change=move |ev| set_purchase.set(event_target_value(&ev))>
                         {PurchaseType::ALL.iter().map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
                     </select>
                 </Field>
                 <Field id="billing_interval" label="Billing interval" hint="Only for recurring types." error=interval_error>
-                    <select id="billing_interval" name="billing_interval" aria-describedby="billing_interval-hint billing_interval-error"
+                    <select id="billing_interval" name="form[billing_interval]" aria-describedby="billing_interval-hint billing_interval-error"
                         aria-invalid=invalid(interval_error) disabled=move || !recurring()>
                         <option value="">"— none —"</option>
                         {BillingInterval::ALL.iter().map(|i| view! {
@@ -121,11 +148,11 @@ fn NewTypeForm(create: ServerAction<CreateMembershipType>) -> impl IntoView {
                     </select>
                 </Field>
                 <Field id="fee" label="Fee" hint="In the business's currency, for example 59 or 59.90." error=fee_error>
-                    <input id="fee" name="fee" type="text" inputmode="decimal" required autocomplete="off"
+                    <input id="fee" name="form[fee]" type="text" inputmode="decimal" required autocomplete="off"
                         aria-describedby="fee-hint fee-error" aria-invalid=invalid(fee_error) />
                 </Field>
                 <Field id="status" label="Status" error=status_error>
-                    <select id="status" name="status" aria-describedby="status-error" aria-invalid=invalid(status_error)>
+                    <select id="status" name="form[status]" aria-describedby="status-error" aria-invalid=invalid(status_error)>
                         {[TypeStatus::Draft, TypeStatus::Active].into_iter().map(|s| view! {
                             <option value=s.as_str()>{s.label()}</option>
                         }).collect_view()}

@@ -3,11 +3,12 @@
 //! Each one authenticates (staff session cookie), lets the use case authorize
 //! and validate, and returns domain views. Endpoints are fixed under `/rpc`.
 
-use domain::catalog::MembershipTypeSummary;
 use domain::staff::{DashboardCounts, StaffOverview};
 use leptos::prelude::*;
 
 use crate::error::AppError;
+
+pub mod catalog;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -153,41 +154,6 @@ pub async fn get_dashboard_counts() -> Result<DashboardCounts, AppError> {
         async move {
             let (state, actor) = ssr::staff().await?;
             Ok(backend::business::dashboard_counts(&state.services, &actor).await?)
-        }
-        .await,
-    )
-}
-
-#[server(prefix = "/rpc", endpoint = "membership-types/list")]
-pub async fn get_membership_types() -> Result<Vec<MembershipTypeSummary>, AppError> {
-    ssr::reply(
-        async move {
-            let (state, actor) = ssr::staff().await?;
-            Ok(backend::catalog::list_membership_types(&state.services, &actor).await?)
-        }
-        .await,
-    )
-}
-
-#[server(prefix = "/rpc", endpoint = "membership-types/create")]
-pub async fn create_membership_type(
-    name: String,
-    purchase_type: String,
-    #[server(default)] billing_interval: String,
-    fee: String,
-    status: String,
-) -> Result<MembershipTypeSummary, AppError> {
-    ssr::reply(
-        async move {
-            let (state, actor) = ssr::staff().await?;
-            let form = domain::catalog::MembershipTypeForm {
-                name,
-                purchase_type,
-                billing_interval,
-                fee,
-                status,
-            };
-            Ok(backend::catalog::create_membership_type(&state.services, &actor, &form).await?)
         }
         .await,
     )
