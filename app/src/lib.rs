@@ -48,9 +48,13 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
                 <Route path=path!("/portal") view=pages::portal::PortalHome />
+                <Route path=path!("/join/:location") view=pages::join::JoinPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=components::layout::StaffLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::dashboard::Dashboard />
                     <Route path=path!("membership-types") view=pages::membership_types::MembershipTypesPage />
+                    <Route path=path!("membership-types/new") view=pages::type_editor::NewTypePage />
+                    <Route path=path!("membership-types/:id") view=pages::membership_type::MembershipTypePage />
+                    <Route path=path!("membership-types/:id/edit") view=pages::type_editor::EditTypePage />
                     <Route path=path!("settings/clock") view=pages::clock::ClockPage />
                 </ParentRoute>
             </Routes>

@@ -436,3 +436,122 @@ async fn health_portal_and_unknown_pages_answer() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_full_editor_saves_every_section_from_a_plain_form_post() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        app.sign_in("manager@harbour.example", demo::DEMO_PASSWORD)
+            .await;
+        let options = json(app.rpc("membership-types/form-options", &[]).await).await;
+        let riverside = options["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l[1] == "Riverside")
+            .unwrap()[0]
+            .to_string();
+        let referer = format!("{}/membership-types/new", app.base);
+        // What a browser without JavaScript sends: unticked boxes are absent, so indices have gaps.
+        let form = vec![
+            ("id", "0".to_string()),
+            ("form[name]", "Bouldering Monthly".into()),
+            ("form[purchase_type]", "recurring".into()),
+            ("form[billing_interval]", "monthly".into()),
+            ("form[status]", "draft".into()),
+            ("form[fee]", "42".into()),
+            ("form[initiation_fee]", "10".into()),
+            ("form[term_kind]", "ongoing".into()),
+            ("form[location_scope]", "selected".into()),
+            ("form[location_ids][1]", riverside.clone()),
+            ("form[member_types][0]", "Adult".into()),
+            ("form[member_types][2]", "Student".into()),
+            ("form[pause_allowed]", "on".into()),
+            ("form[pause_min_days]", "7".into()),
+            ("form[pause_max_days]", "30".into()),
+            ("form[min_commitment_periods]", "3".into()),
+            ("form[cancel_timing]", "at_period_end".into()),
+        ];
+        let response = app
+            .client
+            .post(format!("{}/rpc/membership-types/save", app.base))
+            .header(ACCEPT, "text/html")
+            .header(REFERER, &referer)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let location = response.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(
+            location.starts_with("/membership-types/"),
+            "goes to the new type's page: {location}"
+        );
+        let id: i64 = location
+            .trim_start_matches("/membership-types/")
+            .parse()
+            .unwrap();
+        let detail = json(
+            app.rpc("membership-types/get", &[("id", &id.to_string())])
+                .await,
+        )
+        .await;
+        assert_eq!(detail["spec"]["location_ids"][0].to_string(), riverside);
+        assert_eq!(
+            detail["spec"]["member_types"],
+            serde_json::json!(["Adult", "Student"])
+        );
+        assert_eq!(detail["spec"]["policies"]["pause"]["max_days"], 30);
+        assert_eq!(detail["spec"]["policies"]["min_commitment_periods"], 3);
+        assert_eq!(detail["prices"][0]["initiation_fee"]["minor"], 1000);
+        let page = app.page(&location).await.text().await.unwrap();
+        assert!(
+            page.contains("Bouldering Monthly")
+                && page.contains("Riverside")
+                && page.contains("7 to 30 days"),
+            "{page}"
+        );
+
+        // A front-desk user cannot save, with or without JavaScript.
+        app.sign_in("desk@harbour.example", demo::DEMO_PASSWORD)
+            .await;
+        let mut edit = form.clone();
+        edit[0] = ("id", id.to_string());
+        let response = app
+            .rpc(
+                "membership-types/save",
+                &edit
+                    .iter()
+                    .map(|(k, v)| (*k, v.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_location_public_page_shows_its_active_types_without_sign_in() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        let page = app.page("/join/riverside").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Join us at Riverside")
+                && html.contains("Youth Climbing Team")
+                && html.contains("Adult Monthly")
+        );
+        assert!(!html.contains("Summer Swim"), "drafts are not offered");
+        let harbour = app.page("/join/harbour-street").await.text().await.unwrap();
+        assert!(
+            !harbour.contains("Youth Climbing Team"),
+            "the team trains at Riverside only"
+        );
+        assert!(harbour.contains("One-time joining fee") && harbour.contains("€25.00"));
+        let missing = app.page("/join/atlantis").await.text().await.unwrap();
+        assert!(missing.contains("Location not found"));
+    })
+    .await;
+}

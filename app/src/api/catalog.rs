@@ -181,3 +181,25 @@ pub async fn get_public_offer(location: String) -> Result<PublicOffer, AppError>
         .await,
     )
 }
+
+/// The full editor's save: creates a type when `id` is 0, else updates it; then
+/// goes to the type's page (also without JavaScript).
+#[server(prefix = "/rpc", endpoint = "membership-types/save")]
+pub async fn save_membership_type(
+    id: i64,
+    form: MembershipTypeForm,
+) -> Result<MembershipTypeDetail, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let saved = if id == 0 {
+                backend::catalog::create_membership_type(&state.services, &actor, &form).await?
+            } else {
+                backend::catalog::update_membership_type(&state.services, &actor, id, &form).await?
+            };
+            leptos_axum::redirect(&format!("/membership-types/{}", saved.id));
+            Ok(saved)
+        }
+        .await,
+    )
+}

@@ -3,33 +3,75 @@ use domain::staff::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::catalog::{CreateMembershipType, get_membership_types};
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+use crate::api::catalog::{
+    CreateMembershipType, MoveMembershipType, get_membership_types, get_type_form_options,
+};
 use crate::components::form::{ErrorNotice, Field, FormError, field_error, form_error};
 use crate::components::layout::use_staff;
+
+/// The catalog filters as they appear in the page's query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Filters {
+    status: String,
+    purchase_type: String,
+    location: String,
+    search: String,
+    include_retired: String,
+}
 
 #[component]
 pub fn MembershipTypesPage() -> impl IntoView {
     let staff = use_staff();
     let create = ServerAction::<CreateMembershipType>::new();
+    let moved = ServerAction::<MoveMembershipType>::new();
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        query.with(|q| Filters {
+            status: q.get("status").unwrap_or_default(),
+            purchase_type: q.get("purchase_type").unwrap_or_default(),
+            location: q.get("location").unwrap_or_default(),
+            search: q.get("search").unwrap_or_default(),
+            include_retired: q.get("include_retired").unwrap_or_default(),
+        })
+    });
     let types = Resource::new(
-        move || create.version().get(),
-        |_| {
+        move || (filters.get(), create.version().get(), moved.version().get()),
+        |(f, _, _)| {
             get_membership_types(
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
+                f.status,
+                f.purchase_type,
+                f.location,
+                f.search,
+                f.include_retired,
             )
         },
     );
+    let options = Resource::new(|| (), |_| get_type_form_options());
     view! {
         <Title text="Membership types" />
-        <h1>"Membership types"</h1>
+        <div class="page-head">
+            <h1>"Membership types"</h1>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let may_edit = staff.await.map(|s| s.role.allows(Role::Manager)).unwrap_or(false);
+                    may_edit.then(|| view! { <A href="/membership-types/new" attr:class="button">"New type with all settings"</A> })
+                })}
+            </Suspense>
+        </div>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let locations = options.await.map(|o| o.locations).unwrap_or_default();
+                view! { <FilterForm filters=filters.get_untracked() locations /> }
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p class="loading">"Loading types…"</p> }>
             {move || Suspend::new(async move {
+                let may_edit = staff.await.map(|s| s.role.allows(Role::Manager)).unwrap_or(false);
                 match types.await {
-                    Ok(list) => view! { <TypeTable types=list /> }.into_any(),
+                    Ok(list) => view! { <TypeTable types=list may_edit moved /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -43,10 +85,62 @@ pub fn MembershipTypesPage() -> impl IntoView {
     }
 }
 
+/// A GET form: works without JavaScript and keeps the filters in the address.
 #[component]
-fn TypeTable(types: Vec<MembershipTypeSummary>) -> impl IntoView {
+fn FilterForm(filters: Filters, locations: Vec<(i64, String)>) -> impl IntoView {
+    let selected = |current: &str, value: &str| current == value;
+    view! {
+        <Form method="GET" action="" attr:class="filters" attr:aria-label="Filter membership types">
+            <div class="field">
+                <label for="filter-search">"Search"</label>
+                <input id="filter-search" type="search" name="search" value=filters.search.clone() placeholder="Name" />
+            </div>
+            <div class="field">
+                <label for="filter-status">"Status"</label>
+                <select id="filter-status" name="status">
+                    <option value="" selected=filters.status.is_empty()>"Draft and active"</option>
+                    {TypeStatus::ALL.iter().map(|st| view! {
+                        <option value=st.as_str() selected=selected(&filters.status, st.as_str())>{st.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="filter-purchase">"Purchase type"</label>
+                <select id="filter-purchase" name="purchase_type">
+                    <option value="" selected=filters.purchase_type.is_empty()>"Any"</option>
+                    {PurchaseType::ALL.iter().map(|p| view! {
+                        <option value=p.as_str() selected=selected(&filters.purchase_type, p.as_str())>{p.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="filter-location">"Location"</label>
+                <select id="filter-location" name="location">
+                    <option value="" selected=filters.location.is_empty()>"Any"</option>
+                    {locations.into_iter().map(|(id, name)| {
+                        let id = id.to_string();
+                        let is = filters.location == id;
+                        view! { <option value=id selected=is>{name}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field checkbox">
+                <input id="filter-retired" type="checkbox" name="include_retired" value="on" checked=domain::catalog::checked(&filters.include_retired) />
+                <label for="filter-retired">"Include retired"</label>
+            </div>
+            <button type="submit">"Filter"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn TypeTable(
+    types: Vec<MembershipTypeSummary>,
+    may_edit: bool,
+    moved: ServerAction<MoveMembershipType>,
+) -> impl IntoView {
     if types.is_empty() {
-        return view! { <p data-testid="no-types">"No membership types yet. Create the first one below."</p> }.into_any();
+        return view! { <p data-testid="no-types">"No membership types match."</p> }.into_any();
     }
     view! {
         <table class="data-table" data-testid="membership-types">
@@ -56,20 +150,35 @@ fn TypeTable(types: Vec<MembershipTypeSummary>) -> impl IntoView {
                     <th scope="col">"Name"</th>
                     <th scope="col">"Purchase"</th>
                     <th scope="col">"Price"</th>
+                    <th scope="col">"Term"</th>
                     <th scope="col">"Status"</th>
                     <th scope="col">"Memberships"</th>
+                    {may_edit.then(|| view! { <th scope="col">"Order"</th> })}
                 </tr>
             </thead>
             <tbody>
                 {types.into_iter().map(|t| {
                     let price = t.price_label();
+                    let href = format!("/membership-types/{}", t.id);
+                    let swatch = format!("background:{}", t.color);
+                    let name = t.name.clone();
                     view! {
                         <tr>
-                            <th scope="row" data-label="Name">{t.name}</th>
+                            <th scope="row" data-label="Name">
+                                <span class="swatch" style=swatch aria-hidden="true"></span>
+                                <A href=href>{t.name}</A>
+                            </th>
                             <td data-label="Purchase">{t.purchase_type.label()}</td>
                             <td data-label="Price">{price}</td>
+                            <td data-label="Term">{t.term.describe()}</td>
                             <td data-label="Status"><span class=format!("badge status-{}", t.status.as_str())>{t.status.label()}</span></td>
                             <td data-label="Memberships">{t.memberships}</td>
+                            {may_edit.then(|| view! {
+                                <td data-label="Order" class="order-buttons">
+                                    <MoveButton moved id=t.id direction="up" label=format!("Move {name} up") symbol="▲" />
+                                    <MoveButton moved id=t.id direction="down" label=format!("Move {name} down") symbol="▼" />
+                                </td>
+                            })}
                         </tr>
                     }
                 }).collect_view()}
@@ -77,6 +186,23 @@ fn TypeTable(types: Vec<MembershipTypeSummary>) -> impl IntoView {
         </table>
     }
     .into_any()
+}
+
+#[component]
+fn MoveButton(
+    moved: ServerAction<MoveMembershipType>,
+    id: i64,
+    direction: &'static str,
+    label: String,
+    symbol: &'static str,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=moved attr:class="inline">
+            <input type="hidden" name="id" value=id />
+            <input type="hidden" name="direction" value=direction />
+            <button type="submit" class="icon-button" aria-label=label.clone() title=label>{symbol}</button>
+        </ActionForm>
+    }
 }
 
 #[component]

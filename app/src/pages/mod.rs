@@ -1,8 +1,11 @@
 pub mod clock;
 pub mod dashboard;
+pub mod join;
+pub mod membership_type;
 pub mod membership_types;
 pub mod portal;
 pub mod sign_in;
+pub mod type_editor;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
