@@ -4,6 +4,7 @@
 #   2. backend  repository and use-case tests on SQLite and PostgreSQL
 #   3. server   HTTP tests against a spawned app on SQLite and PostgreSQL
 #   4. end2end  Playwright in Debian's Chromium against the built app
+# and then builds the release the run command serves.
 # PostgreSQL parts run when TEST_POSTGRES_URL is set (each test makes and drops
 # its own database); otherwise they are skipped, and this says so.
 set -euo pipefail
@@ -45,6 +46,12 @@ export E2E_PORT="${E2E_PORT:-3456}"
 export E2E_SERVER_CMD="env DATABASE_URL=sqlite://$e2e_dir/e2e.db TESSERA_ADDR=127.0.0.1:$E2E_PORT RUST_LOG=warn $CARGO_TARGET_DIR/debug/server serve --demo"
 echo "==> tier 4: Playwright in /usr/bin/chromium"
 (cd end2end && npx playwright test)
+
+# The release build is what the run command serves; it compiles the views
+# without `erase_components`, so it catches what the debug build cannot
+# (type-depth limits in the wasm, say). It also warms the run command.
+echo "==> release build (the run command's)"
+LEPTOS_SITE_ROOT="$(site_root_for release)" cargo leptos build --release
 
 passed=$(grep -E '^test result: ok' "$CARGO_TARGET_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')
 echo "==> all tiers passed: $passed cargo tests and the Playwright suite, in $(( $(date +%s) - started )) s"

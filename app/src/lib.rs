@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Tessera's user interface: the staff back office, the member portal and the
 //! server functions behind them. Rendered on the server, hydrated in the browser.
 

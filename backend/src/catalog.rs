@@ -853,8 +853,10 @@ pub async fn public_offer(
         location_id: Some(location_id),
         ..Default::default()
     };
+    // Benefits are granted by staff, not sold: they are never on a public page.
     let mut offered: Vec<&Loaded> = loaded
         .iter()
+        .filter(|t| t.spec.purchase_type != PurchaseType::Benefit)
         .filter(|t| filter.matches(&summary(t, today, business.currency)))
         .collect();
     offered.sort_by_key(|t| (t.display_order, t.spec.name.to_lowercase()));

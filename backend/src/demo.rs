@@ -60,6 +60,7 @@ fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
             cancel_portal: "on".into(),
             member_discount_percent: "10".into(),
             revenue_account: "4000".into(),
+            color: "#1f5fbf".into(),
             ..quick("Adult Monthly", "recurring", "monthly", "59", "active")
         },
         MembershipTypeForm {
@@ -67,6 +68,7 @@ fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
             member_types: vec!["Student".into()],
             pause_allowed: "on".into(),
             pause_max_per_year: "1".into(),
+            color: "#7b3fbf".into(),
             ..quick("Student Monthly", "recurring", "monthly", "39", "active")
         },
         MembershipTypeForm {
@@ -74,10 +76,12 @@ fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
             group: "on".into(),
             max_family_members: "4".into(),
             additional_member_fee: "0".into(),
+            color: "#1b7f3b".into(),
             ..quick("Family Quarterly", "recurring", "quarterly", "299", "active")
         },
         MembershipTypeForm {
             description: "Weekday access before 4 pm.".into(),
+            color: "#5b6475".into(),
             ..quick("Off-Peak Weekly", "recurring", "weekly", "12.50", "active")
         },
         MembershipTypeForm {
@@ -89,6 +93,7 @@ fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
             approval_required: "on".into(),
             deferred_revenue: "on".into(),
             revenue_account: "4100".into(),
+            color: "#0f766e".into(),
             ..quick("Company Coworking Yearly", "recurring", "yearly", "2400", "active")
         },
         MembershipTypeForm {
@@ -97,6 +102,7 @@ fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
             carry_over_cap: "3".into(),
             included_services: "Sauna: 4".into(),
             member_discount_percent: "15".into(),
+            color: "#be185d".into(),
             ..quick("Spa Monthly", "recurring", "monthly", "89", "active")
         },
         MembershipTypeForm {
@@ -104,6 +110,7 @@ fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
             term_kind: "fixed".into(),
             term_months: "6".into(),
             punch_card_credits: "10".into(),
+            color: "#c2410c".into(),
             ..quick("10-Visit Pass", "prepaid", "", "120", "active")
         },
         MembershipTypeForm {
@@ -112,10 +119,12 @@ fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
             term_years: "1".into(),
             end_action: "renewal_sale".into(),
             deferred_revenue: "on".into(),
+            color: "#1e3a8a".into(),
             ..quick("Annual Prepaid", "prepaid", "", "590", "active")
         },
         MembershipTypeForm {
             description: "For our own staff.".into(),
+            color: "#6b7280".into(),
             ..quick("Staff Perk", "benefit", "", "0", "active")
         },
         MembershipTypeForm {
@@ -126,10 +135,12 @@ fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
             member_types: vec!["Youth".into()],
             location_scope: "selected".into(),
             location_ids: vec![riverside.to_string()],
+            color: "#b45309".into(),
             ..quick("Youth Climbing Team", "recurring", "monthly", "35", "active")
         },
         MembershipTypeForm {
             description: "Outdoor pool, June to August.".into(),
+            color: "#0891b2".into(),
             ..quick("Summer Swim", "recurring", "monthly", "29", "draft")
         },
     ]

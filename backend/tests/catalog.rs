@@ -612,6 +612,15 @@ async fn the_public_page_of_a_location_lists_its_active_types_only() {
             .await
             .unwrap();
 
+        let perk = MembershipTypeForm {
+            purchase_type: "benefit".into(),
+            billing_interval: String::new(),
+            ..monthly("Staff Perk", "0")
+        };
+        catalog::create_membership_type(&c.s, &c.owner, &perk)
+            .await
+            .unwrap();
+
         let river = catalog::public_offer(&c.s, "riverside").await.unwrap();
         let names: Vec<_> = river.types.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["River Spa", "Everywhere", "10-Visit Pass"]);

@@ -544,6 +544,10 @@ async fn a_location_public_page_shows_its_active_types_without_sign_in() {
                 && html.contains("Adult Monthly")
         );
         assert!(!html.contains("Summer Swim"), "drafts are not offered");
+        assert!(
+            !html.contains("Staff Perk"),
+            "benefits are granted, not sold"
+        );
         let harbour = app.page("/join/harbour-street").await.text().await.unwrap();
         assert!(
             !harbour.contains("Youth Climbing Team"),

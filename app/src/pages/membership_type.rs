@@ -64,11 +64,11 @@ fn TypeView(
         {may_edit.then(|| view! { <TypeActions t=t.clone() status /> })}
         <FormError message=status_error />
         <div class="sections">
-            <Basics s=s.clone() memberships=t.memberships />
-            <Prices t=t.clone() may_edit price />
-            <Scope s=s.clone() location_names=t.location_names.clone() />
-            <Benefits s=s.clone() />
-            <Policies s=s.clone() renew_into=t.renew_into_name.clone() />
+            {view! { <Basics s=s.clone() memberships=t.memberships /> }.into_any()}
+            {view! { <Prices t=t.clone() may_edit price /> }.into_any()}
+            {view! { <Scope s=s.clone() location_names=t.location_names.clone() /> }.into_any()}
+            {view! { <Benefits s=s.clone() /> }.into_any()}
+            {view! { <Policies s=s.clone() renew_into=t.renew_into_name.clone() /> }.into_any()}
         </div>
     }
 }

@@ -98,6 +98,13 @@ fn TypeEditor(id: i64, initial: MembershipTypeForm, options: FormOptions) -> imp
     });
     let f = initial;
     let new = id == 0;
+    let (purchase, set_purchase) = signal(f.purchase_type.clone());
+    // Only once the page is interactive: without JavaScript the select must stay usable.
+    let interactive = RwSignal::new(false);
+    Effect::new(move |_| interactive.set(true));
+    let not_recurring = Signal::derive(move || {
+        interactive.get() && purchase.get() != PurchaseType::Recurring.as_str()
+    });
     let currency = options.currency.code().to_string();
     let err =
         move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(field)));
@@ -112,9 +119,10 @@ fn TypeEditor(id: i64, initial: MembershipTypeForm, options: FormOptions) -> imp
                 <Area name="description" label="Description" value=f.description.clone() error=err("description") hint="Shown on the public page." />
                 <Text name="color" label="Badge colour" value=f.color.clone() error=err("color") hint="For example #1f5fbf." kind="color" />
                 <Choice name="purchase_type" label="Purchase type" value=f.purchase_type.clone() error=err("purchase_type")
+                    on_change=Callback::new(move |v: String| set_purchase.set(v))
                     choices=PurchaseType::ALL.iter().map(|p| (p.as_str().to_string(), p.label().to_string())).collect() />
                 <Choice name="billing_interval" label="Billing interval" value=f.billing_interval.clone() error=err("billing_interval")
-                    hint="Recurring types only." empty="— none —"
+                    hint="Recurring types only." empty="— none —" disabled=not_recurring
                     choices=BillingInterval::ALL.iter().map(|i| (i.as_str().to_string(), i.label().to_string())).collect() />
                 {new.then(|| view! {
                     <Choice name="status" label="Status" value=f.status.clone() error=err("status")
@@ -269,6 +277,12 @@ fn Choice(
     choices: Vec<(String, String)>,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional)] empty: Option<&'static str>,
+    /// Called with the new value when the choice changes (after hydration).
+    #[prop(optional)]
+    on_change: Option<Callback<String>>,
+    /// A disabled select is not posted, so its field takes its default.
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
 ) -> impl IntoView {
     let id = input_id(name);
     let described = format!("{id}-hint {id}-error");
@@ -276,7 +290,9 @@ fn Choice(
         <div class="field" class:has-error=move || error.get().is_some()>
             <label for=id.clone()>{label}</label>
             {hint.map(|h| view! { <p class="hint" id=format!("{id}-hint")>{h}</p> })}
-            <select id=id.clone() name=format!("form[{name}]") aria-describedby=described aria-invalid=move || error.get().is_some().to_string()>
+            <select id=id.clone() name=format!("form[{name}]") aria-describedby=described aria-invalid=move || error.get().is_some().to_string()
+                disabled=move || disabled.get()
+                on:change=move |ev| if let Some(callback) = on_change { callback.run(event_target_value(&ev)) }>
                 {empty.map(|e| view! { <option value="" selected=value.is_empty()>{e}</option> })}
                 {choices.into_iter().map(|(v, l)| {
                     let selected = v == value;
