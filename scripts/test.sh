@@ -30,8 +30,9 @@ else
   echo "==> PostgreSQL tier: SKIPPED (set TEST_POSTGRES_URL=postgres://user@host:port/db to run it)"
 fi
 
-echo "==> formatting"
+echo "==> formatting and lints"
 cargo fmt --all -- --check
+cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings
 
 # frontend is left out: building it with the others would turn on the `hydrate`
 # feature of `app` in the server tests too (features unify within one build).

@@ -337,6 +337,7 @@ fn settings_json(spec: &TypeSpec) -> Result<String, Error> {
         .map_err(|e| Error::internal(format!("encoding settings: {e}")))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn insert_type(
     tx: &mut Tx,
     business: &Business,

@@ -62,15 +62,15 @@ impl TestDb {
     /// Closes the pool and drops a PostgreSQL test database.
     pub async fn finish(self) {
         self.db.close().await;
-        if let Some((admin_url, name)) = &self.pg {
-            if let Ok(mut admin) = PgConnection::connect(admin_url).await {
-                let _ = admin
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .await;
-                admin.close().await.ok();
-            }
+        if let Some((admin_url, name)) = &self.pg
+            && let Ok(mut admin) = PgConnection::connect(admin_url).await
+        {
+            let _ = admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await;
+            admin.close().await.ok();
         }
     }
 }

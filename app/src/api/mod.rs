@@ -89,10 +89,11 @@ pub mod ssr {
                 .and_then(|p| p.headers.get(axum::http::header::ACCEPT))
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("text/html"));
-            if over_rpc && !accepts_html {
-                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                    response.set_status(error.status_code());
-                }
+            if over_rpc
+                && !accepts_html
+                && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            {
+                response.set_status(error.status_code());
             }
         }
         result

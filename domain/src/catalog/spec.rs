@@ -102,18 +102,20 @@ impl DateRange {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Default)]
 pub enum Term {
+    #[default]
     Ongoing,
-    Fixed { length: FixedLength },
-    Seasons { ranges: Vec<DateRange> },
+    Fixed {
+        length: FixedLength,
+    },
+    Seasons {
+        ranges: Vec<DateRange>,
+    },
 }
 
-impl Default for Term {
-    fn default() -> Self {
-        Term::Ongoing
-    }
-}
-
+// `EndAction` comes from `text_enum!`, which cannot take `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for EndAction {
     fn default() -> Self {
         EndAction::Expire
