@@ -264,6 +264,19 @@ async fn detail(
     })
 }
 
+/// Reads the type back as its page shows it, and commits the use case's transaction.
+async fn finish_with_detail(
+    mut tx: Tx,
+    business: &Business,
+    today: NaiveDate,
+    id: i64,
+) -> Result<MembershipTypeDetail, Error> {
+    let loaded = load_one(&mut tx, business.id, id).await?;
+    let detail = detail(&mut tx, business, today, loaded).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
 /// What the domain needs to validate a type of this business.
 async fn context(
     tx: &mut Tx,
@@ -402,10 +415,7 @@ pub async fn membership_type(
     let mut tx = services.db.begin_read().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
-    let loaded = load_one(&mut tx, business.id, id).await?;
-    let detail = detail(&mut tx, &business, today, loaded).await?;
-    tx.commit().await?;
-    Ok(detail)
+    finish_with_detail(tx, &business, today, id).await
 }
 
 /// What the type form offers to choose from: the business's locations, member types and other types.
@@ -473,10 +483,7 @@ pub async fn create_membership_type(
         now,
     )
     .await?;
-    let loaded = load_one(&mut tx, business.id, id).await?;
-    let detail = detail(&mut tx, &business, today, loaded).await?;
-    tx.commit().await?;
-    Ok(detail)
+    finish_with_detail(tx, &business, today, id).await
 }
 
 /// Saves a type's settings. Its purchase type and billing interval are fixed once
@@ -549,10 +556,7 @@ pub async fn update_membership_type(
     )
     .await?;
     let today = services.today(&business);
-    let loaded = load_one(&mut tx, business.id, id).await?;
-    let detail = detail(&mut tx, &business, today, loaded).await?;
-    tx.commit().await?;
-    Ok(detail)
+    finish_with_detail(tx, &business, today, id).await
 }
 
 /// Moves a type between draft, active and retired by the domain's rule.
@@ -590,10 +594,7 @@ pub async fn change_type_status(
     )
     .await?;
     let today = services.today(&business);
-    let loaded = load_one(&mut tx, business.id, id).await?;
-    let detail = detail(&mut tx, &business, today, loaded).await?;
-    tx.commit().await?;
-    Ok(detail)
+    finish_with_detail(tx, &business, today, id).await
 }
 
 /// Deletes a draft type that no membership uses (a mistake); everything else is retired instead.
@@ -705,10 +706,7 @@ pub async fn duplicate_membership_type(
         now,
     )
     .await?;
-    let loaded = load_one(&mut tx, business.id, new_id).await?;
-    let detail = detail(&mut tx, &business, today, loaded).await?;
-    tx.commit().await?;
-    Ok(detail)
+    finish_with_detail(tx, &business, today, new_id).await
 }
 
 /// Moves a type one place up or down in the display order of its status group.
@@ -826,10 +824,7 @@ pub async fn add_price_version(
         now,
     )
     .await?;
-    let loaded = load_one(&mut tx, business.id, id).await?;
-    let detail = detail(&mut tx, &business, today, loaded).await?;
-    tx.commit().await?;
-    Ok(detail)
+    finish_with_detail(tx, &business, today, id).await
 }
 
 /// The public "join" page of a location: its business and the active types offered there.
