@@ -3,13 +3,14 @@
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use domain::catalog::{MembershipTypeForm, PurchaseType, TypeStatus};
+use domain::members::MemberDetails;
 use domain::staff::Role;
 
 use crate::audit::{self, By};
 use crate::auth::{self, Actor};
 use crate::business::{self, NewBusiness};
 use crate::error::Error;
-use crate::{Services, catalog, query};
+use crate::{Services, catalog, members, query};
 
 pub const DEMO_OWNER_EMAIL: &str = "owner@harbour.example";
 pub const DEMO_PASSWORD: &str = "harbour-demo-2026";
@@ -190,7 +191,7 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         now,
     )
     .await?;
-    business::insert_location(
+    let harbour = business::insert_location(
         &mut tx,
         business_id,
         "Harbour Street",
@@ -256,16 +257,33 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         .collect();
     for (i, (first, last)) in DEMO_MEMBERS.iter().enumerate() {
         let email = format!("{}.{}@example.com", ascii_lower(first), ascii_lower(last));
-        let (member_id,) = query!(
-            &mut tx,
-            fetch_one as (i64,),
-            "INSERT INTO members (business_id, first_name, last_name, email, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            business_id,
-            *first,
-            *last,
-            &email,
-            now
-        )?;
+        // Youth team members are teenagers; everyone else an adult or a student.
+        let (member_type, born_year) = match i % 8 {
+            0 => ("Student", today.year() - 21),
+            3 => ("Youth", today.year() - 14),
+            7 => ("Senior", today.year() - 68),
+            _ => ("Adult", today.year() - 25 - (i as i32 % 30)),
+        };
+        let details = MemberDetails {
+            first_name: first.to_string(),
+            last_name: last.to_string(),
+            email,
+            phone: format!("+49 30 {:07}", 5_550_000 + i * 37),
+            date_of_birth: NaiveDate::from_ymd_opt(
+                born_year,
+                (i as u32 % 12) + 1,
+                (i as u32 % 27) + 1,
+            ),
+            member_type: Some(member_type.to_string()),
+            home_location_id: Some(if i % 3 == 0 { riverside } else { harbour }),
+            notes: if i == 4 {
+                "Prefers early-morning classes.".to_string()
+            } else {
+                String::new()
+            },
+            marketing_consent: i % 2 == 0,
+        };
+        let (member_id, _) = members::insert_member(&mut tx, business_id, &details, now).await?;
         if i % 6 == 5 {
             continue; // a few members without a membership
         }

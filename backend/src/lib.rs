@@ -10,6 +10,7 @@ pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod members;
 #[cfg(feature = "test-support")]
 pub mod testing;
 

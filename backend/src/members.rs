@@ -1,0 +1,382 @@
+//! Members: create, edit, archive, find.
+//!
+//! Search runs on lower-cased copies of the names and email and on the phone's
+//! digits, each indexed with the business id: a prefix search is an index
+//! range `[prefix, prefix + U+10FFFF)` on both databases, never a scan.
+
+use chrono::NaiveDate;
+use domain::members::{
+    MemberContext, MemberDetails, MemberForm, MemberSearch, MemberStatus, MemberSummary,
+    MemberView, MembershipLine,
+};
+use domain::staff::Role;
+
+use crate::audit::{self, By};
+use crate::auth::Actor;
+use crate::business::{self, Business};
+use crate::db::Tx;
+use crate::error::Error;
+use crate::{Services, query};
+
+/// The most rows one search returns; the page says when there may be more.
+pub const SEARCH_LIMIT: i64 = 50;
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: i64,
+    member_number: i64,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: String,
+    date_of_birth: Option<NaiveDate>,
+    member_type: Option<String>,
+    home_location_id: Option<i64>,
+    notes: String,
+    marketing_consent: bool,
+    status: String,
+}
+
+const MEMBER_COLUMNS: &str = "id, member_number, first_name, last_name, email, phone, date_of_birth, member_type, home_location_id, notes, marketing_consent, status";
+
+impl MemberRow {
+    fn status(&self) -> Result<MemberStatus, Error> {
+        MemberStatus::parse(&self.status)
+            .ok_or_else(|| Error::internal(format!("unknown member status {:?}", self.status)))
+    }
+
+    fn summary(self) -> Result<MemberSummary, Error> {
+        Ok(MemberSummary {
+            status: self.status()?,
+            id: self.id,
+            member_number: self.member_number,
+            name: format!("{} {}", self.first_name, self.last_name),
+            email: self.email,
+            phone: self.phone,
+            member_type: self.member_type,
+        })
+    }
+
+    fn details(&self) -> MemberDetails {
+        MemberDetails {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            date_of_birth: self.date_of_birth,
+            member_type: self.member_type.clone(),
+            home_location_id: self.home_location_id,
+            notes: self.notes.clone(),
+            marketing_consent: self.marketing_consent,
+        }
+    }
+}
+
+/// The upper end of a prefix range: every string that starts with `prefix` sorts below it.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+async fn context(
+    tx: &mut Tx,
+    business: &Business,
+    today: NaiveDate,
+) -> Result<MemberContext, Error> {
+    Ok(MemberContext {
+        member_types: business::member_types(tx, business.id).await?,
+        location_ids: business::locations(tx, business.id)
+            .await?
+            .into_iter()
+            .map(|l| l.id)
+            .collect(),
+        today,
+    })
+}
+
+/// Finds members by the search box's text (name, email, phone or member number).
+/// Archived members are left out unless `include_archived`.
+pub async fn search_members(
+    services: &Services,
+    actor: &Actor,
+    text: &str,
+    include_archived: bool,
+) -> Result<Vec<MemberSummary>, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let b = actor.business_id;
+    let select = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE business_id = $1");
+    let rows: Vec<MemberRow> = match MemberSearch::parse(text) {
+        MemberSearch::All => {
+            let sql = format!("{select} ORDER BY last_name_lc, first_name_lc, id LIMIT $2");
+            query!(
+                &mut tx,
+                fetch_all as MemberRow,
+                sqlx::AssertSqlSafe(sql),
+                b,
+                SEARCH_LIMIT * 4
+            )?
+        }
+        MemberSearch::Number(n) => {
+            let sql = format!(
+                "{select} AND (member_number = $2 OR (phone_digits >= $3 AND phone_digits < $4)) ORDER BY member_number LIMIT $5"
+            );
+            let digits = n.to_string();
+            query!(
+                &mut tx,
+                fetch_all as MemberRow,
+                sqlx::AssertSqlSafe(sql),
+                b,
+                n,
+                &digits,
+                prefix_end(&digits),
+                SEARCH_LIMIT
+            )?
+        }
+        MemberSearch::Email(prefix) => {
+            let sql = format!(
+                "{select} AND email_lc >= $2 AND email_lc < $3 ORDER BY email_lc, id LIMIT $4"
+            );
+            query!(
+                &mut tx,
+                fetch_all as MemberRow,
+                sqlx::AssertSqlSafe(sql),
+                b,
+                &prefix,
+                prefix_end(&prefix),
+                SEARCH_LIMIT
+            )?
+        }
+        MemberSearch::Phone(digits) => {
+            let sql = format!(
+                "{select} AND phone_digits >= $2 AND phone_digits < $3 ORDER BY phone_digits, id LIMIT $4"
+            );
+            query!(
+                &mut tx,
+                fetch_all as MemberRow,
+                sqlx::AssertSqlSafe(sql),
+                b,
+                &digits,
+                prefix_end(&digits),
+                SEARCH_LIMIT
+            )?
+        }
+        MemberSearch::Name(words) => {
+            // The first word narrows by index (first or last name); the rest filter those rows.
+            let first = words[0].clone();
+            let sql = format!(
+                "{select} AND ((first_name_lc >= $2 AND first_name_lc < $3) OR (last_name_lc >= $2 AND last_name_lc < $3))
+                 ORDER BY last_name_lc, first_name_lc, id LIMIT $4"
+            );
+            let rows = query!(
+                &mut tx,
+                fetch_all as MemberRow,
+                sqlx::AssertSqlSafe(sql),
+                b,
+                &first,
+                prefix_end(&first),
+                SEARCH_LIMIT * 4
+            )?;
+            rows.into_iter()
+                .filter(|r| {
+                    let (f, l) = (r.first_name.to_lowercase(), r.last_name.to_lowercase());
+                    words[1..]
+                        .iter()
+                        .all(|w| f.starts_with(w.as_str()) || l.starts_with(w.as_str()))
+                })
+                .collect()
+        }
+    };
+    tx.commit().await?;
+    rows.into_iter()
+        .filter(|r| include_archived || r.status != MemberStatus::Archived.as_str())
+        .take(SEARCH_LIMIT as usize)
+        .map(MemberRow::summary)
+        .collect()
+}
+
+async fn load(tx: &mut Tx, business_id: i64, id: i64) -> Result<MemberRow, Error> {
+    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE business_id = $1 AND id = $2");
+    query!(
+        tx,
+        fetch_optional as MemberRow,
+        sqlx::AssertSqlSafe(sql),
+        business_id,
+        id
+    )?
+    .ok_or(Error::NotFound)
+}
+
+async fn view(tx: &mut Tx, business_id: i64, row: MemberRow) -> Result<MemberView, Error> {
+    let home_location_name = match row.home_location_id {
+        Some(id) => query!(
+            tx,
+            fetch_optional as (String,),
+            "SELECT name FROM locations WHERE id = $1 AND business_id = $2",
+            id,
+            business_id
+        )?
+        .map(|(n,)| n),
+        None => None,
+    };
+    let memberships = query!(tx, fetch_all as (i64, String, NaiveDate, Option<NaiveDate>),
+        "SELECT m.id, t.name, m.start_date, m.end_date FROM memberships m JOIN membership_types t ON t.id = m.membership_type_id
+          WHERE m.business_id = $1 AND m.member_id = $2 ORDER BY m.start_date DESC, m.id DESC",
+        business_id, row.id)?
+    .into_iter()
+    .map(|(id, type_name, start_date, end_date)| MembershipLine { id, type_name, start_date, end_date })
+    .collect();
+    Ok(MemberView {
+        id: row.id,
+        member_number: row.member_number,
+        status: row.status()?,
+        details: row.details(),
+        home_location_name,
+        memberships,
+    })
+}
+
+pub async fn member(services: &Services, actor: &Actor, id: i64) -> Result<MemberView, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let row = load(&mut tx, actor.business_id, id).await?;
+    let view = view(&mut tx, actor.business_id, row).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Inserts a validated member with the business's next member number.
+pub async fn insert_member(
+    tx: &mut Tx,
+    business_id: i64,
+    d: &MemberDetails,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(i64, i64), Error> {
+    let (number,) = query!(
+        tx,
+        fetch_one as (i64,),
+        "UPDATE businesses SET next_member_number = next_member_number + 1 WHERE id = $1 RETURNING next_member_number - 1",
+        business_id
+    )?;
+    let (id,) = query!(tx, fetch_one as (i64,),
+        "INSERT INTO members (business_id, member_number, first_name, last_name, email, phone, date_of_birth, member_type,
+                              home_location_id, notes, marketing_consent, status, first_name_lc, last_name_lc, email_lc, phone_digits, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+        business_id, number, &d.first_name, &d.last_name, &d.email, &d.phone, d.date_of_birth, d.member_type.as_deref(),
+        d.home_location_id, &d.notes, d.marketing_consent, MemberStatus::Active.as_str(), d.first_name.to_lowercase(),
+        d.last_name.to_lowercase(), &d.email, d.phone_digits(), now)?;
+    Ok((id, number))
+}
+
+/// Adds a member. Front desk and above.
+pub async fn create_member(
+    services: &Services,
+    actor: &Actor,
+    form: &MemberForm,
+) -> Result<MemberView, Error> {
+    actor.require(Role::FrontDesk)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let details = form.validate(&context(&mut tx, &business, services.today(&business)).await?)?;
+    let (id, number) = insert_member(&mut tx, business.id, &details, now).await?;
+    let audit_details = serde_json::json!({ "member_number": number, "name": details.full_name() });
+    audit::record(
+        &mut tx,
+        business.id,
+        By::Staff(actor.staff_user_id),
+        "member.created",
+        "member",
+        Some(id),
+        &audit_details.to_string(),
+        now,
+    )
+    .await?;
+    let row = load(&mut tx, business.id, id).await?;
+    let view = view(&mut tx, business.id, row).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Saves a member's details; the audit event keeps the details before and after.
+pub async fn update_member(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    form: &MemberForm,
+) -> Result<MemberView, Error> {
+    actor.require(Role::FrontDesk)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let before = load(&mut tx, business.id, id).await?;
+    let d = form.validate(&context(&mut tx, &business, services.today(&business)).await?)?;
+    query!(&mut tx, execute,
+        "UPDATE members SET first_name = $1, last_name = $2, email = $3, phone = $4, date_of_birth = $5, member_type = $6,
+                home_location_id = $7, notes = $8, marketing_consent = $9, first_name_lc = $10, last_name_lc = $11,
+                email_lc = $12, phone_digits = $13
+          WHERE id = $14 AND business_id = $15",
+        &d.first_name, &d.last_name, &d.email, &d.phone, d.date_of_birth, d.member_type.as_deref(), d.home_location_id, &d.notes,
+        d.marketing_consent, d.first_name.to_lowercase(), d.last_name.to_lowercase(), &d.email, d.phone_digits(), id, business.id)?;
+    let audit_details = serde_json::json!({ "before": before.details(), "after": d });
+    audit::record(
+        &mut tx,
+        business.id,
+        By::Staff(actor.staff_user_id),
+        "member.updated",
+        "member",
+        Some(id),
+        &audit_details.to_string(),
+        now,
+    )
+    .await?;
+    let row = load(&mut tx, business.id, id).await?;
+    let view = view(&mut tx, business.id, row).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Archives a member (hidden from everyday lists, history kept) or brings them back.
+pub async fn set_member_status(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    status: MemberStatus,
+) -> Result<MemberView, Error> {
+    actor.require(Role::FrontDesk)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let before = load(&mut tx, actor.business_id, id).await?;
+    if before.status == status.as_str() {
+        return Err(Error::Conflict(format!(
+            "the member is already {}",
+            status.label().to_lowercase()
+        )));
+    }
+    query!(
+        &mut tx,
+        execute,
+        "UPDATE members SET status = $1 WHERE id = $2 AND business_id = $3",
+        status.as_str(),
+        id,
+        actor.business_id
+    )?;
+    let action = match status {
+        MemberStatus::Archived => "member.archived",
+        MemberStatus::Active => "member.restored",
+    };
+    audit::record(
+        &mut tx,
+        actor.business_id,
+        By::Staff(actor.staff_user_id),
+        action,
+        "member",
+        Some(id),
+        "{}",
+        now,
+    )
+    .await?;
+    let row = load(&mut tx, actor.business_id, id).await?;
+    let view = view(&mut tx, actor.business_id, row).await?;
+    tx.commit().await?;
+    Ok(view)
+}
