@@ -52,6 +52,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/join/:location") view=pages::join::JoinPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=components::layout::StaffLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::dashboard::Dashboard />
+                    <Route path=path!("members") view=pages::members::MembersPage />
+                    <Route path=path!("members/new") view=pages::members::NewMemberPage />
+                    <Route path=path!("members/:id") view=pages::members::MemberPage />
                     <Route path=path!("membership-types") view=pages::membership_types::MembershipTypesPage />
                     <Route path=path!("membership-types/new") view=pages::type_editor::NewTypePage />
                     <Route path=path!("membership-types/:id") view=pages::membership_type::MembershipTypePage />

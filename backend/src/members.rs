@@ -72,6 +72,23 @@ impl MemberRow {
     }
 }
 
+/// A name search: three index ranges (first name, last name, email) joined by
+/// UNION, so each part is answered by its own index on both databases.
+/// Parameters: business id, prefix, prefix end, limit.
+pub fn name_search_sql() -> String {
+    let part = |column: &str| {
+        format!(
+            "SELECT {MEMBER_COLUMNS}, first_name_lc, last_name_lc FROM members WHERE business_id = $1 AND {column} >= $2 AND {column} < $3"
+        )
+    };
+    format!(
+        "SELECT {MEMBER_COLUMNS} FROM ({} UNION {} UNION {}) AS found ORDER BY last_name_lc, first_name_lc, id LIMIT $4",
+        part("first_name_lc"),
+        part("last_name_lc"),
+        part("email_lc")
+    )
+}
+
 /// The upper end of a prefix range: every string that starts with `prefix` sorts below it.
 fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
@@ -161,16 +178,13 @@ pub async fn search_members(
             )?
         }
         MemberSearch::Name(words) => {
-            // The first word narrows by index (first or last name); the rest filter those rows.
+            // The first word narrows by index (first name, last name or the start of the
+            // email); the rest filter those rows by name.
             let first = words[0].clone();
-            let sql = format!(
-                "{select} AND ((first_name_lc >= $2 AND first_name_lc < $3) OR (last_name_lc >= $2 AND last_name_lc < $3))
-                 ORDER BY last_name_lc, first_name_lc, id LIMIT $4"
-            );
             let rows = query!(
                 &mut tx,
                 fetch_all as MemberRow,
-                sqlx::AssertSqlSafe(sql),
+                sqlx::AssertSqlSafe(name_search_sql()),
                 b,
                 &first,
                 prefix_end(&first),
@@ -379,4 +393,23 @@ pub async fn set_member_status(
     let view = view(&mut tx, actor.business_id, row).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+pub async fn form_options(
+    services: &Services,
+    actor: &Actor,
+) -> Result<domain::members::MemberFormOptions, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let member_types = business::member_types(&mut tx, actor.business_id).await?;
+    let locations = business::locations(&mut tx, actor.business_id)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect();
+    tx.commit().await?;
+    Ok(domain::members::MemberFormOptions {
+        member_types,
+        locations,
+    })
 }

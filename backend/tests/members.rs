@@ -251,12 +251,17 @@ async fn plan_of_name_search(db: &Db) -> String {
         .unwrap();
         sqlx::query("ANALYZE members").execute(pool).await.unwrap();
     }
-    let sql = "SELECT id FROM members WHERE business_id = 1 AND ((first_name_lc >= 'ad' AND first_name_lc < 'ad\u{10FFFF}') OR (last_name_lc >= 'ad' AND last_name_lc < 'ad\u{10FFFF}'))";
+    let sql = members::name_search_sql();
+    let end = "ad\u{10FFFF}";
     let mut tx = db.begin_read().await.unwrap();
     let lines: Vec<String> = match &mut tx {
         Tx::Sqlite(conn) => sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(
             format!("EXPLAIN QUERY PLAN {sql}"),
         ))
+        .bind(1i64)
+        .bind("ad")
+        .bind(end)
+        .bind(50i64)
         .fetch_all(&mut **conn)
         .await
         .unwrap()
@@ -265,6 +270,10 @@ async fn plan_of_name_search(db: &Db) -> String {
         .collect(),
         Tx::Postgres(conn) => {
             sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                .bind(1i64)
+                .bind("ad")
+                .bind(end)
+                .bind(50i64)
                 .fetch_all(&mut **conn)
                 .await
                 .unwrap()

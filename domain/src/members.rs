@@ -250,10 +250,9 @@ impl MemberSearch {
         if number_text.len() <= 9
             && !number_text.is_empty()
             && number_text.chars().all(|c| c.is_ascii_digit())
+            && let Ok(n) = number_text.parse()
         {
-            if let Ok(n) = number_text.parse() {
-                return MemberSearch::Number(n);
-            }
+            return MemberSearch::Number(n);
         }
         if text.contains('@') {
             return MemberSearch::Email(text.to_lowercase());
@@ -436,4 +435,12 @@ mod tests {
         };
         assert_eq!(d.age_on(ctx().today), Some(15));
     }
+}
+
+/// What the member form offers to choose from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberFormOptions {
+    pub member_types: Vec<String>,
+    /// (id, name)
+    pub locations: Vec<(i64, String)>,
 }

@@ -82,8 +82,8 @@ test("the editor answers bad settings next to their fields and saves nothing", a
   await editor.field("Fixed dates").fill("2027-05-31 to 2026-09-01");
   await editor.field("Member discount (%)").fill("150");
   await editor.save();
-  await expect(page.locator("#t-seasons-error")).toHaveText("line 1: the range must end after it starts");
-  await expect(page.locator("#t-member-discount-percent-error")).toHaveText("a percentage is between 0 and 100");
+  await expect(page.locator("#f-seasons-error")).toHaveText("line 1: the range must end after it starts");
+  await expect(page.locator("#f-member-discount-percent-error")).toHaveText("a percentage is between 0 and 100");
   await expect(editor.field("Fixed dates")).toHaveAttribute("aria-invalid", "true");
 
   await page.goto(`/membership-types?search=${encodeURIComponent(name)}`);

@@ -559,3 +559,65 @@ async fn a_location_public_page_shows_its_active_types_without_sign_in() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn front_desk_adds_and_finds_members_and_viewers_cannot_add() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        app.sign_in("desk@harbour.example", demo::DEMO_PASSWORD)
+            .await;
+        let form = [
+            ("id", "0"),
+            ("form[first_name]", "Nora"),
+            ("form[last_name]", "Quist"),
+            ("form[email]", "Nora.Quist@Example.com"),
+            ("form[phone]", "+49 40 7654321"),
+            ("form[member_type]", "Adult"),
+            ("form[marketing_consent]", "on"),
+        ];
+        let response = app.rpc("members/save", &form).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let saved = json(response).await;
+        assert_eq!(saved["member_number"], 1025, "after the 24 demo members");
+        assert_eq!(saved["details"]["email"], "nora.quist@example.com");
+
+        for q in ["nora", "quist", "nora.q", "+49 40 765", "1025"] {
+            let found = json(app.rpc("members/search", &[("q", q)]).await).await;
+            assert_eq!(found[0]["name"], "Nora Quist", "{q}");
+        }
+        let bad = app
+            .rpc(
+                "members/save",
+                &[
+                    ("id", "0"),
+                    ("form[first_name]", "X"),
+                    ("form[email]", "not-an-email"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        let fields: Vec<String> = json(bad).await["invalid"]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(fields, ["last_name", "email"]);
+
+        app.sign_in("viewer@harbour.example", demo::DEMO_PASSWORD)
+            .await;
+        assert_eq!(
+            app.rpc("members/save", &form).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        let page = app
+            .page(&format!("/members/{}", saved["id"]))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Nora Quist") && page.contains("#1025"));
+        assert!(!page.contains("Edit details"), "a viewer gets no edit form");
+    })
+    .await;
+}

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 
 pub mod catalog;
+pub mod members;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {

@@ -70,3 +70,136 @@ pub fn FormError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     view! { <div class="form-error" role="alert">{error.to_string()}</div> }
 }
+
+// Controls of forms whose fields post as `form[name]` (a server function taking
+// one struct argument named `form`), each with its label, hint and error.
+
+/// The id of the control for `form[name]`: "f-" and the name with dashes.
+pub fn input_id(name: &str) -> String {
+    format!("f-{}", name.replace('_', "-"))
+}
+
+/// A text input named `form[name]` with its label, hint and error.
+#[component]
+pub fn Text(
+    name: &'static str,
+    #[prop(into)] label: String,
+    value: String,
+    error: Signal<Option<String>>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] kind: Option<&'static str>,
+) -> impl IntoView {
+    let id = input_id(name);
+    let described = format!("{id}-hint {id}-error");
+    let (input_type, mode) = match kind {
+        Some("number") => ("text", "numeric"),
+        Some("decimal") => ("text", "decimal"),
+        Some("color") => ("text", "text"),
+        _ => ("text", "text"),
+    };
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=format!("{id}-hint")>{h}</p> })}
+            <input id=id.clone() name=format!("form[{name}]") type=input_type inputmode=mode value=value autocomplete="off"
+                aria-describedby=described aria-invalid=move || error.get().is_some().to_string() />
+            <p class="field-error" id=format!("{id}-error") role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn Area(
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    error: Signal<Option<String>>,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let id = input_id(name);
+    let described = format!("{id}-hint {id}-error");
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=format!("{id}-hint")>{h}</p> })}
+            <textarea id=id.clone() name=format!("form[{name}]") rows="3" aria-describedby=described
+                aria-invalid=move || error.get().is_some().to_string()>{value}</textarea>
+            <p class="field-error" id=format!("{id}-error") role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn Choice(
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    error: Signal<Option<String>>,
+    choices: Vec<(String, String)>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] empty: Option<&'static str>,
+    /// Called with the new value when the choice changes (after hydration).
+    #[prop(optional)]
+    on_change: Option<Callback<String>>,
+    /// A disabled select is not posted, so its field takes its default.
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    let id = input_id(name);
+    let described = format!("{id}-hint {id}-error");
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=format!("{id}-hint")>{h}</p> })}
+            <select id=id.clone() name=format!("form[{name}]") aria-describedby=described aria-invalid=move || error.get().is_some().to_string()
+                disabled=move || disabled.get()
+                on:change=move |ev| if let Some(callback) = on_change { callback.run(event_target_value(&ev)) }>
+                {empty.map(|e| view! { <option value="" selected=value.is_empty()>{e}</option> })}
+                {choices.into_iter().map(|(v, l)| {
+                    let selected = v == value;
+                    view! { <option value=v selected=selected>{l}</option> }
+                }).collect_view()}
+            </select>
+            <p class="field-error" id=format!("{id}-error") role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn Check(name: &'static str, label: &'static str, checked: String) -> impl IntoView {
+    let id = input_id(name);
+    view! {
+        <div class="field checkbox">
+            <input id=id.clone() type="checkbox" name=format!("form[{name}]") value="on" checked=domain::catalog::checked(&checked) />
+            <label for=id>{label}</label>
+        </div>
+    }
+}
+
+/// A group of checkboxes posted as `form[name][i]` (the index keeps each value apart).
+#[component]
+pub fn Checks(
+    name: &'static str,
+    legend: &'static str,
+    checked: Vec<String>,
+    choices: Vec<(String, String)>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = input_id(name);
+    view! {
+        <fieldset class="checks" aria-describedby=format!("{id}-error")>
+            <legend>{legend}</legend>
+            {choices.into_iter().enumerate().map(|(i, (v, l))| {
+                let box_id = format!("{id}-{i}");
+                let is = checked.iter().any(|c| c.eq_ignore_ascii_case(&v));
+                view! {
+                    <div class="checkbox">
+                        <input id=box_id.clone() type="checkbox" name=format!("form[{name}][{i}]") value=v checked=is />
+                        <label for=box_id>{l}</label>
+                    </div>
+                }
+            }).collect_view()}
+            <p class="field-error" id=format!("{id}-error") role="alert">{move || error.get()}</p>
+        </fieldset>
+    }
+}

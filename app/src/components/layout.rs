@@ -59,6 +59,7 @@ fn Frame(staff: StaffOverview) -> impl IntoView {
             <nav class="app-nav" aria-label="Main">
                 <ul>
                     <li><A href="/" exact=true>"Dashboard"</A></li>
+                    <li><A href="/members">"Members"</A></li>
                     <li><A href="/membership-types">"Membership types"</A></li>
                     {is_owner.then(|| view! { <li><A href="/settings/clock">"Clock"</A></li> })}
                 </ul>

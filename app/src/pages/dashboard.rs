@@ -17,7 +17,7 @@ pub fn Dashboard() -> impl IntoView {
                         <ul class="stat-cards" aria-label="Key figures">
                             <li class="stat" data-testid="count-members">
                                 <span class="stat-value">{c.members}</span>
-                                <span class="stat-label">"Members"</span>
+                                <span class="stat-label"><a href="/members">"Members"</a></span>
                             </li>
                             <li class="stat" data-testid="count-active-memberships">
                                 <span class="stat-value">{c.active_memberships}</span>
