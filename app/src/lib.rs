@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("membership-types/:id") view=pages::membership_type::MembershipTypePage />
                     <Route path=path!("membership-types/:id/edit") view=pages::type_editor::EditTypePage />
                     <Route path=path!("settings/clock") view=pages::clock::ClockPage />
+                    <Route path=path!("settings/locations") view=pages::locations::LocationsPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -354,3 +354,79 @@ pub async fn dashboard_counts(
         active_membership_types,
     })
 }
+
+/// The business's locations, for its settings page.
+pub async fn list_locations(
+    services: &Services,
+    actor: &Actor,
+) -> Result<Vec<domain::business::LocationView>, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let rows = query!(
+        &mut tx,
+        fetch_all as (i64, String, String, Option<String>),
+        "SELECT id, name, address, slug FROM locations WHERE business_id = $1 ORDER BY name, id",
+        actor.business_id
+    )?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, address, slug)| domain::business::LocationView {
+            id,
+            name,
+            address,
+            slug: slug.unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Adds a location. Managers and owners; names are unique within the business.
+pub async fn create_location(
+    services: &Services,
+    actor: &Actor,
+    form: &domain::business::LocationForm,
+) -> Result<domain::business::LocationView, Error> {
+    actor.require(Role::Manager)?;
+    let new = form.validate()?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let taken = query!(
+        &mut tx,
+        fetch_optional as (i64,),
+        "SELECT id FROM locations WHERE business_id = $1 AND LOWER(name) = LOWER($2)",
+        actor.business_id,
+        &new.name
+    )?;
+    if taken.is_some() {
+        return Err(Error::invalid(
+            "name",
+            format!("a location named {:?} already exists", new.name),
+        ));
+    }
+    let id = insert_location(&mut tx, actor.business_id, &new.name, &new.address, now).await?;
+    let (slug,) = query!(
+        &mut tx,
+        fetch_one as (Option<String>,),
+        "SELECT slug FROM locations WHERE id = $1",
+        id
+    )?;
+    let details = serde_json::json!({ "name": new.name, "slug": slug });
+    audit::record(
+        &mut tx,
+        actor.business_id,
+        By::Staff(actor.staff_user_id),
+        "location.created",
+        "location",
+        Some(id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(domain::business::LocationView {
+        id,
+        name: new.name,
+        address: new.address,
+        slug: slug.unwrap_or_default(),
+    })
+}

@@ -652,3 +652,89 @@ async fn the_public_page_of_a_location_lists_its_active_types_only() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_new_location_gets_its_own_public_page() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let form = |name: &str| domain::business::LocationForm {
+            name: name.into(),
+            address: "1 Main St".into(),
+        };
+        let desk = Actor {
+            role: Role::FrontDesk,
+            ..c.owner.clone()
+        };
+        assert!(matches!(
+            business::create_location(&c.s, &desk, &form("Main")).await,
+            Err(Error::Forbidden)
+        ));
+        let main = business::create_location(&c.s, &c.owner, &form("Main"))
+            .await
+            .unwrap();
+        assert_eq!(main.slug, "main");
+        let dup = business::create_location(&c.s, &c.owner, &form("main"))
+            .await
+            .unwrap_err();
+        assert!(matches!(dup, Error::Invalid(_)));
+        assert!(matches!(
+            business::create_location(&c.s, &c.owner, &form(" ")).await,
+            Err(Error::Invalid(_))
+        ));
+
+        // Another business's "Main" gets its own address.
+        let (other_business, other_user) = business::create_owner(
+            &c.s,
+            &NewBusiness {
+                name: "Other",
+                time_zone: "UTC",
+                currency: "USD",
+            },
+            "o@other.example",
+            "Other",
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+        let other = Actor {
+            business_id: other_business,
+            staff_user_id: other_user,
+            role: Role::Owner,
+        };
+        assert_eq!(
+            business::create_location(&c.s, &other, &form("Main"))
+                .await
+                .unwrap()
+                .slug,
+            "main-2"
+        );
+
+        let names: Vec<_> = business::list_locations(&c.s, &c.owner)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        assert_eq!(names, ["Harbour Street", "Main", "Riverside"]);
+        catalog::create_membership_type(&c.s, &c.owner, &monthly("Everywhere", "10"))
+            .await
+            .unwrap();
+        let offer = catalog::public_offer(&c.s, "main").await.unwrap();
+        assert_eq!(
+            (
+                offer.business_name.as_str(),
+                offer.location_name.as_str(),
+                offer.types.len()
+            ),
+            ("Club", "Main", 1)
+        );
+        assert!(
+            catalog::public_offer(&c.s, "main-2")
+                .await
+                .unwrap()
+                .types
+                .is_empty()
+        );
+    })
+    .await;
+}

@@ -69,3 +69,18 @@ test("the member portal renders with its landmarks", async ({ page }) => {
   await expect(page.getByRole("main")).toContainText("Welcome");
   await expect(page.getByRole("navigation", { name: "Portal" })).toBeVisible();
 });
+
+test("a manager adds a location and its public page opens", async ({ page }) => {
+  await signInAs(page, DEMO.manager);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Locations" }).click();
+  await hydrated(page);
+  const name = unique("Dockside");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Address").fill("7 Dock Road");
+  await page.getByRole("button", { name: "Add location" }).click();
+  const row = page.getByTestId("locations").getByRole("row").filter({ hasText: name });
+  await expect(row).toContainText("7 Dock Road");
+  await row.getByRole("link").click();
+  await expect(page.getByRole("heading", { level: 1, name: `Join us at ${name}` })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: "Adult Monthly" })).toBeVisible();
+});

@@ -180,3 +180,27 @@ pub async fn set_simulated_date(#[server(default)] date: String) -> Result<(), A
         .await,
     )
 }
+
+#[server(prefix = "/rpc", endpoint = "locations/list")]
+pub async fn get_locations() -> Result<Vec<domain::business::LocationView>, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::business::list_locations(&state.services, &actor).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "locations/create")]
+pub async fn create_location(
+    form: domain::business::LocationForm,
+) -> Result<domain::business::LocationView, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::business::create_location(&state.services, &actor, &form).await?)
+        }
+        .await,
+    )
+}

@@ -1,6 +1,7 @@
 pub mod clock;
 pub mod dashboard;
 pub mod join;
+pub mod locations;
 pub mod members;
 pub mod membership_type;
 pub mod membership_types;
