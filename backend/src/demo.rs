@@ -10,7 +10,7 @@ use crate::audit::{self, By};
 use crate::auth::{self, Actor};
 use crate::business::{self, NewBusiness};
 use crate::error::Error;
-use crate::{Services, catalog, members, query};
+use crate::{Services, catalog, members, organizations, query};
 
 pub const DEMO_OWNER_EMAIL: &str = "owner@harbour.example";
 pub const DEMO_PASSWORD: &str = "harbour-demo-2026";
@@ -303,6 +303,20 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
             business_id, member_id, *type_id, price_id, start + Days::new(i as u64 % 20), end, now)?;
     }
     tx.commit().await?;
+
+    // A company whose staff use the coworking plan.
+    let form = domain::organizations::OrganizationForm {
+        name: "Northwind Design".into(),
+        contact_name: "Priya Raman".into(),
+        email: "office@northwind.example".into(),
+        phone: "+49 30 5559000".into(),
+        billing_address: "Northwind Design GmbH\nKanalstraße 5\n10999 Berlin".into(),
+        max_members: "10".into(),
+    };
+    let org = organizations::save_organization(services, &owner, 0, &form).await?;
+    for number in ["1002", "1005", "1011"] {
+        organizations::authorize_member(services, &owner, org.id, number).await?;
+    }
     Ok(true)
 }
 

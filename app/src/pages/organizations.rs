@@ -1,0 +1,210 @@
+//! Organizations: companies and teams, and the members they authorize.
+
+use domain::organizations::{OrganizationForm, OrganizationView};
+use domain::staff::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::api::organizations::{
+    AuthorizeMember, RemoveAuthorizedMember, SaveOrganization, get_organization, get_organizations,
+};
+use crate::components::form::{Area, ErrorNotice, FormError, Text, field_error, form_error};
+use crate::components::layout::use_staff;
+use crate::error::AppError;
+use crate::pages::membership_type::id_param;
+
+#[component]
+pub fn OrganizationsPage() -> impl IntoView {
+    let staff = use_staff();
+    let orgs = Resource::new(|| (), |_| get_organizations());
+    view! {
+        <Title text="Organizations" />
+        <h1>"Organizations"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match orgs.await {
+                    Ok(list) if list.is_empty() => view! { <p>"No organizations yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="data-table" data-testid="organizations">
+                            <caption class="visually-hidden">"Organizations"</caption>
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Contact"</th><th scope="col">"Authorized members"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|o| view! {
+                                    <tr>
+                                        <th scope="row" data-label="Name"><A href=format!("/organizations/{}", o.id)>{o.name}</A></th>
+                                        <td data-label="Contact">{o.contact_name}" " {o.email}</td>
+                                        <td data-label="Authorized members">
+                                            {match o.max_members { Some(max) => format!("{} of {max}", o.authorized), None => o.authorized.to_string() }}
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let may_add = staff.await.map(|s| s.role.allows(Role::FrontDesk)).unwrap_or(false);
+                may_add.then(|| view! {
+                    <section class="card" aria-labelledby="new-org-heading">
+                        <h2 id="new-org-heading">"New organization"</h2>
+                        <OrganizationEditor id=0 initial=OrganizationForm::default() save=ServerAction::new() />
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn OrganizationEditor(
+    id: i64,
+    initial: OrganizationForm,
+    save: ServerAction<SaveOrganization>,
+) -> impl IntoView {
+    let value = save.value();
+    let error =
+        Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())));
+    let general = Signal::derive(move || {
+        error
+            .get()
+            .filter(|e| !matches!(e, AppError::Invalid { .. }))
+            .map(|e| e.to_string())
+    });
+    let err =
+        move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(field)));
+    let f = initial;
+    view! {
+        <ActionForm action=save attr:class="type-editor">
+            <input type="hidden" name="id" value=id />
+            <FormError message=general />
+            <Text name="name" label="Organization name" value=f.name.clone() error=err("name") />
+            <div class="row">
+                <Text name="contact_name" label="Contact name" value=f.contact_name.clone() error=err("contact_name") />
+                <Text name="email" label="Contact email" value=f.email.clone() error=err("email") />
+            </div>
+            <Text name="phone" label="Contact phone" value=f.phone.clone() error=err("phone") />
+            <Area name="billing_address" label="Billing address" value=f.billing_address.clone() error=err("billing_address") />
+            <Text name="max_members" label="Most authorized members" value=f.max_members.clone() error=err("max_members") hint="Leave empty for no limit." kind="number" />
+            <button type="submit" class="primary">{if id == 0 { "Add organization" } else { "Save organization" }}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn OrganizationPage() -> impl IntoView {
+    let staff = use_staff();
+    let id = id_param();
+    let save = ServerAction::<SaveOrganization>::new();
+    let authorize = ServerAction::<AuthorizeMember>::new();
+    let remove = ServerAction::<RemoveAuthorizedMember>::new();
+    let org = Resource::new(
+        move || {
+            (
+                id.get(),
+                save.version().get(),
+                authorize.version().get(),
+                remove.version().get(),
+            )
+        },
+        |(id, _, _, _)| get_organization(id),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let may_edit = staff.await.map(|s| s.role.allows(Role::FrontDesk)).unwrap_or(false);
+                match org.await {
+                    Ok(o) => view! { <OrganizationDetail o may_edit save authorize remove /> }.into_any(),
+                    Err(error) => view! { <h1>"Organization"</h1><ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn OrganizationDetail(
+    o: OrganizationView,
+    may_edit: bool,
+    save: ServerAction<SaveOrganization>,
+    authorize: ServerAction<AuthorizeMember>,
+    remove: ServerAction<RemoveAuthorizedMember>,
+) -> impl IntoView {
+    let d = o.details.clone();
+    let number_error = field_error(authorize.value(), "member_number");
+    let remove_error = form_error(remove.value());
+    let count = match d.max_members {
+        Some(max) => format!("{} of at most {max}", o.authorized.len()),
+        None => format!("{} (no limit)", o.authorized.len()),
+    };
+    let form = OrganizationForm {
+        name: d.name.clone(),
+        contact_name: d.contact_name.clone(),
+        email: d.email.clone(),
+        phone: d.phone.clone(),
+        billing_address: d.billing_address.clone(),
+        max_members: d.max_members.map(|m| m.to_string()).unwrap_or_default(),
+    };
+    let id = o.id;
+    view! {
+        <Title text=d.name.clone() />
+        <p class="breadcrumb"><A href="/organizations">"Organizations"</A> " › " {d.name.clone()}</p>
+        <h1>{d.name.clone()}</h1>
+        <div class="sections">
+            <section class="card" aria-labelledby="contact-heading">
+                <h2 id="contact-heading">"Contact"</h2>
+                <dl class="facts">
+                    <dt>"Contact"</dt><dd>{d.contact_name.clone()}</dd>
+                    <dt>"Email"</dt><dd>{d.email.clone()}</dd>
+                    <dt>"Phone"</dt><dd>{d.phone.clone()}</dd>
+                    <dt>"Billing address"</dt><dd class="pre">{d.billing_address.clone()}</dd>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="authorized-heading">
+                <h2 id="authorized-heading">"Authorized members"</h2>
+                <p data-testid="authorized-count">{count}</p>
+                <ul class="plain-list" data-testid="authorized-members">
+                    {o.authorized.into_iter().map(|m| {
+                        let remove_label = format!("Remove {}", m.name);
+                        view! {
+                        <li>
+                            <A href=format!("/members/{}", m.member_id)>{m.name.clone()}</A>
+                            {format!(" #{} since {}", m.member_number, m.since)}
+                            {may_edit.then(|| view! {
+                                <ActionForm action=remove attr:class="inline">
+                                    <input type="hidden" name="id" value=id />
+                                    <input type="hidden" name="member_id" value=m.member_id />
+                                    <button type="submit" class="link-button dark" aria-label=remove_label.clone()>"Remove"</button>
+                                </ActionForm>
+                            })}
+                        </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <FormError message=remove_error />
+                {may_edit.then(|| view! {
+                    <ActionForm action=authorize>
+                        <input type="hidden" name="id" value=id />
+                        <div class="field" class:has-error=move || number_error.get().is_some()>
+                            <label for="member-number">"Authorize member number"</label>
+                            <input id="member-number" name="member_number" inputmode="numeric" autocomplete="off"
+                                aria-describedby="member-number-error" aria-invalid=move || number_error.get().is_some().to_string() />
+                            <p class="field-error" id="member-number-error" role="alert">{move || number_error.get()}</p>
+                        </div>
+                        <button type="submit">"Authorize"</button>
+                    </ActionForm>
+                })}
+            </section>
+        </div>
+        {may_edit.then(|| view! {
+            <details class="add-price edit-member">
+                <summary>"Edit organization"</summary>
+                <OrganizationEditor id=id initial=form save />
+            </details>
+        })}
+    }
+}
