@@ -323,8 +323,9 @@ pub async fn dashboard_counts(
     let (members,) = query!(
         &mut tx,
         fetch_one as (i64,),
-        "SELECT COUNT(*) FROM members WHERE business_id = $1",
-        business.id
+        "SELECT COUNT(*) FROM members WHERE business_id = $1 AND status = $2",
+        business.id,
+        "active"
     )?;
     let (active_memberships,) = query!(
         &mut tx,

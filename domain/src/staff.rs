@@ -84,6 +84,7 @@ pub struct StaffOverview {
 /// The dashboard's figures, counted in the database.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardCounts {
+    /// Members who are not archived.
     pub members: i64,
     pub active_memberships: i64,
     pub membership_types: i64,
