@@ -5,6 +5,7 @@
 pub mod billing;
 pub mod business;
 pub mod catalog;
+pub mod lifecycle;
 pub mod members;
 pub mod money;
 pub mod organizations;

@@ -1,0 +1,457 @@
+//! A membership's status, computed from its events and dates, never stored.
+//!
+//! Events are facts with the date they take effect; the status on a day is a
+//! pure function of the events, the fixed-term end, the unpaid state billing
+//! reports, and that day. Each status comes with the dates and the reason that
+//! produced it, so every display can say *why*.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::text_enum;
+
+/// Something that happened to a membership, with the date it takes effect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    Sold {
+        start: NaiveDate,
+        approval_required: bool,
+    },
+    Approved {
+        on: NaiveDate,
+    },
+    Rejected {
+        on: NaiveDate,
+    },
+    /// Paused from `from`; resumes by itself on `until` when set.
+    Paused {
+        from: NaiveDate,
+        until: Option<NaiveDate>,
+    },
+    /// Ends the open pause on `on`.
+    Resumed {
+        on: NaiveDate,
+    },
+    /// Ends the membership on `end` (the end of the period, or today when immediate).
+    CancelScheduled {
+        end: NaiveDate,
+    },
+    /// Takes back a scheduled cancellation before it takes effect.
+    CancelUndone {
+        on: NaiveDate,
+    },
+    /// Starts a cancelled or expired membership again from `on`, history kept.
+    Reactivated {
+        on: NaiveDate,
+    },
+}
+
+/// An event as recorded: who did it and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub event: Event,
+    /// "a front-desk user", "the member via the portal", "API key 3", "the system".
+    pub by: String,
+    pub reason: String,
+}
+
+text_enum! {
+    pub enum Status {
+        NotApproved = ("not_approved", "Not approved"),
+        Rejected = ("rejected", "Rejected"),
+        Pending = ("pending", "Pending"),
+        Active = ("active", "Active"),
+        Paused = ("paused", "Paused"),
+        PastDue = ("past_due", "Past due"),
+        Cancelling = ("cancelling", "Cancelling"),
+        Cancelled = ("cancelled", "Cancelled"),
+        Expired = ("expired", "Expired"),
+    }
+}
+
+/// Dates the status depends on besides the events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    /// The first day after a fixed term (exclusive end); `None` for ongoing memberships.
+    pub term_end: Option<NaiveDate>,
+    /// Set by billing while an invoice is unpaid past its due date.
+    pub unpaid_since: Option<NaiveDate>,
+    pub next_billing: Option<NaiveDate>,
+}
+
+/// A status with the dates and the reason behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub status: Status,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    /// For people: "paused 2026-11-10 until 2026-12-10 by a front-desk user: injury".
+    pub explanation: String,
+}
+
+#[derive(Clone, Debug)]
+struct Pause {
+    from: NaiveDate,
+    until: Option<NaiveDate>,
+    by: String,
+    reason: String,
+}
+
+fn with_reason(text: String, by: &str, reason: &str) -> String {
+    let by = if by.is_empty() {
+        String::new()
+    } else {
+        format!(" by {by}")
+    };
+    let reason = if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    };
+    format!("{text}{by}{reason}")
+}
+
+/// The status of a membership on `today`.
+pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusReport {
+    let mut start = None;
+    let mut approval_pending = false;
+    let mut rejected: Option<(NaiveDate, &Recorded)> = None;
+    let mut approved_on = None;
+    let mut cancel: Option<(NaiveDate, &Recorded)> = None;
+    let mut pauses: Vec<Pause> = Vec::new();
+    for recorded in events {
+        match &recorded.event {
+            Event::Sold {
+                start: s,
+                approval_required,
+            } => {
+                start = Some(*s);
+                approval_pending = *approval_required;
+            }
+            Event::Approved { on } => {
+                approval_pending = false;
+                approved_on = Some(*on);
+            }
+            Event::Rejected { on } => rejected = Some((*on, recorded)),
+            Event::Paused { from, until } => pauses.push(Pause {
+                from: *from,
+                until: *until,
+                by: recorded.by.clone(),
+                reason: recorded.reason.clone(),
+            }),
+            Event::Resumed { on } => {
+                if let Some(open) = pauses
+                    .iter_mut()
+                    .rev()
+                    .find(|p| p.until.is_none_or(|u| u > *on))
+                {
+                    open.until = Some(*on);
+                }
+            }
+            Event::CancelScheduled { end } => cancel = Some((*end, recorded)),
+            Event::CancelUndone { .. } => cancel = None,
+            Event::Reactivated { on } => {
+                cancel = None;
+                start = Some(*on);
+            }
+        }
+    }
+    let report = |status, since, until, explanation| StatusReport {
+        status,
+        since,
+        until,
+        explanation,
+    };
+    let Some(start) = start else {
+        return report(Status::Pending, None, None, "not sold yet".to_string());
+    };
+    if let Some((on, r)) = rejected {
+        return report(
+            Status::Rejected,
+            Some(on),
+            None,
+            with_reason(format!("rejected {on}"), &r.by, &r.reason),
+        );
+    }
+    if approval_pending {
+        return report(
+            Status::NotApproved,
+            None,
+            None,
+            format!("waiting for approval; would start {start}"),
+        );
+    }
+    if let Some((end, r)) = cancel.filter(|(end, _)| *end <= today) {
+        return report(
+            Status::Cancelled,
+            Some(end),
+            None,
+            with_reason(format!("cancelled, ended {end}"), &r.by, &r.reason),
+        );
+    }
+    if let Some(end) = facts.term_end.filter(|end| *end <= today && *end > start) {
+        return report(
+            Status::Expired,
+            Some(end),
+            None,
+            format!("fixed term ended {end}"),
+        );
+    }
+    if today < start {
+        let approved = approved_on
+            .map(|d| format!(" (approved {d})"))
+            .unwrap_or_default();
+        return report(
+            Status::Pending,
+            None,
+            Some(start),
+            format!("starts {start}{approved}"),
+        );
+    }
+    if let Some(p) = pauses
+        .iter()
+        .rev()
+        .find(|p| p.from <= today && p.until.is_none_or(|u| today < u))
+    {
+        let until = p
+            .until
+            .map(|u| format!(" until {u}"))
+            .unwrap_or_else(|| " until resumed".to_string());
+        return report(
+            Status::Paused,
+            Some(p.from),
+            p.until,
+            with_reason(format!("paused {}{until}", p.from), &p.by, &p.reason),
+        );
+    }
+    if let Some(since) = facts.unpaid_since.filter(|d| *d <= today) {
+        return report(
+            Status::PastDue,
+            Some(since),
+            None,
+            format!("past due since {since}: an invoice is unpaid"),
+        );
+    }
+    if let Some((end, r)) = cancel {
+        return report(
+            Status::Cancelling,
+            Some(start),
+            Some(end),
+            with_reason(
+                format!("active until {end}, then cancelled"),
+                &r.by,
+                &r.reason,
+            ),
+        );
+    }
+    let next = facts
+        .next_billing
+        .map(|d| format!("; next billing {d}"))
+        .unwrap_or_default();
+    report(
+        Status::Active,
+        Some(start),
+        facts.term_end,
+        format!("active since {start}{next}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    fn by_desk(event: Event, reason: &str) -> Recorded {
+        Recorded {
+            event,
+            by: "a front-desk user".into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn sold(start: NaiveDate) -> Recorded {
+        by_desk(
+            Event::Sold {
+                start,
+                approval_required: false,
+            },
+            "",
+        )
+    }
+
+    #[test]
+    fn a_membership_moves_through_sold_paused_resumed_cancelling_cancelled() {
+        let facts = Facts {
+            next_billing: Some(d(12, 1)),
+            ..Default::default()
+        };
+        let mut events = vec![sold(d(3, 1))];
+        let at = |events: &[Recorded], day| status(events, &facts, day);
+        assert_eq!(at(&events, d(2, 20)).status, Status::Pending);
+        assert_eq!(at(&events, d(2, 20)).explanation, "starts 2026-03-01");
+        assert_eq!(
+            at(&events, d(11, 5)).explanation,
+            "active since 2026-03-01; next billing 2026-12-01"
+        );
+
+        events.push(by_desk(
+            Event::Paused {
+                from: d(11, 10),
+                until: Some(d(12, 10)),
+            },
+            "injury",
+        ));
+        let paused = at(&events, d(11, 20));
+        assert_eq!(
+            (paused.status, paused.since, paused.until),
+            (Status::Paused, Some(d(11, 10)), Some(d(12, 10)))
+        );
+        assert_eq!(
+            paused.explanation,
+            "paused 2026-11-10 until 2026-12-10 by a front-desk user: injury"
+        );
+        assert_eq!(
+            at(&events, d(12, 10)).status,
+            Status::Active,
+            "the scheduled resume happens by itself"
+        );
+
+        events.push(by_desk(Event::Resumed { on: d(11, 25) }, "back early"));
+        assert_eq!(at(&events, d(11, 24)).status, Status::Paused);
+        assert_eq!(at(&events, d(11, 25)).status, Status::Active);
+
+        events.push(by_desk(
+            Event::CancelScheduled { end: d(12, 1) },
+            "moving away",
+        ));
+        let cancelling = at(&events, d(11, 28));
+        assert_eq!(
+            (cancelling.status, cancelling.until),
+            (Status::Cancelling, Some(d(12, 1)))
+        );
+        let cancelled = at(&events, d(12, 1));
+        assert_eq!(cancelled.status, Status::Cancelled);
+        assert_eq!(
+            cancelled.explanation,
+            "cancelled, ended 2026-12-01 by a front-desk user: moving away"
+        );
+    }
+
+    #[test]
+    fn an_open_pause_lasts_until_resumed() {
+        let events = vec![
+            sold(d(1, 1)),
+            by_desk(
+                Event::Paused {
+                    from: d(5, 1),
+                    until: None,
+                },
+                "travel",
+            ),
+        ];
+        let r = status(&events, &Facts::default(), d(9, 1));
+        assert_eq!(r.status, Status::Paused);
+        assert_eq!(
+            r.explanation,
+            "paused 2026-05-01 until resumed by a front-desk user: travel"
+        );
+    }
+
+    #[test]
+    fn a_fixed_term_expires_at_its_end() {
+        let facts = Facts {
+            term_end: Some(d(7, 1)),
+            ..Default::default()
+        };
+        assert_eq!(
+            status(&[sold(d(1, 1))], &facts, d(6, 30)).status,
+            Status::Active
+        );
+        let r = status(&[sold(d(1, 1))], &facts, d(7, 1));
+        assert_eq!(
+            (r.status, r.explanation.as_str()),
+            (Status::Expired, "fixed term ended 2026-07-01")
+        );
+    }
+
+    #[test]
+    fn a_membership_needing_approval_waits_then_starts_or_is_rejected() {
+        let mut events = vec![by_desk(
+            Event::Sold {
+                start: d(3, 1),
+                approval_required: true,
+            },
+            "",
+        )];
+        assert_eq!(
+            status(&events, &Facts::default(), d(4, 1)).status,
+            Status::NotApproved
+        );
+        let mut rejected = events.clone();
+        rejected.push(Recorded {
+            event: Event::Rejected { on: d(2, 25) },
+            by: "a manager".into(),
+            reason: "no company letter".into(),
+        });
+        assert_eq!(
+            status(&rejected, &Facts::default(), d(4, 1)).explanation,
+            "rejected 2026-02-25 by a manager: no company letter"
+        );
+        events.push(Recorded {
+            event: Event::Approved { on: d(2, 25) },
+            by: "a manager".into(),
+            reason: String::new(),
+        });
+        assert_eq!(
+            status(&events, &Facts::default(), d(2, 26)).explanation,
+            "starts 2026-03-01 (approved 2026-02-25)"
+        );
+        assert_eq!(
+            status(&events, &Facts::default(), d(3, 1)).status,
+            Status::Active
+        );
+    }
+
+    #[test]
+    fn unpaid_invoices_make_it_past_due() {
+        let facts = Facts {
+            unpaid_since: Some(d(11, 15)),
+            ..Default::default()
+        };
+        let r = status(&[sold(d(1, 1))], &facts, d(11, 20));
+        assert_eq!((r.status, r.since), (Status::PastDue, Some(d(11, 15))));
+    }
+
+    #[test]
+    fn cancelling_can_be_undone_and_a_cancelled_membership_reactivated() {
+        let mut events = vec![
+            sold(d(1, 1)),
+            by_desk(Event::CancelScheduled { end: d(6, 1) }, ""),
+        ];
+        events.push(by_desk(
+            Event::CancelUndone { on: d(5, 20) },
+            "changed their mind",
+        ));
+        assert_eq!(
+            status(&events, &Facts::default(), d(7, 1)).status,
+            Status::Active
+        );
+        events.push(by_desk(Event::CancelScheduled { end: d(8, 1) }, ""));
+        assert_eq!(
+            status(&events, &Facts::default(), d(9, 1)).status,
+            Status::Cancelled
+        );
+        events.push(by_desk(Event::Reactivated { on: d(9, 15) }, "came back"));
+        assert_eq!(
+            status(&events, &Facts::default(), d(9, 10)).status,
+            Status::Pending,
+            "until the reactivation date"
+        );
+        let r = status(&events, &Facts::default(), d(9, 20));
+        assert_eq!((r.status, r.since), (Status::Active, Some(d(9, 15))));
+    }
+}
