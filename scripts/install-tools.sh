@@ -23,7 +23,7 @@ install_pinned() {
     src=$(ls -d "$HOME"/.cargo/registry/src/*/"$crate-$version" 2>/dev/null | head -n 1 || true)
   fi
   if [ -z "$src" ]; then
-    echo "could not fetch the source of $crate $version from crates.io" >&2
+    echo "could not fetch the source of $crate $version through cargo" >&2
     exit 1
   fi
   local work="$TOOLS_DIR/src/$crate-$version"
