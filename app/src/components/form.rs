@@ -33,6 +33,55 @@ where
     })
 }
 
+/// The errors of an action's last result, for a form whose fields show their own messages.
+#[derive(Clone, Copy)]
+pub struct FormErrors {
+    error: Signal<Option<AppError>>,
+}
+
+impl FormErrors {
+    pub fn of<T, V>(value: V) -> FormErrors
+    where
+        T: 'static,
+        V: With<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    {
+        FormErrors {
+            error: Signal::derive(move || {
+                value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned()))
+            }),
+        }
+    }
+
+    /// The message for one field.
+    pub fn field(self, name: &'static str) -> Signal<Option<String>> {
+        let error = self.error;
+        Signal::derive(move || error.get().and_then(|e| e.field(name)))
+    }
+
+    /// A failure that is not about a field (role, conflict, something went wrong).
+    pub fn general(self) -> Signal<Option<String>> {
+        let error = self.error;
+        Signal::derive(move || {
+            error
+                .get()
+                .filter(|e| !matches!(e, AppError::Invalid { .. }))
+                .map(|e| e.to_string())
+        })
+    }
+
+    /// "Please correct 3 field(s) below." after a refused save.
+    pub fn summary(self) -> Signal<Option<String>> {
+        let error = self.error;
+        Signal::derive(move || match error.get() {
+            Some(AppError::Invalid { invalid }) => Some(format!(
+                "Please correct {} field(s) below.",
+                invalid.errors.len()
+            )),
+            _ => None,
+        })
+    }
+}
+
 /// A labelled form row: the control comes as children and must use `id` and `error_id`.
 #[component]
 pub fn Field(

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::members::{
     SaveMember, SetMemberStatus, get_member, get_member_form_options, search_members,
 };
-use crate::components::form::{Area, Check, Choice, ErrorNotice, FormError, Text};
+use crate::components::form::{Area, Check, Choice, ErrorNotice, FormError, FormErrors, Text};
 use crate::components::layout::use_staff;
 use crate::error::AppError;
 use crate::pages::membership_type::id_param;
@@ -237,17 +237,9 @@ fn MemberEditor(
     options: MemberFormOptions,
     save: ServerAction<SaveMember>,
 ) -> impl IntoView {
-    let value = save.value();
-    let error =
-        Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())));
-    let general = Signal::derive(move || {
-        error
-            .get()
-            .filter(|e| !matches!(e, AppError::Invalid { .. }))
-            .map(|e| e.to_string())
-    });
-    let err =
-        move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(field)));
+    let errors = FormErrors::of(save.value());
+    let general = errors.general();
+    let err = move |field: &'static str| errors.field(field);
     let f = initial;
     view! {
         <ActionForm action=save attr:class="type-editor">

@@ -9,9 +9,10 @@ use leptos_router::components::A;
 use crate::api::organizations::{
     AuthorizeMember, RemoveAuthorizedMember, SaveOrganization, get_organization, get_organizations,
 };
-use crate::components::form::{Area, ErrorNotice, FormError, Text, field_error, form_error};
+use crate::components::form::{
+    Area, ErrorNotice, FormError, FormErrors, Text, field_error, form_error,
+};
 use crate::components::layout::use_staff;
-use crate::error::AppError;
 use crate::pages::membership_type::id_param;
 
 #[component]
@@ -66,17 +67,9 @@ fn OrganizationEditor(
     initial: OrganizationForm,
     save: ServerAction<SaveOrganization>,
 ) -> impl IntoView {
-    let value = save.value();
-    let error =
-        Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())));
-    let general = Signal::derive(move || {
-        error
-            .get()
-            .filter(|e| !matches!(e, AppError::Invalid { .. }))
-            .map(|e| e.to_string())
-    });
-    let err =
-        move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(field)));
+    let errors = FormErrors::of(save.value());
+    let general = errors.general();
+    let err = move |field: &'static str| errors.field(field);
     let f = initial;
     view! {
         <ActionForm action=save attr:class="type-editor">

@@ -9,7 +9,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::catalog::{SaveMembershipType, get_membership_type, get_type_form_options};
-use crate::components::form::{Area, Check, Checks, Choice, ErrorNotice, FormError, Text};
+use crate::components::form::{
+    Area, Check, Checks, Choice, ErrorNotice, FormError, FormErrors, Text,
+};
 use crate::error::AppError;
 use crate::pages::membership_type::id_param;
 
@@ -80,22 +82,9 @@ pub fn EditTypePage() -> impl IntoView {
 #[component]
 fn TypeEditor(id: i64, initial: MembershipTypeForm, options: FormOptions) -> impl IntoView {
     let save = ServerAction::<SaveMembershipType>::new();
-    let value = save.value();
-    let error =
-        Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())));
-    let general = Signal::derive(move || {
-        error
-            .get()
-            .filter(|e| !matches!(e, AppError::Invalid { .. }))
-            .map(|e| e.to_string())
-    });
-    let summary = Signal::derive(move || match error.get() {
-        Some(AppError::Invalid { invalid }) => Some(format!(
-            "Please correct {} field(s) below.",
-            invalid.errors.len()
-        )),
-        _ => None,
-    });
+    let errors = FormErrors::of(save.value());
+    let general = errors.general();
+    let summary = errors.summary();
     let f = initial;
     let new = id == 0;
     let (purchase, set_purchase) = signal(f.purchase_type.clone());
@@ -106,8 +95,7 @@ fn TypeEditor(id: i64, initial: MembershipTypeForm, options: FormOptions) -> imp
         interactive.get() && purchase.get() != PurchaseType::Recurring.as_str()
     });
     let currency = options.currency.code().to_string();
-    let err =
-        move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(field)));
+    let err = move |field: &'static str| errors.field(field);
     view! {
         <ActionForm action=save attr:class="type-editor">
             <input type="hidden" name="id" value=id />
