@@ -37,12 +37,13 @@ cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warning
 # frontend is left out: building it with the others would turn on the `hydrate`
 # feature of `app` in the server tests too (features unify within one build).
 echo "==> tiers 1-3: cargo test (domain, backend, server)"
-cargo test --workspace --exclude frontend --locked 2>&1 | tee "$CARGO_TARGET_DIR/cargo-test.log"
+test_log=$(mktemp)
+e2e_dir=$(mktemp -d)
+trap 'rm -rf "$e2e_dir" "$test_log"' EXIT
+cargo test --workspace --exclude frontend --locked 2>&1 | tee "$test_log"
 
 echo "==> tier 4: building the app for the browser tests"
 cargo leptos build
-e2e_dir=$(mktemp -d)
-trap 'rm -rf "$e2e_dir"' EXIT
 export E2E_PORT="${E2E_PORT:-3456}"
 export E2E_SERVER_CMD="env DATABASE_URL=sqlite://$e2e_dir/e2e.db TESSERA_ADDR=127.0.0.1:$E2E_PORT RUST_LOG=warn $CARGO_TARGET_DIR/debug/server serve --demo"
 echo "==> tier 4: Playwright in /usr/bin/chromium"
@@ -54,5 +55,5 @@ echo "==> tier 4: Playwright in /usr/bin/chromium"
 echo "==> release build (the run command's)"
 LEPTOS_SITE_ROOT="$(site_root_for release)" cargo leptos build --release
 
-passed=$(grep -E '^test result: ok' "$CARGO_TARGET_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$test_log" | awk '{s+=$4} END {print s+0}')
 echo "==> all tiers passed: $passed cargo tests and the Playwright suite, in $(( $(date +%s) - started )) s"

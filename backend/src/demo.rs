@@ -59,6 +59,7 @@ fn demo_types(riverside: i64, season_start: i32) -> Vec<MembershipTypeForm> {
             pause_extends_commitment: "on".into(),
             pause_portal: "on".into(),
             cancel_portal: "on".into(),
+            one_per_member: "on".into(),
             member_discount_percent: "10".into(),
             revenue_account: "4000".into(),
             color: "#1f5fbf".into(),

@@ -114,6 +114,7 @@ async fn a_type_with_every_setting_round_trips() {
             cancel_timing: "immediately".into(),
             cancel_portal: "on".into(),
             approval_required: "on".into(),
+            one_per_member: "on".into(),
             revenue_account: "4200".into(),
             deferred_revenue: "on".into(),
             ..monthly("Youth Climbing Team", "35")
@@ -156,7 +157,12 @@ async fn a_type_with_every_setting_round_trips() {
             spec.member_types,
             vec!["Youth".to_string(), "Student".to_string()]
         );
-        assert!(spec.youth && spec.deferred_revenue && spec.policies.approval_required);
+        assert!(
+            spec.youth
+                && spec.deferred_revenue
+                && spec.policies.approval_required
+                && spec.policies.one_per_member
+        );
         assert_eq!(
             spec.group.as_ref().unwrap().additional_member_fee,
             Money::new(1000, Currency::EUR)

@@ -355,6 +355,7 @@ fn Policies(s: TypeSpec, renew_into: Option<String>) -> impl IntoView {
                 <Fact label="Cancellation notice" value=notice />
                 <Fact label="Cancellation" value=cancellation />
                 <Fact label="Approval required" value=yes_no(p.approval_required) />
+                <Fact label="One per member" value=yes_no(p.one_per_member) />
                 {renew_into.map(|name| view! { <Fact label="Renews into" value=name /> })}
                 <Fact label="Revenue account" value=account />
                 <Fact label="Deferred revenue" value=yes_no(s.deferred_revenue) />

@@ -189,6 +189,7 @@ fn TypeEditor(id: i64, initial: MembershipTypeForm, options: FormOptions) -> imp
                     choices=CancelTiming::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect() />
                 <Check name="cancel_portal" label="Members may cancel in the portal" checked=f.cancel_portal.clone() />
                 <Check name="approval_required" label="New memberships need staff approval" checked=f.approval_required.clone() />
+                <Check name="one_per_member" label="One active membership of this type per member" checked=f.one_per_member.clone() />
             </fieldset>
             <fieldset>
                 <legend>"Accounting"</legend>

@@ -194,6 +194,7 @@ pub struct MembershipTypeForm {
     pub cancel_timing: String,
     pub cancel_portal: String,
     pub approval_required: String,
+    pub one_per_member: String,
     pub revenue_account: String,
     pub deferred_revenue: String,
 }
@@ -694,6 +695,7 @@ impl MembershipTypeForm {
                 portal_allowed: checked(&self.cancel_portal),
             },
             approval_required: checked(&self.approval_required),
+            one_per_member: checked(&self.one_per_member),
         })
     }
 }
@@ -1050,6 +1052,7 @@ impl MembershipTypeDetail {
             cancel_timing: s.policies.cancellation.timing.as_str().to_string(),
             cancel_portal: on(s.policies.cancellation.portal_allowed),
             approval_required: on(s.policies.approval_required),
+            one_per_member: on(s.policies.one_per_member),
             revenue_account: s.revenue_account.clone(),
             deferred_revenue: on(s.deferred_revenue),
         }

@@ -219,6 +219,9 @@ pub struct Policies {
     pub cancellation: CancellationPolicy,
     /// Memberships start "not approved" until staff approve them.
     pub approval_required: bool,
+    /// A member may hold only one active membership of this type at a time.
+    #[serde(default)]
+    pub one_per_member: bool,
 }
 
 impl Default for Policies {
@@ -232,6 +235,7 @@ impl Default for Policies {
                 portal_allowed: false,
             },
             approval_required: false,
+            one_per_member: false,
         }
     }
 }
@@ -834,6 +838,13 @@ mod tests {
     }
 
     #[test]
+    fn policies_stored_before_one_per_member_existed_still_read() {
+        let old = r#"{"pause":null,"min_commitment_periods":3,"notice_days":0,"cancellation":{"timing":"at_period_end","portal_allowed":false},"approval_required":false}"#;
+        let p: Policies = serde_json::from_str(old).unwrap();
+        assert_eq!((p.min_commitment_periods, p.one_per_member), (3, false));
+    }
+
+    #[test]
     fn a_spec_survives_a_json_round_trip() {
         let mut f = recurring();
         f.group = "on".into();
@@ -1043,6 +1054,7 @@ mod catalog_view_tests {
             notice_days: "7".into(),
             cancel_timing: "immediately".into(),
             approval_required: "on".into(),
+            one_per_member: "on".into(),
             revenue_account: "4300".into(),
             deferred_revenue: "on".into(),
             ..Default::default()
