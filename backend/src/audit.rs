@@ -13,6 +13,29 @@ pub enum By {
     System,
 }
 
+/// Records what a signed-in staff user did in their business.
+pub async fn by_staff(
+    tx: &mut Tx,
+    actor: &crate::auth::Actor,
+    action: &str,
+    subject: &str,
+    subject_id: Option<i64>,
+    details: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    record(
+        tx,
+        actor.business_id,
+        By::Staff(actor.staff_user_id),
+        action,
+        subject,
+        subject_id,
+        details,
+        now,
+    )
+    .await
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
     tx: &mut Tx,

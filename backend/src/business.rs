@@ -297,10 +297,9 @@ pub async fn set_simulated_date(
         "from": business.simulated_today.map(|d| d.to_string()),
         "to": date.map(|d| d.to_string()),
     });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "clock.simulated_date_set",
         "business",
         Some(business.id),
@@ -412,10 +411,9 @@ pub async fn create_location(
         id
     )?;
     let details = serde_json::json!({ "name": new.name, "slug": slug });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        actor.business_id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "location.created",
         "location",
         Some(id),

@@ -17,7 +17,7 @@ use domain::staff::Role;
 use domain::{Currency, Invalid, Money};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, By};
+use crate::audit;
 use crate::auth::Actor;
 use crate::business::{self, Business};
 use crate::db::Tx;
@@ -472,10 +472,9 @@ pub async fn create_membership_type(
     )
     .await?;
     let details = serde_json::json!({ "name": new.spec.name, "fee_minor": new.price.fee.minor, "status": new.status.as_str() });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "membership_type.created",
         "membership_type",
         Some(id),
@@ -544,10 +543,9 @@ pub async fn update_membership_type(
     .map_err(|e| name_taken(e, &spec.name))?;
     write_locations(&mut tx, business.id, id, &spec).await?;
     let details = serde_json::json!({ "before": current.spec, "after": spec });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "membership_type.updated",
         "membership_type",
         Some(id),
@@ -582,10 +580,9 @@ pub async fn change_type_status(
         business.id
     )?;
     let details = serde_json::json!({ "from": current.status.as_str(), "to": to.as_str() });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "membership_type.status_changed",
         "membership_type",
         Some(id),
@@ -637,10 +634,9 @@ pub async fn delete_membership_type(
         business.id
     )?;
     let details = serde_json::json!({ "name": current.spec.name });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "membership_type.deleted",
         "membership_type",
         Some(id),
@@ -695,10 +691,9 @@ pub async fn duplicate_membership_type(
     )
     .await?;
     let details = serde_json::json!({ "from": id, "name": spec.name });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "membership_type.duplicated",
         "membership_type",
         Some(new_id),
@@ -755,10 +750,9 @@ pub async fn move_membership_type(
         }
     }
     let details = serde_json::json!({ "direction": if up { "up" } else { "down" } });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "membership_type.moved",
         "membership_type",
         Some(id),
@@ -813,10 +807,9 @@ pub async fn add_price_version(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
         business.id, id, price.fee.minor, price.initiation_fee.minor, business.currency.code(), from, now)?;
     let details = serde_json::json!({ "fee_minor": price.fee.minor, "initiation_fee_minor": price.initiation_fee.minor, "effective_from": from.to_string() });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "membership_type.price_added",
         "membership_type",
         Some(id),

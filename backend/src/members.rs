@@ -11,7 +11,7 @@ use domain::members::{
 };
 use domain::staff::Role;
 
-use crate::audit::{self, By};
+use crate::audit;
 use crate::auth::Actor;
 use crate::business::{self, Business};
 use crate::db::Tx;
@@ -150,32 +150,10 @@ pub async fn search_members(
             )?
         }
         MemberSearch::Email(prefix) => {
-            let sql = format!(
-                "{select} AND email_lc >= $2 AND email_lc < $3 ORDER BY email_lc, id LIMIT $4"
-            );
-            query!(
-                &mut tx,
-                fetch_all as MemberRow,
-                sqlx::AssertSqlSafe(sql),
-                b,
-                &prefix,
-                prefix_end(&prefix),
-                SEARCH_LIMIT
-            )?
+            prefix_range(&mut tx, &select, "email_lc", b, &prefix).await?
         }
         MemberSearch::Phone(digits) => {
-            let sql = format!(
-                "{select} AND phone_digits >= $2 AND phone_digits < $3 ORDER BY phone_digits, id LIMIT $4"
-            );
-            query!(
-                &mut tx,
-                fetch_all as MemberRow,
-                sqlx::AssertSqlSafe(sql),
-                b,
-                &digits,
-                prefix_end(&digits),
-                SEARCH_LIMIT
-            )?
+            prefix_range(&mut tx, &select, "phone_digits", b, &digits).await?
         }
         MemberSearch::Name(words) => {
             // The first word narrows by index (first name, last name or the start of the
@@ -206,6 +184,27 @@ pub async fn search_members(
         .take(SEARCH_LIMIT as usize)
         .map(MemberRow::summary)
         .collect()
+}
+
+/// The members whose `column` starts with `prefix`: one index range.
+async fn prefix_range(
+    tx: &mut Tx,
+    select: &str,
+    column: &str,
+    business_id: i64,
+    prefix: &str,
+) -> Result<Vec<MemberRow>, Error> {
+    let sql =
+        format!("{select} AND {column} >= $2 AND {column} < $3 ORDER BY {column}, id LIMIT $4");
+    Ok(query!(
+        tx,
+        fetch_all as MemberRow,
+        sqlx::AssertSqlSafe(sql),
+        business_id,
+        prefix,
+        prefix_end(prefix),
+        SEARCH_LIMIT
+    )?)
 }
 
 async fn load(tx: &mut Tx, business_id: i64, id: i64) -> Result<MemberRow, Error> {
@@ -294,10 +293,9 @@ pub async fn create_member(
     let details = form.validate(&context(&mut tx, &business, services.today(&business)).await?)?;
     let (id, number) = insert_member(&mut tx, business.id, &details, now).await?;
     let audit_details = serde_json::json!({ "member_number": number, "name": details.full_name() });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "member.created",
         "member",
         Some(id),
@@ -332,10 +330,9 @@ pub async fn update_member(
         &d.first_name, &d.last_name, &d.email, &d.phone, d.date_of_birth, d.member_type.as_deref(), d.home_location_id, &d.notes,
         d.marketing_consent, d.first_name.to_lowercase(), d.last_name.to_lowercase(), &d.email, d.phone_digits(), id, business.id)?;
     let audit_details = serde_json::json!({ "before": before.details(), "after": d });
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "member.updated",
         "member",
         Some(id),
@@ -378,17 +375,7 @@ pub async fn set_member_status(
         MemberStatus::Archived => "member.archived",
         MemberStatus::Active => "member.restored",
     };
-    audit::record(
-        &mut tx,
-        actor.business_id,
-        By::Staff(actor.staff_user_id),
-        action,
-        "member",
-        Some(id),
-        "{}",
-        now,
-    )
-    .await?;
+    audit::by_staff(&mut tx, actor, action, "member", Some(id), "{}", now).await?;
     let row = load(&mut tx, actor.business_id, id).await?;
     let view = view(&mut tx, actor.business_id, row).await?;
     tx.commit().await?;

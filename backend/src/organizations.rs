@@ -7,7 +7,7 @@ use domain::organizations::{
 };
 use domain::staff::Role;
 
-use crate::audit::{self, By};
+use crate::audit;
 use crate::auth::Actor;
 use crate::business;
 use crate::db::Tx;
@@ -150,10 +150,9 @@ pub async fn save_organization(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             actor.business_id, &d.name, &d.contact_name, &d.email, &d.phone, &d.billing_address, max, now)
         .map_err(|e| name_taken(e, &d.name))?;
-        audit::record(
+        audit::by_staff(
             &mut tx,
-            actor.business_id,
-            By::Staff(actor.staff_user_id),
+            actor,
             "organization.created",
             "organization",
             Some(id),
@@ -181,10 +180,9 @@ pub async fn save_organization(
             &d.name, &d.contact_name, &d.email, &d.phone, &d.billing_address, max, id, actor.business_id)
         .map_err(|e| name_taken(e, &d.name))?;
         let details = serde_json::json!({ "before": before.details(), "after": d });
-        audit::record(
+        audit::by_staff(
             &mut tx,
-            actor.business_id,
-            By::Staff(actor.staff_user_id),
+            actor,
             "organization.updated",
             "organization",
             Some(id),
@@ -242,10 +240,9 @@ pub async fn authorize_member(
         services.today(&business),
         actor.staff_user_id
     )?;
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        business.id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "organization.member_authorized",
         "organization",
         Some(id),
@@ -278,10 +275,9 @@ pub async fn remove_member(
             "this member is not authorized by the organization".into(),
         ));
     }
-    audit::record(
+    audit::by_staff(
         &mut tx,
-        actor.business_id,
-        By::Staff(actor.staff_user_id),
+        actor,
         "organization.member_removed",
         "organization",
         Some(id),

@@ -744,3 +744,43 @@ async fn a_new_location_gets_its_own_public_page() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_draft_that_another_type_renews_into_is_not_deleted() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let target = catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &MembershipTypeForm {
+                status: "draft".into(),
+                ..monthly("Next", "10")
+            },
+        )
+        .await
+        .unwrap();
+        let renewing = MembershipTypeForm {
+            term_kind: "fixed".into(),
+            term_years: "1".into(),
+            end_action: "renew_other".into(),
+            renew_into: target.id.to_string(),
+            ..monthly("This Year", "10")
+        };
+        catalog::create_membership_type(&c.s, &c.owner, &renewing)
+            .await
+            .unwrap();
+        let err = catalog::delete_membership_type(&c.s, &c.owner, target.id)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Conflict(ref m) if m.contains("renews into")),
+            "{err:?}"
+        );
+        assert!(
+            catalog::membership_type(&c.s, &c.owner, target.id)
+                .await
+                .is_ok()
+        );
+    })
+    .await;
+}
