@@ -267,6 +267,33 @@ pub struct TypeSpec {
     pub deferred_revenue: bool,
 }
 
+/// A monthly, ongoing, recurring type with no benefits or policies: the
+/// starting point of tests and of a new type.
+impl Default for TypeSpec {
+    fn default() -> Self {
+        TypeSpec {
+            name: String::new(),
+            description: String::new(),
+            color: DEFAULT_COLOR.to_string(),
+            purchase_type: PurchaseType::Recurring,
+            billing_interval: Some(BillingInterval::Monthly),
+            term: Term::Ongoing,
+            end_action: EndAction::Expire,
+            renew_into: None,
+            punch_card_credits: None,
+            all_locations: true,
+            location_ids: Vec::new(),
+            member_types: Vec::new(),
+            youth: false,
+            group: None,
+            benefits: Benefits::default(),
+            policies: Policies::default(),
+            revenue_account: String::new(),
+            deferred_revenue: false,
+        }
+    }
+}
+
 pub const DEFAULT_COLOR: &str = "#1f5fbf";
 pub const DESCRIPTION_MAX_CHARS: usize = 2000;
 

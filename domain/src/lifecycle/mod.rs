@@ -9,6 +9,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::text_enum;
+use crate::money::Money;
+
+mod membership;
+pub mod policy;
+pub mod sale;
+
+pub use membership::{Membership, Span};
 
 /// Something that happened to a membership, with the date it takes effect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +52,113 @@ pub enum Event {
     Reactivated {
         on: NaiveDate,
     },
+    /// Extends a fixed term to `until` (the first day after the new term).
+    Renewed {
+        on: NaiveDate,
+        until: NaiveDate,
+    },
+    /// From `on`, the membership is of another type at that type's price version.
+    TypeChanged {
+        on: NaiveDate,
+        type_id: i64,
+        type_name: String,
+        price_id: i64,
+    },
+    /// From `on`, the membership is billed at another price version of its type.
+    PriceChanged {
+        on: NaiveDate,
+        price_id: i64,
+        fee: Money,
+    },
+    /// Refuses every change until a manager unlocks it.
+    Locked {
+        on: NaiveDate,
+    },
+    Unlocked {
+        on: NaiveDate,
+    },
+}
+
+impl Event {
+    /// The date the event takes effect.
+    pub fn effective(&self) -> NaiveDate {
+        match self {
+            Event::Sold { start, .. } => *start,
+            Event::Paused { from, .. } => *from,
+            Event::CancelScheduled { end } => *end,
+            Event::Approved { on }
+            | Event::Rejected { on }
+            | Event::Resumed { on }
+            | Event::CancelUndone { on }
+            | Event::Reactivated { on }
+            | Event::Renewed { on, .. }
+            | Event::TypeChanged { on, .. }
+            | Event::PriceChanged { on, .. }
+            | Event::Locked { on }
+            | Event::Unlocked { on } => *on,
+        }
+    }
+
+    /// The stable name stored beside the event.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Sold { .. } => "sold",
+            Event::Approved { .. } => "approved",
+            Event::Rejected { .. } => "rejected",
+            Event::Paused { .. } => "paused",
+            Event::Resumed { .. } => "resumed",
+            Event::CancelScheduled { .. } => "cancel_scheduled",
+            Event::CancelUndone { .. } => "cancel_undone",
+            Event::Reactivated { .. } => "reactivated",
+            Event::Renewed { .. } => "renewed",
+            Event::TypeChanged { .. } => "type_changed",
+            Event::PriceChanged { .. } => "price_changed",
+            Event::Locked { .. } => "locked",
+            Event::Unlocked { .. } => "unlocked",
+        }
+    }
+
+    /// For the timeline: "Paused from 2026-11-10 until 2026-12-10".
+    pub fn describe(&self) -> String {
+        match self {
+            Event::Sold {
+                start,
+                approval_required,
+            } => {
+                let approval = if *approval_required {
+                    ", waiting for approval"
+                } else {
+                    ""
+                };
+                format!("Sold, starting {start}{approval}")
+            }
+            Event::Approved { on } => format!("Approved on {on}"),
+            Event::Rejected { on } => format!("Rejected on {on}"),
+            Event::Paused {
+                from,
+                until: Some(until),
+            } => format!("Paused from {from} until {until}"),
+            Event::Paused { from, until: None } => {
+                format!("Paused from {from} until resumed")
+            }
+            Event::Resumed { on } => format!("Resumed on {on}"),
+            Event::CancelScheduled { end } => format!("Cancelled, ending {end}"),
+            Event::CancelUndone { on } => format!("Cancellation undone on {on}"),
+            Event::Reactivated { on } => format!("Reactivated from {on}"),
+            Event::Renewed { until, .. } => format!(
+                "Renewed until {}",
+                until.pred_opt().unwrap_or(*until)
+            ),
+            Event::TypeChanged { on, type_name, .. } => {
+                format!("Changed to {type_name} from {on}")
+            }
+            Event::PriceChanged { on, fee, .. } => {
+                format!("Moved to the price {fee} from {on}")
+            }
+            Event::Locked { on } => format!("Locked on {on}"),
+            Event::Unlocked { on } => format!("Unlocked on {on}"),
+        }
+    }
 }
 
 /// An event as recorded: who did it and why.
@@ -54,6 +168,9 @@ pub struct Recorded {
     /// "a front-desk user", "the member via the portal", "API key 3", "the system".
     pub by: String,
     pub reason: String,
+    /// A manager overrode the type's policy.
+    #[serde(default)]
+    pub forced: bool,
 }
 
 text_enum! {
@@ -155,6 +272,13 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
                 cancel = None;
                 start = Some(*on);
             }
+            // Term ends come in through `facts`; types, prices and locks do not
+            // change the status.
+            Event::Renewed { .. }
+            | Event::TypeChanged { .. }
+            | Event::PriceChanged { .. }
+            | Event::Locked { .. }
+            | Event::Unlocked { .. } => {}
         }
     }
     let report = |status, since, until, explanation| StatusReport {
@@ -270,6 +394,7 @@ mod tests {
             event,
             by: "a front-desk user".into(),
             reason: reason.into(),
+            forced: false,
         }
     }
 
@@ -396,6 +521,7 @@ mod tests {
             event: Event::Rejected { on: d(2, 25) },
             by: "a manager".into(),
             reason: "no company letter".into(),
+            forced: false,
         });
         assert_eq!(
             status(&rejected, &Facts::default(), d(4, 1)).explanation,
@@ -405,6 +531,7 @@ mod tests {
             event: Event::Approved { on: d(2, 25) },
             by: "a manager".into(),
             reason: String::new(),
+            forced: false,
         });
         assert_eq!(
             status(&events, &Facts::default(), d(2, 26)).explanation,

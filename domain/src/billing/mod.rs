@@ -6,6 +6,8 @@
 //! 31 March, 30 April, 31 May: the 31st comes back whenever the month has one.
 //! Periods are half-open `[start, end)` ranges of calendar dates.
 
+pub mod charges;
+
 use chrono::{Days, Months, NaiveDate};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};

@@ -1,0 +1,610 @@
+//! The policy engine: every change to a membership is asked for here and
+//! either becomes an event or is refused with a message that says what is
+//! allowed instead.
+//!
+//! Two kinds of refusal: the facts (a cancelled membership cannot be paused;
+//! a resume date comes after the start) are never overridden; the type's
+//! policy (pause length, commitment, notice) can be overridden by a manager
+//! who gives a reason, and the event records that it was forced.
+
+use chrono::{Datelike, Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::{Event, Membership, Span, Status};
+use crate::billing::next_billing_date;
+use crate::catalog::spec::CancelTiming;
+use crate::catalog::text_enum;
+use crate::money::Money;
+
+/// Who asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Acting {
+    FrontDesk,
+    /// A manager or an owner: may approve, lock and override the policy.
+    Manager,
+    /// The member, through the portal.
+    Member,
+    /// The scheduler or an integration acting for the business.
+    System,
+}
+
+impl Acting {
+    fn is_manager(self) -> bool {
+        matches!(self, Acting::Manager | Acting::System)
+    }
+}
+
+text_enum! {
+    /// When a cancellation takes effect.
+    pub enum CancelWhen {
+        PeriodEnd = ("period_end", "At the end of the current period"),
+        Earliest = ("earliest", "On the earliest date the policy allows"),
+        Immediately = ("immediately", "Immediately"),
+    }
+}
+
+text_enum! {
+    /// When a change of type or price takes effect.
+    pub enum ChangeWhen {
+        Now = ("now", "Now"),
+        NextPeriod = ("next_period", "At the next period"),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Pause {
+        from: NaiveDate,
+        until: Option<NaiveDate>,
+    },
+    Resume {
+        on: NaiveDate,
+    },
+    Cancel {
+        when: CancelWhen,
+    },
+    /// Undo a cancellation before it takes effect, or start again after it.
+    Reactivate {
+        on: NaiveDate,
+    },
+    Approve,
+    Reject,
+    Lock,
+    Unlock,
+    Renew,
+    ChangeType {
+        type_id: i64,
+        type_name: String,
+        price_id: i64,
+        when: ChangeWhen,
+    },
+    ChangePrice {
+        price_id: i64,
+        fee: Money,
+        when: ChangeWhen,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub action: Action,
+    pub reason: String,
+    /// Override the type's policy (managers only, with a reason).
+    pub force: bool,
+}
+
+/// An accepted change: the event to record and what it will do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub event: Event,
+    /// The policy was overridden.
+    pub forced: bool,
+    /// For people: "Paused from 2026-11-10 until 2026-12-10; billing skips the pause."
+    pub effect: String,
+}
+
+/// Why a change is refused, and whether a manager could override it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Refusal {
+    pub message: String,
+    pub overridable: bool,
+}
+
+fn fact(message: impl Into<String>) -> Refusal {
+    Refusal {
+        message: message.into(),
+        overridable: false,
+    }
+}
+
+/// Collects the policy's objections to one request.
+struct Objections(Vec<String>);
+
+impl Objections {
+    fn object(&mut self, message: impl Into<String>) {
+        self.0.push(message.into());
+    }
+}
+
+/// Decides a request about a membership on `today`.
+pub fn decide(
+    m: &Membership,
+    acting: Acting,
+    request: &Request,
+    today: NaiveDate,
+) -> Result<Decision, Refusal> {
+    let reason = request.reason.trim();
+    if request.force {
+        if !acting.is_manager() {
+            return Err(fact("Only managers and owners can override the policy."));
+        }
+        if reason.is_empty() {
+            return Err(fact("Give a reason for overriding the policy."));
+        }
+    }
+    if m.locked() && request.action != Action::Unlock {
+        return Err(fact(
+            "This membership is locked: a manager must unlock it before it can change.",
+        ));
+    }
+    let needs_reason = matches!(
+        request.action,
+        Action::Pause { .. } | Action::Cancel { .. } | Action::Reject | Action::Lock
+    );
+    if needs_reason && reason.is_empty() {
+        return Err(fact("Give a reason: it is kept on the membership's timeline."));
+    }
+    let report = m.status(today);
+    let mut objections = Objections(Vec::new());
+    let (event, effect) = match &request.action {
+        Action::Pause { from, until } => {
+            pause(m, acting, *from, *until, today, report.status, &mut objections)?
+        }
+        Action::Resume { on } => resume(m, *on, today)?,
+        Action::Cancel { when } => cancel(m, acting, *when, today, report.status, &mut objections)?,
+        Action::Reactivate { on } => reactivate(*on, today, report.status)?,
+        Action::Approve | Action::Reject => {
+            if !acting.is_manager() {
+                return Err(fact("Only managers and owners approve or reject memberships."));
+            }
+            if report.status != Status::NotApproved {
+                return Err(fact(format!(
+                    "Only memberships waiting for approval can be approved or rejected; this one is {}.",
+                    report.status.label().to_lowercase()
+                )));
+            }
+            if request.action == Action::Approve {
+                let start = m.anchor().unwrap_or(today);
+                (
+                    Event::Approved { on: today },
+                    format!("Approved; the membership starts {}.", start.max(today)),
+                )
+            } else {
+                (
+                    Event::Rejected { on: today },
+                    "Rejected; the membership will not start.".to_string(),
+                )
+            }
+        }
+        Action::Lock | Action::Unlock => {
+            if !acting.is_manager() {
+                return Err(fact("Only managers and owners lock or unlock memberships."));
+            }
+            let lock = request.action == Action::Lock;
+            if lock == m.locked() {
+                return Err(fact(if lock {
+                    "This membership is already locked."
+                } else {
+                    "This membership is not locked."
+                }));
+            }
+            if lock {
+                (
+                    Event::Locked { on: today },
+                    "Locked: every change is refused until a manager unlocks it.".to_string(),
+                )
+            } else {
+                (
+                    Event::Unlocked { on: today },
+                    "Unlocked: changes are allowed again.".to_string(),
+                )
+            }
+        }
+        Action::Renew => renew(m, today, report.status)?,
+        Action::ChangeType {
+            type_id,
+            type_name,
+            price_id,
+            when,
+        } => {
+            let on = change_date(m, *when, today, report.status)?;
+            (
+                Event::TypeChanged {
+                    on,
+                    type_id: *type_id,
+                    type_name: type_name.clone(),
+                    price_id: *price_id,
+                },
+                format!("From {on} the membership is {type_name}."),
+            )
+        }
+        Action::ChangePrice {
+            price_id,
+            fee,
+            when,
+        } => {
+            let on = change_date(m, *when, today, report.status)?;
+            (
+                Event::PriceChanged {
+                    on,
+                    price_id: *price_id,
+                    fee: *fee,
+                },
+                format!("From {on} the membership is billed {fee} per period."),
+            )
+        }
+    };
+    let forced = !objections.0.is_empty();
+    if forced && !request.force {
+        let mut message = objections.0.join(" ");
+        if acting.is_manager() {
+            message.push_str(" A manager can override this with a reason.");
+        }
+        return Err(Refusal {
+            message,
+            overridable: acting.is_manager(),
+        });
+    }
+    Ok(Decision {
+        event,
+        forced,
+        effect,
+    })
+}
+
+fn ended(status: Status) -> bool {
+    matches!(
+        status,
+        Status::Cancelled | Status::Expired | Status::Rejected
+    )
+}
+
+fn pause(
+    m: &Membership,
+    acting: Acting,
+    from: NaiveDate,
+    until: Option<NaiveDate>,
+    today: NaiveDate,
+    status: Status,
+    objections: &mut Objections,
+) -> Result<(Event, String), Refusal> {
+    let name = &m.spec.name;
+    if ended(status) || status == Status::NotApproved {
+        return Err(fact(format!(
+            "A {} membership cannot be paused.",
+            status.label().to_lowercase()
+        )));
+    }
+    if from < today {
+        return Err(fact(format!(
+            "A pause cannot start in the past: start it on {today} or later."
+        )));
+    }
+    if until.is_some_and(|u| u <= from) {
+        return Err(fact("The resume date must come after the pause starts."));
+    }
+    let span = Span { from, until };
+    if let Some(other) = m
+        .pauses()
+        .into_iter()
+        .find(|p| p.overlaps(&span) && p.until.is_none_or(|u| u > today))
+    {
+        let until = other
+            .until
+            .map(|u| format!("until {u}"))
+            .unwrap_or_else(|| "until resumed".to_string());
+        return Err(fact(format!(
+            "This membership is already paused from {} {until}.",
+            other.from
+        )));
+    }
+    if let Some(end) = m.cancel_end().or(m.term_end(today)) {
+        if from >= end {
+            return Err(fact(format!(
+                "The membership ends on {end}: a pause must start before then."
+            )));
+        }
+    }
+    let Some(policy) = &m.spec.policies.pause else {
+        objections.object(format!("{name} does not allow pauses."));
+        return Ok((Event::Paused { from, until }, pause_effect(from, until)));
+    };
+    if acting == Acting::Member && !policy.portal_allowed {
+        objections.object(format!(
+            "Pauses of {name} are arranged with the staff, not in the portal."
+        ));
+    }
+    if let Some(max) = policy.max_days {
+        let latest = from + Days::new(u64::from(max));
+        match span.days() {
+            None => objections.object(format!(
+                "Pauses of {name} last at most {max} days: give a resume date on or before {latest}."
+            )),
+            Some(days) if days > i64::from(max) => objections.object(format!(
+                "Pauses of {name} last at most {max} days: the latest resume date is {latest}."
+            )),
+            _ => {}
+        }
+    }
+    if let Some(days) = span.days() {
+        if days < i64::from(policy.min_days) {
+            objections.object(format!(
+                "Pauses of {name} last at least {} days: the earliest resume date is {}.",
+                policy.min_days,
+                from + Days::new(u64::from(policy.min_days))
+            ));
+        }
+    }
+    if let Some(max) = policy.max_per_year {
+        let year = from.year();
+        let taken = m
+            .pauses()
+            .iter()
+            .filter(|p| p.from.year() == year)
+            .count();
+        if taken as u32 >= max {
+            let times = if max == 1 {
+                "once".to_string()
+            } else {
+                format!("{max} times")
+            };
+            objections.object(format!(
+                "{name} can be paused {times} a year and this membership has been paused {taken} time{} in {year}: the next pause can start on {}-01-01.",
+                if taken == 1 { "" } else { "s" },
+                year + 1
+            ));
+        }
+    }
+    if let (Some(term_end), Some(interval)) = (m.term_end(today), m.spec.billing_interval) {
+        let anchor = m.anchor().unwrap_or(from);
+        let last_day = term_end.pred_opt().unwrap_or(term_end);
+        if let Some((_, last)) = crate::billing::period_containing(anchor, interval, last_day) {
+            if from >= last.start {
+                let latest = last.start.pred_opt().unwrap_or(last.start);
+                objections.object(format!(
+                    "A pause cannot start in the last period before the term ends on {term_end}: the latest start is {latest}."
+                ));
+            }
+        }
+    }
+    Ok((Event::Paused { from, until }, pause_effect(from, until)))
+}
+
+fn pause_effect(from: NaiveDate, until: Option<NaiveDate>) -> String {
+    match until {
+        Some(u) => format!(
+            "Paused from {from}; resumes by itself on {u} ({} days).",
+            (u - from).num_days()
+        ),
+        None => format!("Paused from {from} until staff resume it."),
+    }
+}
+
+fn resume(m: &Membership, on: NaiveDate, today: NaiveDate) -> Result<(Event, String), Refusal> {
+    if on < today {
+        return Err(fact(format!(
+            "A resume cannot be in the past: resume on {today} or later."
+        )));
+    }
+    let Some(pause) = m
+        .pauses()
+        .into_iter()
+        .rev()
+        .find(|p| p.until.is_none_or(|u| u > today))
+    else {
+        return Err(fact("This membership is not paused and has no pause scheduled."));
+    };
+    if let Some(until) = pause.until {
+        if on >= until {
+            return Err(fact(format!(
+                "The pause ends by itself on {until}: choose an earlier date to resume early."
+            )));
+        }
+    }
+    let on = on.max(pause.from);
+    let effect = if on == pause.from {
+        format!("The pause from {} is taken back.", pause.from)
+    } else {
+        format!("Resumes on {on}; billing continues from then.")
+    };
+    Ok((Event::Resumed { on }, effect))
+}
+
+/// The earliest end date the commitment and notice allow, and why.
+fn earliest_end(m: &Membership, today: NaiveDate) -> (NaiveDate, Option<String>) {
+    let name = &m.spec.name;
+    let policies = &m.spec.policies;
+    let mut earliest = today;
+    let mut why = None;
+    if let Some(end) = m.commitment_end().filter(|end| *end > earliest) {
+        earliest = end;
+        why = Some(format!(
+            "{name} has a minimum commitment of {} period{}",
+            policies.min_commitment_periods,
+            if policies.min_commitment_periods == 1 { "" } else { "s" }
+        ));
+    }
+    let notice = today + Days::new(u64::from(policies.notice_days));
+    if policies.notice_days > 0 && notice > earliest {
+        earliest = notice;
+        why = Some(format!(
+            "{name} needs {} days' notice",
+            policies.notice_days
+        ));
+    }
+    // A membership billed by period ends at a period boundary.
+    if let (Some(interval), Some(anchor)) = (m.spec.billing_interval, m.anchor()) {
+        if policies.cancellation.timing == CancelTiming::AtPeriodEnd && earliest >= anchor {
+            let boundary = next_billing_date(anchor, interval, earliest.max(today.succ_opt().unwrap_or(today)));
+            if boundary > earliest && why.is_none() {
+                why = Some(format!("{name} cancels at the end of a period"));
+            }
+            earliest = boundary;
+        }
+    }
+    (earliest, why)
+}
+
+fn cancel(
+    m: &Membership,
+    acting: Acting,
+    when: CancelWhen,
+    today: NaiveDate,
+    status: Status,
+    objections: &mut Objections,
+) -> Result<(Event, String), Refusal> {
+    if status == Status::Cancelling {
+        let end = m.cancel_end().unwrap_or(today);
+        return Err(fact(format!(
+            "This membership is already cancelling and ends on {end}; reactivate it to take the cancellation back."
+        )));
+    }
+    if ended(status) {
+        return Err(fact(format!(
+            "This membership has already ended ({}).",
+            status.label().to_lowercase()
+        )));
+    }
+    let name = &m.spec.name;
+    if acting == Acting::Member && !m.spec.policies.cancellation.portal_allowed {
+        objections.object(format!(
+            "{name} is cancelled with the staff, not in the portal."
+        ));
+    }
+    let anchor = m.anchor().unwrap_or(today);
+    let period_end = if today < anchor {
+        anchor
+    } else {
+        m.period_on(today)
+            .map(|p| p.end)
+            .or(m.term_end(today))
+            .unwrap_or(today)
+    };
+    let (earliest, why) = earliest_end(m, today);
+    let end = match when {
+        CancelWhen::Immediately => today,
+        CancelWhen::PeriodEnd => period_end,
+        CancelWhen::Earliest => earliest.max(today),
+    };
+    if when == CancelWhen::Immediately
+        && m.spec.policies.cancellation.timing == CancelTiming::AtPeriodEnd
+        && today >= anchor
+        && end < period_end
+    {
+        objections.object(format!(
+            "{name} is cancelled at the end of a period, not immediately: the earliest end is {}.",
+            earliest.max(period_end)
+        ));
+    } else if end < earliest {
+        let why = why.unwrap_or_else(|| format!("{name}'s policy"));
+        objections.object(format!("{why}: the earliest allowed end is {earliest}."));
+    }
+    if let Some(term_end) = m.term_end(today) {
+        if end > term_end {
+            return Err(fact(format!(
+                "The fixed term ends on {term_end} by itself: there is nothing to cancel after it."
+            )));
+        }
+    }
+    let effect = if end <= today {
+        format!("Ends today ({end}); no further billing.")
+    } else {
+        format!("Stays active until {end}, then ends; no billing from {end}.")
+    };
+    Ok((Event::CancelScheduled { end }, effect))
+}
+
+fn reactivate(
+    on: NaiveDate,
+    today: NaiveDate,
+    status: Status,
+) -> Result<(Event, String), Refusal> {
+    match status {
+        Status::Cancelling => Ok((
+            Event::CancelUndone { on: today },
+            "The cancellation is taken back; the membership continues as before.".to_string(),
+        )),
+        Status::Cancelled | Status::Expired => {
+            if on < today {
+                return Err(fact(format!(
+                    "A reactivation cannot start in the past: choose {today} or later."
+                )));
+            }
+            Ok((
+                Event::Reactivated { on },
+                format!("Starts again on {on} with a new first period; the history is kept."),
+            ))
+        }
+        other => Err(fact(format!(
+            "Only cancelling, cancelled or expired memberships can be reactivated; this one is {}.",
+            other.label().to_lowercase()
+        ))),
+    }
+}
+
+fn renew(m: &Membership, today: NaiveDate, status: Status) -> Result<(Event, String), Refusal> {
+    let Some(end) = m.term_end(today) else {
+        return Err(fact("Only fixed-term memberships are renewed; this one runs until cancelled."));
+    };
+    if status == Status::Expired {
+        return Err(fact(format!(
+            "This membership expired on {end}: reactivate it to start a new term."
+        )));
+    }
+    if ended(status) || status == Status::Cancelling || status == Status::NotApproved {
+        return Err(fact(format!(
+            "A {} membership cannot be renewed.",
+            status.label().to_lowercase()
+        )));
+    }
+    let Some(until) = super::membership::term_end_from(&m.spec.term, end).filter(|u| *u > end) else {
+        return Err(fact(format!(
+            "{} has no further term after {end}: add the next season to the type first.",
+            m.spec.name
+        )));
+    };
+    Ok((
+        Event::Renewed { on: today, until },
+        format!(
+            "Renewed: the term now ends {}.",
+            until.pred_opt().unwrap_or(until)
+        ),
+    ))
+}
+
+fn change_date(
+    m: &Membership,
+    when: ChangeWhen,
+    today: NaiveDate,
+    status: Status,
+) -> Result<NaiveDate, Refusal> {
+    if ended(status) || status == Status::NotApproved {
+        return Err(fact(format!(
+            "A {} membership cannot change its type or price.",
+            status.label().to_lowercase()
+        )));
+    }
+    let anchor = m.anchor().unwrap_or(today);
+    Ok(match when {
+        ChangeWhen::Now => today.max(anchor),
+        ChangeWhen::NextPeriod => m
+            .next_billing(today)
+            .or_else(|| m.period_on(today).map(|p| p.end))
+            .unwrap_or(today.max(anchor)),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,472 @@
+//! One table per rule: each row a request on a day, and the event it records
+//! or the message of its refusal.
+
+use super::*;
+use crate::catalog::spec::{PausePolicy, Term, TypeSpec};
+use crate::catalog::spec::{DateRange, FixedLength};
+use crate::lifecycle::Recorded;
+use crate::money::{Currency, Money};
+
+fn d(m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+}
+
+fn y(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// Adult Monthly: pauses of 7 to 60 days, twice a year; a 3-period commitment.
+fn adult() -> TypeSpec {
+    let mut spec = TypeSpec {
+        name: "Adult Monthly".into(),
+        ..TypeSpec::default()
+    };
+    spec.policies.pause = Some(PausePolicy {
+        max_per_year: Some(2),
+        min_days: 7,
+        max_days: Some(60),
+        fee_per_period: Money::zero(Currency::EUR),
+        extends_commitment: false,
+        portal_allowed: true,
+    });
+    spec.policies.min_commitment_periods = 3;
+    spec
+}
+
+fn rec(event: Event) -> Recorded {
+    Recorded {
+        event,
+        by: "a front-desk user".into(),
+        reason: "r".into(),
+        forced: false,
+    }
+}
+
+fn sold(start: NaiveDate) -> Recorded {
+    rec(Event::Sold {
+        start,
+        approval_required: false,
+    })
+}
+
+fn ask(action: Action) -> Request {
+    Request {
+        action,
+        reason: "asked by the member".into(),
+        force: false,
+    }
+}
+
+fn run(
+    spec: &TypeSpec,
+    events: &[Recorded],
+    acting: Acting,
+    request: Request,
+    today: NaiveDate,
+) -> Result<Event, String> {
+    let m = Membership {
+        spec,
+        events,
+        unpaid_since: None,
+    };
+    decide(&m, acting, &request, today)
+        .map(|d| d.event)
+        .map_err(|r| r.message)
+}
+
+fn pause(from: NaiveDate, until: Option<NaiveDate>) -> Action {
+    Action::Pause { from, until }
+}
+
+#[test]
+fn pauses_follow_the_types_pause_policy() {
+    let spec = adult();
+    let history = [sold(d(1, 15))];
+    let twice = [
+        sold(d(1, 15)),
+        rec(Event::Paused {
+            from: d(2, 1),
+            until: Some(d(2, 10)),
+        }),
+        rec(Event::Paused {
+            from: d(5, 1),
+            until: Some(d(5, 10)),
+        }),
+    ];
+    let today = d(11, 2);
+    let cases: Vec<(&str, &[Recorded], Action, Result<Event, &str>)> = vec![
+        (
+            "within policy",
+            &history,
+            pause(d(11, 10), Some(d(12, 10))),
+            Ok(Event::Paused {
+                from: d(11, 10),
+                until: Some(d(12, 10)),
+            }),
+        ),
+        (
+            "over the maximum length",
+            &history,
+            pause(d(11, 10), Some(y(2027, 1, 20))),
+            Err("Pauses of Adult Monthly last at most 60 days: the latest resume date is 2027-01-09."),
+        ),
+        (
+            "open-ended where a maximum applies",
+            &history,
+            pause(d(11, 10), None),
+            Err("Pauses of Adult Monthly last at most 60 days: give a resume date on or before 2027-01-09."),
+        ),
+        (
+            "under the minimum length",
+            &history,
+            pause(d(11, 10), Some(d(11, 12))),
+            Err("Pauses of Adult Monthly last at least 7 days: the earliest resume date is 2026-11-17."),
+        ),
+        (
+            "over the pauses per year",
+            &twice,
+            pause(d(11, 10), Some(d(11, 20))),
+            Err("Adult Monthly can be paused 2 times a year and this membership has been paused 2 times in 2026: the next pause can start on 2027-01-01."),
+        ),
+        (
+            "the next year is fine",
+            &twice,
+            pause(y(2027, 1, 5), Some(y(2027, 1, 20))),
+            Ok(Event::Paused {
+                from: y(2027, 1, 5),
+                until: Some(y(2027, 1, 20)),
+            }),
+        ),
+        (
+            "in the past",
+            &history,
+            pause(d(11, 1), Some(d(11, 20))),
+            Err("A pause cannot start in the past: start it on 2026-11-02 or later."),
+        ),
+        (
+            "resume before start",
+            &history,
+            pause(d(11, 10), Some(d(11, 10))),
+            Err("The resume date must come after the pause starts."),
+        ),
+    ];
+    for (name, events, action, expected) in cases {
+        assert_eq!(
+            run(&spec, events, Acting::FrontDesk, ask(action), today),
+            expected.map_err(str::to_string),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_type_without_a_pause_policy_refuses_pauses_and_a_manager_can_force_one() {
+    let spec = TypeSpec {
+        name: "Student".into(),
+        ..TypeSpec::default()
+    };
+    let events = [sold(d(1, 1))];
+    let request = ask(pause(d(11, 10), Some(d(11, 20))));
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, request.clone(), d(11, 2)),
+        Err("Student does not allow pauses.".to_string())
+    );
+    let m = Membership {
+        spec: &spec,
+        events: &events,
+        unpaid_since: None,
+    };
+    let refused = decide(&m, Acting::Manager, &request, d(11, 2)).unwrap_err();
+    assert!(refused.overridable);
+    assert_eq!(
+        refused.message,
+        "Student does not allow pauses. A manager can override this with a reason."
+    );
+    let forced = Request {
+        force: true,
+        ..request.clone()
+    };
+    let decision = decide(&m, Acting::Manager, &forced, d(11, 2)).unwrap();
+    assert!(decision.forced);
+    assert_eq!(
+        decide(&m, Acting::FrontDesk, &forced, d(11, 2)).unwrap_err().message,
+        "Only managers and owners can override the policy."
+    );
+    let no_reason = Request {
+        reason: " ".into(),
+        ..forced
+    };
+    assert_eq!(
+        decide(&m, Acting::Manager, &no_reason, d(11, 2)).unwrap_err().message,
+        "Give a reason for overriding the policy."
+    );
+}
+
+#[test]
+fn a_pause_cannot_start_in_the_last_period_of_a_fixed_term() {
+    let mut spec = adult();
+    spec.policies.min_commitment_periods = 0;
+    spec.term = Term::Fixed {
+        length: FixedLength {
+            years: 1,
+            months: 0,
+            days: 0,
+        },
+    };
+    let events = [sold(d(1, 1))];
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, ask(pause(d(12, 5), Some(d(12, 20)))), d(11, 20)),
+        Err("A pause cannot start in the last period before the term ends on 2027-01-01: the latest start is 2026-11-30.".to_string())
+    );
+    assert!(run(&spec, &events, Acting::FrontDesk, ask(pause(d(11, 25), Some(d(12, 5)))), d(11, 20)).is_ok());
+}
+
+#[test]
+fn cancellations_respect_the_commitment_and_the_notice() {
+    let spec = adult();
+    let events = [sold(d(9, 15))];
+    let mut notice = adult();
+    notice.policies.min_commitment_periods = 0;
+    notice.policies.notice_days = 30;
+    let mut immediate = adult();
+    immediate.policies.cancellation.timing = CancelTiming::Immediately;
+    immediate.policies.min_commitment_periods = 0;
+    let cancel = |when| Action::Cancel { when };
+    let cases: Vec<(&str, &TypeSpec, NaiveDate, CancelWhen, Result<Event, &str>)> = vec![
+        (
+            "inside the commitment",
+            &spec,
+            d(11, 2),
+            CancelWhen::PeriodEnd,
+            Err("Adult Monthly has a minimum commitment of 3 periods: the earliest allowed end is 2026-12-15."),
+        ),
+        (
+            "the earliest date",
+            &spec,
+            d(11, 2),
+            CancelWhen::Earliest,
+            Ok(Event::CancelScheduled { end: d(12, 15) }),
+        ),
+        (
+            "after the commitment, at period end",
+            &spec,
+            d(12, 20),
+            CancelWhen::PeriodEnd,
+            Ok(Event::CancelScheduled { end: y(2027, 1, 15) }),
+        ),
+        (
+            "immediately where the type cancels at period end",
+            &spec,
+            d(12, 20),
+            CancelWhen::Immediately,
+            Err("Adult Monthly is cancelled at the end of a period, not immediately: the earliest end is 2027-01-15."),
+        ),
+        (
+            "notice pushes the end a period on",
+            &notice,
+            d(11, 2),
+            CancelWhen::PeriodEnd,
+            Err("Adult Monthly needs 30 days' notice: the earliest allowed end is 2026-12-15."),
+        ),
+        (
+            "notice, earliest",
+            &notice,
+            d(11, 20),
+            CancelWhen::Earliest,
+            Ok(Event::CancelScheduled { end: y(2027, 1, 15) }),
+        ),
+        (
+            "immediately where allowed",
+            &immediate,
+            d(11, 20),
+            CancelWhen::Immediately,
+            Ok(Event::CancelScheduled { end: d(11, 20) }),
+        ),
+    ];
+    for (name, spec, today, when, expected) in cases {
+        assert_eq!(
+            run(spec, &events, Acting::FrontDesk, ask(cancel(when)), today),
+            expected.map_err(str::to_string),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn cancelling_twice_or_an_ended_membership_is_refused() {
+    let spec = adult();
+    let events = [
+        sold(d(1, 15)),
+        rec(Event::CancelScheduled { end: d(12, 15) }),
+    ];
+    let cancel = ask(Action::Cancel {
+        when: CancelWhen::PeriodEnd,
+    });
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, cancel.clone(), d(12, 1)),
+        Err("This membership is already cancelling and ends on 2026-12-15; reactivate it to take the cancellation back.".to_string())
+    );
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, cancel, d(12, 20)),
+        Err("This membership has already ended (cancelled).".to_string())
+    );
+}
+
+#[test]
+fn reactivation_undoes_a_pending_cancellation_or_starts_a_new_run() {
+    let spec = adult();
+    let events = [
+        sold(d(1, 15)),
+        rec(Event::CancelScheduled { end: d(12, 15) }),
+    ];
+    let again = |on| ask(Action::Reactivate { on });
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, again(d(12, 1)), d(12, 1)),
+        Ok(Event::CancelUndone { on: d(12, 1) })
+    );
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, again(d(12, 22)), d(12, 20)),
+        Ok(Event::Reactivated { on: d(12, 22) })
+    );
+    assert_eq!(
+        run(&spec, &events[..1], Acting::FrontDesk, again(d(12, 1)), d(12, 1)),
+        Err("Only cancelling, cancelled or expired memberships can be reactivated; this one is active.".to_string())
+    );
+}
+
+#[test]
+fn resumes_end_the_pause_early_but_not_after_it() {
+    let spec = adult();
+    let events = [
+        sold(d(1, 15)),
+        rec(Event::Paused {
+            from: d(11, 10),
+            until: Some(d(12, 10)),
+        }),
+    ];
+    let resume = |on| ask(Action::Resume { on });
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, resume(d(11, 20)), d(11, 20)),
+        Ok(Event::Resumed { on: d(11, 20) })
+    );
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, resume(d(12, 12)), d(11, 20)),
+        Err("The pause ends by itself on 2026-12-10: choose an earlier date to resume early.".to_string())
+    );
+    assert_eq!(
+        run(&spec, &events[..1], Acting::FrontDesk, resume(d(11, 20)), d(11, 20)),
+        Err("This membership is not paused and has no pause scheduled.".to_string())
+    );
+}
+
+#[test]
+fn only_managers_approve_lock_and_a_locked_membership_refuses_changes() {
+    let spec = adult();
+    let waiting = [rec(Event::Sold {
+        start: d(12, 1),
+        approval_required: true,
+    })];
+    assert_eq!(
+        run(&spec, &waiting, Acting::FrontDesk, ask(Action::Approve), d(11, 2)),
+        Err("Only managers and owners approve or reject memberships.".to_string())
+    );
+    assert_eq!(
+        run(&spec, &waiting, Acting::Manager, ask(Action::Approve), d(11, 2)),
+        Ok(Event::Approved { on: d(11, 2) })
+    );
+    let active = [sold(d(1, 15))];
+    assert_eq!(
+        run(&spec, &active, Acting::Manager, ask(Action::Approve), d(11, 2)),
+        Err("Only memberships waiting for approval can be approved or rejected; this one is active.".to_string())
+    );
+    let locked = [sold(d(1, 15)), rec(Event::Locked { on: d(10, 1) })];
+    assert_eq!(
+        run(&spec, &locked, Acting::Manager, ask(pause(d(11, 10), Some(d(11, 20)))), d(11, 2)),
+        Err("This membership is locked: a manager must unlock it before it can change.".to_string())
+    );
+    assert_eq!(
+        run(&spec, &locked, Acting::FrontDesk, ask(Action::Unlock), d(11, 2)),
+        Err("Only managers and owners lock or unlock memberships.".to_string())
+    );
+    assert_eq!(
+        run(&spec, &locked, Acting::Manager, ask(Action::Unlock), d(11, 2)),
+        Ok(Event::Unlocked { on: d(11, 2) })
+    );
+}
+
+#[test]
+fn the_portal_follows_the_portal_flags() {
+    let mut spec = adult();
+    spec.policies.min_commitment_periods = 0;
+    let events = [sold(d(1, 15))];
+    assert_eq!(
+        run(&spec, &events, Acting::Member, ask(Action::Cancel { when: CancelWhen::PeriodEnd }), d(11, 2)),
+        Err("Adult Monthly is cancelled with the staff, not in the portal.".to_string())
+    );
+    assert!(run(&spec, &events, Acting::Member, ask(pause(d(11, 10), Some(d(11, 20)))), d(11, 2)).is_ok());
+}
+
+#[test]
+fn renewals_extend_a_fixed_term_and_expired_ones_are_reactivated_instead() {
+    let spec = TypeSpec {
+        name: "Youth Climbing Team".into(),
+        term: Term::Seasons {
+            ranges: vec![
+                DateRange { first: d(9, 1), last: y(2027, 5, 31) },
+                DateRange { first: y(2027, 9, 1), last: y(2028, 5, 31) },
+            ],
+        },
+        ..TypeSpec::default()
+    };
+    let events = [sold(d(9, 1))];
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, ask(Action::Renew), y(2027, 5, 1)),
+        Ok(Event::Renewed { on: y(2027, 5, 1), until: y(2028, 6, 1) })
+    );
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, ask(Action::Renew), y(2027, 6, 2)),
+        Err("This membership expired on 2027-06-01: reactivate it to start a new term.".to_string())
+    );
+    let ongoing = adult();
+    assert_eq!(
+        run(&ongoing, &events, Acting::FrontDesk, ask(Action::Renew), d(10, 1)),
+        Err("Only fixed-term memberships are renewed; this one runs until cancelled.".to_string())
+    );
+}
+
+#[test]
+fn type_and_price_changes_take_effect_now_or_at_the_next_period() {
+    let spec = adult();
+    let events = [sold(d(1, 15))];
+    let change = |when| {
+        ask(Action::ChangeType {
+            type_id: 9,
+            type_name: "Premium".into(),
+            price_id: 90,
+            when,
+        })
+    };
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, change(ChangeWhen::Now), d(11, 2)),
+        Ok(Event::TypeChanged { on: d(11, 2), type_id: 9, type_name: "Premium".into(), price_id: 90 })
+    );
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, change(ChangeWhen::NextPeriod), d(11, 2)),
+        Ok(Event::TypeChanged { on: d(11, 15), type_id: 9, type_name: "Premium".into(), price_id: 90 })
+    );
+}
+
+#[test]
+fn a_reason_is_required_where_the_timeline_needs_one() {
+    let spec = adult();
+    let events = [sold(d(1, 15))];
+    let request = Request {
+        action: pause(d(11, 10), Some(d(11, 20))),
+        reason: String::new(),
+        force: false,
+    };
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, request, d(11, 2)),
+        Err("Give a reason: it is kept on the membership's timeline.".to_string())
+    );
+}
