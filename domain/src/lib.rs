@@ -7,6 +7,7 @@ pub mod business;
 pub mod catalog;
 pub mod lifecycle;
 pub mod members;
+pub mod memberships;
 pub mod money;
 pub mod organizations;
 pub mod staff;

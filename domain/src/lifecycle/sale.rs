@@ -1,0 +1,514 @@
+//! Selling a membership: the sale form, its rules, and the preview of what
+//! the sale will bill, computed by the same code the billing run uses.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{Event, Membership, Recorded, Status};
+use crate::billing::charges::{Discount, Line, Plan, period_charges, total};
+use crate::catalog::spec::{Term, TypeSpec, optional_count, parse_percent};
+use crate::catalog::{PriceVersion, TypeStatus, current_price, text_enum};
+use crate::money::{Currency, Money};
+use crate::validation::Invalid;
+
+text_enum! {
+    /// Who pays a membership.
+    pub enum Payer {
+        Member = ("member", "The member"),
+        Organization = ("organization", "The member's organization"),
+        /// A member of an organization who pays for this one themselves.
+        Personal = ("personal", "The member personally"),
+    }
+}
+
+text_enum! {
+    /// Where a sale came from.
+    pub enum Source {
+        FrontDesk = ("front_desk", "Front desk"),
+        Portal = ("portal", "Member portal"),
+        Api = ("api", "API"),
+        Import = ("import", "Import"),
+    }
+}
+
+text_enum! {
+    pub enum DiscountKind {
+        None = ("", "No discount"),
+        Percent = ("percent", "Percent of the fee"),
+        Fixed = ("fixed", "Fixed amount off the fee"),
+        Manual = ("manual", "One-off amount off the first invoice"),
+    }
+}
+
+/// The sale as typed; every field is text so that a form keeps what was entered.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SellForm {
+    pub type_id: String,
+    /// Empty: the price version in effect on the start date.
+    pub price_id: String,
+    pub start: String,
+    pub location_ids: Vec<String>,
+    pub payer: String,
+    pub discount_kind: String,
+    pub discount_value: String,
+    /// Empty: forever.
+    pub discount_periods: String,
+    pub discount_reason: String,
+    pub source: String,
+    pub notes: String,
+}
+
+/// A validated sale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sale {
+    pub type_id: i64,
+    pub price_id: i64,
+    pub start: NaiveDate,
+    pub location_ids: Vec<i64>,
+    pub payer: Payer,
+    pub discount: Option<Discount>,
+    pub source: Source,
+    pub notes: String,
+    pub approval_required: bool,
+}
+
+/// The type being sold, as the sale needs it.
+#[derive(Clone, Debug)]
+pub struct TypeOnSale<'a> {
+    pub id: i64,
+    pub status: TypeStatus,
+    pub spec: &'a TypeSpec,
+    pub prices: &'a [PriceVersion],
+}
+
+/// What the sale is checked against.
+#[derive(Clone, Debug)]
+pub struct SaleContext<'a> {
+    pub today: NaiveDate,
+    pub currency: Currency,
+    pub sold: TypeOnSale<'a>,
+    /// The member's type ("Adult"); `None` when an organization buys for itself.
+    pub member_type: Option<&'a str>,
+    /// The organization that has authorized the member, if any.
+    pub organization: Option<&'a str>,
+    /// The holder already has an active (or upcoming) membership of this type.
+    pub holds_this_type: bool,
+    /// The business's locations, for types offered everywhere.
+    pub business_locations: &'a [i64],
+}
+
+pub const NOTES_MAX_CHARS: usize = 2000;
+
+fn parse_id(text: &str) -> Option<i64> {
+    text.trim().parse().ok()
+}
+
+pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
+    let mut invalid = Invalid::default();
+    let spec = ctx.sold.spec;
+    if ctx.sold.status != TypeStatus::Active {
+        invalid.push(
+            "type_id",
+            format!(
+                "{} is {} and cannot be sold: activate it first",
+                spec.name,
+                ctx.sold.status.label().to_lowercase()
+            ),
+        );
+    }
+    let start = if form.start.trim().is_empty() {
+        Some(ctx.today)
+    } else {
+        match NaiveDate::parse_from_str(form.start.trim(), "%Y-%m-%d") {
+            Ok(d) if d < ctx.today => {
+                invalid.push("start", format!("start today ({}) or later", ctx.today));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(_) => {
+                invalid.push("start", "enter a date as YYYY-MM-DD");
+                None
+            }
+        }
+    };
+    if let (Some(start), Term::Seasons { .. }) = (start, &spec.term) {
+        if super::membership::term_end_from(&spec.term, start).is_none() {
+            invalid.push(
+                "start",
+                format!("no season of {} covers this date: add a season to the type", spec.name),
+            );
+        }
+    }
+    let price = if form.price_id.trim().is_empty() {
+        current_price(ctx.sold.prices, start.unwrap_or(ctx.today))
+    } else {
+        let found = parse_id(&form.price_id)
+            .and_then(|id| ctx.sold.prices.iter().find(|p| p.id == id));
+        if found.is_none() {
+            invalid.push("price_id", "choose one of this type's price versions");
+        }
+        found
+    };
+    if let Some(member_type) = ctx.member_type {
+        if !spec.member_types.is_empty() && !spec.member_types.iter().any(|t| t == member_type) {
+            invalid.push(
+                "type_id",
+                format!(
+                    "{} is for {} members; this member is {member_type}",
+                    spec.name,
+                    spec.member_types.join(" or ")
+                ),
+            );
+        }
+    }
+    if ctx.holds_this_type && spec.policies.one_per_member {
+        invalid.push(
+            "type_id",
+            format!(
+                "this holder already has an active {} membership, and the type allows one at a time",
+                spec.name
+            ),
+        );
+    }
+    let offered: Vec<i64> = if spec.all_locations {
+        ctx.business_locations.to_vec()
+    } else {
+        spec.location_ids.clone()
+    };
+    let mut location_ids = Vec::new();
+    for text in form.location_ids.iter().filter(|t| !t.trim().is_empty()) {
+        match parse_id(text).filter(|id| offered.contains(id)) {
+            Some(id) if !location_ids.contains(&id) => location_ids.push(id),
+            Some(_) => {}
+            None => {
+                invalid.push(
+                    "location_ids",
+                    format!("{} is not offered at one of the chosen locations", spec.name),
+                );
+                break;
+            }
+        }
+    }
+    if location_ids.is_empty() {
+        location_ids = offered;
+    }
+    let payer = match form.payer.trim() {
+        "" => Some(Payer::Member),
+        text => Payer::parse(text),
+    };
+    let payer = match payer {
+        None => {
+            invalid.push("payer", "choose who pays");
+            None
+        }
+        Some(Payer::Organization | Payer::Personal) if ctx.organization.is_none() => {
+            invalid.push(
+                "payer",
+                "this member is not authorized by an organization: the member pays",
+            );
+            None
+        }
+        Some(payer) => Some(payer),
+    };
+    let discount = discount(form, ctx.currency, &mut invalid);
+    let source = match form.source.trim() {
+        "" => Some(Source::FrontDesk),
+        text => {
+            let source = Source::parse(text);
+            if source.is_none() {
+                invalid.push("source", "choose where the sale came from");
+            }
+            source
+        }
+    };
+    let notes = form.notes.trim().to_string();
+    if notes.chars().count() > NOTES_MAX_CHARS {
+        invalid.push("notes", format!("keep notes under {NOTES_MAX_CHARS} characters"));
+    }
+    if !invalid.is_empty() {
+        return Err(invalid);
+    }
+    let (Some(start), Some(price), Some(payer), Some(discount), Some(source)) =
+        (start, price, payer, discount, source)
+    else {
+        unreachable!("every missing value recorded an error");
+    };
+    Ok(Sale {
+        type_id: ctx.sold.id,
+        price_id: price.id,
+        start,
+        location_ids,
+        payer,
+        discount,
+        source,
+        notes,
+        approval_required: spec.policies.approval_required,
+    })
+}
+
+/// `Some(None)`: no discount; `None`: the discount fields have errors.
+fn discount(form: &SellForm, currency: Currency, invalid: &mut Invalid) -> Option<Option<Discount>> {
+    let errors_before = invalid.errors.len();
+    let Some(kind) = DiscountKind::parse(form.discount_kind.trim()) else {
+        invalid.push("discount_kind", "choose a kind of discount");
+        return None;
+    };
+    let periods = optional_count(invalid, "discount_periods", &form.discount_periods, 1200);
+    if periods == Some(0) {
+        invalid.push("discount_periods", "give at least 1 period, or leave empty for forever");
+    }
+    let amount = |invalid: &mut Invalid| match Money::parse(form.discount_value.trim(), currency) {
+        Ok(m) if m.minor > 0 => Some(m),
+        Ok(_) => {
+            invalid.push("discount_value", "enter an amount above zero");
+            None
+        }
+        Err(e) => {
+            invalid.push("discount_value", e.to_string());
+            None
+        }
+    };
+    let discount = match kind {
+        DiscountKind::None => return Some(None),
+        DiscountKind::Percent => match parse_percent(&form.discount_value) {
+            Ok(p) if p.is_zero() => {
+                invalid.push("discount_value", "enter a percentage above 0");
+                None
+            }
+            Ok(percent) => Some(Discount::Percent { percent, periods }),
+            Err(e) => {
+                invalid.push("discount_value", e);
+                None
+            }
+        },
+        DiscountKind::Fixed => amount(invalid).map(|amount| Discount::Fixed { amount, periods }),
+        DiscountKind::Manual => {
+            let reason = form.discount_reason.trim().to_string();
+            if reason.is_empty() {
+                invalid.push("discount_reason", "say why this discount is given");
+            }
+            amount(invalid).map(|amount| Discount::Manual { amount, reason })
+        }
+    };
+    (invalid.errors.len() == errors_before).then_some(discount)
+}
+
+/// What a sale will do, before it is saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalePreview {
+    pub status: Status,
+    /// The first invoice: first period, initiation fee, family members, discount.
+    pub lines: Vec<Line>,
+    pub total: Money,
+    /// `None` for benefits (nothing is billed).
+    pub first_billing: Option<NaiveDate>,
+    pub next_billing: Option<NaiveDate>,
+    pub commitment_end: Option<NaiveDate>,
+    /// The last day of a fixed term.
+    pub term_last_day: Option<NaiveDate>,
+    pub explanation: String,
+}
+
+/// Previews a sale of `spec` at `price` from the sale's start.
+pub fn preview(spec: &TypeSpec, price: &PriceVersion, sale: &Sale, today: NaiveDate) -> SalePreview {
+    let events = [Recorded {
+        event: Event::Sold {
+            start: sale.start,
+            approval_required: sale.approval_required,
+        },
+        by: String::new(),
+        reason: String::new(),
+        forced: false,
+    }];
+    let m = Membership {
+        spec,
+        events: &events,
+        unpaid_since: None,
+    };
+    let term_end = m.term_end(sale.start);
+    let plan = Plan {
+        spec,
+        fee: price.fee,
+        initiation_fee: price.initiation_fee,
+        anchor: sale.start,
+        term_end,
+        discount: sale.discount.as_ref(),
+        family_members: 0,
+    };
+    let lines = period_charges(&plan, 0);
+    let billed = !lines.is_empty();
+    let report = m.status(today);
+    SalePreview {
+        status: report.status,
+        total: total(&lines, price.fee.currency),
+        lines,
+        first_billing: billed.then_some(sale.start),
+        next_billing: m.next_billing(sale.start),
+        commitment_end: m.commitment_end(),
+        term_last_day: term_end.and_then(|e| e.pred_opt()),
+        explanation: report.explanation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::spec::DateRange;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn eur(minor: i64) -> Money {
+        Money::new(minor, Currency::EUR)
+    }
+
+    fn adult() -> TypeSpec {
+        let mut spec = TypeSpec {
+            name: "Adult Monthly".into(),
+            member_types: vec!["Adult".into(), "Senior".into()],
+            ..TypeSpec::default()
+        };
+        spec.policies.min_commitment_periods = 3;
+        spec.policies.one_per_member = true;
+        spec
+    }
+
+    fn prices() -> Vec<PriceVersion> {
+        vec![
+            PriceVersion {
+                id: 10,
+                fee: eur(4500),
+                initiation_fee: eur(2500),
+                effective_from: d(2025, 1, 1),
+                memberships: 0,
+            },
+            PriceVersion {
+                id: 11,
+                fee: eur(4900),
+                initiation_fee: eur(2500),
+                effective_from: d(2026, 12, 1),
+                memberships: 0,
+            },
+        ]
+    }
+
+    fn ctx<'a>(spec: &'a TypeSpec, prices: &'a [PriceVersion]) -> SaleContext<'a> {
+        SaleContext {
+            today: d(2026, 11, 22),
+            currency: Currency::EUR,
+            sold: TypeOnSale {
+                id: 1,
+                status: TypeStatus::Active,
+                spec,
+                prices,
+            },
+            member_type: Some("Adult"),
+            organization: None,
+            holds_this_type: false,
+            business_locations: &[1, 2],
+        }
+    }
+
+    fn form(start: &str) -> SellForm {
+        SellForm {
+            type_id: "1".into(),
+            start: start.into(),
+            ..SellForm::default()
+        }
+    }
+
+    #[test]
+    fn a_sale_takes_the_price_in_effect_on_its_start_and_previews_its_first_invoice() {
+        let spec = adult();
+        let prices = prices();
+        let sale = check_sale(
+            &SellForm {
+                discount_kind: "percent".into(),
+                discount_value: "10".into(),
+                discount_periods: "3".into(),
+                ..form("2026-12-01")
+            },
+            &ctx(&spec, &prices),
+        )
+        .unwrap();
+        assert_eq!((sale.price_id, sale.location_ids.clone()), (11, vec![1, 2]));
+        let p = preview(&spec, &prices[1], &sale, d(2026, 11, 22));
+        let amounts: Vec<_> = p.lines.iter().map(|l| l.amount.minor).collect();
+        assert_eq!(amounts, [4900, 2500, -490]);
+        assert_eq!(p.total, eur(6910));
+        assert_eq!(p.status, Status::Pending);
+        assert_eq!(
+            (p.first_billing, p.next_billing, p.commitment_end),
+            (Some(d(2026, 12, 1)), Some(d(2027, 1, 1)), Some(d(2027, 3, 1)))
+        );
+        let today = check_sale(&form(""), &ctx(&spec, &prices)).unwrap();
+        assert_eq!((today.start, today.price_id), (d(2026, 11, 22), 10));
+    }
+
+    #[test]
+    fn a_sale_reports_every_problem_next_to_its_field() {
+        let spec = adult();
+        let prices = prices();
+        let mut c = ctx(&spec, &prices);
+        c.member_type = Some("Youth");
+        c.holds_this_type = true;
+        c.sold.status = TypeStatus::Retired;
+        let errors = check_sale(
+            &SellForm {
+                location_ids: vec!["9".into()],
+                payer: "organization".into(),
+                discount_kind: "manual".into(),
+                discount_value: "-5".into(),
+                ..form("2026-11-01")
+            },
+            &c,
+        )
+        .unwrap_err();
+        let fields: Vec<(&str, &str)> = errors
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("type_id", "Adult Monthly is retired and cannot be sold: activate it first"),
+                ("start", "start today (2026-11-22) or later"),
+                ("type_id", "Adult Monthly is for Adult or Senior members; this member is Youth"),
+                ("type_id", "this holder already has an active Adult Monthly membership, and the type allows one at a time"),
+                ("location_ids", "Adult Monthly is not offered at one of the chosen locations"),
+                ("payer", "this member is not authorized by an organization: the member pays"),
+                ("discount_reason", "say why this discount is given"),
+                ("discount_value", "enter an amount above zero"),
+            ]
+        );
+    }
+
+    #[test]
+    fn approval_and_seasons_show_in_the_preview() {
+        let mut spec = TypeSpec {
+            name: "Youth Climbing Team".into(),
+            term: Term::Seasons {
+                ranges: vec![DateRange {
+                    first: d(2026, 9, 1),
+                    last: d(2027, 5, 31),
+                }],
+            },
+            ..TypeSpec::default()
+        };
+        spec.policies.approval_required = true;
+        let prices = prices();
+        let sale = check_sale(&form("2026-12-01"), &ctx(&spec, &prices)).unwrap();
+        assert!(sale.approval_required);
+        let p = preview(&spec, &prices[1], &sale, d(2026, 11, 22));
+        assert_eq!(p.status, Status::NotApproved);
+        assert_eq!(p.term_last_day, Some(d(2027, 5, 31)));
+        let errors = check_sale(&form("2027-07-01"), &ctx(&spec, &prices)).unwrap_err();
+        assert_eq!(
+            errors.message_for("start"),
+            Some("no season of Youth Climbing Team covers this date: add a season to the type")
+        );
+    }
+}

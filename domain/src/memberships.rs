@@ -1,0 +1,430 @@
+//! What the staff app and the API show of memberships, and the forms that
+//! change them. The rules live in `lifecycle`; this is their shape on screen.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::billing::charges::Line;
+use crate::catalog::spec::checked;
+use crate::catalog::text_enum;
+use crate::lifecycle::policy::{Action, CancelWhen, ChangeWhen};
+use crate::lifecycle::sale::{SalePreview, SellForm};
+use crate::lifecycle::{Status, StatusReport};
+use crate::money::Money;
+use crate::validation::Invalid;
+
+/// Who holds a membership.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub name: String,
+    /// The staff page of the member or organization.
+    pub href: String,
+    pub member_number: Option<i64>,
+}
+
+/// One row of a membership list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipSummary {
+    pub id: i64,
+    pub holder: Holder,
+    pub type_name: String,
+    pub type_color: String,
+    pub status: StatusReport,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub locked: bool,
+}
+
+/// The membership list's filters, as typed in its GET form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MembershipFilter {
+    pub status: String,
+    pub type_id: String,
+    pub location_id: String,
+    /// Active on some day between these dates.
+    pub active_from: String,
+    pub active_to: String,
+    /// Ending (cancellation or fixed term) between these dates.
+    pub ending_from: String,
+    pub ending_to: String,
+    /// Ending within this many days from today.
+    pub ending_within: String,
+}
+
+/// The filters, checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MembershipQuery {
+    pub status: Option<Status>,
+    pub type_id: Option<i64>,
+    pub location_id: Option<i64>,
+    pub active: Option<(NaiveDate, NaiveDate)>,
+    pub ending: Option<(NaiveDate, NaiveDate)>,
+}
+
+fn optional_date(invalid: &mut Invalid, field: &str, text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d");
+    invalid.check(field, parsed.map_err(|_| "enter a date as YYYY-MM-DD"))
+}
+
+fn range(
+    invalid: &mut Invalid,
+    (from_field, from): (&str, &str),
+    (to_field, to): (&str, &str),
+) -> Option<(NaiveDate, NaiveDate)> {
+    let from_date = optional_date(invalid, from_field, from);
+    let to_date = optional_date(invalid, to_field, to);
+    match (from_date, to_date) {
+        (Some(f), Some(t)) if t < f => {
+            invalid.push(to_field, "the end of the range comes before its start");
+            None
+        }
+        (Some(f), Some(t)) => Some((f, t)),
+        (Some(f), None) => Some((f, f)),
+        (None, Some(t)) => Some((t, t)),
+        (None, None) => None,
+    }
+}
+
+impl MembershipFilter {
+    pub fn parse(&self, today: NaiveDate) -> Result<MembershipQuery, Invalid> {
+        let mut invalid = Invalid::default();
+        let status = match self.status.trim() {
+            "" => None,
+            text => {
+                let status = Status::parse(text);
+                if status.is_none() {
+                    invalid.push("status", "choose a status from the list");
+                }
+                status
+            }
+        };
+        let id = |invalid: &mut Invalid, field: &str, text: &str| match text.trim() {
+            "" => None,
+            text => invalid.check(field, text.parse::<i64>().map_err(|_| "choose from the list")),
+        };
+        let type_id = id(&mut invalid, "type_id", &self.type_id);
+        let location_id = id(&mut invalid, "location_id", &self.location_id);
+        let active = range(
+            &mut invalid,
+            ("active_from", &self.active_from),
+            ("active_to", &self.active_to),
+        );
+        let mut ending = range(
+            &mut invalid,
+            ("ending_from", &self.ending_from),
+            ("ending_to", &self.ending_to),
+        );
+        if !self.ending_within.trim().is_empty() {
+            match self.ending_within.trim().parse::<u32>() {
+                Ok(days) if days <= 3660 => {
+                    ending = Some((today, today + chrono::Days::new(u64::from(days))));
+                }
+                _ => invalid.push("ending_within", "enter a number of days from 0 to 3660"),
+            }
+        }
+        invalid.into_result(|| MembershipQuery {
+            status,
+            type_id,
+            location_id,
+            active,
+            ending,
+        })
+    }
+}
+
+/// One event on a membership's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub effective: NaiveDate,
+    /// When it was recorded, in the business's time zone ("2026-11-22 09:14").
+    pub recorded_at: String,
+    /// "Dana Park (front desk)", "the member via the portal", "the system".
+    pub by: String,
+    pub what: String,
+    pub reason: String,
+    pub forced: bool,
+}
+
+/// The charges of one coming billing date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpcomingCharge {
+    pub date: NaiveDate,
+    pub lines: Vec<Line>,
+    pub total: Money,
+}
+
+/// A choice in a form: value and label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// Everything the membership page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipPage {
+    pub id: i64,
+    pub holder: Holder,
+    pub type_id: i64,
+    pub type_name: String,
+    pub type_color: String,
+    pub fee: Money,
+    pub interval: String,
+    pub status: StatusReport,
+    pub locked: bool,
+    pub anchor: NaiveDate,
+    pub term_last_day: Option<NaiveDate>,
+    pub commitment_end: Option<NaiveDate>,
+    pub next_billing: Option<NaiveDate>,
+    pub cancel_end: Option<NaiveDate>,
+    pub payer: String,
+    pub source: String,
+    pub discount: Option<String>,
+    pub notes: String,
+    pub locations: Vec<String>,
+    pub timeline: Vec<TimelineEntry>,
+    pub upcoming: Vec<UpcomingCharge>,
+    /// Other active types of the same purchase type, for "change type".
+    pub other_types: Vec<Choice>,
+    /// This type's price versions, for "move to a price version".
+    pub price_versions: Vec<Choice>,
+    /// The signed-in user may override the policy, approve and lock.
+    pub can_manage: bool,
+    /// The signed-in user may change memberships at all.
+    pub can_change: bool,
+    pub today: NaiveDate,
+}
+
+text_enum! {
+    /// The actions of the membership page.
+    pub enum ActionKind {
+        Pause = ("pause", "Pause"),
+        Resume = ("resume", "Resume"),
+        Cancel = ("cancel", "Cancel"),
+        Reactivate = ("reactivate", "Reactivate"),
+        Renew = ("renew", "Renew"),
+        Approve = ("approve", "Approve"),
+        Reject = ("reject", "Reject"),
+        Lock = ("lock", "Lock"),
+        Unlock = ("unlock", "Unlock"),
+        ChangeType = ("change_type", "Change type"),
+        ChangePrice = ("change_price", "Move to a price version"),
+    }
+}
+
+/// An action as typed in its small form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActionForm {
+    pub action: String,
+    pub from: String,
+    pub until: String,
+    pub on: String,
+    pub when: String,
+    pub type_id: String,
+    pub price_id: String,
+    pub reason: String,
+    pub force: String,
+}
+
+/// A parsed action; type and price changes still need their names and fees
+/// looked up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Asked {
+    Ready(Action),
+    ChangeType {
+        type_id: i64,
+        when: ChangeWhen,
+    },
+    ChangePrice {
+        price_id: i64,
+        when: ChangeWhen,
+    },
+}
+
+impl ActionForm {
+    pub fn force(&self) -> bool {
+        checked(&self.force)
+    }
+
+    pub fn parse(&self, today: NaiveDate) -> Result<Asked, Invalid> {
+        let mut invalid = Invalid::default();
+        let Some(kind) = ActionKind::parse(self.action.trim()) else {
+            return Err(Invalid::one("action", "choose an action"));
+        };
+        let date_or_today = |invalid: &mut Invalid, field: &str, text: &str| {
+            optional_date(invalid, field, text).unwrap_or(today)
+        };
+        let change_when = |invalid: &mut Invalid| match self.when.trim() {
+            "" => Some(ChangeWhen::NextPeriod),
+            text => {
+                let when = ChangeWhen::parse(text);
+                if when.is_none() {
+                    invalid.push("when", "choose when the change takes effect");
+                }
+                when
+            }
+        };
+        let id = |invalid: &mut Invalid, field: &str, text: &str| {
+            let id = text.trim().parse::<i64>().ok();
+            if id.is_none() {
+                invalid.push(field, "choose from the list");
+            }
+            id
+        };
+        let asked = match kind {
+            ActionKind::Pause => {
+                let from = date_or_today(&mut invalid, "from", &self.from);
+                let until = optional_date(&mut invalid, "until", &self.until);
+                Some(Asked::Ready(Action::Pause { from, until }))
+            }
+            ActionKind::Resume => Some(Asked::Ready(Action::Resume {
+                on: date_or_today(&mut invalid, "on", &self.on),
+            })),
+            ActionKind::Reactivate => Some(Asked::Ready(Action::Reactivate {
+                on: date_or_today(&mut invalid, "on", &self.on),
+            })),
+            ActionKind::Cancel => {
+                let when = match self.when.trim() {
+                    "" => Some(CancelWhen::PeriodEnd),
+                    text => CancelWhen::parse(text),
+                };
+                if when.is_none() {
+                    invalid.push("when", "choose when the cancellation takes effect");
+                }
+                when.map(|when| Asked::Ready(Action::Cancel { when }))
+            }
+            ActionKind::Renew => Some(Asked::Ready(Action::Renew)),
+            ActionKind::Approve => Some(Asked::Ready(Action::Approve)),
+            ActionKind::Reject => Some(Asked::Ready(Action::Reject)),
+            ActionKind::Lock => Some(Asked::Ready(Action::Lock)),
+            ActionKind::Unlock => Some(Asked::Ready(Action::Unlock)),
+            ActionKind::ChangeType => {
+                let type_id = id(&mut invalid, "type_id", &self.type_id);
+                let when = change_when(&mut invalid);
+                type_id
+                    .zip(when)
+                    .map(|(type_id, when)| Asked::ChangeType { type_id, when })
+            }
+            ActionKind::ChangePrice => {
+                let price_id = id(&mut invalid, "price_id", &self.price_id);
+                let when = change_when(&mut invalid);
+                price_id
+                    .zip(when)
+                    .map(|(price_id, when)| Asked::ChangePrice { price_id, when })
+            }
+        };
+        match asked {
+            Some(asked) if invalid.is_empty() => Ok(asked),
+            _ => Err(invalid),
+        }
+    }
+}
+
+/// What an action would do, shown before it is confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionPreview {
+    pub effect: String,
+    /// The policy is overridden.
+    pub forced: bool,
+    /// The status the membership would have today afterwards.
+    pub status_after: StatusReport,
+}
+
+/// The sell page: who buys, and what can be sold to them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellOptions {
+    pub holder: Holder,
+    pub types: Vec<Choice>,
+    pub locations: Vec<Choice>,
+    /// The organization that authorized the member, if any.
+    pub organization: Option<String>,
+    pub today: NaiveDate,
+    pub currency: String,
+    pub form: SellForm,
+}
+
+/// The preview of a sale, with the names the page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleSummary {
+    pub type_name: String,
+    pub price: Money,
+    pub preview: SalePreview,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    #[test]
+    fn filters_read_ranges_and_ending_within_days() {
+        let q = MembershipFilter {
+            status: "paused".into(),
+            active_from: "2026-11-01".into(),
+            active_to: "2026-11-30".into(),
+            ending_within: "30".into(),
+            ..Default::default()
+        }
+        .parse(d(11, 22))
+        .unwrap();
+        assert_eq!(q.status, Some(Status::Paused));
+        assert_eq!(q.active, Some((d(11, 1), d(11, 30))));
+        assert_eq!(q.ending, Some((d(11, 22), d(12, 22))));
+        let bad = MembershipFilter {
+            status: "happy".into(),
+            ending_from: "2026-12-01".into(),
+            ending_to: "2026-11-01".into(),
+            ..Default::default()
+        }
+        .parse(d(11, 22))
+        .unwrap_err();
+        assert_eq!(bad.message_for("status"), Some("choose a status from the list"));
+        assert_eq!(
+            bad.message_for("ending_to"),
+            Some("the end of the range comes before its start")
+        );
+    }
+
+    #[test]
+    fn action_forms_default_to_today_and_the_next_period() {
+        let form = |action: &str| ActionForm {
+            action: action.into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            form("resume").parse(d(11, 22)),
+            Ok(Asked::Ready(Action::Resume { on: d(11, 22) }))
+        );
+        assert_eq!(
+            ActionForm {
+                type_id: "4".into(),
+                ..form("change_type")
+            }
+            .parse(d(11, 22)),
+            Ok(Asked::ChangeType {
+                type_id: 4,
+                when: ChangeWhen::NextPeriod
+            })
+        );
+        assert_eq!(
+            ActionForm {
+                until: "soon".into(),
+                ..form("pause")
+            }
+            .parse(d(11, 22))
+            .unwrap_err()
+            .message_for("until"),
+            Some("enter a date as YYYY-MM-DD")
+        );
+        assert!(form("explode").parse(d(11, 22)).is_err());
+    }
+}
