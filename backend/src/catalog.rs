@@ -85,12 +85,12 @@ struct PriceRow {
 }
 
 /// A type as loaded from storage.
-struct Loaded {
-    id: i64,
-    status: TypeStatus,
+pub(crate) struct Loaded {
+    pub(crate) id: i64,
+    pub(crate) status: TypeStatus,
     display_order: i64,
-    spec: TypeSpec,
-    prices: Vec<PriceVersion>,
+    pub(crate) spec: TypeSpec,
+    pub(crate) prices: Vec<PriceVersion>,
     memberships: i64,
 }
 
@@ -99,7 +99,11 @@ fn corrupt(what: &str, value: &str) -> Error {
 }
 
 /// Loads every type of the business (or the one with `only`), with prices, locations and counts.
-async fn load(tx: &mut Tx, business_id: i64, only: Option<i64>) -> Result<Vec<Loaded>, Error> {
+pub(crate) async fn load(
+    tx: &mut Tx,
+    business_id: i64,
+    only: Option<i64>,
+) -> Result<Vec<Loaded>, Error> {
     let rows = query!(tx, fetch_all as TypeRow,
         "SELECT id, name, description, color, purchase_type, billing_interval, status, display_order, all_locations, settings
            FROM membership_types WHERE business_id = $1 AND ($2 = 0 OR id = $2)",
@@ -193,7 +197,7 @@ async fn load(tx: &mut Tx, business_id: i64, only: Option<i64>) -> Result<Vec<Lo
         .collect()
 }
 
-async fn load_one(tx: &mut Tx, business_id: i64, id: i64) -> Result<Loaded, Error> {
+pub(crate) async fn load_one(tx: &mut Tx, business_id: i64, id: i64) -> Result<Loaded, Error> {
     load(tx, business_id, Some(id))
         .await?
         .pop()

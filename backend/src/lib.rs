@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod members;
+pub mod memberships;
 pub mod organizations;
 #[cfg(feature = "test-support")]
 pub mod testing;

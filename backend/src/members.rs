@@ -6,8 +6,7 @@
 
 use chrono::NaiveDate;
 use domain::members::{
-    MemberContext, MemberDetails, MemberForm, MemberSearch, MemberStatus, MemberSummary,
-    MemberView, MembershipLine,
+    MemberContext, MemberDetails, MemberForm, MemberSearch, MemberStatus, MemberSummary, MemberView,
 };
 use domain::staff::Role;
 
@@ -219,7 +218,13 @@ async fn load(tx: &mut Tx, business_id: i64, id: i64) -> Result<MemberRow, Error
     .ok_or(Error::NotFound)
 }
 
-async fn view(tx: &mut Tx, business_id: i64, row: MemberRow) -> Result<MemberView, Error> {
+async fn view(
+    tx: &mut Tx,
+    business: &business::Business,
+    row: MemberRow,
+    today: NaiveDate,
+) -> Result<MemberView, Error> {
+    let business_id = business.id;
     let home_location_name = match row.home_location_id {
         Some(id) => query!(
             tx,
@@ -231,13 +236,13 @@ async fn view(tx: &mut Tx, business_id: i64, row: MemberRow) -> Result<MemberVie
         .map(|(n,)| n),
         None => None,
     };
-    let memberships = query!(tx, fetch_all as (i64, String, NaiveDate, Option<NaiveDate>),
-        "SELECT m.id, t.name, m.start_date, m.end_date FROM memberships m JOIN membership_types t ON t.id = m.membership_type_id
-          WHERE m.business_id = $1 AND m.member_id = $2 ORDER BY m.start_date DESC, m.id DESC",
-        business_id, row.id)?
-    .into_iter()
-    .map(|(id, type_name, start_date, end_date)| MembershipLine { id, type_name, start_date, end_date })
-    .collect();
+    let memberships = crate::memberships::held_by(
+        tx,
+        business,
+        crate::memberships::HolderRef::Member(row.id),
+        today,
+    )
+    .await?;
     Ok(MemberView {
         id: row.id,
         member_number: row.member_number,
@@ -251,8 +256,9 @@ async fn view(tx: &mut Tx, business_id: i64, row: MemberRow) -> Result<MemberVie
 pub async fn member(services: &Services, actor: &Actor, id: i64) -> Result<MemberView, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
     let row = load(&mut tx, actor.business_id, id).await?;
-    let view = view(&mut tx, actor.business_id, row).await?;
+    let view = view(&mut tx, &business, row, services.today(&business)).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -304,7 +310,7 @@ pub async fn create_member(
     )
     .await?;
     let row = load(&mut tx, business.id, id).await?;
-    let view = view(&mut tx, business.id, row).await?;
+    let view = view(&mut tx, &business, row, services.today(&business)).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -341,7 +347,7 @@ pub async fn update_member(
     )
     .await?;
     let row = load(&mut tx, business.id, id).await?;
-    let view = view(&mut tx, business.id, row).await?;
+    let view = view(&mut tx, &business, row, services.today(&business)).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -376,8 +382,9 @@ pub async fn set_member_status(
         MemberStatus::Active => "member.restored",
     };
     audit::by_staff(&mut tx, actor, action, "member", Some(id), "{}", now).await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
     let row = load(&mut tx, actor.business_id, id).await?;
-    let view = view(&mut tx, actor.business_id, row).await?;
+    let view = view(&mut tx, &business, row, services.today(&business)).await?;
     tx.commit().await?;
     Ok(view)
 }

@@ -280,15 +280,6 @@ pub struct MemberSummary {
     pub status: MemberStatus,
 }
 
-/// A membership as the member's page lists it (the lifecycle issue adds its computed status).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MembershipLine {
-    pub id: i64,
-    pub type_name: String,
-    pub start_date: NaiveDate,
-    pub end_date: Option<NaiveDate>,
-}
-
 /// Everything the member's page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
@@ -297,7 +288,7 @@ pub struct MemberView {
     pub status: MemberStatus,
     pub details: MemberDetails,
     pub home_location_name: Option<String>,
-    pub memberships: Vec<MembershipLine>,
+    pub memberships: Vec<crate::memberships::MembershipSummary>,
 }
 
 #[cfg(test)]

@@ -105,7 +105,10 @@ impl MembershipFilter {
         };
         let id = |invalid: &mut Invalid, field: &str, text: &str| match text.trim() {
             "" => None,
-            text => invalid.check(field, text.parse::<i64>().map_err(|_| "choose from the list")),
+            text => invalid.check(
+                field,
+                text.parse::<i64>().map_err(|_| "choose from the list"),
+            ),
         };
         let type_id = id(&mut invalid, "type_id", &self.type_id);
         let location_id = id(&mut invalid, "location_id", &self.location_id);
@@ -198,6 +201,7 @@ pub struct MembershipPage {
     /// The signed-in user may change memberships at all.
     pub can_change: bool,
     pub today: NaiveDate,
+    pub version: i64,
 }
 
 text_enum! {
@@ -230,6 +234,9 @@ pub struct ActionForm {
     pub price_id: String,
     pub reason: String,
     pub force: String,
+    /// The membership's version the form was made from: a change made by
+    /// someone else in between is refused instead of silently combined.
+    pub version: String,
 }
 
 /// A parsed action; type and price changes still need their names and fees
@@ -237,19 +244,17 @@ pub struct ActionForm {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Asked {
     Ready(Action),
-    ChangeType {
-        type_id: i64,
-        when: ChangeWhen,
-    },
-    ChangePrice {
-        price_id: i64,
-        when: ChangeWhen,
-    },
+    ChangeType { type_id: i64, when: ChangeWhen },
+    ChangePrice { price_id: i64, when: ChangeWhen },
 }
 
 impl ActionForm {
     pub fn force(&self) -> bool {
         checked(&self.force)
+    }
+
+    pub fn version(&self) -> Option<i64> {
+        self.version.trim().parse().ok()
     }
 
     pub fn parse(&self, today: NaiveDate) -> Result<Asked, Invalid> {
@@ -387,7 +392,10 @@ mod tests {
         }
         .parse(d(11, 22))
         .unwrap_err();
-        assert_eq!(bad.message_for("status"), Some("choose a status from the list"));
+        assert_eq!(
+            bad.message_for("status"),
+            Some("choose a status from the list")
+        );
         assert_eq!(
             bad.message_for("ending_to"),
             Some("the end of the range comes before its start")

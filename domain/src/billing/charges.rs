@@ -35,10 +35,7 @@ pub enum Discount {
         periods: Option<u32>,
     },
     /// A fixed amount off the membership fee, for `periods` periods or forever.
-    Fixed {
-        amount: Money,
-        periods: Option<u32>,
-    },
+    Fixed { amount: Money, periods: Option<u32> },
     /// A one-off amount off the first invoice, with the reason staff gave.
     Manual { amount: Money, reason: String },
 }
@@ -52,7 +49,10 @@ impl Discount {
             Some(n) => format!("for {n} periods"),
         };
         match self {
-            Discount::Percent { percent, periods: p } => {
+            Discount::Percent {
+                percent,
+                periods: p,
+            } => {
                 format!("{}% {}", percent.normalize(), periods(p))
             }
             Discount::Fixed { amount, periods: p } => format!("{amount} off {}", periods(p)),
@@ -272,7 +272,10 @@ mod tests {
             amounts(&lines),
             [(LineKind::Recurring, 4900), (LineKind::Initiation, 2500)]
         );
-        assert_eq!(lines[0].description, "Adult Monthly, 2026-12-01 to 2026-12-31");
+        assert_eq!(
+            lines[0].description,
+            "Adult Monthly, 2026-12-01 to 2026-12-31"
+        );
         assert_eq!(lines[0].explanation, "31 days at €49.00 per period");
         assert_eq!(
             amounts(&period_charges(&plan(&spec, None), 1)),
@@ -362,7 +365,10 @@ mod tests {
         };
         let lines = period_charges(&p, 0);
         assert_eq!(amounts(&lines), [(LineKind::Prepaid, 12000)]);
-        assert_eq!(lines[0].description, "10-Visit Pass, 2026-12-01 to 2027-05-31");
+        assert_eq!(
+            lines[0].description,
+            "10-Visit Pass, 2026-12-01 to 2027-05-31"
+        );
         assert!(period_charges(&p, 1).is_empty());
         let benefit = TypeSpec {
             purchase_type: PurchaseType::Benefit,

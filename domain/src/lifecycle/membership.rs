@@ -218,7 +218,9 @@ impl Membership<'_> {
                     price_id: p,
                     ..
                 } if *on <= day => (*t, *p),
-                Event::PriceChanged { on, price_id: p, .. } if *on <= day => (type_id, *p),
+                Event::PriceChanged {
+                    on, price_id: p, ..
+                } if *on <= day => (type_id, *p),
                 _ => (type_id, price_id),
             })
     }
@@ -370,7 +372,9 @@ mod tests {
         };
         assert_eq!(m.next_billing(d(2026, 11, 1)), Some(d(2026, 12, 1)));
         assert_eq!(m.next_billing(d(2026, 2, 1)), Some(d(2026, 3, 1)));
-        events.push(rec(Event::CancelScheduled { end: d(2026, 12, 1) }));
+        events.push(rec(Event::CancelScheduled {
+            end: d(2026, 12, 1),
+        }));
         let m = Membership {
             spec: &spec,
             events: &events,

@@ -145,10 +145,9 @@ impl Event {
             Event::CancelScheduled { end } => format!("Cancelled, ending {end}"),
             Event::CancelUndone { on } => format!("Cancellation undone on {on}"),
             Event::Reactivated { on } => format!("Reactivated from {on}"),
-            Event::Renewed { until, .. } => format!(
-                "Renewed until {}",
-                until.pred_opt().unwrap_or(*until)
-            ),
+            Event::Renewed { until, .. } => {
+                format!("Renewed until {}", until.pred_opt().unwrap_or(*until))
+            }
             Event::TypeChanged { on, type_name, .. } => {
                 format!("Changed to {type_name} from {on}")
             }

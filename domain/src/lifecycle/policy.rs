@@ -154,20 +154,30 @@ pub fn decide(
         Action::Pause { .. } | Action::Cancel { .. } | Action::Reject | Action::Lock
     );
     if needs_reason && reason.is_empty() {
-        return Err(fact("Give a reason: it is kept on the membership's timeline."));
+        return Err(fact(
+            "Give a reason: it is kept on the membership's timeline.",
+        ));
     }
     let report = m.status(today);
     let mut objections = Objections(Vec::new());
     let (event, effect) = match &request.action {
-        Action::Pause { from, until } => {
-            pause(m, acting, *from, *until, today, report.status, &mut objections)?
-        }
+        Action::Pause { from, until } => pause(
+            m,
+            acting,
+            *from,
+            *until,
+            today,
+            report.status,
+            &mut objections,
+        )?,
         Action::Resume { on } => resume(m, *on, today)?,
         Action::Cancel { when } => cancel(m, acting, *when, today, report.status, &mut objections)?,
         Action::Reactivate { on } => reactivate(*on, today, report.status)?,
         Action::Approve | Action::Reject => {
             if !acting.is_manager() {
-                return Err(fact("Only managers and owners approve or reject memberships."));
+                return Err(fact(
+                    "Only managers and owners approve or reject memberships.",
+                ));
             }
             if report.status != Status::NotApproved {
                 return Err(fact(format!(
@@ -349,11 +359,7 @@ fn pause(
     }
     if let Some(max) = policy.max_per_year {
         let year = from.year();
-        let taken = m
-            .pauses()
-            .iter()
-            .filter(|p| p.from.year() == year)
-            .count();
+        let taken = m.pauses().iter().filter(|p| p.from.year() == year).count();
         if taken as u32 >= max {
             let times = if max == 1 {
                 "once".to_string()
@@ -404,7 +410,9 @@ fn resume(m: &Membership, on: NaiveDate, today: NaiveDate) -> Result<(Event, Str
         .rev()
         .find(|p| p.until.is_none_or(|u| u > today))
     else {
-        return Err(fact("This membership is not paused and has no pause scheduled."));
+        return Err(fact(
+            "This membership is not paused and has no pause scheduled.",
+        ));
     };
     if let Some(until) = pause.until {
         if on >= until {
@@ -433,7 +441,11 @@ fn earliest_end(m: &Membership, today: NaiveDate) -> (NaiveDate, Option<String>)
         why = Some(format!(
             "{name} has a minimum commitment of {} period{}",
             policies.min_commitment_periods,
-            if policies.min_commitment_periods == 1 { "" } else { "s" }
+            if policies.min_commitment_periods == 1 {
+                ""
+            } else {
+                "s"
+            }
         ));
     }
     let notice = today + Days::new(u64::from(policies.notice_days));
@@ -447,7 +459,11 @@ fn earliest_end(m: &Membership, today: NaiveDate) -> (NaiveDate, Option<String>)
     // A membership billed by period ends at a period boundary.
     if let (Some(interval), Some(anchor)) = (m.spec.billing_interval, m.anchor()) {
         if policies.cancellation.timing == CancelTiming::AtPeriodEnd && earliest >= anchor {
-            let boundary = next_billing_date(anchor, interval, earliest.max(today.succ_opt().unwrap_or(today)));
+            let boundary = next_billing_date(
+                anchor,
+                interval,
+                earliest.max(today.succ_opt().unwrap_or(today)),
+            );
             if boundary > earliest && why.is_none() {
                 why = Some(format!("{name} cancels at the end of a period"));
             }
@@ -526,11 +542,7 @@ fn cancel(
     Ok((Event::CancelScheduled { end }, effect))
 }
 
-fn reactivate(
-    on: NaiveDate,
-    today: NaiveDate,
-    status: Status,
-) -> Result<(Event, String), Refusal> {
+fn reactivate(on: NaiveDate, today: NaiveDate, status: Status) -> Result<(Event, String), Refusal> {
     match status {
         Status::Cancelling => Ok((
             Event::CancelUndone { on: today },
@@ -556,7 +568,9 @@ fn reactivate(
 
 fn renew(m: &Membership, today: NaiveDate, status: Status) -> Result<(Event, String), Refusal> {
     let Some(end) = m.term_end(today) else {
-        return Err(fact("Only fixed-term memberships are renewed; this one runs until cancelled."));
+        return Err(fact(
+            "Only fixed-term memberships are renewed; this one runs until cancelled.",
+        ));
     };
     if status == Status::Expired {
         return Err(fact(format!(
@@ -569,7 +583,8 @@ fn renew(m: &Membership, today: NaiveDate, status: Status) -> Result<(Event, Str
             status.label().to_lowercase()
         )));
     }
-    let Some(until) = super::membership::term_end_from(&m.spec.term, end).filter(|u| *u > end) else {
+    let Some(until) = super::membership::term_end_from(&m.spec.term, end).filter(|u| *u > end)
+    else {
         return Err(fact(format!(
             "{} has no further term after {end}: add the next season to the type first.",
             m.spec.name

@@ -136,15 +136,18 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
         if super::membership::term_end_from(&spec.term, start).is_none() {
             invalid.push(
                 "start",
-                format!("no season of {} covers this date: add a season to the type", spec.name),
+                format!(
+                    "no season of {} covers this date: add a season to the type",
+                    spec.name
+                ),
             );
         }
     }
     let price = if form.price_id.trim().is_empty() {
         current_price(ctx.sold.prices, start.unwrap_or(ctx.today))
     } else {
-        let found = parse_id(&form.price_id)
-            .and_then(|id| ctx.sold.prices.iter().find(|p| p.id == id));
+        let found =
+            parse_id(&form.price_id).and_then(|id| ctx.sold.prices.iter().find(|p| p.id == id));
         if found.is_none() {
             invalid.push("price_id", "choose one of this type's price versions");
         }
@@ -184,7 +187,10 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
             None => {
                 invalid.push(
                     "location_ids",
-                    format!("{} is not offered at one of the chosen locations", spec.name),
+                    format!(
+                        "{} is not offered at one of the chosen locations",
+                        spec.name
+                    ),
                 );
                 break;
             }
@@ -224,7 +230,10 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
     };
     let notes = form.notes.trim().to_string();
     if notes.chars().count() > NOTES_MAX_CHARS {
-        invalid.push("notes", format!("keep notes under {NOTES_MAX_CHARS} characters"));
+        invalid.push(
+            "notes",
+            format!("keep notes under {NOTES_MAX_CHARS} characters"),
+        );
     }
     if !invalid.is_empty() {
         return Err(invalid);
@@ -248,7 +257,11 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
 }
 
 /// `Some(None)`: no discount; `None`: the discount fields have errors.
-fn discount(form: &SellForm, currency: Currency, invalid: &mut Invalid) -> Option<Option<Discount>> {
+fn discount(
+    form: &SellForm,
+    currency: Currency,
+    invalid: &mut Invalid,
+) -> Option<Option<Discount>> {
     let errors_before = invalid.errors.len();
     let Some(kind) = DiscountKind::parse(form.discount_kind.trim()) else {
         invalid.push("discount_kind", "choose a kind of discount");
@@ -256,7 +269,10 @@ fn discount(form: &SellForm, currency: Currency, invalid: &mut Invalid) -> Optio
     };
     let periods = optional_count(invalid, "discount_periods", &form.discount_periods, 1200);
     if periods == Some(0) {
-        invalid.push("discount_periods", "give at least 1 period, or leave empty for forever");
+        invalid.push(
+            "discount_periods",
+            "give at least 1 period, or leave empty for forever",
+        );
     }
     let amount = |invalid: &mut Invalid| match Money::parse(form.discount_value.trim(), currency) {
         Ok(m) if m.minor > 0 => Some(m),
@@ -311,7 +327,12 @@ pub struct SalePreview {
 }
 
 /// Previews a sale of `spec` at `price` from the sale's start.
-pub fn preview(spec: &TypeSpec, price: &PriceVersion, sale: &Sale, today: NaiveDate) -> SalePreview {
+pub fn preview(
+    spec: &TypeSpec,
+    price: &PriceVersion,
+    sale: &Sale,
+    today: NaiveDate,
+) -> SalePreview {
     let events = [Recorded {
         event: Event::Sold {
             start: sale.start,
@@ -441,7 +462,11 @@ mod tests {
         assert_eq!(p.status, Status::Pending);
         assert_eq!(
             (p.first_billing, p.next_billing, p.commitment_end),
-            (Some(d(2026, 12, 1)), Some(d(2027, 1, 1)), Some(d(2027, 3, 1)))
+            (
+                Some(d(2026, 12, 1)),
+                Some(d(2027, 1, 1)),
+                Some(d(2027, 3, 1))
+            )
         );
         let today = check_sale(&form(""), &ctx(&spec, &prices)).unwrap();
         assert_eq!((today.start, today.price_id), (d(2026, 11, 22), 10));
@@ -474,12 +499,27 @@ mod tests {
         assert_eq!(
             fields,
             [
-                ("type_id", "Adult Monthly is retired and cannot be sold: activate it first"),
+                (
+                    "type_id",
+                    "Adult Monthly is retired and cannot be sold: activate it first"
+                ),
                 ("start", "start today (2026-11-22) or later"),
-                ("type_id", "Adult Monthly is for Adult or Senior members; this member is Youth"),
-                ("type_id", "this holder already has an active Adult Monthly membership, and the type allows one at a time"),
-                ("location_ids", "Adult Monthly is not offered at one of the chosen locations"),
-                ("payer", "this member is not authorized by an organization: the member pays"),
+                (
+                    "type_id",
+                    "Adult Monthly is for Adult or Senior members; this member is Youth"
+                ),
+                (
+                    "type_id",
+                    "this holder already has an active Adult Monthly membership, and the type allows one at a time"
+                ),
+                (
+                    "location_ids",
+                    "Adult Monthly is not offered at one of the chosen locations"
+                ),
+                (
+                    "payer",
+                    "this member is not authorized by an organization: the member pays"
+                ),
                 ("discount_reason", "say why this discount is given"),
                 ("discount_value", "enter an amount above zero"),
             ]

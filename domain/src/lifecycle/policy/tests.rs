@@ -2,8 +2,8 @@
 //! or the message of its refusal.
 
 use super::*;
-use crate::catalog::spec::{PausePolicy, Term, TypeSpec};
 use crate::catalog::spec::{DateRange, FixedLength};
+use crate::catalog::spec::{PausePolicy, Term, TypeSpec};
 use crate::lifecycle::Recorded;
 use crate::money::{Currency, Money};
 
@@ -108,25 +108,33 @@ fn pauses_follow_the_types_pause_policy() {
             "over the maximum length",
             &history,
             pause(d(11, 10), Some(y(2027, 1, 20))),
-            Err("Pauses of Adult Monthly last at most 60 days: the latest resume date is 2027-01-09."),
+            Err(
+                "Pauses of Adult Monthly last at most 60 days: the latest resume date is 2027-01-09.",
+            ),
         ),
         (
             "open-ended where a maximum applies",
             &history,
             pause(d(11, 10), None),
-            Err("Pauses of Adult Monthly last at most 60 days: give a resume date on or before 2027-01-09."),
+            Err(
+                "Pauses of Adult Monthly last at most 60 days: give a resume date on or before 2027-01-09.",
+            ),
         ),
         (
             "under the minimum length",
             &history,
             pause(d(11, 10), Some(d(11, 12))),
-            Err("Pauses of Adult Monthly last at least 7 days: the earliest resume date is 2026-11-17."),
+            Err(
+                "Pauses of Adult Monthly last at least 7 days: the earliest resume date is 2026-11-17.",
+            ),
         ),
         (
             "over the pauses per year",
             &twice,
             pause(d(11, 10), Some(d(11, 20))),
-            Err("Adult Monthly can be paused 2 times a year and this membership has been paused 2 times in 2026: the next pause can start on 2027-01-01."),
+            Err(
+                "Adult Monthly can be paused 2 times a year and this membership has been paused 2 times in 2026: the next pause can start on 2027-01-01.",
+            ),
         ),
         (
             "the next year is fine",
@@ -189,7 +197,9 @@ fn a_type_without_a_pause_policy_refuses_pauses_and_a_manager_can_force_one() {
     let decision = decide(&m, Acting::Manager, &forced, d(11, 2)).unwrap();
     assert!(decision.forced);
     assert_eq!(
-        decide(&m, Acting::FrontDesk, &forced, d(11, 2)).unwrap_err().message,
+        decide(&m, Acting::FrontDesk, &forced, d(11, 2))
+            .unwrap_err()
+            .message,
         "Only managers and owners can override the policy."
     );
     let no_reason = Request {
@@ -197,7 +207,9 @@ fn a_type_without_a_pause_policy_refuses_pauses_and_a_manager_can_force_one() {
         ..forced
     };
     assert_eq!(
-        decide(&m, Acting::Manager, &no_reason, d(11, 2)).unwrap_err().message,
+        decide(&m, Acting::Manager, &no_reason, d(11, 2))
+            .unwrap_err()
+            .message,
         "Give a reason for overriding the policy."
     );
 }
@@ -218,7 +230,16 @@ fn a_pause_cannot_start_in_the_last_period_of_a_fixed_term() {
         run(&spec, &events, Acting::FrontDesk, ask(pause(d(12, 5), Some(d(12, 20)))), d(11, 20)),
         Err("A pause cannot start in the last period before the term ends on 2027-01-01: the latest start is 2026-11-30.".to_string())
     );
-    assert!(run(&spec, &events, Acting::FrontDesk, ask(pause(d(11, 25), Some(d(12, 5)))), d(11, 20)).is_ok());
+    assert!(
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            ask(pause(d(11, 25), Some(d(12, 5)))),
+            d(11, 20)
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -238,7 +259,9 @@ fn cancellations_respect_the_commitment_and_the_notice() {
             &spec,
             d(11, 2),
             CancelWhen::PeriodEnd,
-            Err("Adult Monthly has a minimum commitment of 3 periods: the earliest allowed end is 2026-12-15."),
+            Err(
+                "Adult Monthly has a minimum commitment of 3 periods: the earliest allowed end is 2026-12-15.",
+            ),
         ),
         (
             "the earliest date",
@@ -252,14 +275,18 @@ fn cancellations_respect_the_commitment_and_the_notice() {
             &spec,
             d(12, 20),
             CancelWhen::PeriodEnd,
-            Ok(Event::CancelScheduled { end: y(2027, 1, 15) }),
+            Ok(Event::CancelScheduled {
+                end: y(2027, 1, 15),
+            }),
         ),
         (
             "immediately where the type cancels at period end",
             &spec,
             d(12, 20),
             CancelWhen::Immediately,
-            Err("Adult Monthly is cancelled at the end of a period, not immediately: the earliest end is 2027-01-15."),
+            Err(
+                "Adult Monthly is cancelled at the end of a period, not immediately: the earliest end is 2027-01-15.",
+            ),
         ),
         (
             "notice pushes the end a period on",
@@ -273,7 +300,9 @@ fn cancellations_respect_the_commitment_and_the_notice() {
             &notice,
             d(11, 20),
             CancelWhen::Earliest,
-            Ok(Event::CancelScheduled { end: y(2027, 1, 15) }),
+            Ok(Event::CancelScheduled {
+                end: y(2027, 1, 15),
+            }),
         ),
         (
             "immediately where allowed",
@@ -325,7 +354,13 @@ fn reactivation_undoes_a_pending_cancellation_or_starts_a_new_run() {
         Ok(Event::CancelUndone { on: d(12, 1) })
     );
     assert_eq!(
-        run(&spec, &events, Acting::FrontDesk, again(d(12, 22)), d(12, 20)),
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            again(d(12, 22)),
+            d(12, 20)
+        ),
         Ok(Event::Reactivated { on: d(12, 22) })
     );
     assert_eq!(
@@ -346,15 +381,36 @@ fn resumes_end_the_pause_early_but_not_after_it() {
     ];
     let resume = |on| ask(Action::Resume { on });
     assert_eq!(
-        run(&spec, &events, Acting::FrontDesk, resume(d(11, 20)), d(11, 20)),
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            resume(d(11, 20)),
+            d(11, 20)
+        ),
         Ok(Event::Resumed { on: d(11, 20) })
     );
     assert_eq!(
-        run(&spec, &events, Acting::FrontDesk, resume(d(12, 12)), d(11, 20)),
-        Err("The pause ends by itself on 2026-12-10: choose an earlier date to resume early.".to_string())
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            resume(d(12, 12)),
+            d(11, 20)
+        ),
+        Err(
+            "The pause ends by itself on 2026-12-10: choose an earlier date to resume early."
+                .to_string()
+        )
     );
     assert_eq!(
-        run(&spec, &events[..1], Acting::FrontDesk, resume(d(11, 20)), d(11, 20)),
+        run(
+            &spec,
+            &events[..1],
+            Acting::FrontDesk,
+            resume(d(11, 20)),
+            d(11, 20)
+        ),
         Err("This membership is not paused and has no pause scheduled.".to_string())
     );
 }
@@ -367,11 +423,23 @@ fn only_managers_approve_lock_and_a_locked_membership_refuses_changes() {
         approval_required: true,
     })];
     assert_eq!(
-        run(&spec, &waiting, Acting::FrontDesk, ask(Action::Approve), d(11, 2)),
+        run(
+            &spec,
+            &waiting,
+            Acting::FrontDesk,
+            ask(Action::Approve),
+            d(11, 2)
+        ),
         Err("Only managers and owners approve or reject memberships.".to_string())
     );
     assert_eq!(
-        run(&spec, &waiting, Acting::Manager, ask(Action::Approve), d(11, 2)),
+        run(
+            &spec,
+            &waiting,
+            Acting::Manager,
+            ask(Action::Approve),
+            d(11, 2)
+        ),
         Ok(Event::Approved { on: d(11, 2) })
     );
     let active = [sold(d(1, 15))];
@@ -381,15 +449,35 @@ fn only_managers_approve_lock_and_a_locked_membership_refuses_changes() {
     );
     let locked = [sold(d(1, 15)), rec(Event::Locked { on: d(10, 1) })];
     assert_eq!(
-        run(&spec, &locked, Acting::Manager, ask(pause(d(11, 10), Some(d(11, 20)))), d(11, 2)),
-        Err("This membership is locked: a manager must unlock it before it can change.".to_string())
+        run(
+            &spec,
+            &locked,
+            Acting::Manager,
+            ask(pause(d(11, 10), Some(d(11, 20)))),
+            d(11, 2)
+        ),
+        Err(
+            "This membership is locked: a manager must unlock it before it can change.".to_string()
+        )
     );
     assert_eq!(
-        run(&spec, &locked, Acting::FrontDesk, ask(Action::Unlock), d(11, 2)),
+        run(
+            &spec,
+            &locked,
+            Acting::FrontDesk,
+            ask(Action::Unlock),
+            d(11, 2)
+        ),
         Err("Only managers and owners lock or unlock memberships.".to_string())
     );
     assert_eq!(
-        run(&spec, &locked, Acting::Manager, ask(Action::Unlock), d(11, 2)),
+        run(
+            &spec,
+            &locked,
+            Acting::Manager,
+            ask(Action::Unlock),
+            d(11, 2)
+        ),
         Ok(Event::Unlocked { on: d(11, 2) })
     );
 }
@@ -400,10 +488,27 @@ fn the_portal_follows_the_portal_flags() {
     spec.policies.min_commitment_periods = 0;
     let events = [sold(d(1, 15))];
     assert_eq!(
-        run(&spec, &events, Acting::Member, ask(Action::Cancel { when: CancelWhen::PeriodEnd }), d(11, 2)),
+        run(
+            &spec,
+            &events,
+            Acting::Member,
+            ask(Action::Cancel {
+                when: CancelWhen::PeriodEnd
+            }),
+            d(11, 2)
+        ),
         Err("Adult Monthly is cancelled with the staff, not in the portal.".to_string())
     );
-    assert!(run(&spec, &events, Acting::Member, ask(pause(d(11, 10), Some(d(11, 20)))), d(11, 2)).is_ok());
+    assert!(
+        run(
+            &spec,
+            &events,
+            Acting::Member,
+            ask(pause(d(11, 10), Some(d(11, 20)))),
+            d(11, 2)
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -412,24 +517,53 @@ fn renewals_extend_a_fixed_term_and_expired_ones_are_reactivated_instead() {
         name: "Youth Climbing Team".into(),
         term: Term::Seasons {
             ranges: vec![
-                DateRange { first: d(9, 1), last: y(2027, 5, 31) },
-                DateRange { first: y(2027, 9, 1), last: y(2028, 5, 31) },
+                DateRange {
+                    first: d(9, 1),
+                    last: y(2027, 5, 31),
+                },
+                DateRange {
+                    first: y(2027, 9, 1),
+                    last: y(2028, 5, 31),
+                },
             ],
         },
         ..TypeSpec::default()
     };
     let events = [sold(d(9, 1))];
     assert_eq!(
-        run(&spec, &events, Acting::FrontDesk, ask(Action::Renew), y(2027, 5, 1)),
-        Ok(Event::Renewed { on: y(2027, 5, 1), until: y(2028, 6, 1) })
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            ask(Action::Renew),
+            y(2027, 5, 1)
+        ),
+        Ok(Event::Renewed {
+            on: y(2027, 5, 1),
+            until: y(2028, 6, 1)
+        })
     );
     assert_eq!(
-        run(&spec, &events, Acting::FrontDesk, ask(Action::Renew), y(2027, 6, 2)),
-        Err("This membership expired on 2027-06-01: reactivate it to start a new term.".to_string())
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            ask(Action::Renew),
+            y(2027, 6, 2)
+        ),
+        Err(
+            "This membership expired on 2027-06-01: reactivate it to start a new term.".to_string()
+        )
     );
     let ongoing = adult();
     assert_eq!(
-        run(&ongoing, &events, Acting::FrontDesk, ask(Action::Renew), d(10, 1)),
+        run(
+            &ongoing,
+            &events,
+            Acting::FrontDesk,
+            ask(Action::Renew),
+            d(10, 1)
+        ),
         Err("Only fixed-term memberships are renewed; this one runs until cancelled.".to_string())
     );
 }
@@ -447,12 +581,34 @@ fn type_and_price_changes_take_effect_now_or_at_the_next_period() {
         })
     };
     assert_eq!(
-        run(&spec, &events, Acting::FrontDesk, change(ChangeWhen::Now), d(11, 2)),
-        Ok(Event::TypeChanged { on: d(11, 2), type_id: 9, type_name: "Premium".into(), price_id: 90 })
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            change(ChangeWhen::Now),
+            d(11, 2)
+        ),
+        Ok(Event::TypeChanged {
+            on: d(11, 2),
+            type_id: 9,
+            type_name: "Premium".into(),
+            price_id: 90
+        })
     );
     assert_eq!(
-        run(&spec, &events, Acting::FrontDesk, change(ChangeWhen::NextPeriod), d(11, 2)),
-        Ok(Event::TypeChanged { on: d(11, 15), type_id: 9, type_name: "Premium".into(), price_id: 90 })
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            change(ChangeWhen::NextPeriod),
+            d(11, 2)
+        ),
+        Ok(Event::TypeChanged {
+            on: d(11, 15),
+            type_id: 9,
+            type_name: "Premium".into(),
+            price_id: 90
+        })
     );
 }
 

@@ -1,0 +1,526 @@
+//! Selling memberships and their lifecycle on SQLite and (with
+//! TEST_POSTGRES_URL) PostgreSQL.
+
+use backend::auth::{self, Actor};
+use backend::business::{self, NewBusiness};
+use backend::memberships::{self, HolderRef};
+use backend::testing::each_db;
+use backend::{Clock, Db, Error, Services, catalog, members, query};
+use chrono::{NaiveDate, TimeZone, Utc};
+use domain::catalog::MembershipTypeForm;
+use domain::lifecycle::Status;
+use domain::lifecycle::sale::SellForm;
+use domain::members::MemberForm;
+use domain::memberships::{ActionForm, MembershipFilter};
+use domain::staff::Role;
+
+struct Club {
+    s: Services,
+    owner: Actor,
+    desk: Actor,
+    harbour: i64,
+    riverside: i64,
+    adult: i64,
+    member: i64,
+}
+
+fn d(m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+}
+
+async fn staff(s: &Services, business_id: i64, email: &str, name: &str, role: Role) -> Actor {
+    let mut tx = s.db.begin_write().await.unwrap();
+    let id = auth::insert_staff_user(
+        &mut tx,
+        business_id,
+        email,
+        name,
+        role,
+        "a long enough password",
+        s.clock.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    Actor {
+        business_id,
+        staff_user_id: id,
+        role,
+    }
+}
+
+fn adult_monthly() -> MembershipTypeForm {
+    MembershipTypeForm {
+        name: "Adult Monthly".into(),
+        purchase_type: "recurring".into(),
+        billing_interval: "monthly".into(),
+        fee: "49.00".into(),
+        initiation_fee: "25.00".into(),
+        status: "active".into(),
+        pause_allowed: "on".into(),
+        pause_max_per_year: "2".into(),
+        pause_min_days: "7".into(),
+        pause_max_days: "60".into(),
+        min_commitment_periods: "3".into(),
+        cancel_timing: "at_period_end".into(),
+        one_per_member: "on".into(),
+        ..Default::default()
+    }
+}
+
+async fn club(db: Db, name: &str) -> Club {
+    let s = Services::new(
+        db,
+        Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()),
+    );
+    let (business_id, staff_user_id) = business::create_owner(
+        &s,
+        &NewBusiness {
+            name,
+            time_zone: "Europe/Berlin",
+            currency: "EUR",
+        },
+        &format!("owner@{name}.example"),
+        "Olivia Owner",
+        "a long enough password",
+    )
+    .await
+    .unwrap();
+    let owner = Actor {
+        business_id,
+        staff_user_id,
+        role: Role::Owner,
+    };
+    let desk = staff(
+        &s,
+        business_id,
+        &format!("desk@{name}.example"),
+        "Dana Desk",
+        Role::FrontDesk,
+    )
+    .await;
+    let now = s.clock.now();
+    let mut tx = s.db.begin_write().await.unwrap();
+    let harbour = business::insert_location(&mut tx, business_id, "Harbour Street", "", now)
+        .await
+        .unwrap();
+    let riverside = business::insert_location(&mut tx, business_id, "Riverside", "", now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let adult = catalog::create_membership_type(&s, &owner, &adult_monthly())
+        .await
+        .unwrap()
+        .id;
+    let member = members::create_member(
+        &s,
+        &owner,
+        &MemberForm {
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            email: "ada@example.com".into(),
+            member_type: "Adult".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    Club {
+        s,
+        owner,
+        desk,
+        harbour,
+        riverside,
+        adult,
+        member,
+    }
+}
+
+fn sale(type_id: i64, start: &str) -> SellForm {
+    SellForm {
+        type_id: type_id.to_string(),
+        start: start.into(),
+        ..Default::default()
+    }
+}
+
+fn action(kind: &str) -> ActionForm {
+    ActionForm {
+        action: kind.into(),
+        reason: "asked at the desk".into(),
+        ..Default::default()
+    }
+}
+
+fn conflict(result: Result<impl std::fmt::Debug, Error>) -> String {
+    match result {
+        Err(Error::Conflict(message)) => message,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_sale_is_previewed_then_recorded_with_its_event_and_audit() {
+    each_db(|db| async move {
+        let c = club(db, "club").await;
+        let form = SellForm {
+            discount_kind: "percent".into(),
+            discount_value: "10".into(),
+            discount_periods: "3".into(),
+            location_ids: vec![c.riverside.to_string()],
+            ..sale(c.adult, "2026-12-01")
+        };
+        let holder = HolderRef::Member(c.member);
+        let preview = memberships::preview_sale(&c.s, &c.desk, holder, &form)
+            .await
+            .unwrap();
+        let amounts: Vec<i64> = preview.preview.lines.iter().map(|l| l.amount.minor).collect();
+        assert_eq!(amounts, [4900, 2500, -490]);
+        assert_eq!(preview.preview.total.minor, 6910);
+        assert_eq!(preview.preview.commitment_end, Some(NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()));
+
+        let id = memberships::sell(&c.s, &c.desk, holder, &form).await.unwrap();
+        let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
+        assert_eq!(page.status.status, Status::Pending);
+        assert_eq!(page.status.explanation, "starts 2026-12-01");
+        assert_eq!(page.locations, ["Riverside"]);
+        assert_eq!(page.discount.as_deref(), Some("10% for 3 periods"));
+        assert_eq!(page.timeline.len(), 1);
+        assert_eq!(page.timeline[0].what, "Sold, starting 2026-12-01");
+        assert_eq!(page.timeline[0].by, "Dana Desk (front desk)");
+        assert_eq!(page.timeline[0].recorded_at, "2026-11-22 10:00");
+        // The first three coming invoices, from the same charges the preview used.
+        let upcoming: Vec<(NaiveDate, i64)> =
+            page.upcoming.iter().map(|u| (u.date, u.total.minor)).collect();
+        assert_eq!(
+            upcoming,
+            [
+                (d(12, 1), 6910),
+                (NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(), 4410),
+                (NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(), 4410)
+            ]
+        );
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (audits,) = query!(&mut tx, fetch_one as (i64,),
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'membership.sold' AND subject_id = $1 AND actor_id = $2",
+            id, c.desk.staff_user_id).unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(audits, 1);
+
+        // One active membership of this type per member.
+        let again = memberships::sell(&c.s, &c.desk, holder, &sale(c.adult, "2026-12-05")).await;
+        match again {
+            Err(Error::Invalid(invalid)) => assert_eq!(
+                invalid.message_for("type_id"),
+                Some("this holder already has an active Adult Monthly membership, and the type allows one at a time")
+            ),
+            other => panic!("expected the one-per-member refusal, got {other:?}"),
+        }
+        let _ = c.harbour;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
+    each_db(|db| async move {
+        let c = club(db, "club").await;
+        let id = memberships::sell(&c.s, &c.desk, HolderRef::Member(c.member), &sale(c.adult, "2026-11-22"))
+            .await
+            .unwrap();
+
+        let too_long = ActionForm {
+            from: "2026-11-25".into(),
+            until: "2027-02-01".into(),
+            ..action("pause")
+        };
+        assert_eq!(
+            conflict(memberships::act(&c.s, &c.desk, id, &too_long).await),
+            "Pauses of Adult Monthly last at most 60 days: the latest resume date is 2027-01-24."
+        );
+        let pause = ActionForm {
+            from: "2026-11-25".into(),
+            until: "2026-12-20".into(),
+            reason: "injury".into(),
+            ..action("pause")
+        };
+        let preview = memberships::preview_action(&c.s, &c.desk, id, &pause).await.unwrap();
+        assert_eq!(preview.effect, "Paused from 2026-11-25; resumes by itself on 2026-12-20 (25 days).");
+        let page = memberships::act(&c.s, &c.desk, id, &pause).await.unwrap();
+        assert_eq!(page.timeline[0].what, "Paused from 2026-11-25 until 2026-12-20");
+        assert_eq!(page.timeline[0].reason, "injury");
+
+        // The simulated clock moves: paused, then resumed by itself.
+        business::set_simulated_date(&c.s, &c.owner, Some(d(12, 1))).await.unwrap();
+        let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
+        assert_eq!(
+            page.status.explanation,
+            "paused 2026-11-25 until 2026-12-20 by Dana Desk (front desk): injury"
+        );
+        business::set_simulated_date(&c.s, &c.owner, Some(d(12, 20))).await.unwrap();
+        let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
+        assert_eq!(page.status.status, Status::Active);
+
+        // Cancelling inside the commitment is refused with the earliest end;
+        // a manager overrides it with a reason, and the event says so.
+        let cancel = action("cancel");
+        assert_eq!(
+            conflict(memberships::act(&c.s, &c.desk, id, &cancel).await),
+            "Adult Monthly has a minimum commitment of 3 periods: the earliest allowed end is 2027-02-22."
+        );
+        let forced = ActionForm {
+            force: "on".into(),
+            ..cancel.clone()
+        };
+        assert_eq!(
+            conflict(memberships::act(&c.s, &c.desk, id, &forced).await),
+            "Only managers and owners can override the policy."
+        );
+        let page = memberships::act(&c.s, &c.owner, id, &forced).await.unwrap();
+        assert_eq!(page.status.status, Status::Cancelling);
+        assert_eq!(page.cancel_end, Some(d(12, 22)));
+        assert!(page.timeline[0].forced);
+        assert_eq!(page.timeline[0].by, "Olivia Owner (owner)");
+
+        // Reactivating before the end undoes the cancellation.
+        let page = memberships::act(&c.s, &c.desk, id, &action("reactivate")).await.unwrap();
+        assert_eq!(page.status.status, Status::Active);
+        assert_eq!(page.cancel_end, None);
+
+        // Locked: every change is refused until a manager unlocks it.
+        assert_eq!(
+            conflict(memberships::act(&c.s, &c.desk, id, &action("lock")).await),
+            "Only managers and owners lock or unlock memberships."
+        );
+        memberships::act(&c.s, &c.owner, id, &action("lock")).await.unwrap();
+        assert_eq!(
+            conflict(memberships::act(&c.s, &c.desk, id, &action("cancel")).await),
+            "This membership is locked: a manager must unlock it before it can change."
+        );
+
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let kinds = query!(&mut tx, fetch_all as (String, bool, String),
+            "SELECT kind, forced, actor_label FROM membership_events WHERE membership_id = $1 ORDER BY id", id).unwrap();
+        tx.commit().await.unwrap();
+        let kinds: Vec<(&str, bool)> = kinds.iter().map(|(k, f, _)| (k.as_str(), *f)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("sold", false),
+                ("paused", false),
+                ("cancel_scheduled", true),
+                ("cancel_undone", false),
+                ("locked", false)
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_changes_from_the_same_page_let_one_win_and_refuse_the_other() {
+    each_db(|db| async move {
+        let c = club(db, "club").await;
+        let id = memberships::sell(&c.s, &c.desk, HolderRef::Member(c.member), &sale(c.adult, "2026-11-22"))
+            .await
+            .unwrap();
+        let version = memberships::membership(&c.s, &c.desk, id).await.unwrap().version;
+        let pause = ActionForm {
+            from: "2026-11-25".into(),
+            until: "2026-12-20".into(),
+            version: version.to_string(),
+            ..action("pause")
+        };
+        let cancel = ActionForm {
+            force: "on".into(),
+            version: version.to_string(),
+            ..action("cancel")
+        };
+        let (s1, s2) = (c.s.clone(), c.s.clone());
+        let (desk, owner) = (c.desk.clone(), c.owner.clone());
+        let paused = tokio::spawn(async move { memberships::act(&s1, &desk, id, &pause).await });
+        let cancelled = tokio::spawn(async move { memberships::act(&s2, &owner, id, &cancel).await });
+        let results = [paused.await.unwrap().map(|_| ()), cancelled.await.unwrap().map(|_| ())];
+        let wins = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(wins, 1, "{results:?}");
+        let loser = results.into_iter().find(|r| r.is_err()).unwrap();
+        assert!(conflict(loser).starts_with("This membership was changed by someone else"));
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (events, version_after) = query!(&mut tx, fetch_one as (i64, i64),
+            "SELECT (SELECT COUNT(*) FROM membership_events WHERE membership_id = $1), version FROM memberships WHERE id = $1", id).unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!((events, version_after), (2, version + 1));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn another_business_sees_none_of_it_and_filters_find_by_status_dates_and_location() {
+    each_db(|db| async move {
+        let c = club(db.clone(), "club").await;
+        let other = club(db, "other").await;
+        let holder = HolderRef::Member(c.member);
+        let id = memberships::sell(
+            &c.s,
+            &c.desk,
+            holder,
+            &SellForm {
+                location_ids: vec![c.harbour.to_string()],
+                ..sale(c.adult, "2026-11-22")
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            memberships::membership(&other.s, &other.owner, id).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            memberships::act(&other.s, &other.owner, id, &action("lock")).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            memberships::sell(&other.s, &other.owner, holder, &sale(other.adult, "")).await,
+            Err(Error::NotFound)
+        ));
+
+        memberships::act(
+            &c.s,
+            &c.desk,
+            id,
+            &ActionForm {
+                from: "2026-11-22".into(),
+                until: "2026-12-10".into(),
+                ..action("pause")
+            },
+        )
+        .await
+        .unwrap();
+        let list = |f: MembershipFilter| {
+            let (s, a) = (c.s.clone(), c.desk.clone());
+            async move {
+                memberships::list_memberships(&s, &a, &f)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|m| m.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            list(MembershipFilter {
+                status: "paused".into(),
+                ..Default::default()
+            })
+            .await,
+            [id]
+        );
+        assert!(
+            list(MembershipFilter {
+                status: "active".into(),
+                ..Default::default()
+            })
+            .await
+            .is_empty()
+        );
+        assert_eq!(
+            list(MembershipFilter {
+                location_id: c.harbour.to_string(),
+                ..Default::default()
+            })
+            .await,
+            [id]
+        );
+        assert!(
+            list(MembershipFilter {
+                location_id: c.riverside.to_string(),
+                ..Default::default()
+            })
+            .await
+            .is_empty()
+        );
+        assert!(
+            list(MembershipFilter {
+                active_from: "2026-01-01".into(),
+                active_to: "2026-11-21".into(),
+                ..Default::default()
+            })
+            .await
+            .is_empty()
+        );
+        assert_eq!(
+            list(MembershipFilter {
+                active_from: "2026-11-01".into(),
+                active_to: "2026-11-30".into(),
+                ..Default::default()
+            })
+            .await,
+            [id]
+        );
+        assert!(
+            list(MembershipFilter {
+                ending_within: "60".into(),
+                ..Default::default()
+            })
+            .await
+            .is_empty()
+        );
+        assert!(
+            list(MembershipFilter {
+                type_id: c.adult.to_string(),
+                ..Default::default()
+            })
+            .await
+            .contains(&id)
+        );
+        assert!(
+            memberships::list_memberships(&other.s, &other.owner, &MembershipFilter::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_type_needing_approval_waits_for_a_manager() {
+    each_db(|db| async move {
+        let c = club(db, "club").await;
+        let company = catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &MembershipTypeForm {
+                name: "Company Coworking".into(),
+                approval_required: "on".into(),
+                ..adult_monthly()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let id = memberships::sell(
+            &c.s,
+            &c.desk,
+            HolderRef::Member(c.member),
+            &sale(company, "2026-12-01"),
+        )
+        .await
+        .unwrap();
+        let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
+        assert_eq!(page.status.status, Status::NotApproved);
+        assert_eq!(
+            conflict(memberships::act(&c.s, &c.desk, id, &action("approve")).await),
+            "Only managers and owners approve or reject memberships."
+        );
+        let page = memberships::act(&c.s, &c.owner, id, &action("approve"))
+            .await
+            .unwrap();
+        assert_eq!(
+            page.status.explanation,
+            "starts 2026-12-01 (approved 2026-11-22)"
+        );
+    })
+    .await;
+}
