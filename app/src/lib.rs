@@ -55,8 +55,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("members") view=pages::members::MembersPage />
                     <Route path=path!("members/new") view=pages::members::NewMemberPage />
                     <Route path=path!("members/:id") view=pages::members::MemberPage />
+                    <Route path=path!("members/:id/sell") view=pages::memberships::SellToMemberPage />
+                    <Route path=path!("memberships") view=pages::memberships::MembershipsPage />
+                    <Route path=path!("memberships/:id") view=pages::memberships::MembershipPage />
                     <Route path=path!("organizations") view=pages::organizations::OrganizationsPage />
                     <Route path=path!("organizations/:id") view=pages::organizations::OrganizationPage />
+                    <Route path=path!("organizations/:id/sell") view=pages::memberships::SellToOrganizationPage />
                     <Route path=path!("membership-types") view=pages::membership_types::MembershipTypesPage />
                     <Route path=path!("membership-types/new") view=pages::type_editor::NewTypePage />
                     <Route path=path!("membership-types/:id") view=pages::membership_type::MembershipTypePage />

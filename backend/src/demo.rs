@@ -2,15 +2,18 @@
 //! Every feature extends it, so the app is never shown empty.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use domain::catalog::{MembershipTypeForm, PurchaseType, TypeStatus};
+use domain::catalog::MembershipTypeForm;
+use domain::lifecycle::sale::SellForm;
 use domain::members::MemberDetails;
+use domain::memberships::ActionForm;
 use domain::staff::Role;
 
 use crate::audit::{self, By};
 use crate::auth::{self, Actor};
 use crate::business::{self, NewBusiness};
 use crate::error::Error;
-use crate::{Services, catalog, members, organizations, query};
+use crate::memberships::{self, HolderRef};
+use crate::{Services, catalog, members, organizations};
 
 pub const DEMO_OWNER_EMAIL: &str = "owner@harbour.example";
 pub const DEMO_PASSWORD: &str = "harbour-demo-2026";
@@ -203,15 +206,18 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     let riverside =
         business::insert_location(&mut tx, business_id, "Riverside", "3 Riverside Walk", now)
             .await?;
-    let mut owner_id = 0;
+    let mut staff_ids = std::collections::HashMap::new();
     for (email, name, role) in DEMO_STAFF {
         let id =
             auth::insert_staff_user(&mut tx, business_id, email, name, *role, DEMO_PASSWORD, now)
                 .await?;
-        if *role == Role::Owner {
-            owner_id = id;
-        }
+        staff_ids.insert(*role, id);
     }
+    let staff = |role: Role| Actor {
+        business_id,
+        staff_user_id: staff_ids[&role],
+        role,
+    };
     audit::record(
         &mut tx,
         business_id,
@@ -225,12 +231,8 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     .await?;
     tx.commit().await?;
 
-    let owner = Actor {
-        business_id,
-        staff_user_id: owner_id,
-        role: Role::Owner,
-    };
-    let mut type_ids = Vec::new();
+    let owner = staff(Role::Owner);
+    let mut type_ids = std::collections::HashMap::new();
     let today = {
         let mut tx = services.db.begin_read().await?;
         let business = business::load(&mut tx, business_id).await?;
@@ -245,17 +247,12 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     };
     for form in demo_types(riverside, season_start) {
         let created = catalog::create_membership_type(services, &owner, &form).await?;
-        type_ids.push((created.id, created.spec.purchase_type, created.status));
+        type_ids.insert(created.spec.name.clone(), created.id);
     }
 
-    // Members joined over the past two years; most hold a membership of an active type.
+    // Members joined over the past two years.
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, business_id).await?;
-    let today = services.today(&business);
-    let sellable: Vec<_> = type_ids
-        .iter()
-        .filter(|(_, _, status)| *status == TypeStatus::Active)
-        .collect();
+    let mut member_ids = Vec::new();
     for (i, (first, last)) in DEMO_MEMBERS.iter().enumerate() {
         let email = format!("{}.{}@example.com", ascii_lower(first), ascii_lower(last));
         // Youth team members are teenagers; everyone else an adult or a student.
@@ -285,23 +282,7 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
             marketing_consent: i % 2 == 0,
         };
         let (member_id, _) = members::insert_member(&mut tx, business_id, &details, now).await?;
-        if i % 6 == 5 {
-            continue; // a few members without a membership
-        }
-        let (type_id, purchase_type, _) = sellable[i % sellable.len()];
-        let start = first_of_month(today) - Months::new((i as u32 * 7) % 22 + 1);
-        // Prepaid memberships run for a year; a couple of them have already ended.
-        let end = (*purchase_type == PurchaseType::Prepaid).then(|| start + Months::new(12));
-        let (price_id,) = query!(
-            &mut tx,
-            fetch_one as (i64,),
-            "SELECT id FROM membership_type_prices WHERE membership_type_id = $1 ORDER BY effective_from, id LIMIT 1",
-            *type_id
-        )?;
-        query!(&mut tx, execute,
-            "INSERT INTO memberships (business_id, member_id, membership_type_id, price_id, start_date, end_date, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            business_id, member_id, *type_id, price_id, start + Days::new(i as u64 % 20), end, now)?;
+        member_ids.push(member_id);
     }
     tx.commit().await?;
 
@@ -318,7 +299,217 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     for number in ["1002", "1005", "1011"] {
         organizations::authorize_member(services, &owner, org.id, number).await?;
     }
+
+    // Their memberships, sold and changed on the days it happened: each step
+    // runs on a clock set to its day, so the timelines read like real ones.
+    let history = History {
+        db: services.db.clone(),
+        business_id,
+        desk: staff(Role::FrontDesk),
+        manager: staff(Role::Manager),
+        types: type_ids,
+        today,
+    };
+    let month = first_of_month(today);
+    let ago = |months: u32, day: u64| month - Months::new(months) + Days::new(day);
+    let m = |i: usize| HolderRef::Member(member_ids[i]);
+    let season = NaiveDate::from_ymd_opt(season_start, 9, 1).expect("a date");
+
+    history
+        .sell(m(0), "Student Monthly", ago(10, 2), None)
+        .await?;
+    let paused = history
+        .sell(m(1), "Adult Monthly", ago(14, 0), None)
+        .await?;
+    history
+        .act(paused, today - Days::new(6), "pause", |f| {
+            f.from = (today - Days::new(5)).to_string();
+            f.until = (today + Days::new(25)).to_string();
+            f.reason = "knee injury, physio for four weeks".into();
+        })
+        .await?;
+    let leaving = history.sell(m(2), "Adult Monthly", ago(8, 4), None).await?;
+    history
+        .act(leaving, today - Days::new(3), "cancel", |f| {
+            f.when = "earliest".into();
+            f.reason = "moving to Hamburg".into();
+        })
+        .await?;
+    history
+        .sell(m(3), "Youth Climbing Team", season + Days::new(3), None)
+        .await?;
+    history
+        .sell(m(4), "Spa Monthly", ago(5, 9), Some(("percent", "10", "")))
+        .await?;
+    history
+        .sell(m(6), "Adult Monthly", today + Days::new(9), None)
+        .await?;
+    history
+        .sell(m(7), "Off-Peak Weekly", ago(3, 1), None)
+        .await?;
+    let ended = history
+        .sell(m(8), "Student Monthly", ago(4, 0), None)
+        .await?;
+    history
+        .act(ended, ago(2, 3), "cancel", |f| {
+            f.reason = "finished their studies".into();
+        })
+        .await?;
+    history
+        .sell(m(9), "10-Visit Pass", ago(8, 12), None)
+        .await?;
+    history
+        .sell(m(10), "Annual Prepaid", ago(7, 0), None)
+        .await?;
+    history
+        .sell(m(12), "Family Quarterly", ago(11, 0), None)
+        .await?;
+    let disputed = history
+        .sell(m(13), "Adult Monthly", ago(20, 6), None)
+        .await?;
+    history
+        .act_as_manager(disputed, today - Days::new(2), "lock", |f| {
+            f.reason = "billing dispute under review".into();
+        })
+        .await?;
+    let back = history
+        .sell(m(14), "Adult Monthly", ago(6, 14), None)
+        .await?;
+    history
+        .act(back, ago(1, 2), "pause", |f| {
+            f.from = ago(1, 4).to_string();
+            f.until = ago(1, 20).to_string();
+            f.reason = "holiday".into();
+        })
+        .await?;
+    history
+        .act(back, ago(1, 15), "resume", |f| {
+            f.on = ago(1, 15).to_string();
+            f.reason = "back early".into();
+        })
+        .await?;
+    history
+        .sell(m(11), "Youth Climbing Team", season + Days::new(10), None)
+        .await?;
+    history
+        .sell(m(16), "Student Monthly", ago(1, 7), None)
+        .await?;
+    history.sell(m(18), "Spa Monthly", ago(6, 0), None).await?;
+    history
+        .sell(m(15), "Off-Peak Weekly", ago(3, 10), None)
+        .await?;
+    history
+        .sell(m(19), "Youth Climbing Team", season + Days::new(20), None)
+        .await?;
+    history
+        .sell(m(20), "Off-Peak Weekly", ago(2, 5), None)
+        .await?;
+    history
+        .sell(m(21), "Annual Prepaid", ago(13, 0), None)
+        .await?;
+    history.sell(m(22), "Staff Perk", ago(9, 0), None).await?;
+    // The company's own plan waits for a manager's approval.
+    history
+        .sell(
+            HolderRef::Organization(org.id),
+            "Company Coworking Yearly",
+            month + Months::new(1),
+            None,
+        )
+        .await?;
     Ok(true)
+}
+
+/// Replays the demo's history: each step on a clock set to its own day.
+struct History {
+    db: crate::Db,
+    business_id: i64,
+    desk: Actor,
+    manager: Actor,
+    types: std::collections::HashMap<String, i64>,
+    today: NaiveDate,
+}
+
+fn services_on(db: &crate::Db, day: NaiveDate) -> Services {
+    let at = day.and_hms_opt(8, 30, 0).expect("a time of day").and_utc();
+    Services::new(db.clone(), crate::Clock::fixed(at))
+}
+
+impl History {
+    async fn sell(
+        &self,
+        holder: HolderRef,
+        type_name: &str,
+        start: NaiveDate,
+        discount: Option<(&str, &str, &str)>,
+    ) -> Result<i64, Error> {
+        let mut form = SellForm {
+            type_id: self.types[type_name].to_string(),
+            start: start.to_string(),
+            ..SellForm::default()
+        };
+        if let Some((kind, value, periods)) = discount {
+            form.discount_kind = kind.into();
+            form.discount_value = value.into();
+            form.discount_periods = periods.into();
+        }
+        // Sold on its start day, or today for a start still to come.
+        let day = start.min(self.today);
+        let services = services_on(&self.db, day);
+        memberships::sell_as(
+            &services,
+            memberships::By::Staff(&self.desk),
+            self.business_id,
+            holder,
+            &form,
+        )
+        .await
+    }
+
+    async fn act(
+        &self,
+        id: i64,
+        day: NaiveDate,
+        action: &str,
+        fill: impl FnOnce(&mut ActionForm),
+    ) -> Result<(), Error> {
+        self.act_by(&self.desk, id, day, action, fill).await
+    }
+
+    async fn act_as_manager(
+        &self,
+        id: i64,
+        day: NaiveDate,
+        action: &str,
+        fill: impl FnOnce(&mut ActionForm),
+    ) -> Result<(), Error> {
+        self.act_by(&self.manager, id, day, action, fill).await
+    }
+
+    async fn act_by(
+        &self,
+        by: &Actor,
+        id: i64,
+        day: NaiveDate,
+        action: &str,
+        fill: impl FnOnce(&mut ActionForm),
+    ) -> Result<(), Error> {
+        let mut form = ActionForm {
+            action: action.into(),
+            ..ActionForm::default()
+        };
+        fill(&mut form);
+        let services = services_on(&self.db, day);
+        memberships::act_as(
+            &services,
+            memberships::By::Staff(by),
+            self.business_id,
+            id,
+            &form,
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 fn first_of_month(date: NaiveDate) -> NaiveDate {

@@ -405,6 +405,27 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
             counts.active_memberships >= 12 && counts.active_memberships <= 20,
             "{counts:?}"
         );
+        // The demo shows every status a club meets, each with its reason.
+        let all = backend::memberships::list_memberships(&s, &owner, &Default::default())
+            .await
+            .unwrap();
+        let statuses: std::collections::BTreeSet<&str> =
+            all.iter().map(|m| m.status.status.as_str()).collect();
+        for status in [
+            "active",
+            "paused",
+            "cancelling",
+            "cancelled",
+            "expired",
+            "pending",
+            "not_approved",
+        ] {
+            assert!(
+                statuses.contains(status),
+                "{status} missing from {statuses:?}"
+            );
+        }
+        assert!(all.iter().any(|m| m.locked));
     })
     .await;
 }

@@ -10,6 +10,7 @@ use crate::error::AppError;
 
 pub mod catalog;
 pub mod members;
+pub mod memberships;
 pub mod organizations;
 
 #[cfg(feature = "ssr")]

@@ -144,6 +144,7 @@ pub fn Text(
         Some("number") => ("text", "numeric"),
         Some("decimal") => ("text", "decimal"),
         Some("color") => ("text", "text"),
+        Some("date") => ("date", "text"),
         _ => ("text", "text"),
     };
     view! {

@@ -60,6 +60,7 @@ fn Frame(staff: StaffOverview) -> impl IntoView {
                 <ul>
                     <li><A href="/" exact=true>"Dashboard"</A></li>
                     <li><A href="/members">"Members"</A></li>
+                    <li><A href="/memberships">"Memberships"</A></li>
                     <li><A href="/organizations">"Organizations"</A></li>
                     <li><A href="/membership-types">"Membership types"</A></li>
                     <li><A href="/settings/locations">"Locations"</A></li>

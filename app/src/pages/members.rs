@@ -204,21 +204,10 @@ fn MemberProfile(
             </section>
             <section class="card" aria-labelledby="memberships-heading">
                 <h2 id="memberships-heading">"Memberships"</h2>
-                {if m.memberships.is_empty() {
-                    view! { <p>"No memberships yet."</p> }.into_any()
-                } else {
-                    view! {
-                        <ul class="plain-list">
-                            {m.memberships.iter().map(|ms| view! {
-                                <li>
-                                    <strong>{ms.type_name.clone()}</strong>
-                                    {format!(" from {}", ms.start_date)}
-                                    {ms.end_date.map(|e| format!(" to {e}"))}
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }}
+                {may_edit.then(|| view! {
+                    <p><A href=format!("/members/{}/sell", m.id) attr:class="button">"Sell a membership"</A></p>
+                })}
+                <crate::pages::memberships::MembershipTable memberships=m.memberships.clone() show_holder=false />
             </section>
         </div>
         {may_edit.then(|| view! {

@@ -5,6 +5,7 @@ pub mod locations;
 pub mod members;
 pub mod membership_type;
 pub mod membership_types;
+pub mod memberships;
 pub mod organizations;
 pub mod portal;
 pub mod sign_in;

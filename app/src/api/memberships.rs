@@ -1,0 +1,120 @@
+//! Server functions for memberships: selling, the page, its actions, the list.
+
+use domain::lifecycle::sale::SellForm;
+use domain::memberships::{
+    ActionForm, ActionPreview, MembershipFilter, MembershipPage, MembershipSummary, SaleSummary,
+    SellOptions,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+fn holder_ref(holder: &str, id: i64) -> Result<backend::memberships::HolderRef, AppError> {
+    use backend::memberships::HolderRef;
+    match holder {
+        "member" => Ok(HolderRef::Member(id)),
+        "organization" => Ok(HolderRef::Organization(id)),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// What can be sold to a member (`holder` "member") or an organization.
+#[server(prefix = "/rpc", endpoint = "memberships/sell-options")]
+pub async fn get_sell_options(holder: String, id: i64) -> Result<SellOptions, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let holder = holder_ref(&holder, id)?;
+            Ok(backend::memberships::sell_options(&state.services, &actor, holder).await?)
+        }
+        .await,
+    )
+}
+
+/// The first invoice and dates a sale would produce; nothing is saved.
+#[server(prefix = "/rpc", endpoint = "memberships/preview-sale")]
+pub async fn preview_sale(
+    holder: String,
+    id: i64,
+    form: SellForm,
+) -> Result<SaleSummary, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let holder = holder_ref(&holder, id)?;
+            Ok(backend::memberships::preview_sale(&state.services, &actor, holder, &form).await?)
+        }
+        .await,
+    )
+}
+
+/// Sells the previewed membership, then goes to its page.
+#[server(prefix = "/rpc", endpoint = "memberships/sell")]
+pub async fn sell_membership(holder: String, id: i64, form: SellForm) -> Result<i64, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let holder = holder_ref(&holder, id)?;
+            let sold = backend::memberships::sell(&state.services, &actor, holder, &form).await?;
+            leptos_axum::redirect(&format!("/memberships/{sold}"));
+            Ok(sold)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "memberships/get")]
+pub async fn get_membership(id: i64) -> Result<MembershipPage, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::memberships::membership(&state.services, &actor, id).await?)
+        }
+        .await,
+    )
+}
+
+/// What an action would do, or why it is refused; nothing is saved.
+#[server(prefix = "/rpc", endpoint = "memberships/preview-action")]
+pub async fn preview_membership_action(
+    id: i64,
+    form: ActionForm,
+) -> Result<ActionPreview, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::memberships::preview_action(&state.services, &actor, id, &form).await?)
+        }
+        .await,
+    )
+}
+
+/// Applies a previewed action, then shows the membership again.
+#[server(prefix = "/rpc", endpoint = "memberships/act")]
+pub async fn act_on_membership(id: i64, form: ActionForm) -> Result<MembershipPage, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let page = backend::memberships::act(&state.services, &actor, id, &form).await?;
+            leptos_axum::redirect(&format!("/memberships/{id}"));
+            Ok(page)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "memberships/list")]
+pub async fn list_memberships(
+    #[server(default)] filter: MembershipFilter,
+) -> Result<Vec<MembershipSummary>, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::memberships::list_memberships(&state.services, &actor, &filter).await?)
+        }
+        .await,
+    )
+}

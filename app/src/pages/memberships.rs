@@ -1,0 +1,682 @@
+//! Memberships: the filtered list, the sell page with its preview, and the
+//! membership page with its status, upcoming charges, actions and timeline.
+//!
+//! Previews are GET forms: the page reads the form from its address and shows
+//! what would happen (or why it is refused), with a confirm button that posts
+//! exactly what was previewed. This works before hydration too.
+
+use domain::lifecycle::Status;
+use domain::lifecycle::policy::{CancelWhen, ChangeWhen};
+use domain::lifecycle::sale::{DiscountKind, Payer, SellForm, Source};
+use domain::memberships::{
+    ActionForm as ActionFields, ActionKind, MembershipFilter, MembershipPage as Page,
+    MembershipSummary, SaleSummary, SellOptions,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
+
+use crate::api::catalog::get_membership_types;
+use crate::api::memberships::{
+    ActOnMembership, SellMembership, get_membership, get_sell_options, list_memberships,
+    preview_membership_action, preview_sale,
+};
+use crate::components::form::{Area, Checks, Choice, ErrorNotice, FormError, FormErrors, Text};
+use crate::error::AppError;
+use crate::pages::membership_type::id_param;
+
+/// The value of `form[name]` in the address.
+fn param(q: &ParamsMap, name: &str) -> String {
+    q.get(&format!("form[{name}]")).unwrap_or_default()
+}
+
+/// A field's error from a failed preview.
+fn error_of(error: &Option<AppError>, field: &'static str) -> Signal<Option<String>> {
+    let message = error.as_ref().and_then(|e| e.field(field));
+    Signal::derive(move || message.clone())
+}
+
+fn status_badge(status: Status) -> impl IntoView {
+    view! { <span class=format!("badge ms-{}", status.as_str())>{status.label()}</span> }
+}
+
+// ---------------------------------------------------------------------------
+// The list
+
+#[component]
+pub fn MembershipsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        query.with(|q| MembershipFilter {
+            status: param(q, "status"),
+            type_id: param(q, "type_id"),
+            location_id: param(q, "location_id"),
+            active_from: param(q, "active_from"),
+            active_to: param(q, "active_to"),
+            ending_from: param(q, "ending_from"),
+            ending_to: param(q, "ending_to"),
+            ending_within: param(q, "ending_within"),
+        })
+    });
+    let found = Resource::new(move || filter.get(), list_memberships);
+    let choices = Resource::new(
+        || (),
+        |_| async move {
+            let types = get_membership_types(
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                "on".into(),
+            )
+            .await?;
+            let locations = crate::api::members::get_member_form_options()
+                .await?
+                .locations;
+            Ok::<_, AppError>((types, locations))
+        },
+    );
+    view! {
+        <Title text="Memberships" />
+        <h1>"Memberships"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let f = filter.get_untracked();
+                let result = found.await;
+                let error = result.as_ref().err().cloned();
+                let (types, locations) = choices.await.unwrap_or_default();
+                let err = move |field| error_of(&error, field);
+                view! {
+                    <Form method="GET" action="" attr:class="filters wide-filters" attr:role="search" attr:aria-label="Filter memberships">
+                        <Choice name="status" label="Status" value=f.status.clone() error=err("status") empty="Any status"
+                            choices=Status::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect() />
+                        <Choice name="type_id" label="Type" value=f.type_id.clone() error=err("type_id") empty="Any type"
+                            choices=types.iter().map(|t| (t.id.to_string(), t.name.clone())).collect() />
+                        <Choice name="location_id" label="Location" value=f.location_id.clone() error=err("location_id") empty="Any location"
+                            choices=locations.iter().map(|(id, n)| (id.to_string(), n.clone())).collect() />
+                        <Text name="active_from" label="Active from" kind="date" value=f.active_from.clone() error=err("active_from") />
+                        <Text name="active_to" label="Active to" kind="date" value=f.active_to.clone() error=err("active_to") />
+                        <Text name="ending_from" label="Ending from" kind="date" value=f.ending_from.clone() error=err("ending_from") />
+                        <Text name="ending_to" label="Ending to" kind="date" value=f.ending_to.clone() error=err("ending_to") />
+                        <Text name="ending_within" label="Ending within (days)" kind="number" value=f.ending_within.clone() error=err("ending_within") />
+                        <button type="submit">"Filter"</button>
+                    </Form>
+                    {match result {
+                        Ok(list) => view! { <MembershipTable memberships=list show_holder=true /> }.into_any(),
+                        Err(AppError::Invalid { .. }) => view! { <p>"Correct the filters above."</p> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }}
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// Memberships with their computed status and its reason.
+#[component]
+pub fn MembershipTable(memberships: Vec<MembershipSummary>, show_holder: bool) -> impl IntoView {
+    if memberships.is_empty() {
+        return view! { <p data-testid="no-memberships">"No memberships."</p> }.into_any();
+    }
+    view! {
+        <table class="data-table" data-testid="memberships">
+            <caption class="visually-hidden">"Memberships"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Membership"</th>
+                    {show_holder.then(|| view! { <th scope="col">"Held by"</th> })}
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Why"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {memberships.into_iter().map(|m| view! {
+                    <tr>
+                        <th scope="row" data-label="Membership">
+                            <span class="swatch" style=format!("background:{}", m.type_color) aria-hidden="true"></span>
+                            <A href=format!("/memberships/{}", m.id)>{m.type_name.clone()}</A>
+                            {m.locked.then(|| view! { " " <span class="badge">"Locked"</span> })}
+                        </th>
+                        {show_holder.then(|| view! {
+                            <td data-label="Held by">
+                                <A href=m.holder.href.clone()>{m.holder.name.clone()}</A>
+                                {m.holder.member_number.map(|n| format!(" #{n}"))}
+                            </td>
+                        })}
+                        <td data-label="Status">{status_badge(m.status.status)}</td>
+                        <td data-label="Why">{m.status.explanation.clone()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+// ---------------------------------------------------------------------------
+// Selling
+
+#[component]
+pub fn SellToMemberPage() -> impl IntoView {
+    view! { <SellPage holder="member" /> }
+}
+
+#[component]
+pub fn SellToOrganizationPage() -> impl IntoView {
+    view! { <SellPage holder="organization" /> }
+}
+
+fn sell_form_from(q: &ParamsMap, locations: usize) -> SellForm {
+    SellForm {
+        type_id: param(q, "type_id"),
+        price_id: param(q, "price_id"),
+        start: param(q, "start"),
+        location_ids: (0..locations)
+            .map(|i| param(q, &format!("location_ids][{i}")))
+            .filter(|v| !v.is_empty())
+            .collect(),
+        payer: param(q, "payer"),
+        discount_kind: param(q, "discount_kind"),
+        discount_value: param(q, "discount_value"),
+        discount_periods: param(q, "discount_periods"),
+        discount_reason: param(q, "discount_reason"),
+        source: param(q, "source"),
+        notes: param(q, "notes"),
+    }
+}
+
+#[component]
+fn SellPage(holder: &'static str) -> impl IntoView {
+    let id = id_param();
+    let query = use_query_map();
+    let options = Resource::new(
+        move || id.get(),
+        move |id| get_sell_options(holder.to_string(), id),
+    );
+    // The locations count only bounds the checkbox indices read from the address.
+    let asked = Memo::new(move |_| query.with(|q| sell_form_from(q, 64)));
+    let preview = Resource::new(
+        move || (id.get(), asked.get()),
+        move |(id, form)| async move {
+            if form.type_id.is_empty() {
+                None
+            } else {
+                Some(preview_sale(holder.to_string(), id, form).await)
+            }
+        },
+    );
+    let sell = ServerAction::<SellMembership>::new();
+    view! {
+        <Title text="Sell a membership" />
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let options = match options.await {
+                    Ok(o) => o,
+                    Err(error) => return view! { <h1>"Sell a membership"</h1><ErrorNotice error /> }.into_any(),
+                };
+                let previewed = preview.await;
+                let form = asked.get_untracked();
+                view! { <SellBody holder options form previewed sell /> }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SellBody(
+    holder: &'static str,
+    options: SellOptions,
+    form: SellForm,
+    previewed: Option<Result<SaleSummary, AppError>>,
+    sell: ServerAction<SellMembership>,
+) -> impl IntoView {
+    let error = previewed.as_ref().and_then(|r| r.as_ref().err().cloned());
+    let general = error
+        .clone()
+        .filter(|e| !matches!(e, AppError::Invalid { .. }))
+        .map(|e| e.to_string());
+    let shown = if form.type_id.is_empty() {
+        options.form.clone()
+    } else {
+        form.clone()
+    };
+    let holder_name = options.holder.name.clone();
+    let payers: Vec<(String, String)> = if options.organization.is_some() && holder == "member" {
+        Payer::ALL
+            .iter()
+            .map(|p| (p.as_str().to_string(), p.label().to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let err = move |field| error_of(&error, field);
+    let holder_id = options
+        .holder
+        .href
+        .rsplit('/')
+        .next()
+        .unwrap_or("0")
+        .to_string();
+    view! {
+        <p class="breadcrumb"><A href=options.holder.href.clone()>{options.holder.name.clone()}</A> " › Sell a membership"</p>
+        <h1>"Sell a membership to " {holder_name}</h1>
+        <Form method="GET" action="" attr:class="type-editor" attr:aria-label="Sale">
+            <FormError message=Signal::derive(move || general.clone()) />
+            <fieldset>
+                <legend>"Membership"</legend>
+                <Choice name="type_id" label="Membership type" value=shown.type_id.clone() error=err("type_id") empty="Choose a type…"
+                    choices=options.types.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
+                <Text name="start" label="Start date" kind="date" value=shown.start.clone() error=err("start")
+                    hint="Today or later. Recurring memberships bill on this day of each period." />
+                <Checks name="location_ids" legend="Applies at (none ticked: every location the type is offered at)"
+                    checked=shown.location_ids.clone() error=err("location_ids")
+                    choices=options.locations.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
+                {(!payers.is_empty()).then(|| view! {
+                    <Choice name="payer" label="Who pays" value=shown.payer.clone() error=err("payer") choices=payers.clone()
+                        hint="The member's organization can pay, or the member personally." />
+                })}
+            </fieldset>
+            <fieldset>
+                <legend>"Discount"</legend>
+                <Choice name="discount_kind" label="Discount" value=shown.discount_kind.clone() error=err("discount_kind")
+                    choices=DiscountKind::ALL.iter().map(|k| (k.as_str().to_string(), k.label().to_string())).collect() />
+                <Text name="discount_value" label=format!("Percent or amount ({})", options.currency) kind="decimal"
+                    value=shown.discount_value.clone() error=err("discount_value") />
+                <Text name="discount_periods" label="For how many periods" kind="number" value=shown.discount_periods.clone()
+                    error=err("discount_periods") hint="Empty: forever. A one-off amount applies to the first invoice only." />
+                <Text name="discount_reason" label="Reason for a one-off amount" value=shown.discount_reason.clone() error=err("discount_reason") />
+            </fieldset>
+            <fieldset>
+                <legend>"Sale"</legend>
+                <Choice name="source" label="Source" value=shown.source.clone() error=err("source")
+                    choices=Source::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect() />
+                <Area name="notes" label="Notes" value=shown.notes.clone() error=err("notes") />
+            </fieldset>
+            <button type="submit">"Preview"</button>
+        </Form>
+        {match previewed {
+            Some(Ok(summary)) => view! { <SalePreviewCard holder holder_id form summary sell /> }.into_any(),
+            _ => ().into_any(),
+        }}
+    }
+}
+
+/// Hidden fields that post exactly what was previewed.
+#[component]
+fn HiddenSale(form: SellForm) -> impl IntoView {
+    let hidden = |name: &str, value: String| view! { <input type="hidden" name=format!("form[{name}]") value=value /> };
+    view! {
+        {hidden("type_id", form.type_id)}
+        {hidden("price_id", form.price_id)}
+        {hidden("start", form.start)}
+        {form.location_ids.into_iter().enumerate().map(|(i, v)| hidden(&format!("location_ids][{i}"), v)).collect_view()}
+        {hidden("payer", form.payer)}
+        {hidden("discount_kind", form.discount_kind)}
+        {hidden("discount_value", form.discount_value)}
+        {hidden("discount_periods", form.discount_periods)}
+        {hidden("discount_reason", form.discount_reason)}
+        {hidden("source", form.source)}
+        {hidden("notes", form.notes)}
+    }
+}
+
+#[component]
+fn SalePreviewCard(
+    holder: &'static str,
+    holder_id: String,
+    form: SellForm,
+    summary: SaleSummary,
+    sell: ServerAction<SellMembership>,
+) -> impl IntoView {
+    let p = summary.preview;
+    let errors = FormErrors::of(sell.value());
+    let date =
+        |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    view! {
+        <section class="card preview" aria-labelledby="preview-heading" data-testid="sale-preview">
+            <h2 id="preview-heading">"Preview: " {summary.type_name.clone()}</h2>
+            <p>{status_badge(p.status)} " " {p.explanation.clone()}</p>
+            {if p.lines.is_empty() {
+                view! { <p>"Nothing is billed for this membership."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="data-table lines">
+                        <caption>"First invoice"</caption>
+                        <thead><tr><th scope="col">"Line"</th><th scope="col">"How"</th><th scope="col" class="num">"Amount"</th></tr></thead>
+                        <tbody>
+                            {p.lines.iter().map(|l| view! {
+                                <tr>
+                                    <th scope="row" data-label="Line">{l.description.clone()}</th>
+                                    <td data-label="How">{l.explanation.clone()}</td>
+                                    <td data-label="Amount" class="num">{l.amount.to_string()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                        <tfoot><tr><th scope="row" colspan="2">"Total"</th><td class="num" data-testid="preview-total">{p.total.to_string()}</td></tr></tfoot>
+                    </table>
+                }.into_any()
+            }}
+            <dl class="facts">
+                <dt>"First billing"</dt><dd data-testid="first-billing">{date(p.first_billing)}</dd>
+                <dt>"Next billing"</dt><dd data-testid="next-billing">{date(p.next_billing)}</dd>
+                <dt>"Commitment until"</dt><dd>{date(p.commitment_end)}</dd>
+                <dt>"Term ends"</dt><dd>{date(p.term_last_day)}</dd>
+            </dl>
+            <leptos::form::ActionForm action=sell>
+                <input type="hidden" name="holder" value=holder />
+                <input type="hidden" name="id" value=holder_id />
+                <HiddenSale form />
+                <FormError message=errors.general() />
+                <FormError message=errors.summary() />
+                <button type="submit" class="primary" disabled=move || sell.pending().get()>"Confirm sale"</button>
+            </leptos::form::ActionForm>
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The membership page
+
+fn action_from(q: &ParamsMap) -> ActionFields {
+    ActionFields {
+        action: param(q, "action"),
+        from: param(q, "from"),
+        until: param(q, "until"),
+        on: param(q, "on"),
+        when: param(q, "when"),
+        type_id: param(q, "type_id"),
+        price_id: param(q, "price_id"),
+        reason: param(q, "reason"),
+        force: param(q, "force"),
+        version: param(q, "version"),
+    }
+}
+
+#[component]
+pub fn MembershipPage() -> impl IntoView {
+    let id = id_param();
+    let query = use_query_map();
+    let act = ServerAction::<ActOnMembership>::new();
+    let asked = Memo::new(move |_| query.with(action_from));
+    let data = Resource::new(
+        move || (id.get(), act.version().get()),
+        |(id, _)| get_membership(id),
+    );
+    let preview = Resource::new(
+        move || (id.get(), asked.get(), act.version().get()),
+        |(id, form, _)| async move {
+            if form.action.is_empty() {
+                None
+            } else {
+                Some(preview_membership_action(id, form).await)
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => {
+                        let previewed = preview.await;
+                        let form = asked.get_untracked();
+                        view! { <MembershipBody page form previewed act /> }.into_any()
+                    }
+                    Err(error) => view! { <h1>"Membership"</h1><ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn MembershipBody(
+    page: Page,
+    form: ActionFields,
+    previewed: Option<Result<domain::memberships::ActionPreview, AppError>>,
+    act: ServerAction<ActOnMembership>,
+) -> impl IntoView {
+    let date =
+        |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    let title = format!("{} — {}", page.type_name, page.holder.name);
+    let holder_name = page.holder.name.clone();
+    let kind = ActionKind::parse(&form.action);
+    let preview_view = match previewed {
+        None => ().into_any(),
+        Some(result) => {
+            view! { <ActionPreviewCard id=page.id form=form.clone() kind result act /> }.into_any()
+        }
+    };
+    view! {
+        <Title text=title />
+        <p class="breadcrumb">
+            <A href="/memberships">"Memberships"</A> " › "
+            <A href=page.holder.href.clone()>{holder_name}</A> " › " {page.type_name.clone()}
+        </p>
+        <div class="page-head">
+            <h1>
+                <span class="swatch" style=format!("background:{}", page.type_color) aria-hidden="true"></span>
+                {page.type_name.clone()} " " <span class="muted">"for " {page.holder.name.clone()}</span>
+            </h1>
+            {page.locked.then(|| view! { <span class="badge" data-testid="locked">"Locked"</span> })}
+        </div>
+        <p class="status-line" data-testid="membership-status">
+            {status_badge(page.status.status)} " " <span data-testid="status-why">{page.status.explanation.clone()}</span>
+        </p>
+        {preview_view}
+        <div class="sections">
+            <section class="card" aria-labelledby="terms-heading">
+                <h2 id="terms-heading">"Terms"</h2>
+                <dl class="facts">
+                    <dt>"Price"</dt><dd>{format!("{} {}", page.fee, page.interval)}</dd>
+                    <dt>"Current run started"</dt><dd>{page.anchor.to_string()}</dd>
+                    <dt>"Next billing"</dt><dd data-testid="next-billing">{date(page.next_billing)}</dd>
+                    <dt>"Commitment until"</dt><dd>{date(page.commitment_end)}</dd>
+                    <dt>"Term ends"</dt><dd>{date(page.term_last_day)}</dd>
+                    <dt>"Ends"</dt><dd data-testid="cancel-end">{date(page.cancel_end)}</dd>
+                    <dt>"Paid by"</dt><dd>{page.payer.clone()}</dd>
+                    <dt>"Discount"</dt><dd>{page.discount.clone().unwrap_or_else(|| "—".into())}</dd>
+                    <dt>"Applies at"</dt><dd>{if page.locations.is_empty() { "—".to_string() } else { page.locations.join(", ") }}</dd>
+                    <dt>"Source"</dt><dd>{page.source.clone()}</dd>
+                    <dt>"Notes"</dt><dd>{if page.notes.is_empty() { "—".to_string() } else { page.notes.clone() }}</dd>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="upcoming-heading">
+                <h2 id="upcoming-heading">"Upcoming charges"</h2>
+                {if page.upcoming.is_empty() {
+                    view! { <p>"Nothing is due."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="plain-list" data-testid="upcoming">
+                            {page.upcoming.iter().map(|u| view! {
+                                <li>
+                                    <strong>{u.date.to_string()}</strong> ": " {u.total.to_string()}
+                                    <ul>
+                                        {u.lines.iter().map(|l| view! { <li>{format!("{} — {} ({})", l.description, l.amount, l.explanation)}</li> }).collect_view()}
+                                    </ul>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+        </div>
+        {page.can_change.then(|| view! { <Actions page=page.clone() /> })}
+        <section class="card" aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">"Timeline"</h2>
+            <ol class="timeline" data-testid="timeline">
+                {page.timeline.iter().map(|e| view! {
+                    <li>
+                        <strong>{e.what.clone()}</strong>
+                        {e.forced.then(|| view! { " " <span class="badge warn">"policy overridden"</span> })}
+                        <div class="muted">{format!("recorded {} by {}", e.recorded_at, e.by)}</div>
+                        {(!e.reason.is_empty()).then(|| view! { <div>"Reason: " {e.reason.clone()}</div> })}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+/// Which actions make sense for the membership as it is now.
+fn offered(page: &Page) -> Vec<ActionKind> {
+    use ActionKind::*;
+    let s = page.status.status;
+    let ended = matches!(s, Status::Cancelled | Status::Expired | Status::Rejected);
+    let mut out = Vec::new();
+    if page.locked {
+        if page.can_manage {
+            out.push(Unlock);
+        }
+        return out;
+    }
+    if s == Status::NotApproved && page.can_manage {
+        out.extend([Approve, Reject]);
+    }
+    if !ended && s != Status::NotApproved && s != Status::Paused {
+        out.push(Pause);
+    }
+    if s == Status::Paused {
+        out.push(Resume);
+    }
+    if !ended && s != Status::Cancelling {
+        out.push(Cancel);
+    }
+    if matches!(s, Status::Cancelling | Status::Cancelled | Status::Expired) {
+        out.push(Reactivate);
+    }
+    if page.term_last_day.is_some() && !ended && s != Status::Cancelling {
+        out.push(Renew);
+    }
+    if !ended && s != Status::NotApproved {
+        if !page.other_types.is_empty() {
+            out.push(ChangeType);
+        }
+        if page.price_versions.len() > 1 {
+            out.push(ChangePrice);
+        }
+    }
+    if page.can_manage {
+        out.push(Lock);
+    }
+    out
+}
+
+#[component]
+fn Actions(page: Page) -> impl IntoView {
+    let none = Signal::derive(|| None::<String>);
+    let today = page.today.to_string();
+    view! {
+        <section class="card" aria-labelledby="actions-heading">
+            <h2 id="actions-heading">"Actions"</h2>
+            <p class="hint">"Each action shows its effect first; nothing changes until you confirm."</p>
+            <div class="actions stacked" role="group" aria-label="Membership actions">
+                {offered(&page).into_iter().map(|kind| {
+                    let fields = match kind {
+                        ActionKind::Pause => view! {
+                            <Text name="from" label="Pause from" kind="date" value=today.clone() error=none />
+                            <Text name="until" label="Resume on (optional)" kind="date" value=String::new() error=none
+                                hint="Empty: paused until someone resumes it." />
+                        }.into_any(),
+                        ActionKind::Resume => view! {
+                            <Text name="on" label="Resume on" kind="date" value=today.clone() error=none />
+                        }.into_any(),
+                        ActionKind::Reactivate => view! {
+                            <Text name="on" label="Start again on (after the end)" kind="date" value=today.clone() error=none
+                                hint="Before the end date, reactivating simply takes the cancellation back." />
+                        }.into_any(),
+                        ActionKind::Cancel => view! {
+                            <Choice name="when" label="Ends" value=CancelWhen::PeriodEnd.as_str().to_string() error=none
+                                choices=CancelWhen::ALL.iter().map(|w| (w.as_str().to_string(), w.label().to_string())).collect() />
+                        }.into_any(),
+                        ActionKind::ChangeType => view! {
+                            <Choice name="type_id" label="New type" value=String::new() error=none
+                                choices=page.other_types.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
+                            <Choice name="when" label="Takes effect" value=ChangeWhen::NextPeriod.as_str().to_string() error=none
+                                choices=ChangeWhen::ALL.iter().map(|w| (w.as_str().to_string(), w.label().to_string())).collect() />
+                        }.into_any(),
+                        ActionKind::ChangePrice => view! {
+                            <Choice name="price_id" label="Price version" value=String::new() error=none
+                                choices=page.price_versions.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
+                            <Choice name="when" label="Takes effect" value=ChangeWhen::NextPeriod.as_str().to_string() error=none
+                                choices=ChangeWhen::ALL.iter().map(|w| (w.as_str().to_string(), w.label().to_string())).collect() />
+                        }.into_any(),
+                        _ => ().into_any(),
+                    };
+                    view! {
+                        <details class="confirm" data-testid=format!("action-{}", kind.as_str())>
+                            <summary>{kind.label()}</summary>
+                            <Form method="GET" action="" attr:aria-label=kind.label()>
+                                <input type="hidden" name="form[action]" value=kind.as_str() />
+                                <input type="hidden" name="form[version]" value=page.version.to_string() />
+                                {fields}
+                                <div class="field">
+                                    <label for=format!("reason-{}", kind.as_str())>"Reason"</label>
+                                    <input id=format!("reason-{}", kind.as_str()) name="form[reason]" type="text" autocomplete="off" />
+                                </div>
+                                {page.can_manage.then(|| view! {
+                                    <div class="field checkbox">
+                                        <input id=format!("force-{}", kind.as_str()) type="checkbox" name="form[force]" value="on" />
+                                        <label for=format!("force-{}", kind.as_str())>"Override the type's policy (recorded with the reason)"</label>
+                                    </div>
+                                })}
+                                <button type="submit">{format!("Preview: {}", kind.label().to_lowercase())}</button>
+                            </Form>
+                        </details>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ActionPreviewCard(
+    id: i64,
+    form: ActionFields,
+    kind: Option<ActionKind>,
+    result: Result<domain::memberships::ActionPreview, AppError>,
+    act: ServerAction<ActOnMembership>,
+) -> impl IntoView {
+    let label = kind.map(|k| k.label()).unwrap_or("Action");
+    let errors = FormErrors::of(act.value());
+    match result {
+        Err(error) => view! {
+            <section class="card refused" role="alert" data-testid="action-refused">
+                <h2>{format!("{label}: not possible")}</h2>
+                <p>{error.to_string()}</p>
+                <p><A href=format!("/memberships/{id}")>"Back to the membership"</A></p>
+            </section>
+        }
+        .into_any(),
+        Ok(p) => {
+            let hidden = |name: &'static str, value: String| view! { <input type="hidden" name=format!("form[{name}]") value=value /> };
+            view! {
+                <section class="card preview" aria-labelledby="action-preview-heading" data-testid="action-preview">
+                    <h2 id="action-preview-heading">{format!("Preview: {}", label.to_lowercase())}</h2>
+                    <p data-testid="action-effect">{p.effect.clone()}</p>
+                    <p>"Afterwards: " {status_badge(p.status_after.status)} " " {p.status_after.explanation.clone()}</p>
+                    {p.forced.then(|| view! { <p class="badge warn">"This overrides the type's policy; the reason is recorded."</p> })}
+                    <leptos::form::ActionForm action=act>
+                        <input type="hidden" name="id" value=id />
+                        {hidden("action", form.action.clone())}
+                        {hidden("from", form.from.clone())}
+                        {hidden("until", form.until.clone())}
+                        {hidden("on", form.on.clone())}
+                        {hidden("when", form.when.clone())}
+                        {hidden("type_id", form.type_id.clone())}
+                        {hidden("price_id", form.price_id.clone())}
+                        {hidden("reason", form.reason.clone())}
+                        {hidden("force", form.force.clone())}
+                        {hidden("version", form.version.clone())}
+                        <FormError message=errors.general() />
+                        <button type="submit" class="primary" disabled=move || act.pending().get()>{format!("Confirm: {}", label.to_lowercase())}</button>
+                        " " <A href=format!("/memberships/{id}")>"Back without changes"</A>
+                    </leptos::form::ActionForm>
+                </section>
+            }
+            .into_any()
+        }
+    }
+}
