@@ -563,10 +563,57 @@ fn offered(page: &Page) -> Vec<ActionKind> {
     out
 }
 
+/// One labelled control of an action's form; ids carry the action's name so
+/// that several forms on the page never share one.
+fn action_input(
+    kind: ActionKind,
+    name: &'static str,
+    label: &'static str,
+    input_type: &'static str,
+    value: String,
+    hint: Option<&'static str>,
+) -> impl IntoView {
+    let id = format!("{}-{}", kind.as_str(), name.replace('_', "-"));
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            <input id=id name=format!("form[{name}]") type=input_type value=value autocomplete="off"
+                aria-describedby=hint.map(|_| hint_id.clone()) />
+        </div>
+    }
+}
+
+fn action_select(
+    kind: ActionKind,
+    name: &'static str,
+    label: &'static str,
+    choices: Vec<(String, String)>,
+    selected: &str,
+) -> impl IntoView {
+    let id = format!("{}-{}", kind.as_str(), name.replace('_', "-"));
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=format!("form[{name}]")>
+                {choices.into_iter().map(|(v, l)| {
+                    let is = v == selected;
+                    view! { <option value=v selected=is>{l}</option> }
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
 #[component]
 fn Actions(page: Page) -> impl IntoView {
-    let none = Signal::derive(|| None::<String>);
     let today = page.today.to_string();
+    let whens = |all: &[ChangeWhen]| {
+        all.iter()
+            .map(|w| (w.as_str().to_string(), w.label().to_string()))
+            .collect::<Vec<_>>()
+    };
     view! {
         <section class="card" aria-labelledby="actions-heading">
             <h2 id="actions-heading">"Actions"</h2>
@@ -575,32 +622,25 @@ fn Actions(page: Page) -> impl IntoView {
                 {offered(&page).into_iter().map(|kind| {
                     let fields = match kind {
                         ActionKind::Pause => view! {
-                            <Text name="from" label="Pause from" kind="date" value=today.clone() error=none />
-                            <Text name="until" label="Resume on (optional)" kind="date" value=String::new() error=none
-                                hint="Empty: paused until someone resumes it." />
+                            {action_input(kind, "from", "Pause from", "date", today.clone(), None)}
+                            {action_input(kind, "until", "Resume on (optional)", "date", String::new(),
+                                Some("Empty: paused until someone resumes it."))}
                         }.into_any(),
-                        ActionKind::Resume => view! {
-                            <Text name="on" label="Resume on" kind="date" value=today.clone() error=none />
-                        }.into_any(),
-                        ActionKind::Reactivate => view! {
-                            <Text name="on" label="Start again on (after the end)" kind="date" value=today.clone() error=none
-                                hint="Before the end date, reactivating simply takes the cancellation back." />
-                        }.into_any(),
-                        ActionKind::Cancel => view! {
-                            <Choice name="when" label="Ends" value=CancelWhen::PeriodEnd.as_str().to_string() error=none
-                                choices=CancelWhen::ALL.iter().map(|w| (w.as_str().to_string(), w.label().to_string())).collect() />
-                        }.into_any(),
+                        ActionKind::Resume => action_input(kind, "on", "Resume on", "date", today.clone(), None).into_any(),
+                        ActionKind::Reactivate => action_input(kind, "on", "Start again on (after the end)", "date", today.clone(),
+                            Some("Before the end date, reactivating simply takes the cancellation back.")).into_any(),
+                        ActionKind::Cancel => action_select(kind, "when", "Ends",
+                            CancelWhen::ALL.iter().map(|w| (w.as_str().to_string(), w.label().to_string())).collect(),
+                            CancelWhen::PeriodEnd.as_str()).into_any(),
                         ActionKind::ChangeType => view! {
-                            <Choice name="type_id" label="New type" value=String::new() error=none
-                                choices=page.other_types.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
-                            <Choice name="when" label="Takes effect" value=ChangeWhen::NextPeriod.as_str().to_string() error=none
-                                choices=ChangeWhen::ALL.iter().map(|w| (w.as_str().to_string(), w.label().to_string())).collect() />
+                            {action_select(kind, "type_id", "New type",
+                                page.other_types.iter().map(|c| (c.value.clone(), c.label.clone())).collect(), "")}
+                            {action_select(kind, "when", "Takes effect", whens(ChangeWhen::ALL), ChangeWhen::NextPeriod.as_str())}
                         }.into_any(),
                         ActionKind::ChangePrice => view! {
-                            <Choice name="price_id" label="Price version" value=String::new() error=none
-                                choices=page.price_versions.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
-                            <Choice name="when" label="Takes effect" value=ChangeWhen::NextPeriod.as_str().to_string() error=none
-                                choices=ChangeWhen::ALL.iter().map(|w| (w.as_str().to_string(), w.label().to_string())).collect() />
+                            {action_select(kind, "price_id", "Price version",
+                                page.price_versions.iter().map(|c| (c.value.clone(), c.label.clone())).collect(), "")}
+                            {action_select(kind, "when", "Takes effect", whens(ChangeWhen::ALL), ChangeWhen::NextPeriod.as_str())}
                         }.into_any(),
                         _ => ().into_any(),
                     };
@@ -611,14 +651,11 @@ fn Actions(page: Page) -> impl IntoView {
                                 <input type="hidden" name="form[action]" value=kind.as_str() />
                                 <input type="hidden" name="form[version]" value=page.version.to_string() />
                                 {fields}
-                                <div class="field">
-                                    <label for=format!("reason-{}", kind.as_str())>"Reason"</label>
-                                    <input id=format!("reason-{}", kind.as_str()) name="form[reason]" type="text" autocomplete="off" />
-                                </div>
+                                {action_input(kind, "reason", "Reason", "text", String::new(), None)}
                                 {page.can_manage.then(|| view! {
                                     <div class="field checkbox">
-                                        <input id=format!("force-{}", kind.as_str()) type="checkbox" name="form[force]" value="on" />
-                                        <label for=format!("force-{}", kind.as_str())>"Override the type's policy (recorded with the reason)"</label>
+                                        <input id=format!("{}-force", kind.as_str()) type="checkbox" name="form[force]" value="on" />
+                                        <label for=format!("{}-force", kind.as_str())>"Override the type's policy (recorded with the reason)"</label>
                                     </div>
                                 })}
                                 <button type="submit">{format!("Preview: {}", kind.label().to_lowercase())}</button>

@@ -176,17 +176,18 @@ pub fn period_charges(plan: &Plan, n: u32) -> Vec<Line> {
             explanation: "once, on the first invoice".to_string(),
         });
     }
-    if let Some(group) = &spec.group {
-        if plan.family_members > 0 && group.additional_member_fee.minor != 0 {
-            let fee = group.additional_member_fee;
-            lines.push(Line {
-                kind: LineKind::FamilyMember,
-                description: format!("Family members ({})", plan.family_members),
-                period: lines[0].period,
-                amount: Money::new(fee.minor * i64::from(plan.family_members), fee.currency),
-                explanation: format!("{} × {fee}", plan.family_members),
-            });
-        }
+    if let Some(group) = &spec.group
+        && plan.family_members > 0
+        && group.additional_member_fee.minor != 0
+    {
+        let fee = group.additional_member_fee;
+        lines.push(Line {
+            kind: LineKind::FamilyMember,
+            description: format!("Family members ({})", plan.family_members),
+            period: lines[0].period,
+            amount: Money::new(fee.minor * i64::from(plan.family_members), fee.currency),
+            explanation: format!("{} × {fee}", plan.family_members),
+        });
     }
     if let Some(discount) = plan.discount.filter(|d| d.applies_to(n)) {
         let (off, explanation) = match discount {

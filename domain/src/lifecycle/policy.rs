@@ -320,12 +320,12 @@ fn pause(
             other.from
         )));
     }
-    if let Some(end) = m.cancel_end().or(m.term_end(today)) {
-        if from >= end {
-            return Err(fact(format!(
-                "The membership ends on {end}: a pause must start before then."
-            )));
-        }
+    if let Some(end) = m.cancel_end().or(m.term_end(today))
+        && from >= end
+    {
+        return Err(fact(format!(
+            "The membership ends on {end}: a pause must start before then."
+        )));
     }
     let Some(policy) = &m.spec.policies.pause else {
         objections.object(format!("{name} does not allow pauses."));
@@ -348,14 +348,14 @@ fn pause(
             _ => {}
         }
     }
-    if let Some(days) = span.days() {
-        if days < i64::from(policy.min_days) {
-            objections.object(format!(
-                "Pauses of {name} last at least {} days: the earliest resume date is {}.",
-                policy.min_days,
-                from + Days::new(u64::from(policy.min_days))
-            ));
-        }
+    if let Some(days) = span.days()
+        && days < i64::from(policy.min_days)
+    {
+        objections.object(format!(
+            "Pauses of {name} last at least {} days: the earliest resume date is {}.",
+            policy.min_days,
+            from + Days::new(u64::from(policy.min_days))
+        ));
     }
     if let Some(max) = policy.max_per_year {
         let year = from.year();
@@ -376,13 +376,13 @@ fn pause(
     if let (Some(term_end), Some(interval)) = (m.term_end(today), m.spec.billing_interval) {
         let anchor = m.anchor().unwrap_or(from);
         let last_day = term_end.pred_opt().unwrap_or(term_end);
-        if let Some((_, last)) = crate::billing::period_containing(anchor, interval, last_day) {
-            if from >= last.start {
-                let latest = last.start.pred_opt().unwrap_or(last.start);
-                objections.object(format!(
+        if let Some((_, last)) = crate::billing::period_containing(anchor, interval, last_day)
+            && from >= last.start
+        {
+            let latest = last.start.pred_opt().unwrap_or(last.start);
+            objections.object(format!(
                     "A pause cannot start in the last period before the term ends on {term_end}: the latest start is {latest}."
                 ));
-            }
         }
     }
     Ok((Event::Paused { from, until }, pause_effect(from, until)))
@@ -414,12 +414,12 @@ fn resume(m: &Membership, on: NaiveDate, today: NaiveDate) -> Result<(Event, Str
             "This membership is not paused and has no pause scheduled.",
         ));
     };
-    if let Some(until) = pause.until {
-        if on >= until {
-            return Err(fact(format!(
-                "The pause ends by itself on {until}: choose an earlier date to resume early."
-            )));
-        }
+    if let Some(until) = pause.until
+        && on >= until
+    {
+        return Err(fact(format!(
+            "The pause ends by itself on {until}: choose an earlier date to resume early."
+        )));
     }
     let on = on.max(pause.from);
     let effect = if on == pause.from {
@@ -457,18 +457,19 @@ fn earliest_end(m: &Membership, today: NaiveDate) -> (NaiveDate, Option<String>)
         ));
     }
     // A membership billed by period ends at a period boundary.
-    if let (Some(interval), Some(anchor)) = (m.spec.billing_interval, m.anchor()) {
-        if policies.cancellation.timing == CancelTiming::AtPeriodEnd && earliest >= anchor {
-            let boundary = next_billing_date(
-                anchor,
-                interval,
-                earliest.max(today.succ_opt().unwrap_or(today)),
-            );
-            if boundary > earliest && why.is_none() {
-                why = Some(format!("{name} cancels at the end of a period"));
-            }
-            earliest = boundary;
+    if let (Some(interval), Some(anchor)) = (m.spec.billing_interval, m.anchor())
+        && policies.cancellation.timing == CancelTiming::AtPeriodEnd
+        && earliest >= anchor
+    {
+        let boundary = next_billing_date(
+            anchor,
+            interval,
+            earliest.max(today.succ_opt().unwrap_or(today)),
+        );
+        if boundary > earliest && why.is_none() {
+            why = Some(format!("{name} cancels at the end of a period"));
         }
+        earliest = boundary;
     }
     (earliest, why)
 }
@@ -527,12 +528,12 @@ fn cancel(
         let why = why.unwrap_or_else(|| format!("{name}'s policy"));
         objections.object(format!("{why}: the earliest allowed end is {earliest}."));
     }
-    if let Some(term_end) = m.term_end(today) {
-        if end > term_end {
-            return Err(fact(format!(
-                "The fixed term ends on {term_end} by itself: there is nothing to cancel after it."
-            )));
-        }
+    if let Some(term_end) = m.term_end(today)
+        && end > term_end
+    {
+        return Err(fact(format!(
+            "The fixed term ends on {term_end} by itself: there is nothing to cancel after it."
+        )));
     }
     let effect = if end <= today {
         format!("Ends today ({end}); no further billing.")

@@ -132,16 +132,16 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
             }
         }
     };
-    if let (Some(start), Term::Seasons { .. }) = (start, &spec.term) {
-        if super::membership::term_end_from(&spec.term, start).is_none() {
-            invalid.push(
-                "start",
-                format!(
-                    "no season of {} covers this date: add a season to the type",
-                    spec.name
-                ),
-            );
-        }
+    if let (Some(start), Term::Seasons { .. }) = (start, &spec.term)
+        && super::membership::term_end_from(&spec.term, start).is_none()
+    {
+        invalid.push(
+            "start",
+            format!(
+                "no season of {} covers this date: add a season to the type",
+                spec.name
+            ),
+        );
     }
     let price = if form.price_id.trim().is_empty() {
         current_price(ctx.sold.prices, start.unwrap_or(ctx.today))
@@ -153,17 +153,18 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
         }
         found
     };
-    if let Some(member_type) = ctx.member_type {
-        if !spec.member_types.is_empty() && !spec.member_types.iter().any(|t| t == member_type) {
-            invalid.push(
-                "type_id",
-                format!(
-                    "{} is for {} members; this member is {member_type}",
-                    spec.name,
-                    spec.member_types.join(" or ")
-                ),
-            );
-        }
+    if let Some(member_type) = ctx.member_type
+        && !spec.member_types.is_empty()
+        && !spec.member_types.iter().any(|t| t == member_type)
+    {
+        invalid.push(
+            "type_id",
+            format!(
+                "{} is for {} members; this member is {member_type}",
+                spec.name,
+                spec.member_types.join(" or ")
+            ),
+        );
     }
     if ctx.holds_this_type && spec.policies.one_per_member {
         invalid.push(

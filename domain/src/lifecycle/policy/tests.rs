@@ -74,6 +74,9 @@ fn run(
         .map_err(|r| r.message)
 }
 
+/// What a table row expects: the event recorded, or the refusal's message.
+type Expected = Result<Event, &'static str>;
+
 fn pause(from: NaiveDate, until: Option<NaiveDate>) -> Action {
     Action::Pause { from, until }
 }
@@ -94,7 +97,7 @@ fn pauses_follow_the_types_pause_policy() {
         }),
     ];
     let today = d(11, 2);
-    let cases: Vec<(&str, &[Recorded], Action, Result<Event, &str>)> = vec![
+    let cases: Vec<(&str, &[Recorded], Action, Expected)> = vec![
         (
             "within policy",
             &history,
@@ -253,7 +256,7 @@ fn cancellations_respect_the_commitment_and_the_notice() {
     immediate.policies.cancellation.timing = CancelTiming::Immediately;
     immediate.policies.min_commitment_periods = 0;
     let cancel = |when| Action::Cancel { when };
-    let cases: Vec<(&str, &TypeSpec, NaiveDate, CancelWhen, Result<Event, &str>)> = vec![
+    let cases: Vec<(&str, &TypeSpec, NaiveDate, CancelWhen, Expected)> = vec![
         (
             "inside the commitment",
             &spec,

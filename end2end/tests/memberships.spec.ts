@@ -1,0 +1,120 @@
+import { expect, test, type Page } from "@playwright/test";
+import { DEMO, hydrated, signInAs, unique } from "./pages";
+
+/** `date` (YYYY-MM-DD) moved by `days`, in calendar days. */
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+async function newMember(page: Page): Promise<string> {
+  await page.goto("/members/new");
+  await hydrated(page);
+  const last = unique("Sale").replace(/\s+/g, "");
+  await page.getByLabel("First name").fill("Mara");
+  await page.getByLabel("Last name").fill(last);
+  await page.getByLabel("Email").fill(`mara.${last.toLowerCase()}@example.com`);
+  await page.getByLabel("Member type").selectOption("Adult");
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: new RegExp(`Mara ${last}`) })).toBeVisible();
+  return last;
+}
+
+async function openAction(page: Page, action: string): Promise<ReturnType<Page["getByTestId"]>> {
+  const box = page.getByTestId(`action-${action}`);
+  await box.locator("summary").click();
+  return box;
+}
+
+test("front desk sells with a preview, pauses within policy, is told why a long pause is refused, cancels and reactivates", async ({ page }) => {
+  await signInAs(page, "desk@harbour.example");
+  await newMember(page);
+
+  // Sell: the preview shows the first invoice before anything is saved.
+  await page.getByRole("link", { name: "Sell a membership" }).click();
+  await hydrated(page);
+  await page.getByLabel("Membership type").selectOption({ label: "Adult Monthly — €59.00 monthly" });
+  const today = await page.getByLabel("Start date").inputValue();
+  await page.getByRole("button", { name: "Preview" }).click();
+  const preview = page.getByTestId("sale-preview");
+  await expect(preview.getByRole("rowheader").first()).toHaveText(new RegExp(`^Adult Monthly, ${today} to \\d{4}-\\d{2}-\\d{2}$`));
+  await expect(preview.getByRole("rowheader").nth(1)).toHaveText("Initiation fee");
+  await expect(page.getByTestId("preview-total")).toHaveText("€84.00");
+  await expect(page.getByTestId("first-billing")).toHaveText(today);
+  await page.getByRole("button", { name: "Confirm sale" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: /Adult Monthly/ })).toBeVisible();
+  await expect(page.getByTestId("membership-status")).toContainText("Active");
+  await expect(page.getByTestId("status-why")).toContainText(`active since ${today}`);
+  await hydrated(page);
+
+  // A pause over the type's maximum is refused, and the refusal says what is allowed.
+  let pause = await openAction(page, "pause");
+  await pause.getByLabel("Resume on (optional)").fill(addDays(today, 90));
+  await pause.getByLabel("Reason").fill("long trip");
+  await pause.getByRole("button", { name: "Preview: pause" }).click();
+  await expect(page.getByTestId("action-refused")).toContainText(
+    `Pauses of Adult Monthly last at most 60 days: the latest resume date is ${addDays(today, 60)}.`,
+  );
+
+  // Within policy: previewed, confirmed, paused with its reason.
+  await page.getByRole("link", { name: "Back to the membership" }).click();
+  await hydrated(page);
+  pause = await openAction(page, "pause");
+  await pause.getByLabel("Resume on (optional)").fill(addDays(today, 20));
+  await pause.getByLabel("Reason").fill("injury");
+  await pause.getByRole("button", { name: "Preview: pause" }).click();
+  await expect(page.getByTestId("action-effect")).toHaveText(
+    `Paused from ${today}; resumes by itself on ${addDays(today, 20)} (20 days).`,
+  );
+  await page.getByRole("button", { name: "Confirm: pause" }).click();
+  await expect(page.getByTestId("status-why")).toHaveText(
+    `paused ${today} until ${addDays(today, 20)} by Dana Desk (front desk): injury`,
+  );
+  await hydrated(page);
+
+  // Resume now, then cancel: the commitment refuses the period end, the earliest date works.
+  const resume = await openAction(page, "resume");
+  await resume.getByRole("button", { name: "Preview: resume" }).click();
+  await page.getByRole("button", { name: "Confirm: resume" }).click();
+  await expect(page.getByTestId("membership-status")).toContainText("Active");
+  await hydrated(page);
+
+  let cancel = await openAction(page, "cancel");
+  await cancel.getByLabel("Reason").fill("moving away");
+  await cancel.getByRole("button", { name: "Preview: cancel" }).click();
+  await expect(page.getByTestId("action-refused")).toContainText("minimum commitment of 3 periods: the earliest allowed end is");
+  await page.getByRole("link", { name: "Back to the membership" }).click();
+  await hydrated(page);
+  cancel = await openAction(page, "cancel");
+  await cancel.getByLabel("Ends").selectOption("earliest");
+  await cancel.getByLabel("Reason").fill("moving away");
+  await cancel.getByRole("button", { name: "Preview: cancel" }).click();
+  await expect(page.getByTestId("action-effect")).toContainText("Stays active until");
+  await page.getByRole("button", { name: "Confirm: cancel" }).click();
+  await expect(page.getByTestId("membership-status")).toContainText("Cancelling");
+  await hydrated(page);
+
+  // Reactivate before the end: the cancellation is taken back, the history stays.
+  const again = await openAction(page, "reactivate");
+  await again.getByRole("button", { name: "Preview: reactivate" }).click();
+  await page.getByRole("button", { name: "Confirm: reactivate" }).click();
+  await expect(page.getByTestId("membership-status")).toContainText("Active");
+  await expect(page.getByTestId("timeline").getByRole("listitem")).toHaveCount(5);
+  await expect(page.getByTestId("timeline")).toContainText("Cancellation undone");
+  await expect(page.getByTestId("timeline")).toContainText("Reason: injury");
+});
+
+test("the membership list filters by status and a manager sees the approval waiting", async ({ page }) => {
+  await signInAs(page, DEMO.manager);
+  await page.goto("/memberships?form%5Bstatus%5D=not_approved");
+  const table = page.getByTestId("memberships");
+  await expect(table.getByRole("rowheader")).toHaveText(["Company Coworking Yearly"]);
+  await table.getByRole("link", { name: "Company Coworking Yearly" }).click();
+  await expect(page.getByTestId("membership-status")).toContainText("Not approved");
+  await hydrated(page);
+  await expect(page.getByTestId("action-approve")).toBeVisible();
+
+  await page.goto("/memberships?form%5Bstatus%5D=paused");
+  await expect(page.getByTestId("memberships")).toContainText("knee injury");
+});
