@@ -21,9 +21,15 @@ async function newMember(page: Page): Promise<string> {
   return last;
 }
 
+/** Opens an action's small form (retrying while the page settles after a change). */
 async function openAction(page: Page, action: string): Promise<ReturnType<Page["getByTestId"]>> {
   const box = page.getByTestId(`action-${action}`);
-  await box.locator("summary").click();
+  await expect(async () => {
+    if (!(await box.evaluate((e) => (e as HTMLDetailsElement).open))) {
+      await box.locator("summary").click();
+    }
+    await expect(box.getByRole("button", { name: /^Preview:/ })).toBeVisible({ timeout: 1000 });
+  }).toPass();
   return box;
 }
 
@@ -110,6 +116,7 @@ test("the membership list filters by status and a manager sees the approval wait
   await page.goto("/memberships?form%5Bstatus%5D=not_approved");
   const table = page.getByTestId("memberships");
   await expect(table.getByRole("rowheader")).toHaveText(["Company Coworking Yearly"]);
+  await hydrated(page);
   await table.getByRole("link", { name: "Company Coworking Yearly" }).click();
   await expect(page.getByTestId("membership-status")).toContainText("Not approved");
   await hydrated(page);

@@ -118,3 +118,43 @@ pub async fn list_memberships(
         .await,
     )
 }
+
+/// The choices of the membership list's filters: every type (retired too) and location.
+#[server(prefix = "/rpc", endpoint = "memberships/filter-choices")]
+pub async fn get_filter_choices() -> Result<
+    (
+        Vec<domain::memberships::Choice>,
+        Vec<domain::memberships::Choice>,
+    ),
+    AppError,
+> {
+    use domain::memberships::Choice;
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let filter = domain::catalog::TypeFilter {
+                include_retired: true,
+                ..Default::default()
+            };
+            let types = backend::catalog::list_membership_types(&state.services, &actor, &filter)
+                .await?
+                .into_iter()
+                .map(|t| Choice {
+                    value: t.id.to_string(),
+                    label: t.name,
+                })
+                .collect();
+            let locations = backend::members::form_options(&state.services, &actor)
+                .await?
+                .locations
+                .into_iter()
+                .map(|(id, name)| Choice {
+                    value: id.to_string(),
+                    label: name,
+                })
+                .collect();
+            Ok((types, locations))
+        }
+        .await,
+    )
+}

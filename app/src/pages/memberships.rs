@@ -18,10 +18,9 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
-use crate::api::catalog::get_membership_types;
 use crate::api::memberships::{
-    ActOnMembership, SellMembership, get_membership, get_sell_options, list_memberships,
-    preview_membership_action, preview_sale,
+    ActOnMembership, SellMembership, get_filter_choices, get_membership, get_sell_options,
+    list_memberships, preview_membership_action, preview_sale,
 };
 use crate::components::form::{Area, Checks, Choice, ErrorNotice, FormError, FormErrors, Text};
 use crate::error::AppError;
@@ -61,23 +60,7 @@ pub fn MembershipsPage() -> impl IntoView {
         })
     });
     let found = Resource::new(move || filter.get(), list_memberships);
-    let choices = Resource::new(
-        || (),
-        |_| async move {
-            let types = get_membership_types(
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                "on".into(),
-            )
-            .await?;
-            let locations = crate::api::members::get_member_form_options()
-                .await?
-                .locations;
-            Ok::<_, AppError>((types, locations))
-        },
-    );
+    let choices = Resource::new(|| (), |_| get_filter_choices());
     view! {
         <Title text="Memberships" />
         <h1>"Memberships"</h1>
@@ -93,9 +76,9 @@ pub fn MembershipsPage() -> impl IntoView {
                         <Choice name="status" label="Status" value=f.status.clone() error=err("status") empty="Any status"
                             choices=Status::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect() />
                         <Choice name="type_id" label="Type" value=f.type_id.clone() error=err("type_id") empty="Any type"
-                            choices=types.iter().map(|t| (t.id.to_string(), t.name.clone())).collect() />
+                            choices=types.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
                         <Choice name="location_id" label="Location" value=f.location_id.clone() error=err("location_id") empty="Any location"
-                            choices=locations.iter().map(|(id, n)| (id.to_string(), n.clone())).collect() />
+                            choices=locations.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
                         <Text name="active_from" label="Active from" kind="date" value=f.active_from.clone() error=err("active_from") />
                         <Text name="active_to" label="Active to" kind="date" value=f.active_to.clone() error=err("active_to") />
                         <Text name="ending_from" label="Ending from" kind="date" value=f.ending_from.clone() error=err("ending_from") />
@@ -419,9 +402,22 @@ pub fn MembershipPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(page) => {
-                        let previewed = preview.await;
-                        let form = asked.get_untracked();
-                        view! { <MembershipBody page form previewed act /> }.into_any()
+                        // The preview has its own Suspense, so that asking for one
+                        // does not rebuild (and close) the action forms.
+                        let id = page.id;
+                        let previewed = view! {
+                            <Suspense>
+                                {move || Suspend::new(async move {
+                                    let form = asked.get_untracked();
+                                    let kind = ActionKind::parse(&form.action);
+                                    match preview.await {
+                                        None => ().into_any(),
+                                        Some(result) => view! { <ActionPreviewCard id form kind result act /> }.into_any(),
+                                    }
+                                })}
+                            </Suspense>
+                        };
+                        view! { <MembershipBody page previewed=previewed.into_any() /> }.into_any()
                     }
                     Err(error) => view! { <h1>"Membership"</h1><ErrorNotice error /> }.into_any(),
                 }
@@ -431,23 +427,11 @@ pub fn MembershipPage() -> impl IntoView {
 }
 
 #[component]
-fn MembershipBody(
-    page: Page,
-    form: ActionFields,
-    previewed: Option<Result<domain::memberships::ActionPreview, AppError>>,
-    act: ServerAction<ActOnMembership>,
-) -> impl IntoView {
+fn MembershipBody(page: Page, previewed: AnyView) -> impl IntoView {
     let date =
         |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     let title = format!("{} — {}", page.type_name, page.holder.name);
     let holder_name = page.holder.name.clone();
-    let kind = ActionKind::parse(&form.action);
-    let preview_view = match previewed {
-        None => ().into_any(),
-        Some(result) => {
-            view! { <ActionPreviewCard id=page.id form=form.clone() kind result act /> }.into_any()
-        }
-    };
     view! {
         <Title text=title />
         <p class="breadcrumb">
@@ -464,7 +448,7 @@ fn MembershipBody(
         <p class="status-line" data-testid="membership-status">
             {status_badge(page.status.status)} " " <span data-testid="status-why">{page.status.explanation.clone()}</span>
         </p>
-        {preview_view}
+        {previewed}
         <div class="sections">
             <section class="card" aria-labelledby="terms-heading">
                 <h2 id="terms-heading">"Terms"</h2>
