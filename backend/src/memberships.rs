@@ -17,8 +17,8 @@ use domain::lifecycle::sale::{
 };
 use domain::lifecycle::{Event, Membership, Recorded, Status};
 use domain::memberships::{
-    ActionForm, ActionPreview, Asked, Choice, Holder, MembershipFilter, MembershipPage,
-    MembershipSummary, SaleSummary, SellOptions, TimelineEntry, UpcomingCharge,
+    ActionForm, ActionPreview, Asked, Choice, FamilyMember, Holder, MembershipFilter,
+    MembershipPage, MembershipSummary, SaleSummary, SellOptions, TimelineEntry, UpcomingCharge,
 };
 use domain::staff::Role;
 
@@ -311,7 +311,7 @@ async fn parties(
             let (name,) = query!(
                 tx,
                 fetch_optional as (String,),
-                "SELECT name FROM organizations WHERE business_id = $1 AND id = $2",
+                "SELECT name FROM organizations WHERE business_id = $1 AND id = $2 AND deleted_at IS NULL",
                 business_id,
                 id
             )?
@@ -702,6 +702,22 @@ fn upcoming(plan: &Plan, m: &Membership<'_>, today: NaiveDate) -> Vec<UpcomingCh
     out
 }
 
+async fn family(tx: &mut Tx, business_id: i64, id: i64) -> Result<Vec<FamilyMember>, Error> {
+    Ok(query!(tx, fetch_all as (i64, String, String, i64, NaiveDate),
+        "SELECT mb.id, mb.first_name, mb.last_name, mb.member_number, mm.added_on
+           FROM membership_members mm JOIN members mb ON mb.id = mm.member_id
+          WHERE mm.business_id = $1 AND mm.membership_id = $2 AND mm.removed_at IS NULL ORDER BY mm.id",
+        business_id, id)?
+    .into_iter()
+    .map(|(member_id, first, last, member_number, added_on)| FamilyMember {
+        member_id,
+        name: format!("{first} {last}"),
+        member_number,
+        added_on,
+    })
+    .collect())
+}
+
 fn timeline(rows: &[EventRow], business: &Business) -> Result<Vec<TimelineEntry>, Error> {
     let mut entries: Vec<TimelineEntry> = rows
         .iter()
@@ -746,7 +762,12 @@ async fn page(
         .iter()
         .find(|p| p.id == price_id)
         .ok_or_else(|| Error::internal(format!("price of membership {id}")))?;
+    let family = family(tx, business.id, id).await?;
     let upcoming = plan(current, price_id, &m, discount.as_ref(), today)
+        .map(|p| Plan {
+            family_members: family.len() as u32,
+            ..p
+        })
         .map(|p| upcoming(&p, &m, today))
         .unwrap_or_default();
     let locations = query!(
@@ -816,6 +837,8 @@ async fn page(
         can_change: actor.role.allows(Role::FrontDesk),
         today,
         version: loaded.row.version,
+        family_max: current.spec.group.as_ref().map(|g| g.max_family_members),
+        family,
     })
 }
 
@@ -958,6 +981,40 @@ async fn decide(
     Ok((decision, preview, loaded))
 }
 
+/// The row lock: concurrent changes to one membership run one after the
+/// other, and a form made from an older version is refused.
+async fn lock_row(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+    version: Option<i64>,
+) -> Result<(), Error> {
+    let bumped = query!(
+        tx,
+        fetch_optional as (i64,),
+        "UPDATE memberships SET version = version + 1 WHERE business_id = $1 AND id = $2 AND ($3 < 0 OR version = $3) RETURNING version",
+        business_id,
+        id,
+        version.unwrap_or(-1)
+    )?;
+    if bumped.is_some() {
+        return Ok(());
+    }
+    let exists = query!(
+        tx,
+        fetch_optional as (i64,),
+        "SELECT id FROM memberships WHERE business_id = $1 AND id = $2",
+        business_id,
+        id
+    )?;
+    Err(match exists {
+        None => Error::NotFound,
+        Some(_) => Error::Conflict(
+            "This membership was changed by someone else while you were looking at it. Reload the page to see the change, then try again.".into(),
+        ),
+    })
+}
+
 /// Applies an action to a membership as staff.
 pub async fn act(
     services: &Services,
@@ -982,31 +1039,7 @@ pub async fn act_as(
     let mut tx = services.db.begin_write().await?;
     let business = business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
-    // The row lock: concurrent actions on one membership run one after the
-    // other, and a form made from an older version is refused.
-    let bumped = query!(
-        &mut tx,
-        fetch_optional as (i64,),
-        "UPDATE memberships SET version = version + 1 WHERE business_id = $1 AND id = $2 AND ($3 < 0 OR version = $3) RETURNING version",
-        business.id,
-        id,
-        form.version().unwrap_or(-1)
-    )?;
-    if bumped.is_none() {
-        let exists = query!(
-            &mut tx,
-            fetch_optional as (i64,),
-            "SELECT id FROM memberships WHERE business_id = $1 AND id = $2",
-            business.id,
-            id
-        )?;
-        return Err(match exists {
-            None => Error::NotFound,
-            Some(_) => Error::Conflict(
-                "This membership was changed by someone else while you were looking at it. Reload the page to see the change, then try again.".into(),
-            ),
-        });
-    }
+    lock_row(&mut tx, business.id, id, form.version()).await?;
     let (decision, preview, loaded) = decide(&mut tx, &business, by, id, form, today).await?;
     let (actor_kind, actor_id, label, _) = who(&mut tx, by).await?;
     append_event(
@@ -1095,7 +1128,7 @@ const FILTERS: &str = "m.business_id = $1
     AND ($2 = 0 OR EXISTS (SELECT 1 FROM membership_locations ml WHERE ml.membership_id = m.id AND ml.location_id = $2))
     AND ($3 = 0 OR (m.start_date <= $5 AND (m.end_date IS NULL OR m.end_date > $4)))
     AND ($6 = 0 OR (m.end_date >= $7 AND m.end_date <= $8))
-    AND ($9 = 0 OR m.member_id = $9)
+    AND ($9 = 0 OR m.member_id = $9 OR EXISTS (SELECT 1 FROM membership_members mm WHERE mm.membership_id = m.id AND mm.member_id = $9 AND mm.removed_at IS NULL))
     AND ($10 = 0 OR (m.member_id IS NULL AND m.organization_id = $10))";
 
 async fn fetch_filtered(
@@ -1251,4 +1284,178 @@ pub(crate) async fn held_by(
     )
     .await?;
     summaries(tx, business, rows, today, |_, _| true).await
+}
+
+// ---------------------------------------------------------------------------
+// Households
+
+/// Adds a family member (by member number) to a group membership.
+pub async fn add_family_member(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    member_number: &str,
+    version: Option<i64>,
+) -> Result<MembershipPage, Error> {
+    actor.require(Role::FrontDesk)?;
+    let number: i64 = member_number
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .map_err(|_| Invalid::one("member_number", "enter a member number, such as 1002"))?;
+    change_household(services, actor, id, version, Household::Add(number)).await
+}
+
+/// Removes a current family member; the row is ended, not deleted.
+pub async fn remove_family_member(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    member_id: i64,
+    version: Option<i64>,
+) -> Result<MembershipPage, Error> {
+    actor.require(Role::FrontDesk)?;
+    change_household(services, actor, id, version, Household::Remove(member_id)).await
+}
+
+/// A change to a household: add by member number, or remove by member id.
+enum Household {
+    Add(i64),
+    Remove(i64),
+}
+
+async fn change_household(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    version: Option<i64>,
+    change: Household,
+) -> Result<MembershipPage, Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    lock_row(&mut tx, business.id, id, version).await?;
+    let (member_id, first, last) = match change {
+        Household::Add(number) => query!(&mut tx, fetch_optional as (i64, String, String),
+            "SELECT id, first_name, last_name FROM members WHERE business_id = $1 AND member_number = $2 AND status = 'active'",
+            business.id, number)?
+        .ok_or_else(|| Error::from(Invalid::one("member_number", format!("no active member has number {number}"))))?,
+        Household::Remove(member_id) => query!(&mut tx, fetch_optional as (i64, String, String),
+            "SELECT id, first_name, last_name FROM members WHERE business_id = $1 AND id = $2",
+            business.id, member_id)?
+        .ok_or(Error::NotFound)?,
+    };
+    let adding = matches!(change, Household::Add(_));
+    let name = format!("{first} {last}");
+    let loaded = load_membership(&mut tx, business.id, id).await?;
+    let types = types(&mut tx, business.id).await?;
+    let (current, _) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
+    let m = Membership {
+        spec: &current.spec,
+        events: &loaded.events,
+        unpaid_since: None,
+    };
+    let family = family(&mut tx, business.id, id).await?;
+    let holds_same_type = adding
+        && holds_type(
+            &mut tx,
+            &business,
+            HolderRef::Member(member_id),
+            current.id,
+            today,
+        )
+        .await?;
+    let candidate = domain::lifecycle::household::Candidate {
+        member_id,
+        name: &name,
+        is_holder: loaded.row.member_id == Some(member_id),
+        on_it: family.iter().any(|f| f.member_id == member_id),
+        holds_same_type,
+    };
+    let decided = if adding {
+        domain::lifecycle::household::add(&m, family.len() as u32, &candidate, today)
+    } else {
+        domain::lifecycle::household::remove(&m, &candidate, today)
+    };
+    let event = decided.map_err(refused)?;
+    if adding {
+        query!(
+            &mut tx,
+            execute,
+            "INSERT INTO membership_members (business_id, membership_id, member_id, added_on, added_at) VALUES ($1, $2, $3, $4, $5)",
+            business.id,
+            id,
+            member_id,
+            today,
+            now
+        )?;
+    } else {
+        query!(&mut tx, execute,
+            "UPDATE membership_members SET removed_on = $1, removed_at = $2
+              WHERE business_id = $3 AND membership_id = $4 AND member_id = $5 AND removed_at IS NULL",
+            today, now, business.id, id, member_id)?;
+    }
+    let (actor_kind, actor_id, label, _) = who(&mut tx, By::Staff(actor)).await?;
+    append_event(
+        &mut tx,
+        business.id,
+        id,
+        &event,
+        "",
+        false,
+        (actor_kind, actor_id, &label),
+        now,
+    )
+    .await?;
+    let details = serde_json::json!({ "event": event });
+    let action = format!("membership.{}", event.kind());
+    record_audit(
+        &mut tx,
+        business.id,
+        By::Staff(actor),
+        &action,
+        id,
+        &details,
+        now,
+    )
+    .await?;
+    let page = page(&mut tx, &business, actor, id, today).await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
+/// The type names of the memberships an organization holds or pays for that
+/// have not ended.
+pub(crate) async fn running_for_organization(
+    tx: &mut Tx,
+    business: &Business,
+    organization_id: i64,
+    today: NaiveDate,
+) -> Result<Vec<String>, Error> {
+    let ids = query!(
+        tx,
+        fetch_all as (i64,),
+        "SELECT id FROM memberships WHERE business_id = $1 AND organization_id = $2 ORDER BY id",
+        business.id,
+        organization_id
+    )?;
+    let types = types(tx, business.id).await?;
+    let mut running = Vec::new();
+    for (id,) in ids {
+        let loaded = load_membership(tx, business.id, id).await?;
+        let (current, _) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
+        let m = Membership {
+            spec: &current.spec,
+            events: &loaded.events,
+            unpaid_since: None,
+        };
+        if !matches!(
+            m.status(today).status,
+            Status::Cancelled | Status::Expired | Status::Rejected
+        ) {
+            running.push(current.spec.name.clone());
+        }
+    }
+    Ok(running)
 }

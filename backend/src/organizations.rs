@@ -51,7 +51,7 @@ fn name_taken(e: sqlx::Error, name: &str) -> Error {
 
 async fn load(tx: &mut Tx, business_id: i64, id: i64) -> Result<OrganizationRow, Error> {
     query!(tx, fetch_optional as OrganizationRow,
-        "SELECT name, contact_name, email, phone, billing_address, max_members FROM organizations WHERE business_id = $1 AND id = $2",
+        "SELECT name, contact_name, email, phone, billing_address, max_members FROM organizations WHERE business_id = $1 AND id = $2 AND deleted_at IS NULL",
         business_id, id)?
     .ok_or(Error::NotFound)
 }
@@ -83,13 +83,61 @@ async fn authorized(
     .collect())
 }
 
-async fn view(tx: &mut Tx, business_id: i64, id: i64) -> Result<OrganizationView, Error> {
+async fn view(
+    tx: &mut Tx,
+    services: &Services,
+    business_id: i64,
+    id: i64,
+) -> Result<OrganizationView, Error> {
     let row = load(tx, business_id, id).await?;
+    let business = business::load(tx, business_id).await?;
+    let today = services.today(&business);
     Ok(OrganizationView {
         id,
         details: row.details(),
         authorized: authorized(tx, business_id, id).await?,
+        memberships: crate::memberships::held_by(
+            tx,
+            &business,
+            crate::memberships::HolderRef::Organization(id),
+            today,
+        )
+        .await?,
     })
+}
+
+/// Deletes an organization that has no running membership (held or paid by
+/// it). The row is hidden, not removed: its memberships' history keeps it.
+pub async fn delete_organization(services: &Services, actor: &Actor, id: i64) -> Result<(), Error> {
+    actor.require(Role::Manager)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let row = load(&mut tx, actor.business_id, id).await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let running =
+        crate::memberships::running_for_organization(&mut tx, &business, id, today).await?;
+    rules::check_delete(&row.name, &running).map_err(Error::Conflict)?;
+    query!(
+        &mut tx,
+        execute,
+        "UPDATE organizations SET deleted_at = $1 WHERE business_id = $2 AND id = $3",
+        now,
+        actor.business_id,
+        id
+    )?;
+    audit::by_staff(
+        &mut tx,
+        actor,
+        "organization.deleted",
+        "organization",
+        Some(id),
+        &serde_json::json!({ "name": row.name }).to_string(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn list_organizations(
@@ -101,7 +149,7 @@ pub async fn list_organizations(
     let rows = query!(&mut tx, fetch_all as (i64, String, String, String, Option<i64>, i64),
         "SELECT o.id, o.name, o.contact_name, o.email, o.max_members,
                 (SELECT COUNT(*) FROM organization_members om WHERE om.organization_id = o.id AND om.removed_at IS NULL)
-           FROM organizations o WHERE o.business_id = $1 ORDER BY o.name, o.id",
+           FROM organizations o WHERE o.business_id = $1 AND o.deleted_at IS NULL ORDER BY o.name, o.id",
         actor.business_id)?;
     tx.commit().await?;
     Ok(rows
@@ -126,7 +174,7 @@ pub async fn organization(
 ) -> Result<OrganizationView, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let v = view(&mut tx, actor.business_id, id).await?;
+    let v = view(&mut tx, services, actor.business_id, id).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -192,7 +240,7 @@ pub async fn save_organization(
         .await?;
         id
     };
-    let v = view(&mut tx, actor.business_id, id).await?;
+    let v = view(&mut tx, services, actor.business_id, id).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -250,7 +298,7 @@ pub async fn authorize_member(
         now,
     )
     .await?;
-    let v = view(&mut tx, business.id, id).await?;
+    let v = view(&mut tx, services, business.id, id).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -285,7 +333,7 @@ pub async fn remove_member(
         now,
     )
     .await?;
-    let v = view(&mut tx, actor.business_id, id).await?;
+    let v = view(&mut tx, services, actor.business_id, id).await?;
     tx.commit().await?;
     Ok(v)
 }

@@ -524,3 +524,118 @@ async fn a_type_needing_approval_waits_for_a_manager() {
     })
     .await;
 }
+
+async fn member(c: &Club, first: &str) -> (i64, i64) {
+    let view = members::create_member(
+        &c.s,
+        &c.owner,
+        &MemberForm {
+            first_name: first.into(),
+            last_name: "Carter".into(),
+            member_type: "Adult".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    (view.id, view.member_number)
+}
+
+#[tokio::test]
+async fn households_take_family_members_up_to_the_maximum_and_keep_who_left() {
+    each_db(|db| async move {
+        let c = club(db, "club").await;
+        let family_type = catalog::create_membership_type(&c.s, &c.owner, &MembershipTypeForm {
+            name: "Family Quarterly".into(),
+            billing_interval: "quarterly".into(),
+            fee: "299".into(),
+            group: "on".into(),
+            max_family_members: "2".into(),
+            additional_member_fee: "15".into(),
+            ..adult_monthly()
+        }).await.unwrap().id;
+        let id = memberships::sell(&c.s, &c.desk, HolderRef::Member(c.member), &sale(family_type, "2026-11-22"))
+            .await
+            .unwrap();
+        let (ben, ben_no) = member(&c, "Ben").await;
+        let (_, cleo_no) = member(&c, "Cleo").await;
+        let (dan, dan_no) = member(&c, "Dan").await;
+        let add = |no: i64| {
+            let (s, a) = (c.s.clone(), c.desk.clone());
+            async move { memberships::add_family_member(&s, &a, id, &no.to_string(), None).await }
+        };
+        add(ben_no).await.unwrap();
+        let page = add(cleo_no).await.unwrap();
+        assert_eq!(page.family.len(), 2);
+        // The next quarters: 299 + 2 × 15 each.
+        assert_eq!(page.upcoming[0].date, NaiveDate::from_ymd_opt(2027, 2, 22).unwrap());
+        assert_eq!(page.upcoming[0].total.minor, 29900 + 3000);
+        assert_eq!(
+            conflict(add(dan_no).await),
+            "Family Quarterly allows 2 family members besides the holder, and this membership has 2: remove one first."
+        );
+        assert_eq!(
+            conflict(add(ben_no).await),
+            "Ben Carter is already a family member of this membership."
+        );
+        let page = memberships::remove_family_member(&c.s, &c.desk, id, ben, None).await.unwrap();
+        assert_eq!(page.family.len(), 1);
+        assert_eq!(page.timeline[0].what, "Ben Carter left as a family member on 2026-11-22");
+
+        // Dan holds his own family membership: he cannot join another of the type.
+        memberships::sell(&c.s, &c.desk, HolderRef::Member(dan), &sale(family_type, "2026-11-22")).await.unwrap();
+        assert_eq!(
+            conflict(add(dan_no).await),
+            "Dan Carter already has an active Family Quarterly membership."
+        );
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (rows, ended) = query!(&mut tx, fetch_one as (i64, i64),
+            "SELECT COUNT(*), COUNT(removed_at) FROM membership_members WHERE membership_id = $1", id).unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!((rows, ended), (2, 1), "the one who left keeps their row");
+        // Cleo sees the membership on her own page.
+        let cleo = members::search_members(&c.s, &c.desk, &cleo_no.to_string(), false).await.unwrap()[0].id;
+        let cleo = members::member(&c.s, &c.desk, cleo).await.unwrap();
+        assert_eq!(cleo.memberships.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_organization_with_a_running_membership_is_not_deleted() {
+    each_db(|db| async move {
+        let c = club(db, "club").await;
+        let org = backend::organizations::save_organization(&c.s, &c.owner, 0, &domain::organizations::OrganizationForm {
+            name: "Northwind".into(),
+            ..Default::default()
+        }).await.unwrap();
+        let id = memberships::sell(&c.s, &c.desk, HolderRef::Organization(org.id), &sale(c.adult, "2026-11-22"))
+            .await
+            .unwrap();
+        let view = backend::organizations::organization(&c.s, &c.owner, org.id).await.unwrap();
+        assert_eq!(view.memberships.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
+        assert!(matches!(
+            backend::organizations::delete_organization(&c.s, &c.desk, org.id).await,
+            Err(Error::Forbidden)
+        ));
+        assert_eq!(
+            conflict(backend::organizations::delete_organization(&c.s, &c.owner, org.id).await),
+            "Northwind still has a running membership (Adult Monthly): cancel it before deleting the organization."
+        );
+        memberships::act(&c.s, &c.owner, id, &ActionForm {
+            when: "immediately".into(),
+            force: "on".into(),
+            ..action("cancel")
+        }).await.unwrap();
+        backend::organizations::delete_organization(&c.s, &c.owner, org.id).await.unwrap();
+        assert!(matches!(
+            backend::organizations::organization(&c.s, &c.owner, org.id).await,
+            Err(Error::NotFound)
+        ));
+        // The membership's history still names its holder.
+        let page = memberships::membership(&c.s, &c.owner, id).await.unwrap();
+        assert_eq!(page.holder.name, "Northwind");
+        assert_eq!(page.status.status, Status::Cancelled);
+    })
+    .await;
+}

@@ -161,6 +161,15 @@ pub struct UpcomingCharge {
     pub total: Money,
 }
 
+/// A family member on a group membership.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyMember {
+    pub member_id: i64,
+    pub name: String,
+    pub member_number: i64,
+    pub added_on: NaiveDate,
+}
+
 /// A choice in a form: value and label.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
@@ -202,6 +211,10 @@ pub struct MembershipPage {
     pub can_change: bool,
     pub today: NaiveDate,
     pub version: i64,
+    /// Current family members (group types only).
+    pub family: Vec<FamilyMember>,
+    /// The type's maximum of family members; `None` for types that are not groups.
+    pub family_max: Option<u32>,
 }
 
 text_enum! {

@@ -117,11 +117,38 @@ pub struct OrganizationView {
     pub id: i64,
     pub details: OrganizationDetails,
     pub authorized: Vec<AuthorizedMember>,
+    /// Memberships the organization holds itself.
+    pub memberships: Vec<crate::memberships::MembershipSummary>,
+}
+
+/// An organization is deleted only when no membership it holds or pays for is
+/// still running; `running` names those that are.
+pub fn check_delete(name: &str, running: &[String]) -> Result<(), String> {
+    match running {
+        [] => Ok(()),
+        [one] => Err(format!(
+            "{name} still has a running membership ({one}): cancel it before deleting the organization."
+        )),
+        many => Err(format!(
+            "{name} still has {} running memberships ({}): cancel them before deleting the organization.",
+            many.len(),
+            many.join(", ")
+        )),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_organization_with_a_running_membership_is_not_deleted() {
+        assert_eq!(check_delete("Northwind", &[]), Ok(()));
+        assert_eq!(
+            check_delete("Northwind", &["Company Coworking Yearly".into()]),
+            Err("Northwind still has a running membership (Company Coworking Yearly): cancel it before deleting the organization.".into())
+        );
+    }
 
     #[test]
     fn an_organization_needs_a_name_and_a_sensible_maximum() {

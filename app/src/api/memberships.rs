@@ -158,3 +158,55 @@ pub async fn get_filter_choices() -> Result<
         .await,
     )
 }
+
+/// Adds a family member (by member number) to a group membership.
+#[server(prefix = "/rpc", endpoint = "memberships/family/add")]
+pub async fn add_family_member(
+    id: i64,
+    member_number: String,
+    #[server(default)] version: String,
+) -> Result<MembershipPage, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let version = version.trim().parse().ok();
+            let page = backend::memberships::add_family_member(
+                &state.services,
+                &actor,
+                id,
+                &member_number,
+                version,
+            )
+            .await?;
+            leptos_axum::redirect(&format!("/memberships/{id}"));
+            Ok(page)
+        }
+        .await,
+    )
+}
+
+/// Removes a family member; their history stays.
+#[server(prefix = "/rpc", endpoint = "memberships/family/remove")]
+pub async fn remove_family_member(
+    id: i64,
+    member_id: i64,
+    #[server(default)] version: String,
+) -> Result<MembershipPage, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let version = version.trim().parse().ok();
+            let page = backend::memberships::remove_family_member(
+                &state.services,
+                &actor,
+                id,
+                member_id,
+                version,
+            )
+            .await?;
+            leptos_axum::redirect(&format!("/memberships/{id}"));
+            Ok(page)
+        }
+        .await,
+    )
+}

@@ -86,3 +86,17 @@ pub async fn remove_authorized_member(
         .await,
     )
 }
+
+/// Deletes an organization with no running membership, then lists the rest.
+#[server(prefix = "/rpc", endpoint = "organizations/delete")]
+pub async fn delete_organization(id: i64) -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            backend::organizations::delete_organization(&state.services, &actor, id).await?;
+            leptos_axum::redirect("/organizations");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -19,8 +19,8 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use crate::api::memberships::{
-    ActOnMembership, SellMembership, get_filter_choices, get_membership, get_sell_options,
-    list_memberships, preview_membership_action, preview_sale,
+    ActOnMembership, AddFamilyMember, RemoveFamilyMember, SellMembership, get_filter_choices,
+    get_membership, get_sell_options, list_memberships, preview_membership_action, preview_sale,
 };
 use crate::components::form::{Area, Checks, Choice, ErrorNotice, FormError, FormErrors, Text};
 use crate::error::AppError;
@@ -382,10 +382,19 @@ pub fn MembershipPage() -> impl IntoView {
     let id = id_param();
     let query = use_query_map();
     let act = ServerAction::<ActOnMembership>::new();
+    let add = ServerAction::<AddFamilyMember>::new();
+    let remove = ServerAction::<RemoveFamilyMember>::new();
     let asked = Memo::new(move |_| query.with(action_from));
     let data = Resource::new(
-        move || (id.get(), act.version().get()),
-        |(id, _)| get_membership(id),
+        move || {
+            (
+                id.get(),
+                act.version().get(),
+                add.version().get(),
+                remove.version().get(),
+            )
+        },
+        |(id, ..)| get_membership(id),
     );
     let preview = Resource::new(
         move || (id.get(), asked.get(), act.version().get()),
@@ -417,7 +426,7 @@ pub fn MembershipPage() -> impl IntoView {
                                 })}
                             </Suspense>
                         };
-                        view! { <MembershipBody page previewed=previewed.into_any() /> }.into_any()
+                        view! { <MembershipBody page previewed=previewed.into_any() add remove /> }.into_any()
                     }
                     Err(error) => view! { <h1>"Membership"</h1><ErrorNotice error /> }.into_any(),
                 }
@@ -427,7 +436,12 @@ pub fn MembershipPage() -> impl IntoView {
 }
 
 #[component]
-fn MembershipBody(page: Page, previewed: AnyView) -> impl IntoView {
+fn MembershipBody(
+    page: Page,
+    previewed: AnyView,
+    add: ServerAction<AddFamilyMember>,
+    remove: ServerAction<RemoveFamilyMember>,
+) -> impl IntoView {
     let date =
         |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     let title = format!("{} — {}", page.type_name, page.holder.name);
@@ -486,6 +500,7 @@ fn MembershipBody(page: Page, previewed: AnyView) -> impl IntoView {
                 }}
             </section>
         </div>
+        {page.family_max.map(|max| view! { <Family page=page.clone() max add remove /> })}
         {page.can_change.then(|| view! { <Actions page=page.clone() /> })}
         <section class="card" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Timeline"</h2>
@@ -499,6 +514,66 @@ fn MembershipBody(page: Page, previewed: AnyView) -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ol>
+        </section>
+    }
+}
+
+/// The family members of a group membership, with add and remove.
+#[component]
+fn Family(
+    page: Page,
+    max: u32,
+    add: ServerAction<AddFamilyMember>,
+    remove: ServerAction<RemoveFamilyMember>,
+) -> impl IntoView {
+    let add_errors = FormErrors::of(add.value());
+    let remove_errors = FormErrors::of(remove.value());
+    let number_error = add_errors.field("member_number");
+    let count = page.family.len();
+    let (id, version, can_change) = (page.id, page.version, page.can_change);
+    view! {
+        <section class="card" aria-labelledby="family-heading" data-testid="family">
+            <h2 id="family-heading">"Family members"</h2>
+            <p class="hint">{format!("{count} of {max} besides the holder.")}</p>
+            {if page.family.is_empty() {
+                view! { <p>"No family members yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain-list">
+                        {page.family.into_iter().map(|f| {
+                            let label = format!("Remove {}", f.name);
+                            view! {
+                            <li>
+                                <A href=format!("/members/{}", f.member_id)>{f.name}</A>
+                                {format!(" #{} since {}", f.member_number, f.added_on)}
+                                {can_change.then(|| view! {
+                                    <leptos::form::ActionForm action=remove attr:class="inline">
+                                        <input type="hidden" name="id" value=id />
+                                        <input type="hidden" name="member_id" value=f.member_id />
+                                        <input type="hidden" name="version" value=version />
+                                        <button type="submit" class="link-button">{label}</button>
+                                    </leptos::form::ActionForm>
+                                })}
+                            </li>
+                        }}).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <FormError message=remove_errors.general() />
+            {can_change.then(|| view! {
+                <leptos::form::ActionForm action=add attr:class="inline-form">
+                    <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="version" value=version />
+                    <div class="field" class:has-error=move || number_error.get().is_some()>
+                        <label for="family-number">"Member number to add"</label>
+                        <input id="family-number" name="member_number" type="text" inputmode="numeric" autocomplete="off"
+                            aria-describedby="family-number-error" />
+                        <p class="field-error" id="family-number-error" role="alert">{move || number_error.get()}</p>
+                    </div>
+                    <FormError message=add_errors.general() />
+                    <button type="submit">"Add family member"</button>
+                </leptos::form::ActionForm>
+            })}
         </section>
     }
 }

@@ -7,7 +7,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::organizations::{
-    AuthorizeMember, RemoveAuthorizedMember, SaveOrganization, get_organization, get_organizations,
+    AuthorizeMember, DeleteOrganization, RemoveAuthorizedMember, SaveOrganization,
+    get_organization, get_organizations,
 };
 use crate::components::form::{
     Area, ErrorNotice, FormError, FormErrors, Text, field_error, form_error,
@@ -95,6 +96,7 @@ pub fn OrganizationPage() -> impl IntoView {
     let save = ServerAction::<SaveOrganization>::new();
     let authorize = ServerAction::<AuthorizeMember>::new();
     let remove = ServerAction::<RemoveAuthorizedMember>::new();
+    let delete = ServerAction::<DeleteOrganization>::new();
     let org = Resource::new(
         move || {
             (
@@ -109,9 +111,11 @@ pub fn OrganizationPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let may_edit = staff.await.map(|s| s.role.allows(Role::FrontDesk)).unwrap_or(false);
+                let role = staff.await.map(|s| s.role).ok();
+                let may_edit = role.is_some_and(|r| r.allows(Role::FrontDesk));
+                let may_delete = role.is_some_and(|r| r.allows(Role::Manager));
                 match org.await {
-                    Ok(o) => view! { <OrganizationDetail o may_edit save authorize remove /> }.into_any(),
+                    Ok(o) => view! { <OrganizationDetail o may_edit may_delete save authorize remove delete /> }.into_any(),
                     Err(error) => view! { <h1>"Organization"</h1><ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -123,11 +127,14 @@ pub fn OrganizationPage() -> impl IntoView {
 fn OrganizationDetail(
     o: OrganizationView,
     may_edit: bool,
+    may_delete: bool,
     save: ServerAction<SaveOrganization>,
     authorize: ServerAction<AuthorizeMember>,
     remove: ServerAction<RemoveAuthorizedMember>,
+    delete: ServerAction<DeleteOrganization>,
 ) -> impl IntoView {
     let d = o.details.clone();
+    let delete_error = form_error(delete.value());
     let number_error = field_error(authorize.value(), "member_number");
     let remove_error = form_error(remove.value());
     let count = match d.max_members {
@@ -147,6 +154,22 @@ fn OrganizationDetail(
         <Title text=d.name.clone() />
         <p class="breadcrumb"><A href="/organizations">"Organizations"</A> " › " {d.name.clone()}</p>
         <h1>{d.name.clone()}</h1>
+        {(may_edit || may_delete).then(|| view! {
+            <div class="actions" role="group" aria-label="Actions">
+                {may_edit.then(|| view! { <A href=format!("/organizations/{id}/sell") attr:class="button">"Sell a membership"</A> })}
+                {may_delete.then(|| view! {
+                    <details class="confirm">
+                        <summary>"Delete"</summary>
+                        <ActionForm action=delete>
+                            <p>"Only an organization without running memberships can be deleted; its history is kept."</p>
+                            <input type="hidden" name="id" value=id />
+                            <button type="submit" class="primary">"Confirm: delete"</button>
+                        </ActionForm>
+                    </details>
+                })}
+            </div>
+        })}
+        <FormError message=delete_error />
         <div class="sections">
             <section class="card" aria-labelledby="contact-heading">
                 <h2 id="contact-heading">"Contact"</h2>
@@ -193,6 +216,10 @@ fn OrganizationDetail(
                 })}
             </section>
         </div>
+        <section class="card" aria-labelledby="org-memberships-heading">
+            <h2 id="org-memberships-heading">"Memberships it holds"</h2>
+            <crate::pages::memberships::MembershipTable memberships=o.memberships.clone() show_holder=false />
+        </section>
         {may_edit.then(|| view! {
             <details class="add-price edit-member">
                 <summary>"Edit organization"</summary>

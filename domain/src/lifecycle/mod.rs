@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::text_enum;
 use crate::money::Money;
 
+pub mod household;
 mod membership;
 pub mod policy;
 pub mod sale;
@@ -77,6 +78,18 @@ pub enum Event {
     Unlocked {
         on: NaiveDate,
     },
+    /// A family member joins a group membership.
+    FamilyMemberAdded {
+        on: NaiveDate,
+        member_id: i64,
+        name: String,
+    },
+    /// A family member leaves; their history stays.
+    FamilyMemberRemoved {
+        on: NaiveDate,
+        member_id: i64,
+        name: String,
+    },
 }
 
 impl Event {
@@ -95,7 +108,9 @@ impl Event {
             | Event::TypeChanged { on, .. }
             | Event::PriceChanged { on, .. }
             | Event::Locked { on }
-            | Event::Unlocked { on } => *on,
+            | Event::Unlocked { on }
+            | Event::FamilyMemberAdded { on, .. }
+            | Event::FamilyMemberRemoved { on, .. } => *on,
         }
     }
 
@@ -115,6 +130,8 @@ impl Event {
             Event::PriceChanged { .. } => "price_changed",
             Event::Locked { .. } => "locked",
             Event::Unlocked { .. } => "unlocked",
+            Event::FamilyMemberAdded { .. } => "family_member_added",
+            Event::FamilyMemberRemoved { .. } => "family_member_removed",
         }
     }
 
@@ -156,6 +173,12 @@ impl Event {
             }
             Event::Locked { on } => format!("Locked on {on}"),
             Event::Unlocked { on } => format!("Unlocked on {on}"),
+            Event::FamilyMemberAdded { on, name, .. } => {
+                format!("{name} joined as a family member on {on}")
+            }
+            Event::FamilyMemberRemoved { on, name, .. } => {
+                format!("{name} left as a family member on {on}")
+            }
         }
     }
 }
@@ -277,7 +300,9 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
             | Event::TypeChanged { .. }
             | Event::PriceChanged { .. }
             | Event::Locked { .. }
-            | Event::Unlocked { .. } => {}
+            | Event::Unlocked { .. }
+            | Event::FamilyMemberAdded { .. }
+            | Event::FamilyMemberRemoved { .. } => {}
         }
     }
     let report = |status, since, until, explanation| StatusReport {

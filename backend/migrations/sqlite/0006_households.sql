@@ -1,0 +1,20 @@
+-- Family members on group memberships, members merged into another, and
+-- deleted organizations (hidden, their history kept).
+-- Removing a family member sets removed_on: the history stays.
+
+CREATE TABLE membership_members (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    business_id INTEGER NOT NULL REFERENCES businesses (id),
+    membership_id INTEGER NOT NULL REFERENCES memberships (id),
+    member_id INTEGER NOT NULL REFERENCES members (id),
+    added_on TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    removed_on TEXT,
+    removed_at TEXT
+);
+CREATE UNIQUE INDEX membership_members_current ON membership_members (membership_id, member_id) WHERE removed_at IS NULL;
+CREATE INDEX membership_members_member ON membership_members (member_id);
+
+ALTER TABLE members ADD COLUMN merged_into INTEGER REFERENCES members (id);
+
+ALTER TABLE organizations ADD COLUMN deleted_at TEXT;
