@@ -639,3 +639,86 @@ async fn an_organization_with_a_running_membership_is_not_deleted() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn merging_a_duplicate_moves_its_memberships_and_keeps_its_record() {
+    each_db(|db| async move {
+        let c = club(db, "club").await;
+        let dup = members::create_member(
+            &c.s,
+            &c.owner,
+            &MemberForm {
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                phone: "+44 20 7946 0958".into(),
+                member_type: "Adult".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let id = memberships::sell(
+            &c.s,
+            &c.desk,
+            HolderRef::Member(dup.id),
+            &sale(c.adult, "2026-11-22"),
+        )
+        .await
+        .unwrap();
+        let number = dup.member_number.to_string();
+        assert!(matches!(
+            members::merge_members(&c.s, &c.desk, c.member, &number).await,
+            Err(Error::Forbidden)
+        ));
+        match members::merge_members(
+            &c.s,
+            &c.owner,
+            c.member,
+            &members::member(&c.s, &c.owner, c.member)
+                .await
+                .unwrap()
+                .member_number
+                .to_string(),
+        )
+        .await
+        {
+            Err(Error::Invalid(i)) => assert!(
+                i.message_for("duplicate_number")
+                    .unwrap()
+                    .contains("themselves")
+            ),
+            other => panic!("{other:?}"),
+        }
+        let kept = members::merge_members(&c.s, &c.owner, c.member, &number)
+            .await
+            .unwrap();
+        assert_eq!(
+            kept.memberships.iter().map(|m| m.id).collect::<Vec<_>>(),
+            [id]
+        );
+        assert_eq!(
+            kept.details.phone, "+44 20 7946 0958",
+            "a blank field takes the duplicate's value"
+        );
+        assert_eq!(
+            kept.details.email, "ada@example.com",
+            "a filled field keeps its value"
+        );
+        let old = members::member(&c.s, &c.owner, dup.id).await.unwrap();
+        assert_eq!(old.status, domain::members::MemberStatus::Archived);
+        assert_eq!(old.merged_into, Some((c.member, kept.member_number)));
+        assert!(old.memberships.is_empty());
+        // The membership's history came along.
+        let page = memberships::membership(&c.s, &c.owner, id).await.unwrap();
+        assert_eq!(page.holder.name, "Ada Lovelace");
+        assert_eq!(page.timeline.len(), 1);
+        match members::merge_members(&c.s, &c.owner, c.member, &number).await {
+            Err(Error::Invalid(i)) => assert_eq!(
+                i.message_for("duplicate_number"),
+                Some("that member was already merged into another member")
+            ),
+            other => panic!("{other:?}"),
+        }
+    })
+    .await;
+}

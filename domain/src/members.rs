@@ -289,11 +289,52 @@ pub struct MemberView {
     pub details: MemberDetails,
     pub home_location_name: Option<String>,
     pub memberships: Vec<crate::memberships::MembershipSummary>,
+    /// Set when this record was a duplicate merged into another: (id, member number).
+    pub merged_into: Option<(i64, i64)>,
+}
+
+/// Whether the member `duplicate` can be merged into `keep`.
+pub fn check_merge(
+    keep_id: i64,
+    keep_merged: bool,
+    duplicate_id: i64,
+    duplicate_merged: bool,
+) -> Result<(), &'static str> {
+    if keep_id == duplicate_id {
+        return Err("a member cannot be merged into themselves: enter the duplicate's number");
+    }
+    if keep_merged {
+        return Err("this member was merged into another one: merge into that member instead");
+    }
+    if duplicate_merged {
+        return Err("that member was already merged into another member");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_merge_needs_two_members_neither_merged_before() {
+        assert_eq!(check_merge(1, false, 2, false), Ok(()));
+        assert!(
+            check_merge(1, false, 1, false)
+                .unwrap_err()
+                .contains("themselves")
+        );
+        assert!(
+            check_merge(1, true, 2, false)
+                .unwrap_err()
+                .contains("merge into that member")
+        );
+        assert!(
+            check_merge(1, false, 2, true)
+                .unwrap_err()
+                .contains("already merged")
+        );
+    }
 
     fn ctx() -> MemberContext {
         MemberContext {

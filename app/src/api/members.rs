@@ -76,3 +76,18 @@ pub async fn set_member_status(id: i64, status: String) -> Result<MemberView, Ap
         .await,
     )
 }
+
+/// Merges the duplicate with `duplicate_number` into member `id` (managers).
+#[server(prefix = "/rpc", endpoint = "members/merge")]
+pub async fn merge_members(id: i64, duplicate_number: String) -> Result<MemberView, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(
+                backend::members::merge_members(&state.services, &actor, id, &duplicate_number)
+                    .await?,
+            )
+        }
+        .await,
+    )
+}

@@ -8,7 +8,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::members::{
-    SaveMember, SetMemberStatus, get_member, get_member_form_options, search_members,
+    MergeMembers, SaveMember, SetMemberStatus, get_member, get_member_form_options, search_members,
 };
 use crate::components::form::{Area, Check, Choice, ErrorNotice, FormError, FormErrors, Text};
 use crate::components::layout::use_staff;
@@ -127,9 +127,17 @@ pub fn MemberPage() -> impl IntoView {
     let status = ServerAction::<SetMemberStatus>::new();
     // Saving redirects to this same page; the version makes the page read the saved details.
     let save = ServerAction::<SaveMember>::new();
+    let merge = ServerAction::<MergeMembers>::new();
     let data = Resource::new(
-        move || (id.get(), status.version().get(), save.version().get()),
-        |(id, _, _)| async move {
+        move || {
+            (
+                id.get(),
+                status.version().get(),
+                save.version().get(),
+                merge.version().get(),
+            )
+        },
+        |(id, ..)| async move {
             Ok::<_, AppError>((get_member(id).await?, get_member_form_options().await?))
         },
     );
@@ -137,9 +145,11 @@ pub fn MemberPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let may_edit = staff.await.map(|s| s.role.allows(Role::FrontDesk)).unwrap_or(false);
+                let role = staff.await.map(|s| s.role).ok();
+                let may_edit = role.is_some_and(|r| r.allows(Role::FrontDesk));
+                let may_merge = role.is_some_and(|r| r.allows(Role::Manager));
                 match data.await {
-                    Ok((m, options)) => view! { <MemberProfile m options may_edit status save /> }.into_any(),
+                    Ok((m, options)) => view! { <MemberProfile m options may_edit may_merge status save merge /> }.into_any(),
                     Err(error) => view! { <h1>"Member"</h1><ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -153,9 +163,14 @@ fn MemberProfile(
     m: MemberView,
     options: MemberFormOptions,
     may_edit: bool,
+    may_merge: bool,
     status: ServerAction<SetMemberStatus>,
     save: ServerAction<SaveMember>,
+    merge: ServerAction<MergeMembers>,
 ) -> impl IntoView {
+    let merge_errors = FormErrors::of(merge.value());
+    let merge_number_error = merge_errors.field("duplicate_number");
+    let merged_into = m.merged_into;
     let d = m.details.clone();
     let name = d.full_name();
     let (next, verb) = match m.status {
@@ -176,6 +191,11 @@ fn MemberProfile(
             <h1>{name.clone()} " " <span class="muted">{format!("#{}", m.member_number)}</span></h1>
             <span class=format!("badge member-{}", m.status.as_str()) data-testid="member-status">{m.status.label()}</span>
         </div>
+        {merged_into.map(|(id, number)| view! {
+            <p class="notice" role="note">"This record was merged into "
+                <A href=format!("/members/{id}")>{format!("member #{number}")}</A>
+                "; its memberships and history are there now."</p>
+        })}
         {may_edit.then(|| view! {
             <div class="actions" role="group" aria-label="Actions">
                 <details class="confirm">
@@ -187,6 +207,23 @@ fn MemberProfile(
                         <button type="submit" class="primary">{format!("Confirm: {}", verb.to_lowercase())}</button>
                     </ActionForm>
                 </details>
+                {(may_merge && merged_into.is_none()).then(|| view! {
+                    <details class="confirm">
+                        <summary>"Merge a duplicate"</summary>
+                        <ActionForm action=merge>
+                            <p>"The duplicate's memberships, family places and organization authorizations move to this member; its blank details fill in here; the duplicate is archived and points here. Nothing is deleted."</p>
+                            <input type="hidden" name="id" value=m.id />
+                            <div class="field" class:has-error=move || merge_number_error.get().is_some()>
+                                <label for="duplicate-number">"Member number of the duplicate"</label>
+                                <input id="duplicate-number" name="duplicate_number" inputmode="numeric" autocomplete="off"
+                                    aria-describedby="duplicate-number-error" />
+                                <p class="field-error" id="duplicate-number-error" role="alert">{move || merge_number_error.get()}</p>
+                            </div>
+                            <FormError message=merge_errors.general() />
+                            <button type="submit" class="primary">"Confirm: merge into this member"</button>
+                        </ActionForm>
+                    </details>
+                })}
             </div>
         })}
         <div class="sections">
