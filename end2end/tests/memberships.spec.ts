@@ -125,3 +125,50 @@ test("the membership list filters by status and a manager sees the approval wait
   await page.goto("/memberships?form%5Bstatus%5D=paused");
   await expect(page.getByTestId("memberships")).toContainText("knee injury");
 });
+
+test("front desk adds a family member to a family membership and removes them again", async ({ page }) => {
+  await signInAs(page, "desk@harbour.example");
+  const last = await newMember(page);
+  const number = (await page.getByRole("heading", { level: 1 }).locator(".muted").innerText()).replace("#", "");
+  await page.goto("/memberships?form%5Bstatus%5D=active");
+  await hydrated(page);
+  await page.getByTestId("memberships").getByRole("link", { name: "Family Quarterly" }).first().click();
+  const family = page.getByTestId("family");
+  await expect(family).toBeVisible();
+  await hydrated(page);
+  await family.getByLabel("Member number to add").fill(number);
+  await family.getByRole("button", { name: "Add family member" }).click();
+  await expect(family.getByRole("link", { name: `Mara ${last}` })).toBeVisible();
+  await expect(page.getByTestId("timeline")).toContainText(`Mara ${last} joined as a family member`);
+  await hydrated(page);
+  await family.getByRole("button", { name: `Remove Mara ${last}` }).click();
+  await expect(family.getByRole("link", { name: `Mara ${last}` })).toHaveCount(0);
+  await expect(page.getByTestId("timeline")).toContainText(`Mara ${last} left as a family member`);
+});
+
+test("a manager merges a duplicate member and the duplicate points to the kept record", async ({ page }) => {
+  await signInAs(page, DEMO.manager);
+  const last = await newMember(page);
+  const keptUrl = page.url();
+  await page.goto("/members/new");
+  await hydrated(page);
+  await page.getByLabel("First name").fill("Mara");
+  await page.getByLabel("Last name").fill(last);
+  await page.getByLabel("Phone").fill("+49 40 1112223");
+  await page.getByRole("button", { name: "Add member" }).click();
+  const heading = page.getByRole("heading", { level: 1, name: new RegExp(`Mara ${last}`) });
+  await expect(heading).toBeVisible();
+  const duplicate = (await heading.locator(".muted").innerText()).replace("#", "");
+  const duplicateUrl = page.url();
+
+  await page.goto(keptUrl);
+  await hydrated(page);
+  await page.getByText("Merge a duplicate").click();
+  await page.getByLabel("Member number of the duplicate").fill(duplicate);
+  await page.getByRole("button", { name: "Confirm: merge into this member" }).click();
+  await expect(page.getByRole("region", { name: "Profile" })).toContainText("+49 40 1112223");
+
+  await page.goto(duplicateUrl);
+  await expect(page.getByTestId("member-status")).toHaveText("Archived");
+  await expect(page.getByRole("note")).toContainText("This record was merged into");
+});

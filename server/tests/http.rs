@@ -621,3 +621,69 @@ async fn front_desk_adds_and_finds_members_and_viewers_cannot_add() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn memberships_are_previewed_sold_and_changed_over_rpc_and_rendered_on_the_server() {
+    each_db(|db| async move {
+        let app = spawn_app(db).await;
+        app.sign_in("desk@harbour.example", demo::DEMO_PASSWORD)
+            .await;
+        // Finn Schneider (#1006) holds no membership in the demo.
+        let finn = json(app.rpc("members/search", &[("q", "1006")]).await).await[0]["id"]
+            .as_i64()
+            .unwrap()
+            .to_string();
+        let types = json(app.rpc("memberships/sell-options", &[("holder", "member"), ("id", &finn)]).await).await;
+        let adult = types["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["label"].as_str().unwrap().starts_with("Adult Monthly"))
+            .unwrap()["value"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let sale = [
+            ("holder", "member"),
+            ("id", finn.as_str()),
+            ("form[type_id]", adult.as_str()),
+            ("form[start]", "2026-11-22"),
+        ];
+        let preview = json(app.rpc("memberships/preview-sale", &sale).await).await;
+        assert_eq!(preview["preview"]["total"]["minor"], 8400, "€59 and the €25 initiation fee");
+        let response = app.rpc("memberships/sell", &sale).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let id = json(response).await.as_i64().unwrap();
+
+        // The preview of a refused pause, rendered by the server from the address.
+        let refused = app
+            .page(&format!("/memberships/{id}?form%5Baction%5D=pause&form%5Buntil%5D=2027-03-01&form%5Breason%5D=trip"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(refused.contains("Pauses of Adult Monthly last at most 60 days: the latest resume date is 2027-01-21."));
+
+        let pause = [
+            ("id", id.to_string()),
+            ("form[action]", "pause".into()),
+            ("form[from]", "2026-11-22".into()),
+            ("form[until]", "2026-12-10".into()),
+            ("form[reason]", "injury".into()),
+        ];
+        let pause: Vec<(&str, &str)> = pause.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(app.rpc("memberships/act", &pause).await.status(), StatusCode::OK);
+        let page = app.page(&format!("/memberships/{id}")).await.text().await.unwrap();
+        assert!(page.contains("paused 2026-11-22 until 2026-12-10 by Dana Desk (front desk): injury"));
+        let list = app.page("/memberships?form%5Bstatus%5D=paused").await.text().await.unwrap();
+        assert!(list.contains("Finn Schneider"));
+        let member = app.page(&format!("/members/{finn}")).await.text().await.unwrap();
+        assert!(member.contains("Adult Monthly") && !member.contains("Something went wrong"));
+
+        app.sign_in("viewer@harbour.example", demo::DEMO_PASSWORD)
+            .await;
+        assert_eq!(app.rpc("memberships/act", &pause).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.rpc("memberships/sell", &sale).await.status(), StatusCode::FORBIDDEN);
+    })
+    .await;
+}

@@ -12,7 +12,6 @@ use crate::api::members::{
 };
 use crate::components::form::{Area, Check, Choice, ErrorNotice, FormError, FormErrors, Text};
 use crate::components::layout::use_staff;
-use crate::error::AppError;
 use crate::pages::membership_type::id_param;
 
 #[component]
@@ -137,10 +136,11 @@ pub fn MemberPage() -> impl IntoView {
                 merge.version().get(),
             )
         },
-        |(id, ..)| async move {
-            Ok::<_, AppError>((get_member(id).await?, get_member_form_options().await?))
-        },
+        |(id, ..)| get_member(id),
     );
+    // A resource per server function: on the server, a second call awaited in
+    // the same future runs without the request's context.
+    let options = Resource::new(|| (), |_| get_member_form_options());
     let status_error = crate::components::form::form_error(status.value());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -148,9 +148,9 @@ pub fn MemberPage() -> impl IntoView {
                 let role = staff.await.map(|s| s.role).ok();
                 let may_edit = role.is_some_and(|r| r.allows(Role::FrontDesk));
                 let may_merge = role.is_some_and(|r| r.allows(Role::Manager));
-                match data.await {
-                    Ok((m, options)) => view! { <MemberProfile m options may_edit may_merge status save merge /> }.into_any(),
-                    Err(error) => view! { <h1>"Member"</h1><ErrorNotice error /> }.into_any(),
+                match (data.await, options.await) {
+                    (Ok(m), Ok(options)) => view! { <MemberProfile m options may_edit may_merge status save merge /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <h1>"Member"</h1><ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>

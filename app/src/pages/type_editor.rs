@@ -12,7 +12,6 @@ use crate::api::catalog::{SaveMembershipType, get_membership_type, get_type_form
 use crate::components::form::{
     Area, Check, Checks, Choice, ErrorNotice, FormError, FormErrors, Text,
 };
-use crate::error::AppError;
 use crate::pages::membership_type::id_param;
 
 #[component]
@@ -45,20 +44,15 @@ pub fn NewTypePage() -> impl IntoView {
 #[component]
 pub fn EditTypePage() -> impl IntoView {
     let id = id_param();
-    let data = Resource::new(
-        move || id.get(),
-        |id| async move {
-            Ok::<_, AppError>((
-                get_membership_type(id).await?,
-                get_type_form_options().await?,
-            ))
-        },
-    );
+    // A resource per server function: on the server, a second call awaited in
+    // the same future runs without the request's context.
+    let detail = Resource::new(move || id.get(), get_membership_type);
+    let form_options = Resource::new(|| (), |_| get_type_form_options());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match data.await {
-                    Ok((t, options)) => {
+                match (detail.await, form_options.await) {
+                    (Ok(t), Ok(options)) => {
                         let name = t.spec.name.clone();
                         let title = format!("Edit {name}");
                         let form = t.to_form();
@@ -72,7 +66,7 @@ pub fn EditTypePage() -> impl IntoView {
                         <TypeEditor id=t.id initial=form options />
                     }.into_any()
                     }
-                    Err(error) => view! { <h1>"Edit membership type"</h1><ErrorNotice error /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <h1>"Edit membership type"</h1><ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>
