@@ -276,7 +276,8 @@ pub async fn staff_overview(services: &Services, actor: &Actor) -> Result<StaffO
     })
 }
 
-/// Sets (or with `None`, clears) the business's simulated date. Owners only.
+/// Sets (or with `None`, clears) the business's simulated date, then runs the
+/// day's work for it. Owners only.
 pub async fn set_simulated_date(
     services: &Services,
     actor: &Actor,
@@ -307,7 +308,10 @@ pub async fn set_simulated_date(
         now,
     )
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    // The day's work runs at once for the new date, as it would when the day came.
+    crate::memberships::renew_due(services, business.id).await?;
+    Ok(())
 }
 
 /// The dashboard's counts for the actor's business.

@@ -865,6 +865,30 @@ fn request_for(
     today: NaiveDate,
 ) -> Result<Request, Error> {
     let action = match asked {
+        // A type that renews into another: the renewal continues as that type.
+        Asked::Ready(Action::Renew)
+            if current.spec.end_action == domain::catalog::spec::EndAction::RenewOther =>
+        {
+            let target = current
+                .spec
+                .renew_into
+                .and_then(|id| types.get(&id))
+                .filter(|t| t.status == TypeStatus::Active)
+                .ok_or_else(|| {
+                    Error::Conflict(format!(
+                        "{} renews into another type that is not on sale: activate it or change the type's end action.",
+                        current.spec.name
+                    ))
+                })?;
+            let price = current_price(&target.prices, today)
+                .ok_or_else(|| Error::internal("an active type has a price"))?;
+            Action::RenewInto(policy::RenewTarget {
+                type_id: target.id,
+                type_name: target.spec.name.clone(),
+                price_id: price.id,
+                term: target.spec.term.clone(),
+            })
+        }
         Asked::Ready(action) => action,
         Asked::ChangeType { type_id, when } => {
             let target = types
@@ -1458,4 +1482,75 @@ pub(crate) async fn running_for_organization(
         }
     }
     Ok(running)
+}
+
+// ---------------------------------------------------------------------------
+// The daily work
+
+/// Renews, as the system, the memberships whose term has ended and whose type
+/// renews into another type. Safe to run any number of times: a renewed
+/// membership's end moves on, so it is not picked again. Returns how many it renewed.
+pub async fn renew_due(services: &Services, business_id: i64) -> Result<usize, Error> {
+    let (today, candidates) = {
+        let mut tx = services.db.begin_read().await?;
+        let business = business::load(&mut tx, business_id).await?;
+        let today = services.today(&business);
+        let ids = query!(
+            &mut tx,
+            fetch_all as (i64,),
+            "SELECT id FROM memberships WHERE business_id = $1 AND end_date IS NOT NULL AND end_date <= $2 ORDER BY id",
+            business_id,
+            today
+        )?;
+        let types = types(&mut tx, business_id).await?;
+        let mut due = Vec::new();
+        for (id,) in ids {
+            let loaded = load_membership(&mut tx, business_id, id).await?;
+            let (current, _) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
+            let m = Membership {
+                spec: &current.spec,
+                events: &loaded.events,
+                unpaid_since: None,
+            };
+            let renews = current.spec.end_action == domain::catalog::spec::EndAction::RenewOther;
+            if renews && m.cancel_end().is_none() && m.status(today).status == Status::Expired {
+                due.push((id, loaded.row.version));
+            }
+        }
+        tx.commit().await?;
+        (today, due)
+    };
+    let mut renewed = 0;
+    for (id, version) in candidates {
+        let form = ActionForm {
+            action: "renew".into(),
+            version: version.to_string(),
+            ..ActionForm::default()
+        };
+        match act_as(services, By::System, business_id, id, &form).await {
+            Ok(_) => renewed += 1,
+            // Someone changed it meanwhile, or the renewal type is not on sale:
+            // the membership stays as it is and the next run looks again.
+            Err(error) => tracing::warn!(membership = id, %today, %error, "renewal not made"),
+        }
+    }
+    Ok(renewed)
+}
+
+/// The day's work for every business: renewals now; billing joins later.
+pub async fn run_daily(services: &Services) -> Result<(), Error> {
+    let ids = {
+        let mut tx = services.db.begin_read().await?;
+        let ids = query!(
+            &mut tx,
+            fetch_all as (i64,),
+            "SELECT id FROM businesses ORDER BY id"
+        )?;
+        tx.commit().await?;
+        ids
+    };
+    for (id,) in ids {
+        renew_due(services, id).await?;
+    }
+    Ok(())
 }

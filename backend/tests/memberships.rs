@@ -722,3 +722,68 @@ async fn merging_a_duplicate_moves_its_memberships_and_keeps_its_record() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_term_that_renews_into_another_type_does_so_by_itself_when_the_day_comes() {
+    each_db(|db| async move {
+        let c = club(db, "club").await;
+        let intro = catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &MembershipTypeForm {
+                name: "Intro Quarter".into(),
+                term_kind: "fixed".into(),
+                term_months: "3".into(),
+                end_action: "renew_other".into(),
+                renew_into: c.adult.to_string(),
+                min_commitment_periods: "0".into(),
+                one_per_member: String::new(),
+                ..adult_monthly()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let id = memberships::sell(
+            &c.s,
+            &c.desk,
+            HolderRef::Member(c.member),
+            &sale(intro, "2026-11-22"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            memberships::renew_due(&c.s, c.owner.business_id)
+                .await
+                .unwrap(),
+            0
+        );
+        let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
+        assert_eq!(
+            page.term_last_day,
+            Some(NaiveDate::from_ymd_opt(2027, 2, 21).unwrap())
+        );
+
+        // The simulated clock reaches the term's end: the day's work renews it.
+        business::set_simulated_date(&c.s, &c.owner, NaiveDate::from_ymd_opt(2027, 2, 23))
+            .await
+            .unwrap();
+        let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
+        assert_eq!(page.type_name, "Adult Monthly");
+        assert_eq!(page.status.status, Status::Active);
+        assert_eq!(page.term_last_day, None);
+        assert_eq!(
+            page.timeline[0].what,
+            "Renewed into Adult Monthly from 2027-02-22"
+        );
+        assert_eq!(page.timeline[0].by, "the system");
+        assert_eq!(
+            memberships::renew_due(&c.s, c.owner.business_id)
+                .await
+                .unwrap(),
+            0,
+            "nothing twice"
+        );
+    })
+    .await;
+}

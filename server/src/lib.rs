@@ -155,3 +155,18 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         }
     }
 }
+
+/// Runs the day's work (renewals now, billing later) once a minute for every
+/// business, on each business's own date (the simulated one too). Each job is
+/// idempotent, so running it often only finds nothing to do.
+pub fn spawn_scheduler(services: backend::Services) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(error) = backend::memberships::run_daily(&services).await {
+                tracing::error!(%error, "the daily work failed; it runs again in a minute");
+            }
+        }
+    });
+}

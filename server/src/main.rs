@@ -2,7 +2,7 @@ use std::io::BufRead;
 
 use backend::{Clock, business, demo};
 use clap::{Parser, Subcommand};
-use server::{Config, app_state, open_database, router};
+use server::{Config, app_state, open_database, router, spawn_scheduler};
 use tracing_subscriber::EnvFilter;
 
 /// Tessera: membership and billing for clubs, studios and coworking spaces.
@@ -115,6 +115,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             if demo {
                 seed(&state.services).await?;
             }
+            spawn_scheduler(state.services.clone());
             let listener = tokio::net::TcpListener::bind(config.addr)
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;

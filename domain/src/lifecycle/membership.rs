@@ -86,6 +86,7 @@ impl Membership<'_> {
                     end = term_end_from(&self.spec.term, *on);
                 }
                 Event::Renewed { until, .. } => end = Some(*until),
+                Event::RenewedInto { until, .. } => end = *until,
                 _ => {}
             }
         }
@@ -221,6 +222,12 @@ impl Membership<'_> {
                 Event::PriceChanged {
                     on, price_id: p, ..
                 } if *on <= day => (type_id, *p),
+                Event::RenewedInto {
+                    from,
+                    type_id: t,
+                    price_id: p,
+                    ..
+                } if *from <= day => (*t, *p),
                 _ => (type_id, price_id),
             })
     }

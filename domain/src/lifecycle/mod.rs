@@ -58,6 +58,16 @@ pub enum Event {
         on: NaiveDate,
         until: NaiveDate,
     },
+    /// At the end of its term (`from`) the membership continues as its type's
+    /// renewal type, until `until` (`None`: until cancelled).
+    RenewedInto {
+        on: NaiveDate,
+        from: NaiveDate,
+        until: Option<NaiveDate>,
+        type_id: i64,
+        type_name: String,
+        price_id: i64,
+    },
     /// From `on`, the membership is of another type at that type's price version.
     TypeChanged {
         on: NaiveDate,
@@ -97,6 +107,7 @@ impl Event {
     pub fn effective(&self) -> NaiveDate {
         match self {
             Event::Sold { start, .. } => *start,
+            Event::RenewedInto { from, .. } => *from,
             Event::Paused { from, .. } => *from,
             Event::CancelScheduled { end } => *end,
             Event::Approved { on }
@@ -126,6 +137,7 @@ impl Event {
             Event::CancelUndone { .. } => "cancel_undone",
             Event::Reactivated { .. } => "reactivated",
             Event::Renewed { .. } => "renewed",
+            Event::RenewedInto { .. } => "renewed_into",
             Event::TypeChanged { .. } => "type_changed",
             Event::PriceChanged { .. } => "price_changed",
             Event::Locked { .. } => "locked",
@@ -165,6 +177,15 @@ impl Event {
             Event::Renewed { until, .. } => {
                 format!("Renewed until {}", until.pred_opt().unwrap_or(*until))
             }
+            Event::RenewedInto {
+                from,
+                until,
+                type_name,
+                ..
+            } => match until.and_then(|u| u.pred_opt()) {
+                Some(last) => format!("Renewed into {type_name} from {from} until {last}"),
+                None => format!("Renewed into {type_name} from {from}"),
+            },
             Event::TypeChanged { on, type_name, .. } => {
                 format!("Changed to {type_name} from {on}")
             }
@@ -297,6 +318,7 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
             // Term ends come in through `facts`; types, prices and locks do not
             // change the status.
             Event::Renewed { .. }
+            | Event::RenewedInto { .. }
             | Event::TypeChanged { .. }
             | Event::PriceChanged { .. }
             | Event::Locked { .. }

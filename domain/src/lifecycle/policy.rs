@@ -73,6 +73,9 @@ pub enum Action {
     Lock,
     Unlock,
     Renew,
+    /// Renew into the type's renewal type (the backend fills it in for types
+    /// whose end action says so).
+    RenewInto(RenewTarget),
     ChangeType {
         type_id: i64,
         type_name: String,
@@ -84,6 +87,15 @@ pub enum Action {
         fee: Money,
         when: ChangeWhen,
     },
+}
+
+/// The type a membership renews into.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewTarget {
+    pub type_id: i64,
+    pub type_name: String,
+    pub price_id: i64,
+    pub term: crate::catalog::spec::Term,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,7 +234,8 @@ pub fn decide(
                 )
             }
         }
-        Action::Renew => renew(m, today, report.status)?,
+        Action::Renew => renew(m, acting, None, today, report.status)?,
+        Action::RenewInto(target) => renew(m, acting, Some(target), today, report.status)?,
         Action::ChangeType {
             type_id,
             type_name,
@@ -567,22 +580,51 @@ fn reactivate(on: NaiveDate, today: NaiveDate, status: Status) -> Result<(Event,
     }
 }
 
-fn renew(m: &Membership, today: NaiveDate, status: Status) -> Result<(Event, String), Refusal> {
+fn renew(
+    m: &Membership,
+    acting: Acting,
+    into: Option<&RenewTarget>,
+    today: NaiveDate,
+    status: Status,
+) -> Result<(Event, String), Refusal> {
     let Some(end) = m.term_end(today) else {
         return Err(fact(
             "Only fixed-term memberships are renewed; this one runs until cancelled.",
         ));
     };
-    if status == Status::Expired {
+    // The scheduler renews at the term's end even when it runs a day late;
+    // people reactivate an expired membership instead.
+    if status == Status::Expired && acting != Acting::System {
         return Err(fact(format!(
             "This membership expired on {end}: reactivate it to start a new term."
         )));
     }
-    if ended(status) || status == Status::Cancelling || status == Status::NotApproved {
+    if matches!(status, Status::Cancelled | Status::Rejected)
+        || status == Status::Cancelling
+        || status == Status::NotApproved
+    {
         return Err(fact(format!(
             "A {} membership cannot be renewed.",
             status.label().to_lowercase()
         )));
+    }
+    if let Some(target) = into {
+        let until = super::membership::term_end_from(&target.term, end);
+        let runs = match until {
+            Some(u) => format!("until {}", u.pred_opt().unwrap_or(u)),
+            None => "until cancelled".to_string(),
+        };
+        return Ok((
+            Event::RenewedInto {
+                on: today,
+                from: end,
+                until,
+                type_id: target.type_id,
+                type_name: target.type_name.clone(),
+                price_id: target.price_id,
+            },
+            format!("Renewed into {} from {end}, {runs}.", target.type_name),
+        ));
     }
     let Some(until) = super::membership::term_end_from(&m.spec.term, end).filter(|u| *u > end)
     else {

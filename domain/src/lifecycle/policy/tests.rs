@@ -4,7 +4,7 @@
 use super::*;
 use crate::catalog::spec::{DateRange, FixedLength};
 use crate::catalog::spec::{PausePolicy, Term, TypeSpec};
-use crate::lifecycle::Recorded;
+use crate::lifecycle::{Recorded, Status};
 use crate::money::{Currency, Money};
 
 fn d(m: u32, day: u32) -> NaiveDate {
@@ -628,4 +628,61 @@ fn a_reason_is_required_where_the_timeline_needs_one() {
         run(&spec, &events, Acting::FrontDesk, request, d(11, 2)),
         Err("Give a reason: it is kept on the membership's timeline.".to_string())
     );
+}
+
+#[test]
+fn a_type_with_a_renewal_type_renews_into_it_at_the_end_of_its_term() {
+    let spec = TypeSpec {
+        name: "Intro Quarter".into(),
+        term: Term::Fixed {
+            length: FixedLength {
+                years: 0,
+                months: 3,
+                days: 0,
+            },
+        },
+        ..TypeSpec::default()
+    };
+    let events = [sold(d(9, 1))];
+    let into = || {
+        ask(Action::RenewInto(RenewTarget {
+            type_id: 4,
+            type_name: "Adult Monthly".into(),
+            price_id: 40,
+            term: Term::Ongoing,
+        }))
+    };
+    let renewed = Event::RenewedInto {
+        on: d(12, 2),
+        from: d(12, 1),
+        until: None,
+        type_id: 4,
+        type_name: "Adult Monthly".into(),
+        price_id: 40,
+    };
+    // The scheduler renews from the term's end even a day late; people reactivate.
+    assert_eq!(
+        run(&spec, &events, Acting::System, into(), d(12, 2)),
+        Ok(renewed.clone())
+    );
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, into(), d(12, 2)),
+        Err(
+            "This membership expired on 2026-12-01: reactivate it to start a new term.".to_string()
+        )
+    );
+    let after = [sold(d(9, 1)), rec(renewed)];
+    let m = Membership {
+        spec: &spec,
+        events: &after,
+        unpaid_since: None,
+    };
+    assert_eq!(m.type_and_price_on((1, 10), d(11, 30)), (1, 10));
+    assert_eq!(m.type_and_price_on((1, 10), d(12, 1)), (4, 40));
+    assert_eq!(
+        m.term_end(d(12, 2)),
+        None,
+        "an ongoing type runs until cancelled"
+    );
+    assert_eq!(m.status(d(12, 2)).status, Status::Active);
 }
