@@ -53,6 +53,8 @@ pub fn MembersPage() -> impl IntoView {
             </div>
             <button type="submit">"Search"</button>
         </Form>
+        <p class="hint">"To find members by membership status, type, location or end date, use "
+            <A href="/memberships">"the membership list"</A>"."</p>
         <Suspense fallback=|| view! { <p class="loading">"Searching…"</p> }>
             {move || Suspend::new(async move {
                 match found.await {
