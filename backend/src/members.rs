@@ -254,7 +254,12 @@ async fn view(
         )?,
         None => None,
     };
+    let organizations = query!(tx, fetch_all as (i64, String),
+        "SELECT o.id, o.name FROM organization_members om JOIN organizations o ON o.id = om.organization_id
+          WHERE om.business_id = $1 AND om.member_id = $2 AND om.removed_at IS NULL AND o.deleted_at IS NULL ORDER BY o.name",
+        business_id, row.id)?;
     Ok(MemberView {
+        organizations,
         merged_into,
         id: row.id,
         member_number: row.member_number,

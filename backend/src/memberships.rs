@@ -463,6 +463,15 @@ pub async fn sell_options(
         .filter(|t| t.status == TypeStatus::Active)
         .collect();
     types.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+    let prices = types
+        .iter()
+        .flat_map(|t| {
+            t.prices.iter().map(|p| Choice {
+                value: p.id.to_string(),
+                label: format!("{}: {} from {}", t.spec.name, p.fee, p.effective_from),
+            })
+        })
+        .collect();
     let types = types
         .iter()
         .map(|t| {
@@ -490,6 +499,7 @@ pub async fn sell_options(
     Ok(SellOptions {
         holder: parties.holder,
         types,
+        prices,
         locations,
         organization: parties.organization.map(|(_, n)| n),
         today,

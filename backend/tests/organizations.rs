@@ -41,6 +41,8 @@ async fn an_organization_authorizes_members_up_to_its_maximum_and_keeps_history(
         assert!(matches!(organizations::save_organization(&s, &owner, acme.id, &lower).await, Err(Error::Invalid(_))));
 
         let ada = acme.authorized[0].member_id;
+        let page = members::member(&s, &owner, ada).await.unwrap();
+        assert_eq!(page.organizations, [(acme.id, "Acme".to_string())]);
         let acme = organizations::remove_member(&s, &owner, acme.id, ada).await.unwrap();
         assert_eq!(acme.authorized.len(), 1);
         assert!(matches!(organizations::remove_member(&s, &owner, acme.id, ada).await, Err(Error::Conflict(_))));

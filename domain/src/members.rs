@@ -289,6 +289,8 @@ pub struct MemberView {
     pub details: MemberDetails,
     pub home_location_name: Option<String>,
     pub memberships: Vec<crate::memberships::MembershipSummary>,
+    /// The organizations that currently authorize the member: (id, name).
+    pub organizations: Vec<(i64, String)>,
     /// Set when this record was a duplicate merged into another: (id, member number).
     pub merged_into: Option<(i64, i64)>,
 }

@@ -359,6 +359,8 @@ pub struct ActionPreview {
 pub struct SellOptions {
     pub holder: Holder,
     pub types: Vec<Choice>,
+    /// Every price version of the types on sale ("Adult Monthly: €59.00 from 2026-01-01").
+    pub prices: Vec<Choice>,
     pub locations: Vec<Choice>,
     /// The organization that authorized the member, if any.
     pub organization: Option<String>,

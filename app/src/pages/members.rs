@@ -239,6 +239,13 @@ fn MemberProfile(
                     <dt>"Home location"</dt><dd>{m.home_location_name.clone().unwrap_or_else(|| "—".into())}</dd>
                     <dt>"Marketing"</dt><dd>{if d.marketing_consent { "agreed" } else { "not agreed" }}</dd>
                     <dt>"Notes"</dt><dd>{or_dash(&d.notes)}</dd>
+                    <dt>"Organization"</dt>
+                    <dd>
+                        {if m.organizations.is_empty() { Some("—") } else { None }}
+                        {m.organizations.clone().into_iter().map(|(id, name)| view! {
+                            <A href=format!("/organizations/{id}")>{name}</A> " "
+                        }).collect_view()}
+                    </dd>
                 </dl>
             </section>
             <section class="card" aria-labelledby="memberships-heading">

@@ -251,6 +251,9 @@ fn SellBody(
                 <legend>"Membership"</legend>
                 <Choice name="type_id" label="Membership type" value=shown.type_id.clone() error=err("type_id") empty="Choose a type…"
                     choices=options.types.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
+                <Choice name="price_id" label="Price version" value=shown.price_id.clone() error=err("price_id")
+                    empty="The price in effect on the start date"
+                    choices=options.prices.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
                 <Text name="start" label="Start date" kind="date" value=shown.start.clone() error=err("start")
                     hint="Today or later. Recurring memberships bill on this day of each period." />
                 <Checks name="location_ids" legend="Applies at (none ticked: every location the type is offered at)"

@@ -471,6 +471,24 @@ mod tests {
         );
         let today = check_sale(&form(""), &ctx(&spec, &prices)).unwrap();
         assert_eq!((today.start, today.price_id), (d(2026, 11, 22), 10));
+        let older = SellForm {
+            price_id: "10".into(),
+            ..form("2026-12-01")
+        };
+        assert_eq!(
+            check_sale(&older, &ctx(&spec, &prices)).unwrap().price_id,
+            10
+        );
+        let foreign = SellForm {
+            price_id: "99".into(),
+            ..form("2026-12-01")
+        };
+        assert_eq!(
+            check_sale(&foreign, &ctx(&spec, &prices))
+                .unwrap_err()
+                .message_for("price_id"),
+            Some("choose one of this type's price versions")
+        );
     }
 
     #[test]
