@@ -347,8 +347,8 @@ fn SalePreviewCard(
             <dl class="facts">
                 <dt>"First billing"</dt><dd data-testid="first-billing">{date(p.first_billing)}</dd>
                 <dt>"Next billing"</dt><dd data-testid="next-billing">{date(p.next_billing)}</dd>
-                <dt>"Commitment until"</dt><dd>{date(p.commitment_end)}</dd>
-                <dt>"Term ends"</dt><dd>{date(p.term_last_day)}</dd>
+                <dt>"Commitment ends"</dt><dd>{date(p.commitment_end)}</dd>
+                <dt>"Last day of the term"</dt><dd>{date(p.term_last_day)}</dd>
             </dl>
             <leptos::form::ActionForm action=sell>
                 <input type="hidden" name="holder" value=holder />
@@ -473,8 +473,8 @@ fn MembershipBody(
                     <dt>"Price"</dt><dd>{format!("{} {}", page.fee, page.interval)}</dd>
                     <dt>"Current run started"</dt><dd>{page.anchor.to_string()}</dd>
                     <dt>"Next billing"</dt><dd data-testid="next-billing">{date(page.next_billing)}</dd>
-                    <dt>"Commitment until"</dt><dd>{date(page.commitment_end)}</dd>
-                    <dt>"Term ends"</dt><dd>{date(page.term_last_day)}</dd>
+                    <dt>"Commitment ends"</dt><dd>{date(page.commitment_end)}</dd>
+                    <dt>"Last day of the term"</dt><dd>{date(page.term_last_day)}</dd>
                     <dt>"Ends"</dt><dd data-testid="cancel-end">{date(page.cancel_end)}</dd>
                     <dt>"Paid by"</dt><dd>{page.payer.clone()}</dd>
                     <dt>"Discount"</dt><dd>{page.discount.clone().unwrap_or_else(|| "—".into())}</dd>

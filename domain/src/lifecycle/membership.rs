@@ -173,19 +173,24 @@ impl Membership<'_> {
         if periods == 0 {
             return None;
         }
-        let end = period_start(self.anchor()?, interval, periods);
+        let mut end = period_start(self.anchor()?, interval, periods);
         let extends = self
             .spec
             .policies
             .pause
             .as_ref()
             .is_some_and(|p| p.extends_commitment);
-        let paused: i64 = if extends {
-            self.pauses().iter().filter_map(Span::days).sum()
-        } else {
-            0
-        };
-        Some(end + Days::new(paused.max(0) as u64))
+        if extends {
+            // Only a pause that starts while the commitment runs moves its end.
+            let mut pauses = self.pauses();
+            pauses.sort_by_key(|p| p.from);
+            for pause in pauses {
+                if let Some(days) = pause.days().filter(|_| pause.from < end) {
+                    end = end + Days::new(days.max(0) as u64);
+                }
+            }
+        }
+        Some(end)
     }
 
     /// The next billing date after `today` while the membership runs.
@@ -362,6 +367,17 @@ mod tests {
             }]
         );
         // Three monthly periods end 2026-04-15; the pause lasted 19 days.
+        assert_eq!(m.commitment_end(), Some(d(2026, 5, 4)));
+        // A pause after the commitment has ended does not move it.
+        let mut later = events.to_vec();
+        later.push(rec(Event::Paused {
+            from: d(2026, 6, 1),
+            until: Some(d(2026, 7, 1)),
+        }));
+        let m = Membership {
+            events: &later,
+            ..m
+        };
         assert_eq!(m.commitment_end(), Some(d(2026, 5, 4)));
     }
 
