@@ -22,6 +22,9 @@ text_enum! {
         Initiation = ("initiation", "Initiation fee"),
         FamilyMember = ("family_member", "Family members"),
         Discount = ("discount", "Discount"),
+        PauseFee = ("pause_fee", "Pause fee"),
+        /// The difference between what was billed and what the events now imply.
+        Correction = ("correction", "Correction"),
     }
 }
 
@@ -60,7 +63,7 @@ impl Discount {
         }
     }
 
-    fn applies_to(&self, n: u32) -> bool {
+    pub fn applies_to(&self, n: u32) -> bool {
         match self {
             Discount::Percent { periods, .. } | Discount::Fixed { periods, .. } => {
                 periods.is_none_or(|p| n < p)

@@ -7,6 +7,7 @@
 //! Periods are half-open `[start, end)` ranges of calendar dates.
 
 pub mod charges;
+pub mod generator;
 
 use chrono::{Days, Months, NaiveDate};
 use rust_decimal::prelude::ToPrimitive;

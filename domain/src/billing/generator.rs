@@ -1,0 +1,421 @@
+//! The invoice generator: events in, missing lines out, no database.
+//!
+//! `expected` computes every line a membership's events imply for the periods
+//! that have started by a date, each under a stable key (what it charges for,
+//! and which days). `generate` compares that with what was already issued,
+//! key by key, and returns only the difference: the lines never billed, and a
+//! correction wherever the events now imply another amount (a pause recorded
+//! after its period was billed, a price moved with proration). Running it again
+//! returns nothing, so billing is "generate what is missing", never "bill".
+//!
+//! Periods are billed in advance on their first day. Within a period, the days
+//! are split where something changes (a pause starts or ends, the price or the
+//! type changes, the membership ends); each part is prorated by calendar days
+//! and rounded once.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::charges::{Discount, Line, LineKind};
+use super::{BillingPeriod, fraction_of, period, prorate};
+use crate::catalog::spec::TypeSpec;
+use crate::catalog::{PriceVersion, PurchaseType};
+use crate::lifecycle::{Event, Membership, Recorded};
+use crate::money::{Currency, Money};
+
+/// A type of the catalog as billing needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct CatalogType<'a> {
+    pub id: i64,
+    pub spec: &'a TypeSpec,
+    pub prices: &'a [PriceVersion],
+}
+
+/// Everything a membership's bill depends on.
+#[derive(Clone, Copy, Debug)]
+pub struct BillingInput<'a> {
+    pub catalog: &'a [CatalogType<'a>],
+    /// The type and price version it was sold with.
+    pub sold: (i64, i64),
+    pub events: &'a [Recorded],
+    pub discount: Option<&'a Discount>,
+    /// A cancellation in the middle of a period credits its unused days.
+    pub credit_unused_on_cancel: bool,
+    pub currency: Currency,
+}
+
+/// A line with the key that says what it charges for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyedLine {
+    /// "recurring:2026-12-01:2026-12-10" — kind, period start, part start.
+    pub key: String,
+    pub line: Line,
+}
+
+/// A line already on an invoice: its key and amount are all the generator needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedLine {
+    pub key: String,
+    pub amount: Money,
+}
+
+impl<'a> BillingInput<'a> {
+    fn find(&self, type_id: i64) -> Option<&CatalogType<'a>> {
+        self.catalog.iter().find(|t| t.id == type_id)
+    }
+
+    fn price(&self, type_id: i64, price_id: i64) -> Option<(&CatalogType<'a>, &'a PriceVersion)> {
+        let t = self.find(type_id)?;
+        let prices: &'a [PriceVersion] = t.prices;
+        prices.iter().find(|p| p.id == price_id).map(|p| (t, p))
+    }
+}
+
+/// One run of a membership: from its sale or a reactivation to its end.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    anchor: NaiveDate,
+    end: Option<NaiveDate>,
+    /// The sale's run (the initiation fee belongs to it), not a reactivation.
+    first: bool,
+}
+
+fn runs(events: &[Recorded]) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for r in events {
+        match &r.event {
+            Event::Sold { start, .. } => runs.push(Run {
+                anchor: *start,
+                end: None,
+                first: true,
+            }),
+            Event::Reactivated { on } => runs.push(Run {
+                anchor: *on,
+                end: None,
+                first: false,
+            }),
+            Event::CancelScheduled { end } => {
+                if let Some(run) = runs.last_mut() {
+                    run.end = Some(*end);
+                }
+            }
+            Event::CancelUndone { .. } => {
+                if let Some(run) = runs.last_mut() {
+                    run.end = None;
+                }
+            }
+            _ => {}
+        }
+    }
+    runs
+}
+
+fn billable(events: &[Recorded]) -> bool {
+    let mut waiting = false;
+    for r in events {
+        match r.event {
+            Event::Sold {
+                approval_required, ..
+            } => waiting = approval_required,
+            Event::Approved { .. } => waiting = false,
+            Event::Rejected { .. } => return false,
+            _ => {}
+        }
+    }
+    !waiting
+}
+
+fn family_on(events: &[Recorded], day: NaiveDate) -> u32 {
+    let mut count: i64 = 0;
+    for r in events {
+        match &r.event {
+            Event::FamilyMemberAdded { on, .. } if *on <= day => count += 1,
+            Event::FamilyMemberRemoved { on, .. } if *on <= day => count -= 1,
+            _ => {}
+        }
+    }
+    u32::try_from(count.max(0)).unwrap_or(0)
+}
+
+/// Every line the events imply for the periods that started on or before `up_to`.
+pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
+    let mut out = Vec::new();
+    let Some((sold_type, sold_price)) = input.price(input.sold.0, input.sold.1) else {
+        return out;
+    };
+    if !billable(input.events) {
+        return out;
+    }
+    let sold_m = Membership {
+        spec: sold_type.spec,
+        events: input.events,
+        unpaid_since: None,
+    };
+    let money = |minor: i64| Money::new(minor, input.currency);
+    match sold_type.spec.purchase_type {
+        PurchaseType::Benefit => return out,
+        PurchaseType::Prepaid => {
+            for run in runs(input.events).iter().filter(|r| r.anchor <= up_to) {
+                let key = format!("prepaid:{}", run.anchor);
+                out.push(KeyedLine {
+                    key,
+                    line: Line {
+                        kind: LineKind::Prepaid,
+                        description: sold_type.spec.name.clone(),
+                        period: None,
+                        amount: sold_price.fee,
+                        explanation: "paid once for the term".to_string(),
+                    },
+                });
+                if run.first && sold_price.initiation_fee.minor != 0 {
+                    out.push(initiation(sold_price.initiation_fee));
+                }
+            }
+            return out;
+        }
+        PurchaseType::Recurring => {}
+    }
+    let Some(interval) = sold_type.spec.billing_interval else {
+        return out;
+    };
+    let pauses = sold_m.pauses();
+    let term_end = sold_m.term_end(up_to);
+    let mut billed_periods = 0u32;
+    for run in runs(input.events) {
+        if run.first && run.anchor <= up_to && sold_price.initiation_fee.minor != 0 {
+            out.push(initiation(sold_price.initiation_fee));
+        }
+        for n in 0.. {
+            let p = period(run.anchor, interval, n);
+            let ends = [run.end, term_end];
+            if p.start > up_to || ends.iter().flatten().any(|e| p.start >= *e) {
+                break;
+            }
+            // Where the days of this period change hands.
+            let mut cuts = vec![p.start, p.end];
+            let mut cut = |d: NaiveDate| {
+                if p.start < d && d < p.end {
+                    cuts.push(d);
+                }
+            };
+            for span in &pauses {
+                cut(span.from);
+                if let Some(u) = span.until {
+                    cut(u);
+                }
+            }
+            for r in input.events {
+                match &r.event {
+                    Event::TypeChanged { on, .. } | Event::PriceChanged { on, .. } => cut(*on),
+                    Event::RenewedInto { from, .. } => cut(*from),
+                    _ => {}
+                }
+            }
+            if let Some(t) = term_end {
+                cut(t);
+            }
+            let stop = run.end.filter(|_| input.credit_unused_on_cancel);
+            if let Some(e) = stop {
+                cut(e);
+            }
+            cuts.sort();
+            cuts.dedup();
+            let mut recurring = 0i64;
+            for part in cuts.windows(2) {
+                let (a, b) = (part[0], part[1]);
+                let over = [stop, term_end];
+                if over.iter().flatten().any(|e| a >= *e) {
+                    break;
+                }
+                let (type_id, price_id) = sold_m.type_and_price_on(input.sold, a);
+                let Some((t, price)) = input.price(type_id, price_id) else {
+                    continue;
+                };
+                let whole = a == p.start && b == p.end;
+                let fraction = fraction_of(p, a, b);
+                let paused = pauses.iter().any(|s| s.contains(a));
+                let (kind, amount, what) = if paused {
+                    let fee = t
+                        .spec
+                        .policies
+                        .pause
+                        .as_ref()
+                        .map(|pp| pp.fee_per_period)
+                        .unwrap_or(money(0));
+                    (LineKind::PauseFee, fee, "pause fee")
+                } else {
+                    (LineKind::Recurring, price.fee, "membership fee")
+                };
+                let amount = if whole {
+                    amount
+                } else {
+                    prorate(amount, fraction)
+                };
+                if amount.minor == 0 && paused {
+                    continue;
+                }
+                let days = (b - a).num_days();
+                let explanation = if whole {
+                    format!("{} days at {amount} per period", p.days())
+                } else {
+                    format!(
+                        "{days} of {} days ({}) of the {what}",
+                        p.days(),
+                        fraction.normalize()
+                    )
+                };
+                if kind == LineKind::Recurring {
+                    recurring += amount.minor;
+                }
+                let served = BillingPeriod { start: a, end: b };
+                out.push(KeyedLine {
+                    key: format!("{}:{}:{}", kind.as_str(), p.start, a),
+                    line: Line {
+                        kind,
+                        description: format!(
+                            "{}{}, {} to {}",
+                            t.spec.name,
+                            if paused { " (paused)" } else { "" },
+                            a,
+                            served.last_day()
+                        ),
+                        period: Some(served),
+                        amount,
+                        explanation,
+                    },
+                });
+            }
+            let family = family_on(input.events, p.start);
+            if let Some(group) = &sold_type.spec.group
+                && family > 0
+                && group.additional_member_fee.minor != 0
+            {
+                let fee = group.additional_member_fee;
+                out.push(KeyedLine {
+                    key: format!("family_member:{}", p.start),
+                    line: Line {
+                        kind: LineKind::FamilyMember,
+                        description: format!("Family members ({family})"),
+                        period: Some(p),
+                        amount: money(fee.minor * i64::from(family)),
+                        explanation: format!("{family} × {fee}"),
+                    },
+                });
+            }
+            if let Some(discount) = input.discount.filter(|d| d.applies_to(billed_periods)) {
+                let base = money(recurring);
+                let (off, explanation) = match discount {
+                    Discount::Percent { percent, .. } => (
+                        prorate(base, *percent / Decimal::ONE_HUNDRED),
+                        format!("{}% of {base}", percent.normalize()),
+                    ),
+                    Discount::Fixed { amount, .. } => (
+                        money(amount.minor.min(recurring)),
+                        format!("{amount} off the membership fee"),
+                    ),
+                    Discount::Manual { amount, reason } => (
+                        money(
+                            amount
+                                .minor
+                                .min(recurring + sold_price.initiation_fee.minor),
+                        ),
+                        format!("once: {reason}"),
+                    ),
+                };
+                if off.minor != 0 {
+                    out.push(KeyedLine {
+                        key: format!("discount:{}", p.start),
+                        line: Line {
+                            kind: LineKind::Discount,
+                            description: format!("Discount ({})", discount.describe()),
+                            period: Some(p),
+                            amount: money(-off.minor),
+                            explanation,
+                        },
+                    });
+                }
+            }
+            billed_periods += 1;
+        }
+    }
+    out
+}
+
+fn initiation(fee: Money) -> KeyedLine {
+    KeyedLine {
+        key: "initiation".to_string(),
+        line: Line {
+            kind: LineKind::Initiation,
+            description: "Initiation fee".to_string(),
+            period: None,
+            amount: fee,
+            explanation: "once, on the first invoice".to_string(),
+        },
+    }
+}
+
+/// The lines missing from `issued` for the periods started by `up_to`: new
+/// lines, and a correction for every key whose issued sum differs from what
+/// the events imply now.
+pub fn generate(input: &BillingInput, issued: &[IssuedLine], up_to: NaiveDate) -> Vec<KeyedLine> {
+    let mut billed: BTreeMap<&str, i64> = BTreeMap::new();
+    for line in issued {
+        *billed.entry(line.key.as_str()).or_default() += line.amount.minor;
+    }
+    let expected = expected(input, up_to);
+    let mut out = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for e in &expected {
+        seen.push(&e.key);
+        match billed.get(e.key.as_str()) {
+            None => out.push(e.clone()),
+            Some(sum) if *sum == e.line.amount.minor => {}
+            Some(sum) => out.push(correction(
+                &e.key,
+                &e.line,
+                Money::new(e.line.amount.minor - sum, input.currency),
+                Money::new(*sum, input.currency),
+            )),
+        }
+    }
+    for (key, sum) in billed {
+        if sum != 0 && !seen.contains(&key) {
+            let nothing = Line {
+                kind: LineKind::Correction,
+                description: key.to_string(),
+                period: None,
+                amount: Money::new(0, input.currency),
+                explanation: String::new(),
+            };
+            out.push(correction(
+                key,
+                &nothing,
+                Money::new(-sum, input.currency),
+                Money::new(sum, input.currency),
+            ));
+        }
+    }
+    out
+}
+
+fn correction(key: &str, now: &Line, difference: Money, billed: Money) -> KeyedLine {
+    KeyedLine {
+        key: key.to_string(),
+        line: Line {
+            kind: LineKind::Correction,
+            description: format!("Correction: {}", now.description),
+            period: now.period,
+            amount: difference,
+            explanation: format!(
+                "billed {billed}, the membership's events now imply {}",
+                Money::new(billed.minor + difference.minor, billed.currency)
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,378 @@
+//! The generator, table by table with literal dates and exact amounts, and a
+//! property test over random lifecycles.
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+
+use super::*;
+use crate::catalog::BillingInterval;
+use crate::catalog::spec::PausePolicy;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn eur(minor: i64) -> Money {
+    Money::new(minor, Currency::EUR)
+}
+
+fn spec(interval: BillingInterval) -> TypeSpec {
+    let mut s = TypeSpec {
+        name: "Adult".into(),
+        billing_interval: Some(interval),
+        ..TypeSpec::default()
+    };
+    s.policies.pause = Some(PausePolicy {
+        max_per_year: None,
+        min_days: 0,
+        max_days: None,
+        fee_per_period: eur(0),
+        extends_commitment: false,
+        portal_allowed: true,
+    });
+    s
+}
+
+fn prices() -> Vec<PriceVersion> {
+    vec![
+        PriceVersion {
+            id: 10,
+            fee: eur(3000),
+            initiation_fee: eur(2500),
+            effective_from: d(2024, 1, 1),
+            memberships: 0,
+        },
+        PriceVersion {
+            id: 11,
+            fee: eur(3100),
+            initiation_fee: eur(2500),
+            effective_from: d(2026, 1, 1),
+            memberships: 0,
+        },
+    ]
+}
+
+fn rec(event: Event) -> Recorded {
+    Recorded {
+        event,
+        by: String::new(),
+        reason: String::new(),
+        forced: false,
+    }
+}
+
+fn sold(start: NaiveDate) -> Recorded {
+    rec(Event::Sold {
+        start,
+        approval_required: false,
+    })
+}
+
+struct Fixture {
+    spec: TypeSpec,
+    prices: Vec<PriceVersion>,
+}
+
+impl Fixture {
+    fn new(interval: BillingInterval) -> Fixture {
+        Fixture {
+            spec: spec(interval),
+            prices: prices(),
+        }
+    }
+
+    fn lines(&self, events: &[Recorded], up_to: NaiveDate) -> Vec<(String, i64)> {
+        self.with(events, None, true, |input| {
+            expected(input, up_to)
+                .into_iter()
+                .map(|l| (l.key, l.line.amount.minor))
+                .collect()
+        })
+    }
+
+    fn with<T>(
+        &self,
+        events: &[Recorded],
+        discount: Option<&Discount>,
+        credit: bool,
+        f: impl FnOnce(&BillingInput) -> T,
+    ) -> T {
+        let catalog = [CatalogType {
+            id: 1,
+            spec: &self.spec,
+            prices: &self.prices,
+        }];
+        let input = BillingInput {
+            catalog: &catalog,
+            sold: (1, 10),
+            events,
+            discount,
+            credit_unused_on_cancel: credit,
+            currency: Currency::EUR,
+        };
+        f(&input)
+    }
+}
+
+fn keys(lines: &[(String, i64)]) -> Vec<&str> {
+    lines.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+#[test]
+fn a_month_end_anchor_bills_the_last_day_of_short_months_across_a_leap_year() {
+    let f = Fixture::new(BillingInterval::Monthly);
+    let lines = f.lines(&[sold(d(2028, 1, 31))], d(2028, 5, 31));
+    assert_eq!(
+        keys(&lines),
+        [
+            "initiation",
+            "recurring:2028-01-31:2028-01-31",
+            "recurring:2028-02-29:2028-02-29",
+            "recurring:2028-03-31:2028-03-31",
+            "recurring:2028-04-30:2028-04-30",
+            "recurring:2028-05-31:2028-05-31"
+        ]
+    );
+    assert!(lines.iter().skip(1).all(|(_, a)| *a == 3000));
+}
+
+#[test]
+fn every_interval_bills_each_period_once_over_two_years() {
+    use BillingInterval::*;
+    for (interval, periods) in [
+        (Weekly, 105),
+        (TwoWeeks, 53),
+        (FourWeeks, 27),
+        (Monthly, 25),
+        (TwoMonths, 13),
+        (Quarterly, 9),
+        (HalfYearly, 5),
+        (Yearly, 3),
+    ] {
+        let f = Fixture::new(interval);
+        let lines = f.lines(&[sold(d(2025, 1, 1))], d(2027, 1, 1));
+        let recurring = lines
+            .iter()
+            .filter(|(k, _)| k.starts_with("recurring"))
+            .count();
+        assert_eq!(recurring, periods, "{interval:?}");
+    }
+}
+
+#[test]
+fn a_pause_across_a_period_boundary_bills_only_the_unpaused_days() {
+    let f = Fixture::new(BillingInterval::Monthly);
+    let events = [
+        sold(d(2025, 3, 1)),
+        rec(Event::Paused {
+            from: d(2025, 4, 21),
+            until: Some(d(2025, 5, 11)),
+        }),
+    ];
+    let lines = f.lines(&events, d(2025, 5, 31));
+    assert_eq!(
+        lines,
+        [
+            ("initiation".to_string(), 2500),
+            ("recurring:2025-03-01:2025-03-01".to_string(), 3000),
+            // 20 of 30 April days: 3000 × 20/30 = 2000.
+            ("recurring:2025-04-01:2025-04-01".to_string(), 2000),
+            // 21 of 31 May days from the 11th: 3000 × 21/31 = 2032.26 → 2032.
+            ("recurring:2025-05-01:2025-05-11".to_string(), 2032),
+        ]
+    );
+}
+
+#[test]
+fn a_price_change_with_proration_splits_the_period_on_the_day() {
+    let f = Fixture::new(BillingInterval::Monthly);
+    let events = [
+        sold(d(2025, 12, 1)),
+        rec(Event::PriceChanged {
+            on: d(2026, 1, 16),
+            price_id: 11,
+            fee: eur(3100),
+        }),
+    ];
+    let lines = f.lines(&events, d(2026, 2, 1));
+    assert_eq!(
+        &lines[2..],
+        [
+            // 15 of 31 days at 30.00 = 1451.61 → 1452; 16 of 31 at 31.00 = 1600.
+            ("recurring:2026-01-01:2026-01-01".to_string(), 1452),
+            ("recurring:2026-01-01:2026-01-16".to_string(), 1600),
+            ("recurring:2026-02-01:2026-02-01".to_string(), 3100),
+        ]
+    );
+}
+
+#[test]
+fn a_discount_for_three_periods_and_an_immediate_cancellation_with_credit() {
+    let f = Fixture::new(BillingInterval::Monthly);
+    let discount = Discount::Percent {
+        percent: Decimal::new(10, 0),
+        periods: Some(3),
+    };
+    let events = [sold(d(2025, 1, 1))];
+    let discounts: Vec<i64> = f.with(&events, Some(&discount), true, |input| {
+        expected(input, d(2025, 6, 1))
+            .into_iter()
+            .filter(|l| l.line.kind == LineKind::Discount)
+            .map(|l| l.line.amount.minor)
+            .collect()
+    });
+    assert_eq!(discounts, [-300, -300, -300]);
+
+    // Billed on 1 March, cancelled on 11 March: the correction credits 21 days.
+    let billed: Vec<IssuedLine> = f.with(&events, None, true, |input| {
+        expected(input, d(2025, 3, 1))
+            .into_iter()
+            .map(|l| IssuedLine {
+                key: l.key,
+                amount: l.line.amount,
+            })
+            .collect()
+    });
+    let cancelled = [
+        sold(d(2025, 1, 1)),
+        rec(Event::CancelScheduled {
+            end: d(2025, 3, 11),
+        }),
+    ];
+    let fix = f.with(&cancelled, None, true, |input| {
+        generate(input, &billed, d(2025, 4, 1))
+    });
+    assert_eq!(fix.len(), 1);
+    assert_eq!(fix[0].line.kind, LineKind::Correction);
+    // March kept 10 of 31 days: 3000 × 10/31 = 967.74 → 968; the credit is 968 − 3000.
+    assert_eq!(fix[0].line.amount.minor, 968 - 3000);
+    assert!(
+        f.with(&cancelled, None, false, |input| generate(
+            input,
+            &billed,
+            d(2025, 4, 1)
+        ))
+        .is_empty(),
+        "without the credit setting the period stays billed in full"
+    );
+}
+
+#[test]
+fn running_it_twice_yields_nothing_new() {
+    let f = Fixture::new(BillingInterval::Monthly);
+    let events = [sold(d(2025, 1, 15))];
+    f.with(&events, None, true, |input| {
+        let first = generate(input, &[], d(2025, 6, 30));
+        let issued: Vec<IssuedLine> = first
+            .iter()
+            .map(|l| IssuedLine {
+                key: l.key.clone(),
+                amount: l.line.amount,
+            })
+            .collect();
+        assert!(generate(input, &issued, d(2025, 6, 30)).is_empty());
+    });
+}
+
+/// A random but valid lifecycle: a sale, then pauses, price changes, a
+/// cancellation and a reactivation at random days.
+fn lifecycle() -> impl Strategy<Value = Vec<Recorded>> {
+    (
+        0u32..60,
+        proptest::collection::vec((0u32..1000, 1u32..90), 0..4),
+        proptest::option::of(0u32..1000),
+        proptest::option::of((0u32..1000, 1u32..200)),
+    )
+        .prop_map(|(start, pauses, price_change, cancel)| {
+            let base = d(2025, 1, 1);
+            let day = |n: u32| base + chrono::Days::new(u64::from(n));
+            let start = day(start);
+            let mut events = vec![sold(start)];
+            let mut last_end = start;
+            let mut spans: Vec<(u32, u32)> = pauses;
+            spans.sort();
+            for (from, len) in spans {
+                let from = day(from).max(last_end);
+                let until = from + chrono::Days::new(u64::from(len));
+                events.push(rec(Event::Paused {
+                    from,
+                    until: Some(until),
+                }));
+                last_end = until;
+            }
+            if let Some(on) = price_change {
+                events.push(rec(Event::PriceChanged {
+                    on: day(on).max(start),
+                    price_id: 11,
+                    fee: eur(3100),
+                }));
+            }
+            if let Some((end, gap)) = cancel {
+                let end = day(end).max(start);
+                events.push(rec(Event::CancelScheduled { end }));
+                events.push(rec(Event::Reactivated {
+                    on: end + chrono::Days::new(u64::from(gap)),
+                }));
+            }
+            events
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn day_by_day_billing_equals_billing_once_and_bills_no_key_twice(events in lifecycle()) {
+        let f = Fixture::new(BillingInterval::Monthly);
+        let end = d(2028, 1, 1);
+        f.with(&events, None, true, |input| {
+            let once = generate(input, &[], end);
+            let mut issued: Vec<IssuedLine> = Vec::new();
+            let mut day = d(2025, 1, 1);
+            while day <= end {
+                for l in generate(input, &issued, day) {
+                    issued.push(IssuedLine { key: l.key, amount: l.line.amount });
+                }
+                day = day + chrono::Days::new(1);
+            }
+            let once_lines: Vec<(String, i64)> =
+                once.iter().map(|l| (l.key.clone(), l.line.amount.minor)).collect();
+            let daily: Vec<(String, i64)> =
+                issued.iter().map(|l| (l.key.clone(), l.amount.minor)).collect();
+            prop_assert_eq!(&once_lines, &daily);
+            let mut keys: Vec<&str> = once_lines.iter().map(|(k, _)| k.as_str()).collect();
+            let count = keys.len();
+            keys.sort();
+            keys.dedup();
+            prop_assert_eq!(keys.len(), count, "a key billed twice");
+            prop_assert!(once.iter().all(|l| l.line.kind != LineKind::Correction));
+            prop_assert!(generate(input, &issued, end).is_empty());
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn events_learned_late_are_corrected_to_the_same_total(events in lifecycle()) {
+        // Billing only knew the sale; then the rest of the events arrived.
+        let f = Fixture::new(BillingInterval::Monthly);
+        let end = d(2028, 1, 1);
+        let first = &events[..1];
+        let early: Vec<IssuedLine> = f.with(first, None, true, |input| {
+            generate(input, &[], end)
+                .into_iter()
+                .map(|l| IssuedLine { key: l.key, amount: l.line.amount })
+                .collect()
+        });
+        let total = |lines: &[IssuedLine]| lines.iter().map(|l| l.amount.minor).sum::<i64>();
+        f.with(&events, None, true, |input| {
+            let mut all = early.clone();
+            for l in generate(input, &early, end) {
+                all.push(IssuedLine { key: l.key, amount: l.line.amount });
+            }
+            let implied: i64 = expected(input, end).iter().map(|l| l.line.amount.minor).sum();
+            prop_assert_eq!(total(&all), implied);
+            prop_assert!(generate(input, &all, end).is_empty());
+            Ok(())
+        })?;
+    }
+}
