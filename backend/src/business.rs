@@ -310,7 +310,7 @@ pub async fn set_simulated_date(
     .await?;
     tx.commit().await?;
     // The day's work runs at once for the new date, as it would when the day came.
-    crate::memberships::renew_due(services, business.id).await?;
+    crate::memberships::day_work(services, business.id).await?;
     Ok(())
 }
 

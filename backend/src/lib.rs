@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod business;
 pub mod catalog;
 pub mod clock;

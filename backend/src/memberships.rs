@@ -46,19 +46,19 @@ pub enum By<'a> {
 }
 
 #[derive(sqlx::FromRow)]
-struct MembershipRow {
-    id: i64,
-    member_id: Option<i64>,
-    organization_id: Option<i64>,
-    membership_type_id: i64,
-    price_id: i64,
-    start_date: NaiveDate,
-    end_date: Option<NaiveDate>,
-    payer: String,
-    discount: String,
-    source: String,
-    notes: String,
-    version: i64,
+pub(crate) struct MembershipRow {
+    pub(crate) id: i64,
+    pub(crate) member_id: Option<i64>,
+    pub(crate) organization_id: Option<i64>,
+    pub(crate) membership_type_id: i64,
+    pub(crate) price_id: i64,
+    pub(crate) start_date: NaiveDate,
+    pub(crate) end_date: Option<NaiveDate>,
+    pub(crate) payer: String,
+    pub(crate) discount: String,
+    pub(crate) source: String,
+    pub(crate) notes: String,
+    pub(crate) version: i64,
 }
 
 const MEMBERSHIP_COLUMNS: &str = "m.id, m.member_id, m.organization_id, m.membership_type_id, m.price_id, m.start_date, m.end_date, m.payer, m.discount, m.source, m.notes, m.version";
@@ -84,7 +84,7 @@ fn recorded(row: &EventRow) -> Result<Recorded, Error> {
     })
 }
 
-fn discount_of(row: &MembershipRow) -> Result<Option<Discount>, Error> {
+pub(crate) fn discount_of(row: &MembershipRow) -> Result<Option<Discount>, Error> {
     if row.discount.is_empty() {
         return Ok(None);
     }
@@ -94,9 +94,9 @@ fn discount_of(row: &MembershipRow) -> Result<Option<Discount>, Error> {
 }
 
 /// A membership with its events and the type in effect.
-struct Stored {
-    row: MembershipRow,
-    events: Vec<Recorded>,
+pub(crate) struct Stored {
+    pub(crate) row: MembershipRow,
+    pub(crate) events: Vec<Recorded>,
     event_rows: Vec<EventRow>,
 }
 
@@ -107,7 +107,11 @@ async fn load_events(tx: &mut Tx, business_id: i64, id: i64) -> Result<Vec<Event
         business_id, id)?)
 }
 
-async fn load_membership(tx: &mut Tx, business_id: i64, id: i64) -> Result<Stored, Error> {
+pub(crate) async fn load_membership(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+) -> Result<Stored, Error> {
     let sql = format!(
         "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.business_id = $1 AND m.id = $2"
     );
@@ -129,7 +133,7 @@ async fn load_membership(tx: &mut Tx, business_id: i64, id: i64) -> Result<Store
 }
 
 /// The types of the business by id.
-async fn types(tx: &mut Tx, business_id: i64) -> Result<HashMap<i64, Loaded>, Error> {
+pub(crate) async fn types(tx: &mut Tx, business_id: i64) -> Result<HashMap<i64, Loaded>, Error> {
     Ok(catalog::load(tx, business_id, None)
         .await?
         .into_iter()
@@ -849,6 +853,7 @@ async fn page(
         version: loaded.row.version,
         family_max: current.spec.group.as_ref().map(|g| g.max_family_members),
         family,
+        invoices: crate::billing::of_membership(tx, business.id, id).await?,
     })
 }
 
@@ -1547,7 +1552,7 @@ pub async fn renew_due(services: &Services, business_id: i64) -> Result<usize, E
     Ok(renewed)
 }
 
-/// The day's work for every business: renewals now; billing joins later.
+/// The day's work for every business: renewals, then billing.
 pub async fn run_daily(services: &Services) -> Result<(), Error> {
     let ids = {
         let mut tx = services.db.begin_read().await?;
@@ -1560,7 +1565,23 @@ pub async fn run_daily(services: &Services) -> Result<(), Error> {
         ids
     };
     for (id,) in ids {
-        renew_due(services, id).await?;
+        day_work(services, id).await?;
+    }
+    Ok(())
+}
+
+/// One business's day: renewals first, then billing up to its date.
+pub async fn day_work(services: &Services, business_id: i64) -> Result<(), Error> {
+    renew_due(services, business_id).await?;
+    let today = {
+        let mut tx = services.db.begin_read().await?;
+        let business = business::load(&mut tx, business_id).await?;
+        tx.commit().await?;
+        services.today(&business)
+    };
+    let report = crate::billing::run_billing(services, business_id, today).await?;
+    if report.invoices > 0 || !report.failed.is_empty() {
+        tracing::info!(business = business_id, %today, invoices = report.invoices, failed = report.failed.len(), "billing run");
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod billing;
 pub mod business;
 pub mod catalog;
+pub mod invoices;
 pub mod lifecycle;
 pub mod members;
 pub mod memberships;

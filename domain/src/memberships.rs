@@ -215,6 +215,8 @@ pub struct MembershipPage {
     pub family: Vec<FamilyMember>,
     /// The type's maximum of family members; `None` for types that are not groups.
     pub family_max: Option<u32>,
+    /// Invoices, newest first.
+    pub invoices: Vec<crate::invoices::InvoiceSummary>,
 }
 
 text_enum! {

@@ -503,6 +503,32 @@ fn MembershipBody(
                 }}
             </section>
         </div>
+        <section class="card" aria-labelledby="invoices-heading">
+            <h2 id="invoices-heading">"Invoices"</h2>
+            {if page.invoices.is_empty() {
+                view! { <p>"No invoices yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="data-table" data-testid="invoices">
+                        <caption class="visually-hidden">"Invoices"</caption>
+                        <thead><tr>
+                            <th scope="col">"Number"</th><th scope="col">"Date"</th>
+                            <th scope="col">"Status"</th><th scope="col" class="num">"Total"</th>
+                        </tr></thead>
+                        <tbody>
+                            {page.invoices.iter().map(|i| view! {
+                                <tr>
+                                    <th scope="row" data-label="Number">{format!("#{}", i.number)}</th>
+                                    <td data-label="Date">{i.billing_date.to_string()}</td>
+                                    <td data-label="Status">{i.status.label()}</td>
+                                    <td data-label="Total" class="num">{i.total.to_string()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
         {page.family_max.map(|max| view! { <Family page=page.clone() max add remove /> })}
         {page.can_change.then(|| view! { <Actions page=page.clone() /> })}
         <section class="card" aria-labelledby="timeline-heading">

@@ -1,0 +1,222 @@
+//! The billing run: for each membership, generate what is missing up to a
+//! date and write it as invoices, one transaction per membership.
+//!
+//! Nothing here decides an amount: `domain::billing::generator` does. The
+//! database protects the money: a line key is billed once (`seq` 0) and then
+//! only corrected (`seq` 1, 2, ...), under a unique index, so a run that is
+//! repeated, raced by another, or killed and restarted writes every line once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use domain::billing::charges::LineKind;
+use domain::billing::generator::{BillingInput, CatalogType, IssuedLine, KeyedLine, generate};
+use domain::invoices::{InvoiceStatus, InvoiceSummary, RunReport};
+use domain::{Currency, Money};
+
+use crate::business::{self, Business};
+use crate::db::Tx;
+use crate::error::Error;
+use crate::memberships::{discount_of, load_membership, types};
+use crate::{Services, query};
+
+/// The invoice date of a missing line: its period's first day (so a run that
+/// catches up bills each period on an invoice of its own), or the run's date
+/// for corrections and lines without a period.
+fn invoice_date(line: &KeyedLine, run_date: NaiveDate) -> Option<NaiveDate> {
+    if line.line.kind == LineKind::Correction {
+        return Some(run_date);
+    }
+    line.key
+        .split(':')
+        .nth(1)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| d.min(run_date))
+}
+
+/// Bills one membership up to `date`; returns how many invoices it wrote.
+pub async fn bill_membership(
+    services: &Services,
+    business: &Business,
+    id: i64,
+    date: NaiveDate,
+) -> Result<usize, Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let stored = load_membership(&mut tx, business.id, id).await?;
+    let types = types(&mut tx, business.id).await?;
+    let catalog: Vec<CatalogType> = types
+        .values()
+        .map(|t| CatalogType {
+            id: t.id,
+            spec: &t.spec,
+            prices: &t.prices,
+        })
+        .collect();
+    let discount = discount_of(&stored.row)?;
+    let input = BillingInput {
+        catalog: &catalog,
+        sold: (stored.row.membership_type_id, stored.row.price_id),
+        events: &stored.events,
+        discount: discount.as_ref(),
+        credit_unused_on_cancel: true,
+        currency: business.currency,
+    };
+    let issued: Vec<IssuedLine> = query!(&mut tx, fetch_all as (String, i64),
+        "SELECT line_key, amount_minor FROM invoice_lines WHERE business_id = $1 AND membership_id = $2 ORDER BY id",
+        business.id, id)?
+    .into_iter()
+    .map(|(key, minor)| IssuedLine {
+        key,
+        amount: Money::new(minor, business.currency),
+    })
+    .collect();
+    let missing = generate(&input, &issued, date);
+    if missing.is_empty() {
+        tx.commit().await?;
+        return Ok(0);
+    }
+    let mut seq: HashMap<String, i64> = HashMap::new();
+    for line in &issued {
+        *seq.entry(line.key.clone()).or_default() += 1;
+    }
+    let mut groups: BTreeMap<NaiveDate, Vec<KeyedLine>> = BTreeMap::new();
+    let mut undated = Vec::new();
+    for line in missing {
+        match invoice_date(&line, date) {
+            Some(d) => groups.entry(d).or_default().push(line),
+            None => undated.push(line),
+        }
+    }
+    // The initiation fee goes on the first of the invoices.
+    if !undated.is_empty() {
+        let first = groups.keys().next().copied().unwrap_or(date);
+        let group = groups.entry(first).or_default();
+        for (i, line) in undated.into_iter().enumerate() {
+            group.insert(i, line);
+        }
+    }
+    let written = groups.len();
+    for (billing_date, lines) in groups {
+        match write_invoice(&mut tx, business, id, billing_date, &lines, &mut seq, now).await {
+            Ok(()) => {}
+            // Another run wrote these lines first: nothing is missing any more.
+            Err(e) if e.is_unique_violation() => return Ok(0),
+            Err(e) => return Err(e),
+        }
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+async fn write_invoice(
+    tx: &mut Tx,
+    business: &Business,
+    membership_id: i64,
+    billing_date: NaiveDate,
+    lines: &[KeyedLine],
+    seq: &mut HashMap<String, i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let total: i64 = lines.iter().map(|l| l.line.amount.minor).sum();
+    let (number,) = query!(
+        tx,
+        fetch_one as (i64,),
+        "UPDATE businesses SET next_invoice_number = next_invoice_number + 1 WHERE id = $1 RETURNING next_invoice_number - 1",
+        business.id
+    )?;
+    let (invoice_id,) = query!(tx, fetch_one as (i64,),
+        "INSERT INTO invoices (business_id, membership_id, number, billing_date, due_date, status, currency, total_minor, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        business.id, membership_id, number, billing_date, billing_date, InvoiceStatus::Open.as_str(),
+        business.currency.code(), total, now)?;
+    for l in lines {
+        let n = seq.entry(l.key.clone()).or_default();
+        let (start, end) = match l.line.period {
+            Some(p) => (Some(p.start), Some(p.end)),
+            None => (None, None),
+        };
+        query!(tx, execute,
+            "INSERT INTO invoice_lines (business_id, invoice_id, membership_id, line_key, seq, kind, description, period_start, period_end, amount_minor, explanation)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            business.id, invoice_id, membership_id, &l.key, *n, l.line.kind.as_str(), &l.line.description,
+            start, end, l.line.amount.minor, &l.line.explanation)?;
+        *n += 1;
+    }
+    Ok(())
+}
+
+/// Bills every membership of a business up to `date`. A membership that fails
+/// is listed with its error and the run goes on.
+pub async fn run_billing(
+    services: &Services,
+    business_id: i64,
+    date: NaiveDate,
+) -> Result<RunReport, Error> {
+    let (business, ids) = {
+        let mut tx = services.db.begin_read().await?;
+        let business = business::load(&mut tx, business_id).await?;
+        let ids = query!(
+            &mut tx,
+            fetch_all as (i64,),
+            "SELECT id FROM memberships WHERE business_id = $1 ORDER BY id",
+            business_id
+        )?;
+        tx.commit().await?;
+        (business, ids)
+    };
+    let mut report = RunReport {
+        memberships: ids.len(),
+        ..RunReport::default()
+    };
+    for (id,) in ids {
+        match bill_membership(services, &business, id, date).await {
+            Ok(n) => report.invoices += n,
+            Err(error) => {
+                tracing::error!(membership = id, %error, "billing failed");
+                report.failed.push((id, error.to_string()));
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[derive(sqlx::FromRow)]
+struct InvoiceRow {
+    id: i64,
+    number: i64,
+    billing_date: NaiveDate,
+    due_date: NaiveDate,
+    status: String,
+    currency: String,
+    total_minor: i64,
+    amount_paid_minor: i64,
+}
+
+/// The invoices of a membership, newest first.
+pub(crate) async fn of_membership(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+) -> Result<Vec<InvoiceSummary>, Error> {
+    let rows = query!(tx, fetch_all as InvoiceRow,
+        "SELECT id, number, billing_date, due_date, status, currency, total_minor, amount_paid_minor
+           FROM invoices WHERE business_id = $1 AND membership_id = $2 ORDER BY billing_date DESC, number DESC",
+        business_id, membership_id)?;
+    rows.into_iter()
+        .map(|r| {
+            let currency = Currency::from_code(&r.currency)
+                .map_err(|_| Error::internal(format!("currency of invoice {}", r.id)))?;
+            Ok(InvoiceSummary {
+                id: r.id,
+                number: r.number,
+                billing_date: r.billing_date,
+                due_date: r.due_date,
+                status: InvoiceStatus::parse(&r.status)
+                    .ok_or_else(|| Error::internal(format!("status of invoice {}", r.id)))?,
+                total: Money::new(r.total_minor, currency),
+                amount_paid: Money::new(r.amount_paid_minor, currency),
+            })
+        })
+        .collect()
+}

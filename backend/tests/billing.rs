@@ -1,0 +1,177 @@
+//! The billing run on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
+
+use backend::auth::Actor;
+use backend::billing;
+use backend::business::{self, NewBusiness};
+use backend::memberships::{self, HolderRef};
+use backend::testing::each_db;
+use backend::{Clock, Db, Services, catalog, members, query};
+use chrono::{NaiveDate, TimeZone, Utc};
+use domain::catalog::MembershipTypeForm;
+use domain::lifecycle::sale::SellForm;
+use domain::members::MemberForm;
+use domain::memberships::ActionForm;
+use domain::staff::Role;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+struct Club {
+    s: Services,
+    owner: Actor,
+    membership: i64,
+}
+
+async fn club(db: Db) -> Club {
+    let s = Services::new(
+        db,
+        Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()),
+    );
+    let (business_id, staff_user_id) = business::create_owner(
+        &s,
+        &NewBusiness {
+            name: "Club",
+            time_zone: "Europe/Berlin",
+            currency: "EUR",
+        },
+        "owner@club.example",
+        "Olivia Owner",
+        "a long enough password",
+    )
+    .await
+    .unwrap();
+    let owner = Actor {
+        business_id,
+        staff_user_id,
+        role: Role::Owner,
+    };
+    let adult = catalog::create_membership_type(
+        &s,
+        &owner,
+        &MembershipTypeForm {
+            name: "Adult Monthly".into(),
+            purchase_type: "recurring".into(),
+            billing_interval: "monthly".into(),
+            fee: "49".into(),
+            initiation_fee: "25".into(),
+            status: "active".into(),
+            pause_allowed: "on".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let member = members::create_member(
+        &s,
+        &owner,
+        &MemberForm {
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let membership = memberships::sell(
+        &s,
+        &owner,
+        HolderRef::Member(member),
+        &SellForm {
+            type_id: adult.to_string(),
+            start: "2026-11-22".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    Club {
+        s,
+        owner,
+        membership,
+    }
+}
+
+async fn invoices(c: &Club) -> Vec<(i64, NaiveDate, i64)> {
+    let mut tx = c.s.db.begin_read().await.unwrap();
+    let rows = query!(&mut tx, fetch_all as (i64, NaiveDate, i64),
+        "SELECT number, billing_date, total_minor FROM invoices WHERE membership_id = $1 ORDER BY number",
+        c.membership).unwrap();
+    tx.commit().await.unwrap();
+    rows
+}
+
+#[tokio::test]
+async fn a_run_bills_each_missed_period_once_and_a_repeat_bills_nothing() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let id = c.owner.business_id;
+        let report = billing::run_billing(&c.s, id, d(2027, 1, 25))
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.memberships, report.invoices, report.failed.len()),
+            (1, 3, 0)
+        );
+        assert_eq!(
+            invoices(&c).await,
+            [
+                (1, d(2026, 11, 22), 7400),
+                (2, d(2026, 12, 22), 4900),
+                (3, d(2027, 1, 22), 4900)
+            ]
+        );
+        let again = billing::run_billing(&c.s, id, d(2027, 1, 25))
+            .await
+            .unwrap();
+        assert_eq!(again.invoices, 0);
+
+        // Two runs at once: still one invoice per period, numbers without gaps.
+        let (s1, s2) = (c.s.clone(), c.s.clone());
+        let a = tokio::spawn(async move { billing::run_billing(&s1, id, d(2027, 3, 25)).await });
+        let b = tokio::spawn(async move { billing::run_billing(&s2, id, d(2027, 3, 25)).await });
+        let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+        assert_eq!(a.invoices + b.invoices, 2, "{a:?} {b:?}");
+        let numbers: Vec<i64> = invoices(&c).await.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(numbers, [1, 2, 3, 4, 5]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_pause_recorded_after_its_period_was_billed_is_credited_on_the_next_run() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let id = c.owner.business_id;
+        billing::run_billing(&c.s, id, d(2026, 11, 22))
+            .await
+            .unwrap();
+        memberships::act(
+            &c.s,
+            &c.owner,
+            c.membership,
+            &ActionForm {
+                action: "pause".into(),
+                from: "2026-12-07".into(),
+                until: "2026-12-22".into(),
+                reason: "travel".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        billing::run_billing(&c.s, id, d(2026, 11, 30))
+            .await
+            .unwrap();
+        let rows = invoices(&c).await;
+        // 15 of 30 days paused: 49.00 × 15/30 = 24.50 back.
+        assert_eq!(rows[1], (2, d(2026, 11, 30), -2450));
+        let page = memberships::membership(&c.s, &c.owner, c.membership)
+            .await
+            .unwrap();
+        assert_eq!(page.invoices.len(), 2);
+    })
+    .await;
+}
