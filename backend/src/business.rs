@@ -276,6 +276,22 @@ pub async fn staff_overview(services: &Services, actor: &Actor) -> Result<StaffO
     })
 }
 
+/// Every business, for the command line's jobs.
+pub async fn all(services: &Services) -> Result<Vec<Business>, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let ids = query!(
+        &mut tx,
+        fetch_all as (i64,),
+        "SELECT id FROM businesses ORDER BY id"
+    )?;
+    let mut out = Vec::new();
+    for (id,) in ids {
+        out.push(load(&mut tx, id).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// Sets (or with `None`, clears) the business's simulated date, then runs the
 /// day's work for it. Owners only.
 pub async fn set_simulated_date(

@@ -25,6 +25,13 @@ enum Command {
     Migrate,
     /// Load the demo club into an empty database.
     SeedDemo,
+    /// Bill every membership due up to a date (each business's own date when
+    /// omitted), then print what the run did. Safe to repeat.
+    Bill {
+        /// YYYY-MM-DD
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
     /// Create a business and its first owner. The password is read from
     /// TESSERA_OWNER_PASSWORD or from the first line of standard input.
     CreateOwner {
@@ -73,6 +80,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Migrate => {
             println!("migrations applied ({})", db.kind());
             Ok(())
+        }
+        Command::Bill { date } => {
+            let services = backend::Services::new(db, clock);
+            bill(&services, date).await
         }
         Command::SeedDemo => {
             let state = app_state(&config, db, clock);
@@ -133,6 +144,33 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())
         }
+    }
+}
+
+async fn bill(services: &backend::Services, date: Option<chrono::NaiveDate>) -> Result<(), String> {
+    let businesses = business::all(services).await.map_err(|e| e.to_string())?;
+    let mut failed = 0;
+    for b in businesses {
+        let date = date.unwrap_or_else(|| services.today(&b));
+        println!("{} ({}): billing up to {date}…", b.name, b.id);
+        let report = backend::billing::run_billing(services, b.id, date)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "  {} memberships, {} invoices written, {} failed",
+            report.memberships,
+            report.invoices,
+            report.failed.len()
+        );
+        for (id, error) in &report.failed {
+            println!("  membership {id}: {error}");
+        }
+        failed += report.failed.len();
+    }
+    if failed > 0 {
+        Err(format!("{failed} memberships could not be billed"))
+    } else {
+        Ok(())
     }
 }
 
