@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use domain::billing::charges::LineKind;
 use domain::billing::generator::{BillingInput, CatalogType, IssuedLine, KeyedLine, generate};
-use domain::invoices::{InvoiceStatus, InvoiceSummary, RunReport};
+use domain::invoices::{InvoiceLineView, InvoiceStatus, InvoiceSummary, InvoiceView, RunReport};
 use domain::{Currency, Money};
 
 use crate::business::{self, Business};
@@ -193,30 +193,106 @@ struct InvoiceRow {
     amount_paid_minor: i64,
 }
 
+fn summary(r: InvoiceRow) -> Result<InvoiceSummary, Error> {
+    let currency = Currency::from_code(&r.currency)
+        .map_err(|_| Error::internal(format!("currency of invoice {}", r.id)))?;
+    Ok(InvoiceSummary {
+        id: r.id,
+        number: r.number,
+        billing_date: r.billing_date,
+        due_date: r.due_date,
+        status: InvoiceStatus::parse(&r.status)
+            .ok_or_else(|| Error::internal(format!("status of invoice {}", r.id)))?,
+        total: Money::new(r.total_minor, currency),
+        amount_paid: Money::new(r.amount_paid_minor, currency),
+    })
+}
+
+const INVOICE_COLUMNS: &str =
+    "id, number, billing_date, due_date, status, currency, total_minor, amount_paid_minor";
+
+/// One invoice with its lines and how each amount was reached. Viewers and up.
+pub async fn invoice(
+    services: &Services,
+    actor: &crate::auth::Actor,
+    id: i64,
+) -> Result<InvoiceView, Error> {
+    actor.require(domain::staff::Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE business_id = $1 AND id = $2");
+    let row = query!(
+        &mut tx,
+        fetch_optional as InvoiceRow,
+        sqlx::AssertSqlSafe(sql),
+        business.id,
+        id
+    )?
+    .ok_or(Error::NotFound)?;
+    let (membership_id,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT membership_id FROM invoices WHERE id = $1",
+        id
+    )?;
+    let summary = summary(row)?;
+    let currency = summary.total.currency;
+    let lines = query!(
+        &mut tx,
+        fetch_all
+            as (
+                String,
+                String,
+                Option<NaiveDate>,
+                Option<NaiveDate>,
+                i64,
+                String
+            ),
+        "SELECT kind, description, period_start, period_end, amount_minor, explanation
+           FROM invoice_lines WHERE business_id = $1 AND invoice_id = $2 ORDER BY id",
+        business.id,
+        id
+    )?
+    .into_iter()
+    .map(|(kind, description, start, end, minor, explanation)| {
+        Ok(InvoiceLineView {
+            kind: LineKind::parse(&kind)
+                .ok_or_else(|| Error::internal(format!("line kind {kind:?}")))?,
+            description,
+            period: start.zip(end.and_then(|e| e.pred_opt())),
+            amount: Money::new(minor, currency),
+            explanation,
+        })
+    })
+    .collect::<Result<Vec<_>, Error>>()?;
+    let (holder, membership_name) =
+        crate::memberships::holder_and_name(&mut tx, business.id, membership_id).await?;
+    tx.commit().await?;
+    Ok(InvoiceView {
+        summary,
+        membership_id,
+        membership_name,
+        holder,
+        business_name: business.name,
+        lines,
+    })
+}
+
 /// The invoices of a membership, newest first.
 pub(crate) async fn of_membership(
     tx: &mut Tx,
     business_id: i64,
     membership_id: i64,
 ) -> Result<Vec<InvoiceSummary>, Error> {
-    let rows = query!(tx, fetch_all as InvoiceRow,
-        "SELECT id, number, billing_date, due_date, status, currency, total_minor, amount_paid_minor
-           FROM invoices WHERE business_id = $1 AND membership_id = $2 ORDER BY billing_date DESC, number DESC",
-        business_id, membership_id)?;
-    rows.into_iter()
-        .map(|r| {
-            let currency = Currency::from_code(&r.currency)
-                .map_err(|_| Error::internal(format!("currency of invoice {}", r.id)))?;
-            Ok(InvoiceSummary {
-                id: r.id,
-                number: r.number,
-                billing_date: r.billing_date,
-                due_date: r.due_date,
-                status: InvoiceStatus::parse(&r.status)
-                    .ok_or_else(|| Error::internal(format!("status of invoice {}", r.id)))?,
-                total: Money::new(r.total_minor, currency),
-                amount_paid: Money::new(r.amount_paid_minor, currency),
-            })
-        })
-        .collect()
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE business_id = $1 AND membership_id = $2 ORDER BY billing_date DESC, number DESC"
+    );
+    let rows = query!(
+        tx,
+        fetch_all as InvoiceRow,
+        sqlx::AssertSqlSafe(sql),
+        business_id,
+        membership_id
+    )?;
+    rows.into_iter().map(summary).collect()
 }

@@ -107,6 +107,24 @@ async fn load_events(tx: &mut Tx, business_id: i64, id: i64) -> Result<Vec<Event
         business_id, id)?)
 }
 
+impl Stored {
+    /// The type and price version in effect on `today`, and the membership as
+    /// that type's rules read it.
+    fn in_effect<'a>(
+        &'a self,
+        types: &'a HashMap<i64, Loaded>,
+        today: NaiveDate,
+    ) -> Result<(&'a Loaded, i64, Membership<'a>), Error> {
+        let (current, price_id) = type_in_effect(types, &self.row, &self.events, today)?;
+        let m = Membership {
+            spec: &current.spec,
+            events: &self.events,
+            unpaid_since: None,
+        };
+        Ok((current, price_id, m))
+    }
+}
+
 pub(crate) async fn load_membership(
     tx: &mut Tx,
     business_id: i64,
@@ -192,6 +210,24 @@ async fn holder(tx: &mut Tx, business_id: i64, row: &MembershipRow) -> Result<Ho
         href: format!("/organizations/{org_id}"),
         member_number: None,
     })
+}
+
+/// Who holds a membership, and its type's name (for invoices).
+pub(crate) async fn holder_and_name(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+) -> Result<(Holder, String), Error> {
+    let loaded = load_membership(tx, business_id, id).await?;
+    let name = query!(
+        tx,
+        fetch_one as (String,),
+        "SELECT name FROM membership_types WHERE business_id = $1 AND id = $2",
+        business_id,
+        loaded.row.membership_type_id
+    )?
+    .0;
+    Ok((holder(tx, business_id, &loaded.row).await?, name))
 }
 
 /// The label an event records for who did it, and what they may do.
@@ -360,12 +396,7 @@ async fn holds_type(
     let types = types(tx, business.id).await?;
     for (id,) in ids {
         let loaded = load_membership(tx, business.id, id).await?;
-        let (current, _) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
-        let m = Membership {
-            spec: &current.spec,
-            events: &loaded.events,
-            unpaid_since: None,
-        };
+        let (_, _, m) = loaded.in_effect(&types, today)?;
         let status = m.status(today).status;
         if !matches!(
             status,
@@ -764,12 +795,7 @@ async fn page(
 ) -> Result<MembershipPage, Error> {
     let loaded = load_membership(tx, business.id, id).await?;
     let types = types(tx, business.id).await?;
-    let (current, price_id) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
-    let m = Membership {
-        spec: &current.spec,
-        events: &loaded.events,
-        unpaid_since: None,
-    };
+    let (current, price_id, m) = loaded.in_effect(&types, today)?;
     let discount = discount_of(&loaded.row)?;
     let price = current
         .prices
@@ -1389,12 +1415,7 @@ async fn change_household(
     let name = format!("{first} {last}");
     let loaded = load_membership(&mut tx, business.id, id).await?;
     let types = types(&mut tx, business.id).await?;
-    let (current, _) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
-    let m = Membership {
-        spec: &current.spec,
-        events: &loaded.events,
-        unpaid_since: None,
-    };
+    let (current, _, m) = loaded.in_effect(&types, today)?;
     let family = family(&mut tx, business.id, id).await?;
     let holds_same_type = adding
         && holds_type(
@@ -1483,12 +1504,7 @@ pub(crate) async fn running_for_organization(
     let mut running = Vec::new();
     for (id,) in ids {
         let loaded = load_membership(tx, business.id, id).await?;
-        let (current, _) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
-        let m = Membership {
-            spec: &current.spec,
-            events: &loaded.events,
-            unpaid_since: None,
-        };
+        let (current, _, m) = loaded.in_effect(&types, today)?;
         if !matches!(
             m.status(today).status,
             Status::Cancelled | Status::Expired | Status::Rejected
@@ -1521,12 +1537,7 @@ pub async fn renew_due(services: &Services, business_id: i64) -> Result<usize, E
         let mut due = Vec::new();
         for (id,) in ids {
             let loaded = load_membership(&mut tx, business_id, id).await?;
-            let (current, _) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
-            let m = Membership {
-                spec: &current.spec,
-                events: &loaded.events,
-                unpaid_since: None,
-            };
+            let (current, _, m) = loaded.in_effect(&types, today)?;
             let renews = current.spec.end_action == domain::catalog::spec::EndAction::RenewOther;
             if renews && m.cancel_end().is_none() && m.status(today).status == Status::Expired {
                 due.push((id, loaded.row.version));

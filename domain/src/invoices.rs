@@ -47,3 +47,14 @@ pub struct RunReport {
     /// Memberships the run could not bill, with the reason; the run went on.
     pub failed: Vec<(i64, String)>,
 }
+
+/// Everything the invoice page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    pub summary: InvoiceSummary,
+    pub membership_id: i64,
+    pub membership_name: String,
+    pub holder: crate::memberships::Holder,
+    pub business_name: String,
+    pub lines: Vec<InvoiceLineView>,
+}

@@ -172,3 +172,18 @@ test("a manager merges a duplicate member and the duplicate points to the kept r
   await expect(page.getByTestId("member-status")).toHaveText("Archived");
   await expect(page.getByRole("note")).toContainText("This record was merged into");
 });
+
+test("a paused membership's invoice explains its paused days line by line", async ({ page }) => {
+  await signInAs(page, DEMO.manager);
+  await page.goto("/memberships?form%5Bstatus%5D=paused");
+  await hydrated(page);
+  await page.getByTestId("memberships").getByRole("link", { name: "Adult Monthly" }).first().click();
+  const invoices = page.getByTestId("invoices");
+  await expect(invoices).toBeVisible();
+  await invoices.getByRole("link").first().click();
+  await expect(page.getByRole("heading", { level: 1, name: /^Invoice #\d+$/ })).toBeVisible();
+  const lines = page.getByTestId("invoice-lines");
+  await expect(lines).toContainText("(paused)");
+  await expect(lines).toContainText("of the pause fee");
+  await expect(lines).toContainText("of the membership fee");
+});

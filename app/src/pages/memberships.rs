@@ -518,7 +518,7 @@ fn MembershipBody(
                         <tbody>
                             {page.invoices.iter().map(|i| view! {
                                 <tr>
-                                    <th scope="row" data-label="Number">{format!("#{}", i.number)}</th>
+                                    <th scope="row" data-label="Number"><A href=format!("/invoices/{}", i.id)>{format!("#{}", i.number)}</A></th>
                                     <td data-label="Date">{i.billing_date.to_string()}</td>
                                     <td data-label="Status">{i.status.label()}</td>
                                     <td data-label="Total" class="num">{i.total.to_string()}</td>

@@ -1,5 +1,6 @@
 pub mod clock;
 pub mod dashboard;
+pub mod invoices;
 pub mod join;
 pub mod locations;
 pub mod members;
