@@ -219,6 +219,17 @@ async fn load(tx: &mut Tx, business_id: i64, id: i64) -> Result<MemberRow, Error
     .ok_or(Error::NotFound)
 }
 
+/// The member's page as it stands inside `tx`.
+async fn current_view(
+    tx: &mut Tx,
+    services: &Services,
+    business: &business::Business,
+    id: i64,
+) -> Result<MemberView, Error> {
+    let row = load(tx, business.id, id).await?;
+    view(tx, business, row, services.today(business)).await
+}
+
 async fn view(
     tx: &mut Tx,
     business: &business::Business,
@@ -274,8 +285,7 @@ pub async fn member(services: &Services, actor: &Actor, id: i64) -> Result<Membe
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
-    let row = load(&mut tx, actor.business_id, id).await?;
-    let view = view(&mut tx, &business, row, services.today(&business)).await?;
+    let view = current_view(&mut tx, services, &business, id).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -326,8 +336,7 @@ pub async fn create_member(
         now,
     )
     .await?;
-    let row = load(&mut tx, business.id, id).await?;
-    let view = view(&mut tx, &business, row, services.today(&business)).await?;
+    let view = current_view(&mut tx, services, &business, id).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -363,8 +372,7 @@ pub async fn update_member(
         now,
     )
     .await?;
-    let row = load(&mut tx, business.id, id).await?;
-    let view = view(&mut tx, &business, row, services.today(&business)).await?;
+    let view = current_view(&mut tx, services, &business, id).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -400,8 +408,7 @@ pub async fn set_member_status(
     };
     audit::by_staff(&mut tx, actor, action, "member", Some(id), "{}", now).await?;
     let business = business::load(&mut tx, actor.business_id).await?;
-    let row = load(&mut tx, actor.business_id, id).await?;
-    let view = view(&mut tx, &business, row, services.today(&business)).await?;
+    let view = current_view(&mut tx, services, &business, id).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -514,7 +521,7 @@ pub async fn merge_members(
         (true, false) => dup.notes.clone(),
         (false, false) => format!("{}\n{}", keep.notes, dup.notes),
     };
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let digits = domain::members::digits(&phone);
     query!(&mut tx, execute,
         "UPDATE members SET email = $1, email_lc = $2, phone = $3, phone_digits = $4, notes = $5,
                 date_of_birth = COALESCE(date_of_birth, $6), member_type = COALESCE(member_type, $7),
@@ -546,8 +553,7 @@ pub async fn merge_members(
         now,
     )
     .await?;
-    let row = load(&mut tx, b, k).await?;
-    let view = view(&mut tx, &business, row, services.today(&business)).await?;
+    let view = current_view(&mut tx, services, &business, k).await?;
     tx.commit().await?;
     Ok(view)
 }

@@ -94,7 +94,8 @@ impl MemberDetails {
     }
 }
 
-fn digits(text: &str) -> String {
+/// The digits of a phone number, the form search and storage use.
+pub fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 

@@ -201,7 +201,8 @@ fn SellPage(holder: &'static str) -> impl IntoView {
                 };
                 let previewed = preview.await;
                 let form = asked.get_untracked();
-                view! { <SellBody holder options form previewed sell /> }.into_any()
+                let holder_id = id.get_untracked();
+                view! { <SellBody holder holder_id options form previewed sell /> }.into_any()
             })}
         </Suspense>
     }
@@ -210,6 +211,7 @@ fn SellPage(holder: &'static str) -> impl IntoView {
 #[component]
 fn SellBody(
     holder: &'static str,
+    holder_id: i64,
     options: SellOptions,
     form: SellForm,
     previewed: Option<Result<SaleSummary, AppError>>,
@@ -235,13 +237,6 @@ fn SellBody(
         Vec::new()
     };
     let err = move |field| error_of(&error, field);
-    let holder_id = options
-        .holder
-        .href
-        .rsplit('/')
-        .next()
-        .unwrap_or("0")
-        .to_string();
     view! {
         <p class="breadcrumb"><A href=options.holder.href.clone()>{options.holder.name.clone()}</A> " › Sell a membership"</p>
         <h1>"Sell a membership to " {holder_name}</h1>
@@ -311,7 +306,7 @@ fn HiddenSale(form: SellForm) -> impl IntoView {
 #[component]
 fn SalePreviewCard(
     holder: &'static str,
-    holder_id: String,
+    holder_id: i64,
     form: SellForm,
     summary: SaleSummary,
     sell: ServerAction<SellMembership>,
