@@ -11,13 +11,16 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use domain::billing::charges::LineKind;
 use domain::billing::generator::{BillingInput, CatalogType, IssuedLine, KeyedLine, generate};
-use domain::invoices::{InvoiceLineView, InvoiceStatus, InvoiceSummary, InvoiceView, RunReport};
+use domain::invoices::{
+    FormKeys, InvoiceLineView, InvoiceStatus, InvoiceSummary, InvoiceView, RunReport,
+};
 use domain::{Currency, Money};
 
 use crate::business::{self, Business};
 use crate::db::Tx;
 use crate::error::Error;
 use crate::memberships::{discount_of, load_membership, types};
+use crate::payments::{self, Account};
 use crate::{Services, query};
 
 /// The invoice date of a missing line: its period's first day (so a run that
@@ -59,12 +62,12 @@ pub async fn bill_membership(
         sold: (stored.row.membership_type_id, stored.row.price_id),
         events: &stored.events,
         discount: discount.as_ref(),
-        credit_unused_on_cancel: true,
+        credit_unused_on_cancel: business.credit_unused_on_cancel,
         currency: business.currency,
     };
     let issued: Vec<IssuedLine> = query!(&mut tx, fetch_all as (String, i64),
-        "SELECT line_key, amount_minor FROM invoice_lines WHERE business_id = $1 AND membership_id = $2 ORDER BY id",
-        business.id, id)?
+        "SELECT line_key, amount_minor FROM invoice_lines WHERE business_id = $1 AND membership_id = $2 AND kind <> $3 ORDER BY id",
+        business.id, id, LineKind::CreditNote.as_str())?
     .into_iter()
     .map(|(key, minor)| IssuedLine {
         key,
@@ -97,8 +100,24 @@ pub async fn bill_membership(
         }
     }
     let written = groups.len();
+    let account = match (stored.row.payer.as_str(), stored.row.member_id) {
+        ("organization", _) | (_, None) => stored.row.organization_id.map(Account::Organization),
+        (_, Some(member)) => Some(Account::Member(member)),
+    }
+    .ok_or_else(|| Error::internal(format!("membership {id} has no one to bill")))?;
     for (billing_date, lines) in groups {
-        match write_invoice(&mut tx, business, id, billing_date, &lines, &mut seq, now).await {
+        match write_invoice(
+            &mut tx,
+            business,
+            id,
+            account,
+            billing_date,
+            &lines,
+            &mut seq,
+            now,
+        )
+        .await
+        {
             Ok(()) => {}
             // Another run wrote these lines first: nothing is missing any more.
             Err(e) if e.is_unique_violation() => return Ok(0),
@@ -109,10 +128,12 @@ pub async fn bill_membership(
     Ok(written)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn write_invoice(
     tx: &mut Tx,
     business: &Business,
     membership_id: i64,
+    account: Account,
     billing_date: NaiveDate,
     lines: &[KeyedLine],
     seq: &mut HashMap<String, i64>,
@@ -125,11 +146,19 @@ async fn write_invoice(
         "UPDATE businesses SET next_invoice_number = next_invoice_number + 1 WHERE id = $1 RETURNING next_invoice_number - 1",
         business.id
     )?;
+    // Nothing to pay on a credit or a zero invoice: it is settled as issued.
+    let status = if total > 0 {
+        InvoiceStatus::Open
+    } else {
+        InvoiceStatus::Paid
+    };
+    let (member_id, organization_id) = account.columns();
     let (invoice_id,) = query!(tx, fetch_one as (i64,),
-        "INSERT INTO invoices (business_id, membership_id, number, billing_date, due_date, status, currency, total_minor, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        business.id, membership_id, number, billing_date, billing_date, InvoiceStatus::Open.as_str(),
-        business.currency.code(), total, now)?;
+        "INSERT INTO invoices (business_id, membership_id, number, billing_date, due_date, status, currency, total_minor,
+                               created_at, member_id, organization_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        business.id, membership_id, number, billing_date, business.dunning.due_date(billing_date), status.as_str(),
+        business.currency.code(), total, now, member_id, organization_id)?;
     for l in lines {
         let n = seq.entry(l.key.clone()).or_default();
         let (start, end) = match l.line.period {
@@ -143,7 +172,56 @@ async fn write_invoice(
             start, end, l.line.amount.minor, &l.line.explanation)?;
         *n += 1;
     }
-    Ok(())
+    invoice_mail(
+        tx,
+        business,
+        account,
+        invoice_id,
+        number,
+        membership_id,
+        now,
+    )
+    .await?;
+    payments::after_invoice(tx, business, account, invoice_id, total, now).await
+}
+
+/// Puts an invoice's message in the mail outbox.
+async fn invoice_mail(
+    tx: &mut Tx,
+    business: &Business,
+    account: Account,
+    invoice_id: i64,
+    number: i64,
+    membership_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let (total, due_date) = query!(
+        tx,
+        fetch_one as (i64, NaiveDate),
+        "SELECT total_minor, due_date FROM invoices WHERE id = $1",
+        invoice_id
+    )?;
+    let total = Money::new(total, business.currency);
+    let body = if total.minor > 0 {
+        format!("Invoice #{number} for {total} is due on {due_date}.")
+    } else {
+        format!(
+            "Invoice #{number} credits {} to your account.",
+            Money::new(-total.minor, total.currency)
+        )
+    };
+    payments::mail(
+        tx,
+        business,
+        account,
+        "invoice",
+        &format!("Invoice #{number} from {}", business.name),
+        &format!("{body}\n\n{}", business.name),
+        Some(invoice_id),
+        Some(membership_id),
+        now,
+    )
+    .await
 }
 
 /// Bills every membership of a business up to `date`. A membership that fails
@@ -211,7 +289,8 @@ fn summary(r: InvoiceRow) -> Result<InvoiceSummary, Error> {
 const INVOICE_COLUMNS: &str =
     "id, number, billing_date, due_date, status, currency, total_minor, amount_paid_minor";
 
-/// One invoice with its lines and how each amount was reached. Viewers and up.
+/// One invoice with its lines and how each amount was reached, its
+/// payments, refunds and credit notes. Viewers and up.
 pub async fn invoice(
     services: &Services,
     actor: &crate::auth::Actor,
@@ -229,12 +308,14 @@ pub async fn invoice(
         id
     )?
     .ok_or(Error::NotFound)?;
-    let (membership_id,) = query!(
+    let (credit_note_for, memo, attempts, next_attempt_on) = query!(
         &mut tx,
-        fetch_one as (i64,),
-        "SELECT membership_id FROM invoices WHERE id = $1",
+        fetch_one as (Option<i64>, String, i64, Option<NaiveDate>),
+        "SELECT credit_note_for, memo, attempts, next_attempt_on FROM invoices WHERE id = $1",
         id
     )?;
+    let reference = payments::invoice_ref(&mut tx, business.id, id).await?;
+    let membership_id = reference.membership_id;
     let summary = summary(row)?;
     let currency = summary.total.currency;
     let lines = query!(
@@ -267,14 +348,48 @@ pub async fn invoice(
     .collect::<Result<Vec<_>, Error>>()?;
     let (holder, membership_name) =
         crate::memberships::holder_and_name(&mut tx, business.id, membership_id).await?;
+    let account = reference.account()?;
+    let account_name = match account {
+        Account::Member(_) => holder.name.clone(),
+        Account::Organization(org) => {
+            query!(
+                &mut tx,
+                fetch_one as (String,),
+                "SELECT name FROM organizations WHERE id = $1",
+                org
+            )?
+            .0
+        }
+    };
+    let money = payments::invoice_money(&mut tx, &business, &reference, credit_note_for).await?;
     tx.commit().await?;
     Ok(InvoiceView {
         summary,
         membership_id,
         membership_name,
         holder,
+        account_name,
+        account_href: account.href(),
         business_name: business.name,
         lines,
+        memo,
+        payments: money.payments,
+        paid_from_credit: money.paid_from_credit,
+        credit_note_for: money.credit_note_for,
+        credit_notes: money.credit_notes,
+        creditable: money.creditable,
+        account_credit: money.account_credit,
+        card: money.card,
+        automatic_attempts: attempts,
+        next_attempt_on,
+        can_take_payments: actor.role.allows(domain::staff::Role::FrontDesk),
+        can_manage: actor.role.allows(domain::staff::Role::Manager),
+        keys: FormKeys {
+            pay: payments::new_key(),
+            charge: payments::new_key(),
+            refund: payments::new_key(),
+            credit: payments::new_key(),
+        },
     })
 }
 

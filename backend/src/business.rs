@@ -18,6 +18,10 @@ pub struct Business {
     pub time_zone: Tz,
     pub currency: Currency,
     pub simulated_today: Option<NaiveDate>,
+    /// Due dates, retries, past due and suspension.
+    pub dunning: domain::payments::Dunning,
+    /// Whether cancelling immediately credits the unused part of the period.
+    pub credit_unused_on_cancel: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -27,6 +31,11 @@ struct BusinessRow {
     time_zone: String,
     currency: String,
     simulated_today: Option<NaiveDate>,
+    terms_days: i64,
+    retry_days: String,
+    past_due_after_days: i64,
+    suspend_after_days: i64,
+    credit_unused_on_cancel: bool,
 }
 
 impl TryFrom<BusinessRow> for Business {
@@ -40,17 +49,32 @@ impl TryFrom<BusinessRow> for Business {
                 .map_err(|_| Error::internal(format!("bad time zone {:?}", row.time_zone)))?,
             currency: Currency::from_code(&row.currency)
                 .map_err(|e| Error::internal(e.to_string()))?,
+            dunning: domain::payments::Dunning {
+                terms_days: days(row.terms_days)?,
+                retry_days: domain::payments::Dunning::parse_retry_days(&row.retry_days).map_err(
+                    |e| Error::internal(format!("retry days of business {}: {e}", row.id)),
+                )?,
+                past_due_after: days(row.past_due_after_days)?,
+                suspend_after: days(row.suspend_after_days)?,
+            },
+            credit_unused_on_cancel: row.credit_unused_on_cancel,
             name: row.name,
             simulated_today: row.simulated_today,
         })
     }
 }
 
+fn days(n: i64) -> Result<u32, Error> {
+    u32::try_from(n).map_err(|_| Error::internal(format!("{n} is not a number of days")))
+}
+
 pub async fn load(tx: &mut Tx, business_id: i64) -> Result<Business, Error> {
     query!(
         tx,
         fetch_optional as BusinessRow,
-        "SELECT id, name, time_zone, currency, simulated_today FROM businesses WHERE id = $1",
+        "SELECT id, name, time_zone, currency, simulated_today, terms_days, retry_days, past_due_after_days,
+                suspend_after_days, credit_unused_on_cancel
+           FROM businesses WHERE id = $1",
         business_id
     )?
     .ok_or(Error::NotFound)?
@@ -448,4 +472,67 @@ pub async fn create_location(
         address: new.address,
         slug: slug.unwrap_or_default(),
     })
+}
+
+/// The business's billing settings, for the settings page. Viewers and up.
+pub async fn billing_settings(
+    services: &Services,
+    actor: &Actor,
+) -> Result<domain::business::BillingSettingsForm, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = load(&mut tx, actor.business_id).await?;
+    tx.commit().await?;
+    Ok(domain::business::BillingSettingsForm::from_settings(
+        &business.dunning,
+        business.credit_unused_on_cancel,
+    ))
+}
+
+/// Changes due dates, retries, past due and suspension, and the credit on
+/// immediate cancellation. Owners only; audited with the old and new values.
+pub async fn update_billing_settings(
+    services: &Services,
+    actor: &Actor,
+    form: &domain::business::BillingSettingsForm,
+) -> Result<(), Error> {
+    actor.require(Role::Owner)?;
+    let (dunning, credit) = form.validate()?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let before = load(&mut tx, actor.business_id).await?;
+    let retry = dunning
+        .retry_days
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    query!(
+        &mut tx,
+        execute,
+        "UPDATE businesses SET terms_days = $1, retry_days = $2, past_due_after_days = $3,
+                suspend_after_days = $4, credit_unused_on_cancel = $5 WHERE id = $6",
+        i64::from(dunning.terms_days),
+        retry,
+        i64::from(dunning.past_due_after),
+        i64::from(dunning.suspend_after),
+        credit,
+        before.id
+    )?;
+    audit::by_staff(
+        &mut tx,
+        actor,
+        "business.billing_settings_changed",
+        "business",
+        Some(before.id),
+        &format!(
+            "{} → {}",
+            before.dunning.describe(),
+            dunning.describe()
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -11,9 +11,11 @@ pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod gateway;
 pub mod members;
 pub mod memberships;
 pub mod organizations;
+pub mod payments;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -22,15 +24,21 @@ pub use clock::Clock;
 pub use db::Db;
 pub use error::Error;
 
-/// What every use case needs: the database and the clock.
+/// What every use case needs: the database, the clock and the card gateway.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: Db,
     pub clock: Clock,
+    pub gateway: std::sync::Arc<dyn gateway::PaymentGateway>,
 }
 
 impl Services {
+    /// Services with the sandbox card gateway.
     pub fn new(db: Db, clock: Clock) -> Services {
-        Services { db, clock }
+        Services {
+            db,
+            clock,
+            gateway: std::sync::Arc::new(gateway::Sandbox::default()),
+        }
     }
 }

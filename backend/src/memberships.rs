@@ -119,7 +119,7 @@ impl Stored {
         let m = Membership {
             spec: &current.spec,
             events: &self.events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         Ok((current, price_id, m))
     }
@@ -173,7 +173,7 @@ fn type_in_effect<'t>(
     let m = Membership {
         spec: &sold.spec,
         events,
-        unpaid_since: None,
+        overdue: Default::default(),
     };
     let (type_id, price_id) = m.type_and_price_on((row.membership_type_id, row.price_id), today);
     let current = types
@@ -262,6 +262,32 @@ async fn who(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// Puts what billing did or saw on a membership's timeline, as the system.
+pub(crate) async fn append_billing_note(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    on: NaiveDate,
+    note: &domain::lifecycle::BillingNote,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let event = Event::Billing {
+        on,
+        note: note.clone(),
+    };
+    append_event(
+        tx,
+        business_id,
+        membership_id,
+        &event,
+        "",
+        false,
+        ("system", None, "the system"),
+        now,
+    )
+    .await
+}
+
 async fn append_event(
     tx: &mut Tx,
     business_id: i64,
@@ -795,7 +821,8 @@ async fn page(
 ) -> Result<MembershipPage, Error> {
     let loaded = load_membership(tx, business.id, id).await?;
     let types = types(tx, business.id).await?;
-    let (current, price_id, m) = loaded.in_effect(&types, today)?;
+    let (current, price_id, mut m) = loaded.in_effect(&types, today)?;
+    m.overdue = crate::payments::overdue_of(tx, business, id, today).await?;
     let discount = discount_of(&loaded.row)?;
     let price = current
         .prices
@@ -1023,7 +1050,7 @@ async fn decide(
     let m = Membership {
         spec: &current.spec,
         events: &loaded.events,
-        unpaid_since: None,
+        overdue: crate::payments::overdue_of(tx, business, id, today).await?,
     };
     let decision = policy::decide(&m, acting, &request, today).map_err(refused)?;
     let mut after = loaded.events.clone();
@@ -1130,7 +1157,7 @@ pub async fn act_as(
     let m = Membership {
         spec: &current.spec,
         events: &events,
-        unpaid_since: None,
+        overdue: Default::default(),
     };
     refresh_projection(&mut tx, business.id, id, &m, today).await?;
     let details = serde_json::json!({
@@ -1261,6 +1288,7 @@ async fn summaries(
     keep: impl Fn(&MembershipSummary, i64) -> bool,
 ) -> Result<Vec<MembershipSummary>, Error> {
     let types = types(tx, business.id).await?;
+    let unpaid = crate::payments::oldest_unpaid_all(tx, business.id).await?;
     let mut events: HashMap<i64, Vec<Recorded>> = HashMap::new();
     for row in &event_rows {
         events
@@ -1289,7 +1317,9 @@ async fn summaries(
         let m = Membership {
             spec: &current.spec,
             events: &evs,
-            unpaid_since: None,
+            overdue: business
+                .dunning
+                .overdue(unpaid.get(&row.id).copied(), today),
         };
         let holder = match (row.member_id, row.organization_id) {
             (Some(id), _) => {
@@ -1593,6 +1623,10 @@ pub async fn day_work(services: &Services, business_id: i64) -> Result<(), Error
     let report = crate::billing::run_billing(services, business_id, today).await?;
     if report.invoices > 0 || !report.failed.is_empty() {
         tracing::info!(business = business_id, %today, invoices = report.invoices, failed = report.failed.len(), "billing run");
+    }
+    let charged = crate::payments::collect(services, business_id).await?;
+    if charged > 0 {
+        tracing::info!(business = business_id, %today, charged, "collection");
     }
     Ok(())
 }

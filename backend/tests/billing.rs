@@ -1,98 +1,14 @@
 //! The billing run on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
 
-use backend::auth::Actor;
+mod support;
+
 use backend::billing;
-use backend::business::{self, NewBusiness};
-use backend::memberships::{self, HolderRef};
+use backend::memberships;
+use backend::query;
 use backend::testing::each_db;
-use backend::{Clock, Db, Services, catalog, members, query};
-use chrono::{NaiveDate, TimeZone, Utc};
-use domain::catalog::MembershipTypeForm;
-use domain::lifecycle::sale::SellForm;
-use domain::members::MemberForm;
+use chrono::NaiveDate;
 use domain::memberships::ActionForm;
-use domain::staff::Role;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-struct Club {
-    s: Services,
-    owner: Actor,
-    membership: i64,
-}
-
-async fn club(db: Db) -> Club {
-    let s = Services::new(
-        db,
-        Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()),
-    );
-    let (business_id, staff_user_id) = business::create_owner(
-        &s,
-        &NewBusiness {
-            name: "Club",
-            time_zone: "Europe/Berlin",
-            currency: "EUR",
-        },
-        "owner@club.example",
-        "Olivia Owner",
-        "a long enough password",
-    )
-    .await
-    .unwrap();
-    let owner = Actor {
-        business_id,
-        staff_user_id,
-        role: Role::Owner,
-    };
-    let adult = catalog::create_membership_type(
-        &s,
-        &owner,
-        &MembershipTypeForm {
-            name: "Adult Monthly".into(),
-            purchase_type: "recurring".into(),
-            billing_interval: "monthly".into(),
-            fee: "49".into(),
-            initiation_fee: "25".into(),
-            status: "active".into(),
-            pause_allowed: "on".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .id;
-    let member = members::create_member(
-        &s,
-        &owner,
-        &MemberForm {
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .id;
-    let membership = memberships::sell(
-        &s,
-        &owner,
-        HolderRef::Member(member),
-        &SellForm {
-            type_id: adult.to_string(),
-            start: "2026-11-22".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    Club {
-        s,
-        owner,
-        membership,
-    }
-}
+use support::{Club, club, d};
 
 async fn invoices(c: &Club) -> Vec<(i64, NaiveDate, i64)> {
     let mut tx = c.s.db.begin_read().await.unwrap();
@@ -113,7 +29,8 @@ async fn a_run_bills_each_missed_period_once_and_a_repeat_bills_nothing() {
             .unwrap();
         assert_eq!(
             (report.memberships, report.invoices, report.failed.len()),
-            (1, 3, 0)
+            (1, 3, 0),
+            "{report:?}"
         );
         assert_eq!(
             invoices(&c).await,

@@ -108,6 +108,21 @@ async fn club(db: Db, name: &str) -> Club {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    // These tests are about the lifecycle: the club gives 90 days to pay and 90 more before past due,
+    // so unpaid invoices do not make memberships past due here.
+    business::update_billing_settings(
+        &s,
+        &owner,
+        &domain::business::BillingSettingsForm {
+            terms_days: "90".into(),
+            retry_days: "1, 3, 7".into(),
+            past_due_after: "90".into(),
+            suspend_after: "120".into(),
+            credit_unused_on_cancel: "on".into(),
+        },
+    )
+    .await
+    .unwrap();
     let adult = catalog::create_membership_type(&s, &owner, &adult_monthly())
         .await
         .unwrap()

@@ -1,7 +1,8 @@
-//! The business's own settings: its locations.
+//! The business's own settings: its locations and how it collects money.
 
 use serde::{Deserialize, Serialize};
 
+use crate::payments::Dunning;
 use crate::validation::Invalid;
 
 /// A site of the business, as the settings page lists it.
@@ -45,9 +46,111 @@ impl LocationForm {
     }
 }
 
+/// The business's billing settings as the settings page shows and takes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BillingSettingsForm {
+    pub terms_days: String,
+    pub retry_days: String,
+    pub past_due_after: String,
+    pub suspend_after: String,
+    /// "on" when cancelling immediately credits the unused part of the period.
+    pub credit_unused_on_cancel: String,
+}
+
+impl BillingSettingsForm {
+    pub fn from_settings(d: &Dunning, credit_unused_on_cancel: bool) -> Self {
+        BillingSettingsForm {
+            terms_days: d.terms_days.to_string(),
+            retry_days: d
+                .retry_days
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            past_due_after: d.past_due_after.to_string(),
+            suspend_after: d.suspend_after.to_string(),
+            credit_unused_on_cancel: if credit_unused_on_cancel { "on" } else { "" }.into(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(Dunning, bool), Invalid> {
+        let mut invalid = Invalid::default();
+        let mut days = |field: &str, text: &str, max: u32| -> Option<u32> {
+            match text.trim().parse::<u32>() {
+                Ok(n) if n <= max => Some(n),
+                _ => {
+                    invalid.push(field, format!("enter a number of days from 0 to {max}"));
+                    None
+                }
+            }
+        };
+        let terms = days("terms_days", &self.terms_days, 90);
+        let past = days("past_due_after", &self.past_due_after, 90);
+        let suspend = days("suspend_after", &self.suspend_after, 365);
+        let retry = invalid.check("retry_days", Dunning::parse_retry_days(&self.retry_days));
+        if let (Some(p), Some(s)) = (past, suspend)
+            && s < p
+        {
+            invalid.push(
+                "suspend_after",
+                "suspension comes at or after past due; enter at least as many days",
+            );
+        }
+        let credit = self.credit_unused_on_cancel == "on";
+        invalid.into_result(|| {
+            (
+                Dunning {
+                    terms_days: terms.expect("checked"),
+                    retry_days: retry.expect("checked"),
+                    past_due_after: past.expect("checked"),
+                    suspend_after: suspend.expect("checked"),
+                },
+                credit,
+            )
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn billing_settings_are_days_in_order() {
+        let form = BillingSettingsForm {
+            terms_days: "14".into(),
+            retry_days: "1, 3, 7".into(),
+            past_due_after: "21".into(),
+            suspend_after: "45".into(),
+            credit_unused_on_cancel: "on".into(),
+        };
+        let (d, credit) = form.validate().unwrap();
+        assert_eq!(
+            (d.terms_days, d.retry_days.len(), d.suspend_after, credit),
+            (14, 3, 45, true)
+        );
+        assert_eq!(BillingSettingsForm::from_settings(&d, credit), form);
+        let bad = BillingSettingsForm {
+            terms_days: "x".into(),
+            retry_days: "7, 3".into(),
+            past_due_after: "10".into(),
+            suspend_after: "5".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(
+            bad.message_for("terms_days"),
+            Some("enter a number of days from 0 to 90")
+        );
+        assert!(bad.message_for("retry_days").is_some());
+        assert!(
+            bad.message_for("suspend_after")
+                .unwrap()
+                .contains("at least")
+        );
+    }
 
     #[test]
     fn a_location_needs_a_name_and_a_short_address() {

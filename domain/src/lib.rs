@@ -11,6 +11,7 @@ pub mod members;
 pub mod memberships;
 pub mod money;
 pub mod organizations;
+pub mod payments;
 pub mod staff;
 pub mod validation;
 

@@ -25,6 +25,8 @@ text_enum! {
         PauseFee = ("pause_fee", "Pause fee"),
         /// The difference between what was billed and what the events now imply.
         Correction = ("correction", "Correction"),
+        /// Written by a manager on a credit note; the generator never sees it.
+        CreditNote = ("credit_note", "Credit note"),
     }
 }
 

@@ -152,7 +152,7 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
     let sold_m = Membership {
         spec: sold_type.spec,
         events: input.events,
-        unpaid_since: None,
+        overdue: Default::default(),
     };
     let money = |minor: i64| Money::new(minor, input.currency);
     match sold_type.spec.purchase_type {

@@ -163,7 +163,7 @@ mod tests {
         let m = Membership {
             spec: &spec,
             events: &events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         let today = d(11, 22);
         let cases: Vec<(&str, u32, Candidate, Result<(), &str>)> = vec![
@@ -228,7 +228,7 @@ mod tests {
         let m = Membership {
             spec: &spec,
             events: &events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         assert_eq!(
             remove(

@@ -55,7 +55,8 @@ pub struct Membership<'a> {
     pub spec: &'a TypeSpec,
     pub events: &'a [Recorded],
     /// Set by billing while an invoice is unpaid past its due date.
-    pub unpaid_since: Option<NaiveDate>,
+    /// Where billing says the membership stands with its unpaid invoices.
+    pub overdue: crate::payments::Overdue,
 }
 
 impl Membership<'_> {
@@ -205,7 +206,7 @@ impl Membership<'_> {
     pub fn facts(&self, today: NaiveDate) -> Facts {
         Facts {
             term_end: self.term_end(today),
-            unpaid_since: self.unpaid_since,
+            overdue: self.overdue,
             next_billing: self.next_billing(today),
         }
     }
@@ -282,7 +283,7 @@ mod tests {
         let m = Membership {
             spec: &spec,
             events: &events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         assert_eq!(m.term_end(d(2026, 3, 1)), Some(d(2026, 1, 31)));
         assert_eq!(m.status(d(2026, 3, 1)).status, Status::Expired);
@@ -319,7 +320,7 @@ mod tests {
         let m = Membership {
             spec: &spec,
             events: &events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         assert_eq!(m.term_end(d(2026, 10, 3)), Some(d(2027, 6, 1)));
         events.push(rec(Event::Renewed {
@@ -329,7 +330,7 @@ mod tests {
         let m = Membership {
             spec: &spec,
             events: &events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         assert_eq!(m.term_end(d(2027, 7, 1)), Some(d(2028, 6, 1)));
     }
@@ -357,7 +358,7 @@ mod tests {
         let m = Membership {
             spec: &spec,
             events: &events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         assert_eq!(
             m.pauses(),
@@ -391,7 +392,7 @@ mod tests {
         let m = Membership {
             spec: &spec,
             events: &events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         assert_eq!(m.next_billing(d(2026, 11, 1)), Some(d(2026, 12, 1)));
         assert_eq!(m.next_billing(d(2026, 2, 1)), Some(d(2026, 3, 1)));
@@ -401,7 +402,7 @@ mod tests {
         let m = Membership {
             spec: &spec,
             events: &events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         assert_eq!(m.next_billing(d(2026, 11, 1)), None);
     }
@@ -426,7 +427,7 @@ mod tests {
         let m = Membership {
             spec: &spec,
             events: &events,
-            unpaid_since: None,
+            overdue: Default::default(),
         };
         assert_eq!(m.type_and_price_on((1, 10), d(2026, 5, 31)), (1, 10));
         assert_eq!(m.type_and_price_on((1, 10), d(2026, 6, 1)), (7, 70));

@@ -100,6 +100,34 @@ pub enum Event {
         member_id: i64,
         name: String,
     },
+    /// Something billing did or saw (a failed charge, past due, suspended,
+    /// restored). For the timeline only: the status reads the invoices.
+    Billing {
+        on: NaiveDate,
+        note: BillingNote,
+    },
+}
+
+/// What a billing event on the timeline says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum BillingNote {
+    PaymentFailed {
+        invoice_number: i64,
+        reason: String,
+        retry_on: Option<NaiveDate>,
+    },
+    PaymentReceived {
+        invoice_number: i64,
+        amount: Money,
+    },
+    PastDue {
+        invoice_number: i64,
+    },
+    Suspended {
+        invoice_number: i64,
+    },
+    Restored,
 }
 
 impl Event {
@@ -121,7 +149,8 @@ impl Event {
             | Event::Locked { on }
             | Event::Unlocked { on }
             | Event::FamilyMemberAdded { on, .. }
-            | Event::FamilyMemberRemoved { on, .. } => *on,
+            | Event::FamilyMemberRemoved { on, .. }
+            | Event::Billing { on, .. } => *on,
         }
     }
 
@@ -144,6 +173,7 @@ impl Event {
             Event::Unlocked { .. } => "unlocked",
             Event::FamilyMemberAdded { .. } => "family_member_added",
             Event::FamilyMemberRemoved { .. } => "family_member_removed",
+            Event::Billing { .. } => "billing",
         }
     }
 
@@ -200,6 +230,30 @@ impl Event {
             Event::FamilyMemberRemoved { on, name, .. } => {
                 format!("{name} left as a family member on {on}")
             }
+            Event::Billing { on, note } => match note {
+                BillingNote::PaymentFailed {
+                    invoice_number,
+                    reason,
+                    retry_on,
+                } => {
+                    let next = match retry_on {
+                        Some(r) => format!("; next try {r}"),
+                        None => "; no more automatic tries".into(),
+                    };
+                    format!("Charge for invoice #{invoice_number} failed on {on}: {reason}{next}")
+                }
+                BillingNote::PaymentReceived {
+                    invoice_number,
+                    amount,
+                } => format!("{amount} received for invoice #{invoice_number} on {on}"),
+                BillingNote::PastDue { invoice_number } => {
+                    format!("Past due from {on}: invoice #{invoice_number} is unpaid")
+                }
+                BillingNote::Suspended { invoice_number } => {
+                    format!("Suspended from {on}: invoice #{invoice_number} is unpaid")
+                }
+                BillingNote::Restored => format!("Restored on {on}: the balance is paid"),
+            },
         }
     }
 }
@@ -224,6 +278,7 @@ text_enum! {
         Active = ("active", "Active"),
         Paused = ("paused", "Paused"),
         PastDue = ("past_due", "Past due"),
+        Suspended = ("suspended", "Suspended"),
         Cancelling = ("cancelling", "Cancelling"),
         Cancelled = ("cancelled", "Cancelled"),
         Expired = ("expired", "Expired"),
@@ -235,8 +290,8 @@ text_enum! {
 pub struct Facts {
     /// The first day after a fixed term (exclusive end); `None` for ongoing memberships.
     pub term_end: Option<NaiveDate>,
-    /// Set by billing while an invoice is unpaid past its due date.
-    pub unpaid_since: Option<NaiveDate>,
+    /// Set by billing while an invoice is unpaid past its due date and grace.
+    pub overdue: crate::payments::Overdue,
     pub next_billing: Option<NaiveDate>,
 }
 
@@ -324,7 +379,8 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
             | Event::Locked { .. }
             | Event::Unlocked { .. }
             | Event::FamilyMemberAdded { .. }
-            | Event::FamilyMemberRemoved { .. } => {}
+            | Event::FamilyMemberRemoved { .. }
+            | Event::Billing { .. } => {}
         }
     }
     let report = |status, since, until, explanation| StatusReport {
@@ -395,7 +451,17 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
             with_reason(format!("paused {}{until}", p.from), &p.by, &p.reason),
         );
     }
-    if let Some(since) = facts.unpaid_since.filter(|d| *d <= today) {
+    if let Some(since) = facts.overdue.suspended_since.filter(|d| *d <= today) {
+        return report(
+            Status::Suspended,
+            Some(since),
+            None,
+            format!(
+                "suspended since {since}: an invoice is unpaid; no access or bookings until it is paid"
+            ),
+        );
+    }
+    if let Some(since) = facts.overdue.past_due_since.filter(|d| *d <= today) {
         return report(
             Status::PastDue,
             Some(since),
@@ -592,11 +658,24 @@ mod tests {
     #[test]
     fn unpaid_invoices_make_it_past_due() {
         let facts = Facts {
-            unpaid_since: Some(d(11, 15)),
+            overdue: crate::payments::Overdue {
+                past_due_since: Some(d(11, 15)),
+                suspended_since: None,
+            },
             ..Default::default()
         };
         let r = status(&[sold(d(1, 1))], &facts, d(11, 20));
         assert_eq!((r.status, r.since), (Status::PastDue, Some(d(11, 15))));
+        let facts = Facts {
+            overdue: crate::payments::Overdue {
+                past_due_since: Some(d(11, 15)),
+                suspended_since: Some(d(11, 26)),
+            },
+            ..Default::default()
+        };
+        let r = status(&[sold(d(1, 1))], &facts, d(11, 26));
+        assert_eq!((r.status, r.since), (Status::Suspended, Some(d(11, 26))));
+        assert!(r.explanation.contains("no access or bookings"));
     }
 
     #[test]

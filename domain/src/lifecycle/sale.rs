@@ -346,7 +346,7 @@ pub fn preview(
     let m = Membership {
         spec,
         events: &events,
-        unpaid_since: None,
+        overdue: Default::default(),
     };
     let term_end = m.term_end(sale.start);
     let plan = Plan {

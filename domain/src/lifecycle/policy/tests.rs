@@ -67,7 +67,7 @@ fn run(
     let m = Membership {
         spec,
         events,
-        unpaid_since: None,
+        overdue: Default::default(),
     };
     decide(&m, acting, &request, today)
         .map(|d| d.event)
@@ -185,7 +185,7 @@ fn a_type_without_a_pause_policy_refuses_pauses_and_a_manager_can_force_one() {
     let m = Membership {
         spec: &spec,
         events: &events,
-        unpaid_since: None,
+        overdue: Default::default(),
     };
     let refused = decide(&m, Acting::Manager, &request, d(11, 2)).unwrap_err();
     assert!(refused.overridable);
@@ -675,7 +675,7 @@ fn a_type_with_a_renewal_type_renews_into_it_at_the_end_of_its_term() {
     let m = Membership {
         spec: &spec,
         events: &after,
-        unpaid_since: None,
+        overdue: Default::default(),
     };
     assert_eq!(m.type_and_price_on((1, 10), d(11, 30)), (1, 10));
     assert_eq!(m.type_and_price_on((1, 10), d(12, 1)), (4, 40));

@@ -1,0 +1,378 @@
+//! Payments, refunds, credit notes and dunning on SQLite and (with
+//! TEST_POSTGRES_URL) PostgreSQL.
+
+mod support;
+
+use backend::auth::Actor;
+use backend::payments::{self, Account, Charged, TakenBy};
+use backend::testing::each_db;
+use backend::{Error, billing, business, memberships, query};
+use domain::invoices::{CreditNoteForm, InvoiceStatus, ReasonForm};
+use domain::lifecycle::Status;
+use domain::payments::{CardForm, PaymentForm, RefundForm};
+use domain::staff::Role;
+use support::{Club, club, d};
+
+/// (number, total, paid, status) of the membership's invoices.
+async fn invoices(c: &Club) -> Vec<(i64, i64, i64, String)> {
+    let mut tx = c.s.db.begin_read().await.unwrap();
+    let rows = query!(&mut tx, fetch_all as (i64, i64, i64, String),
+        "SELECT number, total_minor, amount_paid_minor, status FROM invoices WHERE membership_id = $1 ORDER BY number",
+        c.membership).unwrap();
+    tx.commit().await.unwrap();
+    rows
+}
+
+async fn invoice_id(c: &Club, number: i64) -> i64 {
+    let mut tx = c.s.db.begin_read().await.unwrap();
+    let (id,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT id FROM invoices WHERE business_id = $1 AND number = $2",
+        c.owner.business_id,
+        number
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn count(c: &Club, sql: &'static str) -> i64 {
+    let mut tx = c.s.db.begin_read().await.unwrap();
+    let (n,) = query!(&mut tx, fetch_one as (i64,), sql).unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+async fn credit(c: &Club) -> i64 {
+    let mut tx = c.s.db.begin_read().await.unwrap();
+    let (n,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM account_entries WHERE member_id = $1",
+        c.member
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+fn pay(amount: &str, method: &str, reference: &str, key: &str) -> PaymentForm {
+    PaymentForm {
+        amount: amount.into(),
+        method: method.into(),
+        reference: reference.into(),
+        key: key.into(),
+    }
+}
+
+async fn status(c: &Club) -> Status {
+    memberships::membership(&c.s, &c.owner, c.membership)
+        .await
+        .unwrap()
+        .status
+        .status
+}
+
+async fn timeline(c: &Club) -> Vec<String> {
+    memberships::membership(&c.s, &c.owner, c.membership)
+        .await
+        .unwrap()
+        .timeline
+        .into_iter()
+        .map(|e| e.what)
+        .collect()
+}
+
+#[tokio::test]
+async fn payments_settle_oldest_first_overpayment_becomes_credit_and_a_repeated_key_records_once() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let business_id = c.owner.business_id;
+        billing::run_billing(&c.s, business_id, d(2026, 11, 22))
+            .await
+            .unwrap();
+        let first = invoice_id(&c, 1).await;
+        let p1 = payments::record_payment(&c.s, &c.owner, first, &pay("50", "cash", "", "k1"))
+            .await
+            .unwrap();
+        let again = payments::record_payment(&c.s, &c.owner, first, &pay("50", "cash", "", "k1"))
+            .await
+            .unwrap();
+        assert_eq!(p1, again);
+        assert_eq!(count(&c, "SELECT COUNT(*) FROM payments").await, 1);
+        assert_eq!(invoices(&c).await, [(1, 7400, 5000, "open".into())]);
+
+        // A transfer without its reference is refused with a reason.
+        let Err(Error::Invalid(e)) =
+            payments::record_payment(&c.s, &c.owner, first, &pay("44", "bank_transfer", "", "k2"))
+                .await
+        else {
+            panic!("a transfer needs a reference")
+        };
+        assert!(e.message_for("reference").is_some());
+
+        payments::record_payment(
+            &c.s,
+            &c.owner,
+            first,
+            &pay("44", "bank_transfer", "TR-1", "k2"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(invoices(&c).await, [(1, 7400, 7400, "paid".into())]);
+        assert_eq!(credit(&c).await, 2000);
+
+        // The next invoice is settled from the credit by itself.
+        billing::run_billing(&c.s, business_id, d(2026, 12, 22))
+            .await
+            .unwrap();
+        assert_eq!(
+            invoices(&c).await,
+            [
+                (1, 7400, 7400, "paid".into()),
+                (2, 4900, 2000, "open".into())
+            ]
+        );
+        assert_eq!(credit(&c).await, 0);
+        let view = billing::invoice(&c.s, &c.owner, invoice_id(&c, 2).await)
+            .await
+            .unwrap();
+        assert_eq!(view.paid_from_credit.minor, 2000);
+        assert_eq!(view.amount_due().minor, 2900);
+        let view = billing::invoice(&c.s, &c.owner, first).await.unwrap();
+        let applied: Vec<i64> = view.payments.iter().map(|p| p.applied_here.minor).collect();
+        assert_eq!(applied, [5000, 2400]);
+        assert_ne!(view.keys.pay, view.keys.refund);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn refunds_never_exceed_the_payment_take_back_unused_credit_and_need_a_manager() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        billing::run_billing(&c.s, c.owner.business_id, d(2026, 11, 22))
+            .await
+            .unwrap();
+        let first = invoice_id(&c, 1).await;
+        let p = payments::record_payment(&c.s, &c.owner, first, &pay("100", "cash", "", "k1"))
+            .await
+            .unwrap();
+        assert_eq!(credit(&c).await, 2600);
+        let desk = Actor {
+            role: Role::FrontDesk,
+            ..c.owner
+        };
+        let refund = |amount: &str, key: &str| RefundForm {
+            amount: amount.into(),
+            reason: "paid too much".into(),
+            key: key.into(),
+        };
+        assert!(matches!(
+            payments::refund(&c.s, &desk, p, &refund("26", "r1")).await,
+            Err(Error::Forbidden)
+        ));
+        let Err(Error::Invalid(e)) =
+            payments::refund(&c.s, &c.owner, p, &refund("100.01", "r1")).await
+        else {
+            panic!("a refund above the payment is refused")
+        };
+        assert_eq!(
+            e.message_for("amount"),
+            Some("at most €100.00 can be refunded: €100.00 was paid and €0.00 refunded before")
+        );
+        let r1 = payments::refund(&c.s, &c.owner, p, &refund("26", "r1"))
+            .await
+            .unwrap();
+        assert_eq!(
+            payments::refund(&c.s, &c.owner, p, &refund("26", "r1"))
+                .await
+                .unwrap(),
+            r1
+        );
+        // The overpaid part went back: no credit is left to settle anything.
+        assert_eq!(credit(&c).await, 0);
+        assert_eq!(count(&c, "SELECT COUNT(*) FROM refunds").await, 1);
+        payments::refund(&c.s, &c.owner, p, &refund("74", "r2"))
+            .await
+            .unwrap();
+        let Err(Error::Invalid(e)) =
+            payments::refund(&c.s, &c.owner, p, &refund("0.01", "r3")).await
+        else {
+            panic!("nothing is left to refund")
+        };
+        assert!(
+            e.message_for("amount")
+                .unwrap()
+                .contains("refunded in full")
+        );
+        let view = billing::invoice(&c.s, &c.owner, first).await.unwrap();
+        assert_eq!(view.payments[0].refunds.len(), 2);
+        assert_eq!(view.payments[0].refundable.minor, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_declined_card_is_retried_then_past_due_then_suspended_and_paying_restores_at_once() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let account = Account::Member(c.member);
+        let label = payments::add_card(
+            &c.s,
+            &c.owner,
+            account,
+            &CardForm {
+                number: "4000 0000 0000 0002".into(),
+                expiry: "12/30".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(label, "Visa ending 0002 (expires 12/2030)");
+        let at = |day| business::set_simulated_date(&c.s, &c.owner, Some(day));
+        at(d(2026, 11, 22)).await.unwrap();
+        assert_eq!(invoices(&c).await, [(1, 7400, 0, "open".into())]);
+        let tl = timeline(&c).await;
+        assert!(
+            tl.iter().any(|e| e
+                == "Charge for invoice #1 failed on 2026-11-22: the card was declined; next try 2026-11-23"),
+            "{tl:?}"
+        );
+        assert_eq!(status(&c).await, Status::Active);
+        at(d(2026, 11, 25)).await.unwrap();
+        assert_eq!(status(&c).await, Status::PastDue);
+        // Tries on the 22nd, the late try of the 23rd, and the 25th's (due + 1, 3 days);
+        // repeating the day tries nothing more.
+        at(d(2026, 11, 25)).await.unwrap();
+        at(d(2026, 11, 25)).await.unwrap();
+        assert_eq!(
+            count(&c, "SELECT COUNT(*) FROM payments WHERE succeeded = FALSE").await,
+            3
+        );
+        at(d(2026, 12, 6)).await.unwrap();
+        assert_eq!(status(&c).await, Status::Suspended);
+        let tl = timeline(&c).await;
+        assert!(tl.iter().any(|e| e.starts_with("Past due from 2026-11-25")), "{tl:?}");
+        assert!(tl.iter().any(|e| e.starts_with("Suspended from 2026-12-06")), "{tl:?}");
+        assert!(count(&c, "SELECT COUNT(*) FROM outbox WHERE kind = 'dunning'").await >= 2);
+
+        // A good card: staff charge it; the same key twice charges once.
+        payments::add_card(
+            &c.s,
+            &c.owner,
+            account,
+            &CardForm {
+                number: "4242 4242 4242 4242".into(),
+                expiry: "12/30".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let first = invoice_id(&c, 1).await;
+        let charged = payments::charge_card(&c.s, TakenBy::Staff(&c.owner), first, None, "c1")
+            .await
+            .unwrap();
+        let Charged::Succeeded(p) = charged else {
+            panic!("{charged:?}")
+        };
+        assert_eq!(
+            payments::charge_card(&c.s, TakenBy::Staff(&c.owner), first, None, "c1")
+                .await
+                .unwrap(),
+            Charged::Replayed(p)
+        );
+        assert_eq!(invoices(&c).await, [(1, 7400, 7400, "paid".into())]);
+        assert_eq!(status(&c).await, Status::Active);
+        let tl = timeline(&c).await;
+        assert!(tl.iter().any(|e| e == "Restored on 2026-12-06: the balance is paid"), "{tl:?}");
+        assert_eq!(count(&c, "SELECT COUNT(*) FROM outbox WHERE kind = 'receipt'").await, 1);
+
+        // From now on the card on file pays each invoice on its date.
+        at(d(2026, 12, 22)).await.unwrap();
+        assert_eq!(
+            invoices(&c).await,
+            [(1, 7400, 7400, "paid".into()), (2, 4900, 4900, "paid".into())]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn void_only_without_payments_and_credit_notes_up_to_the_total_become_account_credit() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let business_id = c.owner.business_id;
+        billing::run_billing(&c.s, business_id, d(2026, 11, 22))
+            .await
+            .unwrap();
+        let first = invoice_id(&c, 1).await;
+        let reason = ReasonForm {
+            reason: "sold by mistake".into(),
+        };
+        payments::close_invoice(&c.s, &c.owner, first, InvoiceStatus::Void, &reason)
+            .await
+            .unwrap();
+        // A voided charge is not billed again.
+        assert_eq!(
+            billing::run_billing(&c.s, business_id, d(2026, 11, 30))
+                .await
+                .unwrap()
+                .invoices,
+            0
+        );
+        billing::run_billing(&c.s, business_id, d(2026, 12, 22))
+            .await
+            .unwrap();
+        let second = invoice_id(&c, 2).await;
+        payments::record_payment(&c.s, &c.owner, second, &pay("49", "cash", "", "k1"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            payments::close_invoice(&c.s, &c.owner, second, InvoiceStatus::Void, &reason).await,
+            Err(Error::Conflict(_))
+        ));
+        let note = |amount: &str, key: &str| CreditNoteForm {
+            amount: amount.into(),
+            reason: "closed for a week".into(),
+            key: key.into(),
+        };
+        let Err(Error::Invalid(e)) =
+            payments::credit_note(&c.s, &c.owner, second, &note("49.01", "n1")).await
+        else {
+            panic!("a credit above the total is refused")
+        };
+        assert_eq!(
+            e.message_for("amount"),
+            Some("at most €49.00 can be credited on invoice #2")
+        );
+        let n1 = payments::credit_note(&c.s, &c.owner, second, &note("11.43", "n1"))
+            .await
+            .unwrap();
+        assert_eq!(
+            payments::credit_note(&c.s, &c.owner, second, &note("11.43", "n1"))
+                .await
+                .unwrap(),
+            n1
+        );
+        assert_eq!(credit(&c).await, 1143);
+        // The credit note is not something the generator corrects away.
+        billing::run_billing(&c.s, business_id, d(2027, 1, 22))
+            .await
+            .unwrap();
+        assert_eq!(
+            invoices(&c).await,
+            [
+                (1, 7400, 0, "void".into()),
+                (2, 4900, 4900, "paid".into()),
+                (3, -1143, 0, "paid".into()),
+                (4, 4900, 1143, "open".into())
+            ]
+        );
+        let view = billing::invoice(&c.s, &c.owner, second).await.unwrap();
+        assert_eq!(view.credit_notes.len(), 1);
+        assert_eq!(view.creditable.minor, 4900 - 1143);
+    })
+    .await;
+}
