@@ -58,7 +58,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("members/:id/sell") view=pages::memberships::SellToMemberPage />
                     <Route path=path!("memberships") view=pages::memberships::MembershipsPage />
                     <Route path=path!("memberships/:id") view=pages::memberships::MembershipPage />
+                    <Route path=path!("invoices") view=pages::invoices::InvoicesPage />
                     <Route path=path!("invoices/:id") view=pages::invoices::InvoicePage />
+                    <Route path=path!("billing") view=pages::billing::BillingPage />
                     <Route path=path!("organizations") view=pages::organizations::OrganizationsPage />
                     <Route path=path!("organizations/:id") view=pages::organizations::OrganizationPage />
                     <Route path=path!("organizations/:id/sell") view=pages::memberships::SellToOrganizationPage />

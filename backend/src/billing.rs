@@ -411,3 +411,119 @@ pub(crate) async fn of_membership(
     )?;
     rows.into_iter().map(summary).collect()
 }
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    #[sqlx(flatten)]
+    invoice: InvoiceRow,
+    credit_note_for: Option<i64>,
+    member_id: Option<i64>,
+    organization_id: Option<i64>,
+    account_name: String,
+    type_name: String,
+}
+
+const LIST_LIMIT: i64 = 500;
+
+/// Invoices of the business by status, billing dates and who is billed,
+/// newest first (at most 500). Viewers and up.
+pub async fn list_invoices(
+    services: &Services,
+    actor: &crate::auth::Actor,
+    filter: &domain::invoices::InvoiceFilter,
+) -> Result<Vec<domain::invoices::InvoiceListRow>, Error> {
+    actor.require(domain::staff::Role::Viewer)?;
+    let q = filter.check()?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let who = format!("%{}%", q.who.replace(['%', '_'], ""));
+    let number: Option<i64> = q.who.parse().ok();
+    let rows = query!(&mut tx, fetch_all as ListRow,
+        "SELECT i.id, i.number, i.billing_date, i.due_date, i.status, i.currency, i.total_minor, i.amount_paid_minor,
+                i.credit_note_for, i.member_id, i.organization_id, t.name AS type_name,
+                COALESCE(mb.first_name || ' ' || mb.last_name, o.name, '') AS account_name
+           FROM invoices i
+           JOIN memberships m ON m.id = i.membership_id
+           JOIN membership_types t ON t.id = m.membership_type_id
+           LEFT JOIN members mb ON mb.id = i.member_id
+           LEFT JOIN organizations o ON o.id = i.organization_id
+          WHERE i.business_id = $1
+            AND ($2 = '' OR i.status = $2)
+            AND ($3 = FALSE OR (i.status = 'open' AND i.total_minor > i.amount_paid_minor))
+            AND ($4 = FALSE OR (i.status = 'open' AND i.total_minor > i.amount_paid_minor AND i.due_date < $5))
+            AND ($6 IS NULL OR i.billing_date >= $6)
+            AND ($7 IS NULL OR i.billing_date <= $7)
+            AND ($8 = '%%' OR LOWER(mb.first_name || ' ' || mb.last_name) LIKE $8 OR LOWER(o.name) LIKE $8
+                 OR mb.member_number = $9)
+          ORDER BY i.billing_date DESC, i.number DESC
+          LIMIT $10",
+        business.id, q.status.map(|s| s.as_str()).unwrap_or(""), q.unpaid, q.overdue, today,
+        q.from, q.to, who, number, LIST_LIMIT)?;
+    tx.commit().await?;
+    rows.into_iter()
+        .map(|r| {
+            let account = Account::from_columns(r.member_id, r.organization_id);
+            Ok(domain::invoices::InvoiceListRow {
+                credit_note: r.credit_note_for.is_some(),
+                account_name: r.account_name,
+                account_href: account.map(|a| a.href()).unwrap_or_default(),
+                membership_name: r.type_name,
+                summary: summary(r.invoice)?,
+            })
+        })
+        .collect()
+}
+
+/// Puts the invoice's message in the mail outbox again. Front desk and up.
+pub async fn resend_invoice(
+    services: &Services,
+    actor: &crate::auth::Actor,
+    id: i64,
+) -> Result<(), Error> {
+    actor.require(domain::staff::Role::FrontDesk)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let invoice = payments::invoice_ref(&mut tx, business.id, id).await?;
+    invoice_mail(
+        &mut tx,
+        &business,
+        invoice.account()?,
+        id,
+        invoice.number,
+        invoice.membership_id,
+        now,
+    )
+    .await?;
+    crate::audit::by_staff(
+        &mut tx,
+        actor,
+        "invoice.resent",
+        "invoice",
+        Some(id),
+        &format!("invoice #{}", invoice.number),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One invoice's summary.
+pub(crate) async fn summary_of(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+) -> Result<InvoiceSummary, Error> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE business_id = $1 AND id = $2");
+    let row = query!(
+        tx,
+        fetch_optional as InvoiceRow,
+        sqlx::AssertSqlSafe(sql),
+        business_id,
+        id
+    )?
+    .ok_or(Error::NotFound)?;
+    summary(row)
+}

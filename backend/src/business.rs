@@ -525,11 +525,7 @@ pub async fn update_billing_settings(
         "business.billing_settings_changed",
         "business",
         Some(before.id),
-        &format!(
-            "{} → {}",
-            before.dunning.describe(),
-            dunning.describe()
-        ),
+        &format!("{} → {}", before.dunning.describe(), dunning.describe()),
         now,
     )
     .await?;

@@ -13,6 +13,7 @@ use crate::auth::{self, Actor};
 use crate::business::{self, NewBusiness};
 use crate::error::Error;
 use crate::memberships::{self, HolderRef};
+use crate::payments::{self, Account};
 use crate::{Services, catalog, members, organizations};
 
 pub const DEMO_OWNER_EMAIL: &str = "owner@harbour.example";
@@ -408,6 +409,10 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         .sell(m(21), "Annual Prepaid", ago(13, 0), None)
         .await?;
     history.sell(m(22), "Staff Perk", ago(9, 0), None).await?;
+    // Joined six days ago and has not paid yet: past due.
+    history
+        .sell(m(5), "Adult Monthly", today - Days::new(6), None)
+        .await?;
     // The company's own plan waits for a manager's approval.
     history
         .sell(
@@ -416,6 +421,39 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
             month + Months::new(1),
             None,
         )
+        .await?;
+
+    // Money: most members keep a card on file and are charged on each billing
+    // date; one card is short of funds (suspended after the retries), a new
+    // member has not paid yet (past due), the disputed membership's invoices
+    // wait, and the first member pays by transfer.
+    let owner_services = services_on(&services.db, today);
+    let card = |number: &str| domain::payments::CardForm {
+        number: number.into(),
+        expiry: "09/29".into(),
+    };
+    for (i, id) in member_ids.iter().enumerate() {
+        let number = match i {
+            0 | 5 | 13 => continue,
+            16 => "4000 0000 0000 9995",
+            _ => "4242 4242 4242 4242",
+        };
+        payments::add_card(&owner_services, &owner, Account::Member(*id), &card(number)).await?;
+    }
+    // Weekly runs through the history, daily ones over the last ten days.
+    let mut day = ago(20, 0);
+    let recent = today - Days::new(10);
+    while day < recent {
+        memberships::day_work(&services_on(&services.db, day), business_id).await?;
+        day = day + Days::new(7);
+    }
+    let mut day = recent;
+    while day <= today {
+        memberships::day_work(&services_on(&services.db, day), business_id).await?;
+        day = day + Days::new(1);
+    }
+    history
+        .pay_everything_by_transfer(Account::Member(member_ids[0]))
         .await?;
     Ok(true)
 }
@@ -506,6 +544,57 @@ impl History {
             self.business_id,
             id,
             &form,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+impl History {
+    /// The front desk books one transfer for all that is due, ten euros over
+    /// (kept as credit); a manager refunds the ten euros and credits five
+    /// for a closed sauna.
+    async fn pay_everything_by_transfer(&self, account: Account) -> Result<(), Error> {
+        let services = services_on(&self.db, self.today);
+        let billing = payments::account_billing(&services, &self.desk, account).await?;
+        let Some(first) = billing.unpaid.first() else {
+            return Ok(());
+        };
+        let due: i64 = billing.unpaid.iter().map(|s| s.amount_due().minor).sum();
+        let currency = first.total.currency;
+        let paid = domain::Money::new(due + 1000, currency);
+        let payment = payments::record_payment(
+            &services,
+            &self.desk,
+            first.id,
+            &domain::payments::PaymentForm {
+                amount: paid.to_plain(),
+                method: "bank_transfer".into(),
+                reference: "SEPA 2026-DEMO-0001".into(),
+                key: "demo-transfer".into(),
+            },
+        )
+        .await?;
+        payments::refund(
+            &services,
+            &self.manager,
+            payment,
+            &domain::payments::RefundForm {
+                amount: "10".into(),
+                reason: "paid ten euros too much".into(),
+                key: "demo-refund".into(),
+            },
+        )
+        .await?;
+        payments::credit_note(
+            &services,
+            &self.manager,
+            first.id,
+            &domain::invoices::CreditNoteForm {
+                amount: "5".into(),
+                reason: "the sauna was closed for a week".into(),
+                key: "demo-credit".into(),
+            },
         )
         .await?;
         Ok(())

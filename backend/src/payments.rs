@@ -1625,3 +1625,139 @@ async fn mark_overdue(services: &Services, business: &Business) -> Result<(), Er
     tx.commit().await?;
     Ok(())
 }
+
+/// The newest messages of the mail outbox (at most 200). Viewers and up.
+pub async fn outbox(
+    services: &Services,
+    actor: &Actor,
+) -> Result<Vec<domain::invoices::OutboxMessage>, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let rows = query!(
+        &mut tx,
+        fetch_all
+            as (
+                i64,
+                String,
+                String,
+                String,
+                String,
+                DateTime<Utc>,
+                Option<i64>
+            ),
+        "SELECT id, to_address, subject, body, kind, created_at, invoice_id FROM outbox
+          WHERE business_id = $1 ORDER BY id DESC LIMIT 200",
+        business.id
+    )?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, to, subject, body, kind, at, invoice_id)| domain::invoices::OutboxMessage {
+                id,
+                to,
+                subject,
+                body,
+                kind,
+                created: at
+                    .with_timezone(&business.time_zone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+                invoice_id,
+            },
+        )
+        .collect())
+}
+
+/// Memberships that are past due or suspended today, longest overdue first.
+/// Viewers and up.
+pub async fn dunning_list(
+    services: &Services,
+    actor: &Actor,
+) -> Result<Vec<domain::invoices::DunningRow>, Error> {
+    use domain::lifecycle::Status;
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let mut oldest: Vec<(i64, NaiveDate)> = oldest_unpaid_all(&mut tx, business.id)
+        .await?
+        .into_iter()
+        .collect();
+    oldest.sort_by_key(|(id, due)| (*due, *id));
+    let mut out = Vec::new();
+    for (membership_id, due_date) in oldest {
+        let overdue = business.dunning.overdue(Some(due_date), today);
+        let (status, since) = match (overdue.suspended_since, overdue.past_due_since) {
+            (Some(s), _) => (Status::Suspended, s),
+            (None, Some(p)) => (Status::PastDue, p),
+            _ => continue,
+        };
+        let (invoice_id, number, attempts, next_attempt_on) = query!(
+            &mut tx,
+            fetch_one as (i64, i64, i64, Option<NaiveDate>),
+            "SELECT id, number, attempts, next_attempt_on FROM invoices
+              WHERE business_id = $1 AND membership_id = $2 AND status = 'open' AND total_minor > amount_paid_minor
+              ORDER BY due_date, number LIMIT 1",
+            business.id,
+            membership_id
+        )?;
+        let (total_due,) = query!(
+            &mut tx,
+            fetch_one as (i64,),
+            "SELECT CAST(COALESCE(SUM(total_minor - amount_paid_minor), 0) AS BIGINT) FROM invoices
+              WHERE business_id = $1 AND membership_id = $2 AND status = 'open' AND total_minor > amount_paid_minor",
+            business.id,
+            membership_id
+        )?;
+        let (holder, membership_name) =
+            crate::memberships::holder_and_name(&mut tx, business.id, membership_id).await?;
+        out.push(domain::invoices::DunningRow {
+            membership_id,
+            membership_name,
+            holder,
+            status,
+            since,
+            oldest_invoice_id: invoice_id,
+            oldest_invoice_number: number,
+            due: Money::new(total_due, business.currency),
+            attempts,
+            next_attempt_on,
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The card on file, credit balance and unpaid invoices of an account.
+/// Viewers and up.
+pub async fn account_billing(
+    services: &Services,
+    actor: &Actor,
+    account: Account,
+) -> Result<domain::invoices::AccountBilling, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let card = card_of(&mut tx, business.id, account)
+        .await?
+        .map(|(_, l)| l);
+    let credit = balance(&mut tx, business.id, account).await?;
+    let ids: Vec<i64> = dues(&mut tx, &business, account, None)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let mut unpaid = Vec::new();
+    for id in ids {
+        unpaid.push(crate::billing::summary_of(&mut tx, business.id, id).await?);
+    }
+    tx.commit().await?;
+    Ok(domain::invoices::AccountBilling {
+        card,
+        credit: Money::new(credit, business.currency),
+        unpaid,
+        can_take_payments: actor.role.allows(Role::FrontDesk),
+    })
+}

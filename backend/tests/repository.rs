@@ -419,6 +419,8 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
             "expired",
             "pending",
             "not_approved",
+            "past_due",
+            "suspended",
         ] {
             assert!(
                 statuses.contains(status),
@@ -426,6 +428,20 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
             );
         }
         assert!(all.iter().any(|m| m.locked));
+        // Money moved: cards were charged, a transfer was booked and partly refunded.
+        let paid = backend::billing::list_invoices(
+            &s,
+            &owner,
+            &domain::invoices::InvoiceFilter {
+                status: "paid".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(paid.len() > 20, "{} paid invoices", paid.len());
+        let dunning = backend::payments::dunning_list(&s, &owner).await.unwrap();
+        assert!(dunning.len() >= 2, "{dunning:?}");
     })
     .await;
 }

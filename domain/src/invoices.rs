@@ -151,3 +151,171 @@ pub struct CreditNoteForm {
     pub reason: String,
     pub key: String,
 }
+
+/// The invoice list's filters as the query string carries them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvoiceFilter {
+    /// A status name, "unpaid" (open with something due) or "overdue"; empty for all.
+    pub status: String,
+    /// Billing dates from and to (inclusive), YYYY-MM-DD.
+    pub from: String,
+    pub to: String,
+    /// A member's or organization's name, or a member number.
+    pub who: String,
+}
+
+/// A checked invoice filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InvoiceQuery {
+    pub status: Option<InvoiceStatus>,
+    pub unpaid: bool,
+    pub overdue: bool,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub who: String,
+}
+
+impl InvoiceFilter {
+    pub fn check(&self) -> Result<InvoiceQuery, crate::Invalid> {
+        let mut invalid = crate::Invalid::default();
+        let mut q = InvoiceQuery {
+            who: self.who.trim().to_lowercase(),
+            ..Default::default()
+        };
+        match self.status.as_str() {
+            "" => {}
+            "unpaid" => q.unpaid = true,
+            "overdue" => q.overdue = true,
+            s => match InvoiceStatus::parse(s) {
+                Some(s) => q.status = Some(s),
+                None => invalid.push("status", "choose a status from the list"),
+            },
+        }
+        let date = |text: &str, field: &str, invalid: &mut crate::Invalid| {
+            let t = text.trim();
+            if t.is_empty() {
+                return None;
+            }
+            let d = NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
+            if d.is_none() {
+                invalid.push(field, "enter a date as YYYY-MM-DD");
+            }
+            d
+        };
+        q.from = date(&self.from, "from", &mut invalid);
+        q.to = date(&self.to, "to", &mut invalid);
+        if let (Some(f), Some(t)) = (q.from, q.to)
+            && t < f
+        {
+            invalid.push("to", "the end comes on or after the start");
+        }
+        invalid.into_result(|| q)
+    }
+
+    /// The status choices of the filter: value and label.
+    pub fn status_choices() -> Vec<(String, String)> {
+        let mut out = vec![
+            ("unpaid".to_string(), "Unpaid (anything due)".to_string()),
+            (
+                "overdue".to_string(),
+                "Overdue (past the due date)".to_string(),
+            ),
+        ];
+        out.extend(
+            InvoiceStatus::ALL
+                .iter()
+                .filter(|s| **s != InvoiceStatus::Draft)
+                .map(|s| (s.as_str().to_string(), s.label().to_string())),
+        );
+        out
+    }
+}
+
+/// One row of the invoice list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceListRow {
+    pub summary: InvoiceSummary,
+    pub account_name: String,
+    pub account_href: String,
+    pub membership_name: String,
+    pub credit_note: bool,
+}
+
+/// A message in the mail outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub kind: String,
+    pub created: String,
+    pub invoice_id: Option<i64>,
+}
+
+/// A membership that is past due or suspended, for the dunning list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DunningRow {
+    pub membership_id: i64,
+    pub membership_name: String,
+    pub holder: crate::memberships::Holder,
+    pub status: crate::lifecycle::Status,
+    pub since: NaiveDate,
+    pub oldest_invoice_id: i64,
+    pub oldest_invoice_number: i64,
+    pub due: Money,
+    pub attempts: i64,
+    pub next_attempt_on: Option<NaiveDate>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_invoice_filter_reads_statuses_and_dates_and_says_what_is_wrong() {
+        let q = InvoiceFilter {
+            status: "overdue".into(),
+            from: "2026-11-01".into(),
+            who: " Ada ".into(),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        assert!(q.overdue);
+        assert_eq!(q.who, "ada");
+        assert_eq!(q.from, NaiveDate::from_ymd_opt(2026, 11, 1));
+        let e = InvoiceFilter {
+            status: "lost".into(),
+            from: "2026-12-01".into(),
+            to: "2026-11-01".into(),
+            ..Default::default()
+        }
+        .check()
+        .unwrap_err();
+        assert!(e.message_for("status").is_some());
+        assert_eq!(
+            e.message_for("to"),
+            Some("the end comes on or after the start")
+        );
+        let e = InvoiceFilter {
+            from: "1 Dec".into(),
+            ..Default::default()
+        }
+        .check()
+        .unwrap_err();
+        assert_eq!(e.message_for("from"), Some("enter a date as YYYY-MM-DD"));
+    }
+}
+
+/// What a member's or organization's page shows of its billing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountBilling {
+    /// The card on file, as "Visa ending 4242 (expires 04/2029)".
+    pub card: Option<String>,
+    pub credit: Money,
+    /// Invoices with something still due, oldest first.
+    pub unpaid: Vec<InvoiceSummary>,
+    pub can_take_payments: bool,
+}

@@ -229,6 +229,7 @@ fn MemberProfile(
             </div>
         })}
         <div class="sections">
+            <crate::pages::billing::AccountBillingSection kind="member" id=m.id />
             <section class="card" aria-labelledby="profile-heading">
                 <h2 id="profile-heading">"Profile"</h2>
                 <dl class="facts">

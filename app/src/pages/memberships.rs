@@ -27,17 +27,17 @@ use crate::error::AppError;
 use crate::pages::membership_type::id_param;
 
 /// The value of `form[name]` in the address.
-fn param(q: &ParamsMap, name: &str) -> String {
+pub(crate) fn param(q: &ParamsMap, name: &str) -> String {
     q.get(&format!("form[{name}]")).unwrap_or_default()
 }
 
 /// A field's error from a failed preview.
-fn error_of(error: &Option<AppError>, field: &'static str) -> Signal<Option<String>> {
+pub(crate) fn error_of(error: &Option<AppError>, field: &'static str) -> Signal<Option<String>> {
     let message = error.as_ref().and_then(|e| e.field(field));
     Signal::derive(move || message.clone())
 }
 
-fn status_badge(status: Status) -> impl IntoView {
+pub(crate) fn status_badge(status: Status) -> impl IntoView {
     view! { <span class=format!("badge ms-{}", status.as_str())>{status.label()}</span> }
 }
 

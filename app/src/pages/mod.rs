@@ -1,3 +1,4 @@
+pub mod billing;
 pub mod clock;
 pub mod dashboard;
 pub mod invoices;

@@ -1,0 +1,211 @@
+//! Billing at a glance: memberships in dunning, the business's billing
+//! settings, and the mail outbox. Also the billing section of member and
+//! organization pages (card on file, credit, unpaid invoices).
+
+use domain::business::BillingSettingsForm;
+use domain::invoices::DunningRow;
+use domain::payments::SandboxBehaviour;
+use domain::staff::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::api::invoices::{
+    AddCard, SaveBillingSettings, get_account_billing, get_billing_settings, get_dunning,
+    get_outbox,
+};
+use crate::components::form::{Check, ErrorNotice, FormError, FormErrors, Text};
+use crate::components::layout::use_staff;
+use crate::pages::invoices::invoice_badge;
+use crate::pages::memberships::status_badge;
+
+#[component]
+pub fn BillingPage() -> impl IntoView {
+    let save = ServerAction::<SaveBillingSettings>::new();
+    let dunning = Resource::new(|| (), |_| get_dunning());
+    let settings = Resource::new(move || save.version().get(), |_| get_billing_settings());
+    let outbox = Resource::new(|| (), |_| get_outbox());
+    let staff = use_staff();
+    view! {
+        <Title text="Billing" />
+        <h1>"Billing"</h1>
+        <section class="card wide" aria-labelledby="dunning-heading">
+            <h2 id="dunning-heading">"Past due and suspended"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match dunning.await {
+                        Ok(rows) => view! { <DunningTable rows /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        <section class="card" aria-labelledby="settings-heading">
+            <h2 id="settings-heading">"Collection settings"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let owner = staff.await.map(|s| s.role.allows(Role::Owner)).unwrap_or(false);
+                    match settings.await {
+                        Ok(form) => view! { <SettingsForm form owner save /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        <section class="card wide outbox" aria-labelledby="outbox-heading">
+            <h2 id="outbox-heading">"Mail outbox"</h2>
+            <p class="hint">"Receipts, invoices and payment reminders waiting to be sent, newest first."</p>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match outbox.await {
+                        Ok(messages) if messages.is_empty() => view! { <p>"No messages."</p> }.into_any(),
+                        Ok(messages) => view! {
+                            <ul class="timeline" data-testid="outbox">
+                                {messages.into_iter().map(|m| view! {
+                                    <li>
+                                        <details>
+                                            <summary>{format!("{} · {} · to {}", m.created, m.subject,
+                                                if m.to.is_empty() { "(no email address on file)".to_string() } else { m.to.clone() })}</summary>
+                                            <pre>{m.body.clone()}</pre>
+                                            {m.invoice_id.map(|id| view! { <A href=format!("/invoices/{id}")>"The invoice"</A> })}
+                                        </details>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn DunningTable(rows: Vec<DunningRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p data-testid="no-dunning">"Nothing is overdue."</p> }.into_any();
+    }
+    view! {
+        <table class="data-table" data-testid="dunning">
+            <caption class="visually-hidden">"Memberships past due or suspended"</caption>
+            <thead><tr>
+                <th scope="col">"Member"</th><th scope="col">"Membership"</th><th scope="col">"Status"</th>
+                <th scope="col">"Since"</th><th scope="col">"Oldest invoice"</th><th scope="col" class="num">"Due"</th>
+                <th scope="col">"Card retries"</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|r| view! {
+                    <tr>
+                        <th scope="row" data-label="Member"><A href=r.holder.href.clone()>{r.holder.name.clone()}</A></th>
+                        <td data-label="Membership"><A href=format!("/memberships/{}", r.membership_id)>{r.membership_name.clone()}</A></td>
+                        <td data-label="Status">{status_badge(r.status)}</td>
+                        <td data-label="Since">{r.since.to_string()}</td>
+                        <td data-label="Oldest invoice"><A href=format!("/invoices/{}", r.oldest_invoice_id)>{format!("#{}", r.oldest_invoice_number)}</A></td>
+                        <td data-label="Due" class="num">{r.due.to_string()}</td>
+                        <td data-label="Card retries">{format!("{} tried", r.attempts)}
+                            {r.next_attempt_on.map(|d| format!("; next {d}"))}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn SettingsForm(
+    form: BillingSettingsForm,
+    owner: bool,
+    save: ServerAction<SaveBillingSettings>,
+) -> impl IntoView {
+    if !owner {
+        return view! {
+            <dl class="facts">
+                <dt>"Payment terms"</dt><dd>{format!("{} days after billing", form.terms_days)}</dd>
+                <dt>"Card retries"</dt><dd>{format!("{} days after the due date", form.retry_days)}</dd>
+                <dt>"Past due"</dt><dd>{format!("{} days after the due date", form.past_due_after)}</dd>
+                <dt>"Suspended"</dt><dd>{format!("{} days after the due date", form.suspend_after)}</dd>
+                <dt>"Cancelling at once"</dt><dd>{if form.credit_unused_on_cancel == "on" { "credits the unused days" } else { "credits nothing" }}</dd>
+            </dl>
+        }
+        .into_any();
+    }
+    let errors = FormErrors::of(save.value());
+    let saved = save.value();
+    view! {
+        <ActionForm action=save>
+            <Text name="terms_days" label="Payment terms (days after billing)" value=form.terms_days.clone()
+                error=errors.field("terms_days") kind="number" />
+            <Text name="retry_days" label="Retry a failed card (days after the due date)" value=form.retry_days.clone()
+                error=errors.field("retry_days") hint="For example 1, 3, 7" />
+            <Text name="past_due_after" label="Past due after (days)" value=form.past_due_after.clone()
+                error=errors.field("past_due_after") kind="number" />
+            <Text name="suspend_after" label="Suspended after (days): no access or bookings" value=form.suspend_after.clone()
+                error=errors.field("suspend_after") kind="number" />
+            <Check name="credit_unused_on_cancel" label="Cancelling at once credits the unused days" checked=form.credit_unused_on_cancel.clone() />
+            <FormError message=errors.general() />
+            <p role="status">{move || matches!(saved.get(), Some(Ok(()))).then_some("Saved.")}</p>
+            <button type="submit" class="primary">"Save settings"</button>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+/// The billing section of a member's (`kind` "member") or an organization's page.
+#[component]
+pub fn AccountBillingSection(kind: &'static str, id: i64) -> impl IntoView {
+    let add = ServerAction::<AddCard>::new();
+    let billing = Resource::new(
+        move || add.version().get(),
+        move |_| get_account_billing(kind.to_string(), id),
+    );
+    let errors = FormErrors::of(add.value());
+    view! {
+        <section class="card" aria-labelledby="billing-heading">
+            <h2 id="billing-heading">"Billing"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match billing.await {
+                        Ok(b) => view! {
+                            <dl class="facts">
+                                <dt>"Card on file"</dt><dd data-testid="card-on-file">{b.card.clone().unwrap_or_else(|| "none".into())}</dd>
+                                <dt>"Account credit"</dt><dd data-testid="account-credit">{b.credit.to_string()}</dd>
+                            </dl>
+                            {(!b.unpaid.is_empty()).then(|| view! {
+                                <h3>"Unpaid invoices"</h3>
+                                <ul>
+                                    {b.unpaid.iter().map(|s| view! {
+                                        <li><A href=format!("/invoices/{}", s.id)>{format!("#{}", s.number)}</A>
+                                            {format!(" · due {} · {} to pay ", s.due_date, s.amount_due())}{invoice_badge(s.status)}</li>
+                                    }).collect_view()}
+                                </ul>
+                            })}
+                            {b.can_take_payments.then(|| view! {
+                                <details class="confirm">
+                                    <summary>{if b.card.is_some() { "Replace the card" } else { "Add a card" }}</summary>
+                                    <ActionForm action=add>
+                                        <input type="hidden" name="kind" value=kind />
+                                        <input type="hidden" name="id" value=id />
+                                        <Text name="number" label="Card number" value=String::new() error=errors.field("number") kind="number" />
+                                        <Text name="expiry" label="Expiry (MM/YY)" value=String::new() error=errors.field("expiry") />
+                                        <p class="hint">"Sandbox test cards: "
+                                            {SandboxBehaviour::TEST_CARDS.iter().map(|(n, b)| format!("{n} ({})", match b {
+                                                SandboxBehaviour::Succeeds => "succeeds",
+                                                SandboxBehaviour::Declines => "declined",
+                                                SandboxBehaviour::InsufficientFunds => "insufficient funds",
+                                                SandboxBehaviour::FailsTemporarily => "fails, then retried",
+                                            })).collect::<Vec<_>>().join(", ")}</p>
+                                        <FormError message=errors.general() />
+                                        <button type="submit" class="primary">"Keep this card on file"</button>
+                                    </ActionForm>
+                                </details>
+                            })}
+                        }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
