@@ -686,6 +686,12 @@ pub async fn sell_as(
     )
     .await?;
     tx.commit().await?;
+    // The first invoice is issued at once when the membership starts today.
+    // Billing is "generate what is missing", so the daily run would write the
+    // same lines; a failure here leaves them to it and the sale stands.
+    if let Err(error) = crate::billing::bill_membership(services, &business, id, today).await {
+        tracing::error!(membership = id, %error, "billing right after the sale failed");
+    }
     Ok(id)
 }
 

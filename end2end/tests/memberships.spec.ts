@@ -1,25 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { DEMO, hydrated, signInAs, unique } from "./pages";
-
-/** `date` (YYYY-MM-DD) moved by `days`, in calendar days. */
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
-async function newMember(page: Page): Promise<string> {
-  await page.goto("/members/new");
-  await hydrated(page);
-  const last = unique("Sale").replace(/\s+/g, "");
-  await page.getByLabel("First name").fill("Mara");
-  await page.getByLabel("Last name").fill(last);
-  await page.getByLabel("Email").fill(`mara.${last.toLowerCase()}@example.com`);
-  await page.getByLabel("Member type").selectOption("Adult");
-  await page.getByRole("button", { name: "Add member" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: new RegExp(`Mara ${last}`) })).toBeVisible();
-  return last;
-}
+import { DEMO, addDays, hydrated, newMember, signInAs, unique } from "./pages";
 
 /** Opens an action's small form (retrying while the page settles after a change). */
 async function openAction(page: Page, action: string): Promise<ReturnType<Page["getByTestId"]>> {

@@ -83,3 +83,24 @@ export async function signInAs(page: Page, email: string): Promise<void> {
 export function unique(prefix: string): string {
   return `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }
+
+/** `date` (YYYY-MM-DD) moved by `days`, in calendar days. */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export async function newMember(page: Page): Promise<string> {
+  await page.goto("/members/new");
+  await hydrated(page);
+  const last = unique("Sale").replace(/\s+/g, "");
+  await page.getByLabel("First name").fill("Mara");
+  await page.getByLabel("Last name").fill(last);
+  await page.getByLabel("Email").fill(`mara.${last.toLowerCase()}@example.com`);
+  await page.getByLabel("Member type").selectOption("Adult");
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: new RegExp(`Mara ${last}`) })).toBeVisible();
+  return last;
+}
+

@@ -253,3 +253,21 @@ pub fn Checks(
         </fieldset>
     }
 }
+
+/// The count of an action's successful runs: the page reloads after a
+/// success, and keeps a refused form open with its messages.
+macro_rules! successes {
+    ($action:expr) => {{
+        let action = $action;
+        Memo::new(move |previous: Option<&usize>| {
+            let version = action.version().get();
+            let ok = action.value().with(|v| matches!(v, Some(Ok(_))));
+            if ok {
+                version
+            } else {
+                previous.copied().unwrap_or(0)
+            }
+        })
+    }};
+}
+pub(crate) use successes;

@@ -14,7 +14,7 @@ use crate::api::invoices::{
     AddCard, SaveBillingSettings, get_account_billing, get_billing_settings, get_dunning,
     get_outbox,
 };
-use crate::components::form::{Check, ErrorNotice, FormError, FormErrors, Text};
+use crate::components::form::{Check, ErrorNotice, FormError, FormErrors, Text, successes};
 use crate::components::layout::use_staff;
 use crate::pages::invoices::invoice_badge;
 use crate::pages::memberships::status_badge;
@@ -23,7 +23,8 @@ use crate::pages::memberships::status_badge;
 pub fn BillingPage() -> impl IntoView {
     let save = ServerAction::<SaveBillingSettings>::new();
     let dunning = Resource::new(|| (), |_| get_dunning());
-    let settings = Resource::new(move || save.version().get(), |_| get_billing_settings());
+    let saved = successes!(save);
+    let settings = Resource::new(move || saved.get(), |_| get_billing_settings());
     let outbox = Resource::new(|| (), |_| get_outbox());
     let staff = use_staff();
     view! {
@@ -156,8 +157,9 @@ fn SettingsForm(
 #[component]
 pub fn AccountBillingSection(kind: &'static str, id: i64) -> impl IntoView {
     let add = ServerAction::<AddCard>::new();
+    let added = successes!(add);
     let billing = Resource::new(
-        move || add.version().get(),
+        move || added.get(),
         move |_| get_account_billing(kind.to_string(), id),
     );
     let errors = FormErrors::of(add.value());

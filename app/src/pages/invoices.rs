@@ -14,7 +14,7 @@ use crate::api::invoices::{
     ChargeCard, CloseInvoice, CreditInvoice, RecordPayment, RefundPayment, ResendInvoice,
     get_invoice, list_invoices,
 };
-use crate::components::form::{Choice, ErrorNotice, FormError, FormErrors, Text};
+use crate::components::form::{Choice, ErrorNotice, FormError, FormErrors, Text, successes};
 use crate::error::AppError;
 use crate::pages::membership_type::id_param;
 use crate::pages::memberships::{error_of, param};
@@ -129,15 +129,22 @@ pub fn InvoicePage() -> impl IntoView {
         close: ServerAction::new(),
         resend: ServerAction::new(),
     };
+    let changes = (
+        successes!(actions.pay),
+        successes!(actions.charge),
+        successes!(actions.refund),
+        successes!(actions.credit),
+        successes!(actions.close),
+    );
     let invoice = Resource::new(
         move || {
             (
                 id.get(),
-                actions.pay.version().get(),
-                actions.charge.version().get(),
-                actions.refund.version().get(),
-                actions.credit.version().get(),
-                actions.close.version().get(),
+                changes.0.get(),
+                changes.1.get(),
+                changes.2.get(),
+                changes.3.get(),
+                changes.4.get(),
             )
         },
         |(id, ..)| get_invoice(id),

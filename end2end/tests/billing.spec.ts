@@ -1,0 +1,108 @@
+import { expect, test, type Page } from "@playwright/test";
+import { DEMO, addDays, hydrated, newMember, signInAs } from "./pages";
+
+async function setClock(page: Page, date: string): Promise<void> {
+  await page.goto("/settings/clock");
+  await hydrated(page);
+  await page.getByLabel("Simulated date").fill(date);
+  await page.getByRole("button", { name: "Save" }).click();
+  const expected = date === "" ? /real date/ : new RegExp(`simulated date: ${date}`);
+  await expect(page.getByTestId("clock-status")).toHaveText(expected);
+}
+
+async function keepCard(page: Page, number: string, ending: string): Promise<void> {
+  const billing = page.getByRole("region", { name: "Billing" });
+  await billing.locator("summary").click();
+  await billing.getByLabel("Card number").fill(number);
+  await billing.getByLabel("Expiry (MM/YY)").fill("12/30");
+  await billing.getByRole("button", { name: "Keep this card on file" }).click();
+  await expect(billing.getByTestId("card-on-file")).toContainText(`ending ${ending}`);
+}
+
+test("a card pays the first invoice, a declined card makes the membership past due, a payment at the desk restores it", async ({ page }) => {
+  await signInAs(page, DEMO.owner);
+  const last = await newMember(page);
+  await hydrated(page);
+  const memberUrl = page.url();
+
+  // A card is refused with a reason before anything is kept.
+  const billing = page.getByRole("region", { name: "Billing" });
+  await billing.locator("summary").click();
+  await billing.getByLabel("Card number").fill("4242 4242 4242 4241");
+  await billing.getByLabel("Expiry (MM/YY)").fill("12/30");
+  await billing.getByRole("button", { name: "Keep this card on file" }).click();
+  await expect(billing.getByText(/not a valid card number/)).toBeVisible();
+
+  // Sell a monthly membership; its first invoice is open.
+  await page.getByRole("link", { name: "Sell a membership" }).click();
+  await hydrated(page);
+  await page.getByLabel("Membership type").selectOption({ label: "Adult Monthly — €59.00 monthly" });
+  const today = await page.getByLabel("Start date").inputValue();
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByTestId("preview-total")).toHaveText("€84.00");
+  await page.getByRole("button", { name: "Confirm sale" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: /Adult Monthly/ })).toBeVisible();
+  const membershipUrl = page.url();
+  await page.getByTestId("invoices").getByRole("link").first().click();
+  await hydrated(page);
+  await expect(page.getByTestId("invoice-total")).toHaveText("€84.00");
+  await expect(page.getByTestId("invoice-status")).toHaveText("Open");
+
+  // Pay it with the sandbox card kept on file.
+  await page.goto(memberUrl);
+  await hydrated(page);
+  await keepCard(page, "4242 4242 4242 4242", "4242");
+  await page.goto(membershipUrl);
+  await page.getByTestId("invoices").getByRole("link").first().click();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Charge €84.00 to the card" }).click();
+  await expect(page.getByTestId("invoice-status")).toHaveText("Paid");
+  await expect(page.getByTestId("payments")).toContainText("Card on file");
+
+  // From now on the card declines; five weeks later the second invoice is unpaid.
+  await page.goto(memberUrl);
+  await hydrated(page);
+  await keepCard(page, "4000 0000 0000 0002", "0002");
+  try {
+    await setClock(page, addDays(today, 35));
+    await page.goto(membershipUrl);
+    await expect(page.getByTestId("membership-status")).toContainText("Past due");
+    const invoices = page.getByTestId("invoices");
+    await expect(invoices.getByRole("row")).toHaveCount(3); // the header and two invoices
+    await expect(page.getByText(/failed on .*: the card was declined/).first()).toBeVisible();
+
+    // The dunning list names it; the invoice list finds it among the overdue.
+    await page.goto("/billing");
+    await expect(page.getByTestId("dunning")).toContainText(last);
+    await page.goto("/invoices?form[status]=overdue");
+    const overdue = page.getByTestId("invoices").getByRole("row", { name: new RegExp(last) });
+    await expect(overdue).toHaveCount(1);
+    await overdue.getByRole("link").first().click();
+    await hydrated(page);
+    await expect(page.getByTestId("payments")).toContainText("failed: the card was declined");
+
+    // Paid in cash at the desk: restored at once.
+    const pay = page.getByRole("region", { name: "Record a payment" });
+    await pay.getByLabel("Paid by").selectOption({ label: "Cash" });
+    await pay.getByRole("button", { name: "Record payment" }).click();
+    await expect(page.getByTestId("invoice-status")).toHaveText("Paid");
+    await expect(page.getByTestId("invoice-due")).toHaveText("€0.00");
+
+    // A refund above what was paid is refused; a part of it goes back.
+    const payments = page.getByTestId("payments");
+    const refund = payments.locator("details").filter({ hasText: "Refund" }).first();
+    await refund.locator("summary").click();
+    await refund.getByLabel(/Amount/).fill("100000");
+    await refund.getByLabel("Reason").fill("goodwill");
+    await refund.getByRole("button", { name: "Confirm: refund" }).click();
+    await expect(refund.getByText("at most €59.00 can be refunded: €59.00 was paid and €0.00 refunded before")).toBeVisible();
+    await refund.getByLabel(/Amount/).fill("5");
+    await refund.getByRole("button", { name: "Confirm: refund" }).click();
+    await expect(payments).toContainText(/€5\.00 on \d{4}-\d{2}-\d{2}: goodwill/);
+    await page.goto(membershipUrl);
+    await expect(page.getByTestId("membership-status")).toContainText("Active");
+    await expect(page.getByText(/Restored on \d{4}-\d{2}-\d{2}: the balance is paid/)).toBeVisible();
+  } finally {
+    await setClock(page, "");
+  }
+});
