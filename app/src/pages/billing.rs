@@ -153,14 +153,17 @@ fn SettingsForm(
     .into_any()
 }
 
-/// The billing section of a member's (`kind` "member") or an organization's page.
+/// The billing section of a member's (`kind` "member") or an organization's
+/// page. It sits beside the page's own Suspense, with a resource of its own
+/// made when the page is (not inside the other's rendering), so the server's
+/// HTML and the hydrated page agree.
 #[component]
-pub fn AccountBillingSection(kind: &'static str, id: i64) -> impl IntoView {
+pub fn AccountBillingSection(kind: &'static str, id: Memo<i64>) -> impl IntoView {
     let add = ServerAction::<AddCard>::new();
     let added = successes!(add);
     let billing = Resource::new(
-        move || added.get(),
-        move |_| get_account_billing(kind.to_string(), id),
+        move || (id.get(), added.get()),
+        move |(id, _)| get_account_billing(kind.to_string(), id),
     );
     let errors = FormErrors::of(add.value());
     view! {
@@ -188,7 +191,7 @@ pub fn AccountBillingSection(kind: &'static str, id: i64) -> impl IntoView {
                                     <summary>{if b.card.is_some() { "Replace the card" } else { "Add a card" }}</summary>
                                     <ActionForm action=add>
                                         <input type="hidden" name="kind" value=kind />
-                                        <input type="hidden" name="id" value=id />
+                                        <input type="hidden" name="id" value=id.get_untracked() />
                                         <Text name="number" label="Card number" value=String::new() error=errors.field("number") kind="number" />
                                         <Text name="expiry" label="Expiry (MM/YY)" value=String::new() error=errors.field("expiry") />
                                         <p class="hint">"Sandbox test cards: "

@@ -157,6 +157,7 @@ pub fn MemberPage() -> impl IntoView {
             })}
         </Suspense>
         <FormError message=status_error />
+        <crate::pages::billing::AccountBillingSection kind="member" id />
     }
 }
 
@@ -229,7 +230,6 @@ fn MemberProfile(
             </div>
         })}
         <div class="sections">
-            <crate::pages::billing::AccountBillingSection kind="member" id=m.id />
             <section class="card" aria-labelledby="profile-heading">
                 <h2 id="profile-heading">"Profile"</h2>
                 <dl class="facts">

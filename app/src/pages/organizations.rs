@@ -120,6 +120,7 @@ pub fn OrganizationPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <crate::pages::billing::AccountBillingSection kind="organization" id />
     }
 }
 
@@ -171,7 +172,6 @@ fn OrganizationDetail(
         })}
         <FormError message=delete_error />
         <div class="sections">
-            <crate::pages::billing::AccountBillingSection kind="organization" id=id />
             <section class="card" aria-labelledby="contact-heading">
                 <h2 id="contact-heading">"Contact"</h2>
                 <dl class="facts">
