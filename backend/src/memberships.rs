@@ -261,7 +261,6 @@ async fn who(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 /// Puts what billing did or saw on a membership's timeline, as the system.
 pub(crate) async fn append_billing_note(
     tx: &mut Tx,
@@ -288,6 +287,7 @@ pub(crate) async fn append_billing_note(
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn append_event(
     tx: &mut Tx,
     business_id: i64,
