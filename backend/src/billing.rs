@@ -19,7 +19,7 @@ use domain::{Currency, Money};
 use crate::business::{self, Business};
 use crate::db::Tx;
 use crate::error::Error;
-use crate::memberships::{discount_of, load_membership, types};
+use crate::memberships::{Stored, discount_of, load_membership, types};
 use crate::payments::{self, Account};
 use crate::{Services, query};
 
@@ -37,17 +37,30 @@ fn invoice_date(line: &KeyedLine, run_date: NaiveDate) -> Option<NaiveDate> {
         .map(|d| d.min(run_date))
 }
 
-/// Bills one membership up to `date`; returns how many invoices it wrote.
-pub async fn bill_membership(
-    services: &Services,
+/// What a membership should have been billed up to `date` and is not: the
+/// generator's answer from its events and the lines already issued (credit
+/// notes left out: they are a manager's, not the generator's).
+pub(crate) async fn missing_lines(
+    tx: &mut Tx,
     business: &Business,
     id: i64,
     date: NaiveDate,
-) -> Result<usize, Error> {
-    let now = services.clock.now();
-    let mut tx = services.db.begin_write().await?;
-    let stored = load_membership(&mut tx, business.id, id).await?;
-    let types = types(&mut tx, business.id).await?;
+) -> Result<(Stored, Vec<IssuedLine>, Vec<KeyedLine>), Error> {
+    let stored = load_membership(tx, business.id, id).await?;
+    let (issued, missing) = missing_with(tx, business, &stored, &stored.events, date).await?;
+    Ok((stored, issued, missing))
+}
+
+/// What billing would write up to `date` if the membership's events were
+/// `events`: the preview of an action runs the generator on a copy.
+pub(crate) async fn missing_with(
+    tx: &mut Tx,
+    business: &Business,
+    stored: &Stored,
+    events: &[domain::lifecycle::Recorded],
+    date: NaiveDate,
+) -> Result<(Vec<IssuedLine>, Vec<KeyedLine>), Error> {
+    let types = types(tx, business.id).await?;
     let catalog: Vec<CatalogType> = types
         .values()
         .map(|t| CatalogType {
@@ -60,14 +73,14 @@ pub async fn bill_membership(
     let input = BillingInput {
         catalog: &catalog,
         sold: (stored.row.membership_type_id, stored.row.price_id),
-        events: &stored.events,
+        events,
         discount: discount.as_ref(),
         credit_unused_on_cancel: business.credit_unused_on_cancel,
         currency: business.currency,
     };
-    let issued: Vec<IssuedLine> = query!(&mut tx, fetch_all as (String, i64),
+    let issued: Vec<IssuedLine> = query!(tx, fetch_all as (String, i64),
         "SELECT line_key, amount_minor FROM invoice_lines WHERE business_id = $1 AND membership_id = $2 AND kind <> $3 ORDER BY id",
-        business.id, id, LineKind::CreditNote.as_str())?
+        business.id, stored.row.id, LineKind::CreditNote.as_str())?
     .into_iter()
     .map(|(key, minor)| IssuedLine {
         key,
@@ -75,6 +88,19 @@ pub async fn bill_membership(
     })
     .collect();
     let missing = generate(&input, &issued, date);
+    Ok((issued, missing))
+}
+
+/// Bills one membership up to `date`; returns how many invoices it wrote.
+pub async fn bill_membership(
+    services: &Services,
+    business: &Business,
+    id: i64,
+    date: NaiveDate,
+) -> Result<usize, Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let (stored, issued, missing) = missing_lines(&mut tx, business, id, date).await?;
     if missing.is_empty() {
         tx.commit().await?;
         return Ok(0);

@@ -4,9 +4,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bench;
 pub mod billing;
 pub mod business;
 pub mod catalog;
+pub mod check;
 pub mod clock;
 pub mod db;
 pub mod demo;

@@ -1071,10 +1071,24 @@ async fn decide(
         ..m
     }
     .status(today);
+    // What billing will write for it: the generator on a copy of the events,
+    // up to the day the change takes effect (today at the earliest).
+    let billing_up_to = decision.event.effective().max(today);
+    let (_, billing) =
+        crate::billing::missing_with(tx, business, &loaded, &after, billing_up_to).await?;
+    let (_, anyway) =
+        crate::billing::missing_with(tx, business, &loaded, &loaded.events, billing_up_to).await?;
+    // Only what the change makes different: lines billed anyway are left out.
+    let billing: Vec<_> = billing
+        .into_iter()
+        .filter(|l| !anyway.contains(l))
+        .collect();
     let preview = ActionPreview {
         effect: decision.effect.clone(),
         forced: decision.forced,
         status_after,
+        billing: billing.into_iter().map(|l| l.line).collect(),
+        billing_up_to,
     };
     Ok((decision, preview, loaded))
 }
@@ -1174,6 +1188,11 @@ pub async fn act_as(
     let action = format!("membership.{}", decision.event.kind());
     record_audit(&mut tx, business.id, by, &action, id, &details, now).await?;
     tx.commit().await?;
+    // What the change means for today's bill is written at once (a credit, a
+    // prorated difference); later periods are billed on their days.
+    if let Err(error) = crate::billing::bill_membership(services, &business, id, today).await {
+        tracing::error!(membership = id, %error, "billing right after a change failed");
+    }
     Ok(preview)
 }
 

@@ -60,7 +60,7 @@ async fn a_run_bills_each_missed_period_once_and_a_repeat_bills_nothing() {
 }
 
 #[tokio::test]
-async fn a_pause_recorded_after_its_period_was_billed_is_credited_on_the_next_run() {
+async fn a_pause_recorded_after_its_period_was_billed_is_credited_at_once() {
     each_db(|db| async move {
         let c = club(db).await;
         let id = c.owner.business_id;
@@ -81,16 +81,78 @@ async fn a_pause_recorded_after_its_period_was_billed_is_credited_on_the_next_ru
         )
         .await
         .unwrap();
-        billing::run_billing(&c.s, id, d(2026, 11, 30))
-            .await
-            .unwrap();
+        // The credit is written with the change; a later run adds nothing.
         let rows = invoices(&c).await;
         // 15 of 30 days paused: 49.00 × 15/30 = 24.50 back.
-        assert_eq!(rows[1], (2, d(2026, 11, 30), -2450));
+        assert_eq!(rows[1], (2, d(2026, 11, 22), -2450));
+        let later = billing::run_billing(&c.s, id, d(2026, 11, 30))
+            .await
+            .unwrap();
+        assert_eq!(later.invoices, 0);
         let page = memberships::membership(&c.s, &c.owner, c.membership)
             .await
             .unwrap();
         assert_eq!(page.invoices.len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_run_killed_at_any_point_and_run_again_bills_exactly_once() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let id = c.owner.business_id;
+        let types = backend::catalog::list_membership_types(&c.s, &c.owner, &Default::default())
+            .await
+            .unwrap();
+        let type_id = types[0].id;
+        for i in 0..12 {
+            let member = backend::members::create_member(
+                &c.s,
+                &c.owner,
+                &domain::members::MemberForm {
+                    first_name: "Bulk".into(),
+                    last_name: format!("Member {i}"),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+            memberships::sell(
+                &c.s,
+                &c.owner,
+                memberships::HolderRef::Member(member),
+                &domain::lifecycle::sale::SellForm {
+                    type_id: type_id.to_string(),
+                    start: "2026-11-22".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+        // Kill runs after a few moments each, further and further out.
+        for (months, wait_ms) in [(2, 0), (4, 3), (6, 10)] {
+            let until = d(2026, 11, 22) + chrono::Months::new(months);
+            let s = c.s.clone();
+            let run = tokio::spawn(async move { billing::run_billing(&s, id, until).await });
+            tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+            run.abort();
+            let _ = run.await;
+            let again = billing::run_billing(&c.s, id, until).await.unwrap();
+            assert!(again.failed.is_empty(), "{again:?}");
+        }
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let per_membership = query!(&mut tx, fetch_all as (i64, i64),
+            "SELECT membership_id, COUNT(*) FROM invoices WHERE business_id = $1 GROUP BY membership_id",
+            id).unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(per_membership.len(), 13);
+        // 2026-11-22 to 2027-05-22: seven monthly periods each, none twice.
+        assert!(per_membership.iter().all(|(_, n)| *n == 7), "{per_membership:?}");
+        let report = backend::check::check(&c.s).await.unwrap();
+        assert_eq!(report.violations, [], "{report:?}");
     })
     .await;
 }

@@ -6,7 +6,7 @@ mod support;
 use backend::auth::Actor;
 use backend::payments::{self, Account, Charged, TakenBy};
 use backend::testing::each_db;
-use backend::{Error, billing, business, memberships, query};
+use backend::{Error, billing, business, check, memberships, query};
 use domain::invoices::{CreditNoteForm, InvoiceStatus, ReasonForm};
 use domain::lifecycle::Status;
 use domain::payments::{CardForm, PaymentForm, RefundForm};
@@ -373,6 +373,52 @@ async fn void_only_without_payments_and_credit_notes_up_to_the_total_become_acco
         let view = billing::invoice(&c.s, &c.owner, second).await.unwrap();
         assert_eq!(view.credit_notes.len(), 1);
         assert_eq!(view.creditable.minor, 4900 - 1143);
+
+        // The checker finds every number adding up, then what was tampered with.
+        let report = check::check(&c.s).await.unwrap();
+        assert_eq!(report.violations, [], "{report:?}");
+        assert_eq!((report.memberships, report.invoices), (1, 4));
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        query!(
+            &mut tx,
+            execute,
+            "UPDATE invoices SET total_minor = total_minor + 1 WHERE number = 4"
+        )
+        .unwrap();
+        query!(
+            &mut tx,
+            execute,
+            "DELETE FROM invoice_lines WHERE line_key LIKE 'recurring:2026-12-22%'"
+        )
+        .unwrap();
+        query!(
+            &mut tx,
+            execute,
+            "UPDATE payments SET amount_minor = amount_minor + 100"
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        let found: Vec<String> = check::check(&c.s)
+            .await
+            .unwrap()
+            .violations
+            .into_iter()
+            .map(|v| v.message)
+            .collect();
+        for expected in [
+            "invoice #4: total 4901 but its lines sum to 4900",
+            "membership",
+            "payment",
+        ] {
+            assert!(
+                found.iter().any(|m| m.starts_with(expected)),
+                "{expected} in {found:?}"
+            );
+        }
+        assert!(
+            found.iter().any(|m| m.contains("recurring:2026-12-22")),
+            "{found:?}"
+        );
     })
     .await;
 }

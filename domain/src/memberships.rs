@@ -354,6 +354,10 @@ pub struct ActionPreview {
     pub forced: bool,
     /// The status the membership would have today afterwards.
     pub status_after: StatusReport,
+    /// The lines billing will write for the change, up to `billing_up_to`:
+    /// new charges, credits and corrections, computed by the invoice generator.
+    pub billing: Vec<crate::billing::charges::Line>,
+    pub billing_up_to: NaiveDate,
 }
 
 /// The sell page: who buys, and what can be sold to them.

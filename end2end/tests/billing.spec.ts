@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { DEMO, addDays, hydrated, newMember, signInAs } from "./pages";
+import { DEMO, MembershipTypesPage, addDays, hydrated, newMember, signInAs, unique } from "./pages";
 
 async function setClock(page: Page, date: string): Promise<void> {
   await page.goto("/settings/clock");
@@ -105,4 +105,46 @@ test("a card pays the first invoice, a declined card makes the membership past d
   } finally {
     await setClock(page, "");
   }
+});
+
+test("moving a membership to a new price now previews the exact lines the invoice then shows", async ({ page }) => {
+  await signInAs(page, DEMO.manager);
+  const types = new MembershipTypesPage(page);
+  await types.goto();
+  const name = unique("Pilates");
+  await types.create({ name, fee: "30" });
+  await page.getByRole("link", { name }).click();
+  await hydrated(page);
+  await page.getByText("Change the price from a date").click();
+  await page.getByLabel("New fee").fill("45");
+  await page.getByLabel("Effective from").fill(addDays(new Date().toISOString().slice(0, 10), 30));
+  await page.getByRole("button", { name: "Add price version" }).click();
+  await expect(page.getByTestId("price-versions").getByRole("row")).toHaveCount(3);
+
+  await newMember(page);
+  await page.getByRole("link", { name: "Sell a membership" }).click();
+  await hydrated(page);
+  await page.getByLabel("Membership type").selectOption({ label: `${name} — €30.00 monthly` });
+  await page.getByRole("button", { name: "Preview" }).click();
+  await page.getByRole("button", { name: "Confirm sale" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: new RegExp(name) })).toBeVisible();
+  await hydrated(page);
+
+  const box = page.getByTestId("action-change_price");
+  await box.locator("summary").click();
+  const version = box.locator("option", { hasText: "€45.00" });
+  await box.getByLabel("Price version").selectOption(await version.getAttribute("value") ?? "");
+  await box.getByLabel("Takes effect").selectOption("now");
+  await box.getByLabel("Reason").fill("moved to the small-group class");
+  await box.getByRole("button", { name: "Preview: move to a price version" }).click();
+  const preview = page.getByTestId("billing-preview");
+  await expect(preview).toContainText("Correction");
+  const total = await page.getByTestId("billing-preview-total").innerText();
+  expect(total).toBe("€15.00");
+  await page.getByRole("button", { name: "Confirm: move to a price version" }).click();
+  await expect(page.getByTestId("status-why")).toBeVisible();
+  await page.getByTestId("invoices").getByRole("link").first().click();
+  await hydrated(page);
+  await expect(page.getByTestId("invoice-total")).toHaveText(total);
+  await expect(page.getByTestId("invoice-lines")).toContainText("Correction");
 });

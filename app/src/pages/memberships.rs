@@ -31,6 +31,37 @@ pub(crate) fn param(q: &ParamsMap, name: &str) -> String {
     q.get(&format!("form[{name}]")).unwrap_or_default()
 }
 
+/// What billing will write for a change, as the invoice will show it.
+#[component]
+fn BillingPreview(
+    lines: Vec<domain::billing::charges::Line>,
+    up_to: chrono::NaiveDate,
+) -> impl IntoView {
+    if lines.is_empty() {
+        return view! { <p data-testid="billing-preview">{format!("Billing: nothing changes up to {up_to}.")}</p> }.into_any();
+    }
+    let total: i64 = lines.iter().map(|l| l.amount.minor).sum();
+    let currency = lines[0].amount.currency;
+    view! {
+        <table class="data-table lines" data-testid="billing-preview">
+            <caption>{format!("Billing for this change, up to {up_to}")}</caption>
+            <thead><tr><th scope="col">"Line"</th><th scope="col">"How"</th><th scope="col" class="num">"Amount"</th></tr></thead>
+            <tbody>
+                {lines.into_iter().map(|l| view! {
+                    <tr>
+                        <th scope="row" data-label="Line">{l.description.clone()}</th>
+                        <td data-label="How">{l.explanation.clone()}</td>
+                        <td data-label="Amount" class="num">{l.amount.to_string()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+            <tfoot><tr><th scope="row" colspan="2">"Total"</th>
+                <td class="num" data-testid="billing-preview-total">{domain::Money::new(total, currency).to_string()}</td></tr></tfoot>
+        </table>
+    }
+    .into_any()
+}
+
 /// A field's error from a failed preview.
 pub(crate) fn error_of(error: &Option<AppError>, field: &'static str) -> Signal<Option<String>> {
     let message = error.as_ref().and_then(|e| e.field(field));
@@ -778,6 +809,7 @@ fn ActionPreviewCard(
                     <p data-testid="action-effect">{p.effect.clone()}</p>
                     <p>"Afterwards: " {status_badge(p.status_after.status)} " " {p.status_after.explanation.clone()}</p>
                     {p.forced.then(|| view! { <p class="badge warn">"This overrides the type's policy; the reason is recorded."</p> })}
+                    <BillingPreview lines=p.billing.clone() up_to=p.billing_up_to />
                     <leptos::form::ActionForm action=act>
                         <input type="hidden" name="id" value=id />
                         {hidden("action", form.action.clone())}

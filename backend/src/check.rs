@@ -1,0 +1,199 @@
+//! The invariant checker behind `server check`: reads everything and says
+//! what does not add up. It changes nothing.
+//!
+//! - every membership is billed exactly what its events imply up to the
+//!   business's date (the generator finds nothing missing and nothing to
+//!   correct), and its recurring charges never cover a day twice;
+//! - every invoice's total is the sum of its lines, and what it shows as paid
+//!   is the sum of what was allocated to it; a paid invoice is paid in full;
+//! - every successful payment is allocated exactly (to invoices, and the rest
+//!   to account credit); a failed one is allocated nothing; refunds never
+//!   exceed their payment;
+//! - no account's credit balance is negative.
+
+use chrono::NaiveDate;
+
+use crate::business;
+use crate::error::Error;
+use crate::{Services, query};
+
+/// One broken rule, said for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub business_id: i64,
+    pub message: String,
+}
+
+/// What the checker looked at and what it found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub memberships: usize,
+    pub invoices: i64,
+    pub payments: i64,
+    pub violations: Vec<Violation>,
+}
+
+pub async fn check(services: &Services) -> Result<Report, Error> {
+    let mut report = Report::default();
+    for b in business::all(services).await? {
+        check_business(services, b.id, &mut report).await?;
+    }
+    Ok(report)
+}
+
+async fn check_business(
+    services: &Services,
+    business_id: i64,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, business_id).await?;
+    let today = services.today(&business);
+    let mut found = |message: String| {
+        report.violations.push(Violation {
+            business_id,
+            message,
+        })
+    };
+
+    let ids = query!(
+        &mut tx,
+        fetch_all as (i64,),
+        "SELECT id FROM memberships WHERE business_id = $1 ORDER BY id",
+        business_id
+    )?;
+    report.memberships += ids.len();
+    for (id,) in &ids {
+        // Up to today, or to the last date a run billed it when that is later.
+        let (last,) = query!(
+            &mut tx,
+            fetch_one as (Option<NaiveDate>,),
+            "SELECT MAX(billing_date) FROM invoices WHERE membership_id = $1 AND credit_note_for IS NULL",
+            *id
+        )?;
+        let up_to = last.map_or(today, |l| l.max(today));
+        let (_, _, missing) = crate::billing::missing_lines(&mut tx, &business, *id, up_to).await?;
+        for line in missing {
+            found(format!(
+                "membership {id}: {} for {} ({}) is what its events imply up to {up_to} but is not what was billed",
+                line.line.amount, line.key, line.line.description
+            ));
+        }
+    }
+    let recurring = query!(
+        &mut tx,
+        fetch_all as (i64, NaiveDate, NaiveDate, String),
+        "SELECT membership_id, period_start, period_end, line_key FROM invoice_lines
+          WHERE business_id = $1 AND kind = 'recurring' AND seq = 0 AND period_start IS NOT NULL
+          ORDER BY membership_id, period_start, period_end",
+        business_id
+    )?;
+    for pair in recurring.windows(2) {
+        let (m1, _, end1, key1) = &pair[0];
+        let (m2, start2, _, key2) = &pair[1];
+        if m1 == m2 && start2 < end1 {
+            found(format!(
+                "membership {m1}: recurring charges {key1} and {key2} cover the same days"
+            ));
+        }
+    }
+
+    let (invoices,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM invoices WHERE business_id = $1",
+        business_id
+    )?;
+    report.invoices += invoices;
+    for (number, total, lines) in query!(
+        &mut tx,
+        fetch_all as (i64, i64, i64),
+        "SELECT i.number, i.total_minor, CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT)
+           FROM invoices i LEFT JOIN invoice_lines l ON l.invoice_id = i.id
+          WHERE i.business_id = $1 GROUP BY i.id, i.number, i.total_minor
+         HAVING i.total_minor <> CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT)",
+        business_id
+    )? {
+        found(format!(
+            "invoice #{number}: total {total} but its lines sum to {lines} (minor units)"
+        ));
+    }
+    for (number, paid, allocated) in query!(
+        &mut tx,
+        fetch_all as (i64, i64, i64),
+        "SELECT i.number, i.amount_paid_minor, CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT)
+           FROM invoices i LEFT JOIN payment_allocations a ON a.invoice_id = i.id
+          WHERE i.business_id = $1 GROUP BY i.id, i.number, i.amount_paid_minor
+         HAVING i.amount_paid_minor <> CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT)",
+        business_id
+    )? {
+        found(format!(
+            "invoice #{number}: shows {paid} paid but {allocated} was allocated to it (minor units)"
+        ));
+    }
+    for (number, status) in query!(
+        &mut tx,
+        fetch_all as (i64, String),
+        "SELECT number, status FROM invoices
+          WHERE business_id = $1 AND total_minor > 0
+            AND ((status = 'paid' AND amount_paid_minor < total_minor)
+              OR (status = 'open' AND amount_paid_minor >= total_minor)
+              OR amount_paid_minor > total_minor)",
+        business_id
+    )? {
+        found(format!(
+            "invoice #{number}: its status {status} does not match what was paid"
+        ));
+    }
+
+    let (payments,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM payments WHERE business_id = $1",
+        business_id
+    )?;
+    report.payments += payments;
+    for (id, succeeded, amount, allocated) in query!(&mut tx, fetch_all as (i64, bool, i64, i64),
+        "SELECT p.id, p.succeeded, p.amount_minor,
+                CAST(COALESCE((SELECT SUM(a.amount_minor) FROM payment_allocations a WHERE a.payment_id = p.id), 0)
+                   + COALESCE((SELECT SUM(e.amount_minor) FROM account_entries e
+                                WHERE e.payment_id = p.id AND e.kind = 'overpayment'), 0) AS BIGINT)
+           FROM payments p WHERE p.business_id = $1",
+        business_id)?
+    {
+        let expected = if succeeded { amount } else { 0 };
+        if allocated != expected {
+            found(format!("payment {id}: {amount} {} but {allocated} was allocated (minor units)",
+                if succeeded { "received" } else { "failed" }));
+        }
+    }
+    for (id, amount, refunded) in query!(
+        &mut tx,
+        fetch_all as (i64, i64, i64),
+        "SELECT p.id, p.amount_minor, CAST(SUM(r.amount_minor) AS BIGINT)
+           FROM payments p JOIN refunds r ON r.payment_id = p.id
+          WHERE p.business_id = $1 GROUP BY p.id, p.amount_minor
+         HAVING SUM(r.amount_minor) > p.amount_minor",
+        business_id
+    )? {
+        found(format!(
+            "payment {id}: {refunded} refunded of {amount} (minor units)"
+        ));
+    }
+    for (member, organization, balance) in
+        query!(&mut tx, fetch_all as (Option<i64>, Option<i64>, i64),
+        "SELECT member_id, organization_id, CAST(SUM(amount_minor) AS BIGINT) FROM account_entries
+          WHERE business_id = $1 GROUP BY member_id, organization_id HAVING SUM(amount_minor) < 0",
+        business_id)?
+    {
+        let who = match (member, organization) {
+            (Some(m), _) => format!("member {m}"),
+            (_, o) => format!("organization {}", o.unwrap_or_default()),
+        };
+        found(format!(
+            "{who}: account credit is {balance} (minor units), below zero"
+        ));
+    }
+    tx.commit().await?;
+    Ok(())
+}
