@@ -133,9 +133,9 @@ test("moving a membership to a new price now previews the exact lines the invoic
   const box = page.getByTestId("action-change_price");
   await box.locator("summary").click();
   const version = box.locator("option", { hasText: "€45.00" });
-  await box.getByLabel("Price version").selectOption(await version.getAttribute("value") ?? "");
-  await box.getByLabel("Takes effect").selectOption("now");
-  await box.getByLabel("Reason").fill("moved to the small-group class");
+  await box.getByLabel("Price version", { exact: true }).selectOption(await version.getAttribute("value") ?? "");
+  await box.getByLabel("Takes effect", { exact: true }).selectOption("now");
+  await box.getByLabel("Reason", { exact: true }).fill("moved to the small-group class");
   await box.getByRole("button", { name: "Preview: move to a price version" }).click();
   const preview = page.getByTestId("billing-preview");
   await expect(preview).toContainText("Correction");
