@@ -156,3 +156,44 @@ async fn a_run_killed_at_any_point_and_run_again_bills_exactly_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_manager_gives_a_free_month_previewed_as_billing_will_show_it() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let form = ActionForm {
+            action: "free_periods".into(),
+            periods: "1".into(),
+            reason: "sauna closed for renovation".into(),
+            ..Default::default()
+        };
+        let preview = memberships::preview_action(&c.s, &c.owner, c.membership, &form)
+            .await
+            .unwrap();
+        assert_eq!(
+            preview.effect,
+            "1 period free: nothing is charged from 2026-12-22 to 2027-01-21; the next charge is on 2027-01-22."
+        );
+        assert_eq!(preview.billing_up_to, d(2026, 12, 22));
+        let lines: Vec<(String, i64)> = preview
+            .billing
+            .iter()
+            .map(|l| (l.explanation.clone(), l.amount.minor))
+            .collect();
+        assert_eq!(
+            lines,
+            [("31 days given free: sauna closed for renovation".to_string(), 0)]
+        );
+        memberships::act(&c.s, &c.owner, c.membership, &form)
+            .await
+            .unwrap();
+        billing::run_billing(&c.s, c.owner.business_id, d(2027, 1, 22))
+            .await
+            .unwrap();
+        let totals: Vec<i64> = invoices(&c).await.iter().map(|(_, _, t)| *t).collect();
+        assert_eq!(totals, [7400, 0, 4900]);
+        let report = backend::check::check(&c.s).await.unwrap();
+        assert_eq!(report.violations, [], "{report:?}");
+    })
+    .await;
+}

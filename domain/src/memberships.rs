@@ -233,6 +233,7 @@ text_enum! {
         Unlock = ("unlock", "Unlock"),
         ChangeType = ("change_type", "Change type"),
         ChangePrice = ("change_price", "Move to a price version"),
+        FreePeriods = ("free_periods", "Give free periods"),
     }
 }
 
@@ -247,6 +248,8 @@ pub struct ActionForm {
     pub when: String,
     pub type_id: String,
     pub price_id: String,
+    /// How many free periods to give.
+    pub periods: String,
     pub reason: String,
     pub force: String,
     /// The membership's version the form was made from: a change made by
@@ -331,6 +334,15 @@ impl ActionForm {
                     .zip(when)
                     .map(|(type_id, when)| Asked::ChangeType { type_id, when })
             }
+            ActionKind::FreePeriods => match self.periods.trim().parse::<u32>() {
+                Ok(periods) if (1..=12).contains(&periods) => {
+                    Some(Asked::Ready(Action::AddFreePeriods { periods }))
+                }
+                _ => {
+                    invalid.push("periods", "enter a number of periods from 1 to 12");
+                    None
+                }
+            },
             ActionKind::ChangePrice => {
                 let price_id = id(&mut invalid, "price_id", &self.price_id);
                 let when = change_when(&mut invalid);

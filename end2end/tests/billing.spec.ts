@@ -107,7 +107,7 @@ test("a card pays the first invoice, a declined card makes the membership past d
   }
 });
 
-test("moving a membership to a new price now previews the exact lines the invoice then shows", async ({ page }) => {
+test("moving a membership to a new price now, and giving a free month, preview the exact lines billing then writes", async ({ page }) => {
   await signInAs(page, DEMO.manager);
   const types = new MembershipTypesPage(page);
   await types.goto();
@@ -147,4 +147,17 @@ test("moving a membership to a new price now previews the exact lines the invoic
   await hydrated(page);
   await expect(page.getByTestId("invoice-total")).toHaveText(total);
   await expect(page.getByTestId("invoice-lines")).toContainText("Correction");
+
+  // A free month: previewed as the zero line billing will write, then on the timeline.
+  await page.goBack();
+  await hydrated(page);
+  const free = page.getByTestId("action-free_periods");
+  await free.locator("summary").click();
+  await free.getByLabel("Free periods", { exact: true }).fill("1");
+  await free.getByLabel("Reason", { exact: true }).fill("studio closed for a week of works");
+  await free.getByRole("button", { name: "Preview: give free periods" }).click();
+  await expect(page.getByTestId("billing-preview")).toContainText("given free: studio closed for a week of works");
+  await expect(page.getByTestId("billing-preview-total")).toHaveText("€0.00");
+  await page.getByRole("button", { name: "Confirm: give free periods" }).click();
+  await expect(page.getByText(/^1 free period from /)).toBeVisible();
 });

@@ -400,6 +400,7 @@ fn action_from(q: &ParamsMap) -> ActionFields {
         when: param(q, "when"),
         type_id: param(q, "type_id"),
         price_id: param(q, "price_id"),
+        periods: param(q, "periods"),
         reason: param(q, "reason"),
         force: param(q, "force"),
         version: param(q, "version"),
@@ -671,6 +672,9 @@ fn offered(page: &Page) -> Vec<ActionKind> {
             out.push(ChangePrice);
         }
     }
+    if page.can_manage && !ended && page.next_billing.is_some() {
+        out.push(FreePeriods);
+    }
     if page.can_manage {
         out.push(Lock);
     }
@@ -756,6 +760,8 @@ fn Actions(page: Page) -> impl IntoView {
                                 page.price_versions.iter().map(|c| (c.value.clone(), c.label.clone())).collect(), "")}
                             {action_select(kind, "when", "Takes effect", whens(ChangeWhen::ALL), ChangeWhen::NextPeriod.as_str())}
                         }.into_any(),
+                        ActionKind::FreePeriods => action_input(kind, "periods", "Free periods", "number", "1".to_string(),
+                            Some("From the next billing date; nothing is charged for them.")).into_any(),
                         _ => ().into_any(),
                     };
                     view! {
@@ -819,6 +825,7 @@ fn ActionPreviewCard(
                         {hidden("when", form.when.clone())}
                         {hidden("type_id", form.type_id.clone())}
                         {hidden("price_id", form.price_id.clone())}
+                        {hidden("periods", form.periods.clone())}
                         {hidden("reason", form.reason.clone())}
                         {hidden("force", form.force.clone())}
                         {hidden("version", form.version.clone())}

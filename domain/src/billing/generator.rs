@@ -182,6 +182,14 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
         return out;
     };
     let pauses = sold_m.pauses();
+    let free: Vec<(NaiveDate, NaiveDate, &str)> = input
+        .events
+        .iter()
+        .filter_map(|r| match r.event {
+            Event::FreePeriods { from, until, .. } => Some((from, until, r.reason.as_str())),
+            _ => None,
+        })
+        .collect();
     let term_end = sold_m.term_end(up_to);
     let mut billed_periods = 0u32;
     for run in runs(input.events) {
@@ -206,6 +214,10 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
                 if let Some(u) = span.until {
                     cut(u);
                 }
+            }
+            for (from, until, _) in &free {
+                cut(*from);
+                cut(*until);
             }
             for r in input.events {
                 match &r.event {
@@ -237,7 +249,29 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
                 let whole = a == p.start && b == p.end;
                 let fraction = fraction_of(p, a, b);
                 let paused = pauses.iter().any(|s| s.contains(a));
-                let (kind, amount, what) = if paused {
+                let given = free
+                    .iter()
+                    .find(|(from, until, _)| *from <= a && a < *until)
+                    .filter(|_| !paused);
+                let (kind, amount, what) = if let Some((_, _, reason)) = given {
+                    let days = (b - a).num_days();
+                    out.push(KeyedLine {
+                        key: format!("{}:{}:{}", LineKind::Recurring.as_str(), p.start, a),
+                        line: Line {
+                            kind: LineKind::Recurring,
+                            description: format!(
+                                "{} (free), {} to {}",
+                                t.spec.name,
+                                a,
+                                BillingPeriod { start: a, end: b }.last_day()
+                            ),
+                            period: Some(BillingPeriod { start: a, end: b }),
+                            amount: money(0),
+                            explanation: format!("{days} days given free: {reason}"),
+                        },
+                    });
+                    continue;
+                } else if paused {
                     let fee = t
                         .spec
                         .policies

@@ -100,6 +100,13 @@ pub enum Event {
         member_id: i64,
         name: String,
     },
+    /// The days from `from` to `until` (exclusive) are given free: billing
+    /// charges nothing for them, and the paid-through date moves on.
+    FreePeriods {
+        from: NaiveDate,
+        until: NaiveDate,
+        periods: u32,
+    },
     /// Something billing did or saw (a failed charge, past due, suspended,
     /// restored). For the timeline only: the status reads the invoices.
     Billing {
@@ -137,6 +144,7 @@ impl Event {
             Event::Sold { start, .. } => *start,
             Event::RenewedInto { from, .. } => *from,
             Event::Paused { from, .. } => *from,
+            Event::FreePeriods { from, .. } => *from,
             Event::CancelScheduled { end } => *end,
             Event::Approved { on }
             | Event::Rejected { on }
@@ -174,6 +182,7 @@ impl Event {
             Event::FamilyMemberAdded { .. } => "family_member_added",
             Event::FamilyMemberRemoved { .. } => "family_member_removed",
             Event::Billing { .. } => "billing",
+            Event::FreePeriods { .. } => "free_periods",
         }
     }
 
@@ -230,6 +239,15 @@ impl Event {
             Event::FamilyMemberRemoved { on, name, .. } => {
                 format!("{name} left as a family member on {on}")
             }
+            Event::FreePeriods {
+                from,
+                until,
+                periods,
+            } => format!(
+                "{periods} free period{} from {from} to {}",
+                if *periods == 1 { "" } else { "s" },
+                until.pred_opt().unwrap_or(*until)
+            ),
             Event::Billing { on, note } => match note {
                 BillingNote::PaymentFailed {
                     invoice_number,
@@ -380,6 +398,7 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
             | Event::Unlocked { .. }
             | Event::FamilyMemberAdded { .. }
             | Event::FamilyMemberRemoved { .. }
+            | Event::FreePeriods { .. }
             | Event::Billing { .. } => {}
         }
     }

@@ -87,6 +87,10 @@ pub enum Action {
         fee: Money,
         when: ChangeWhen,
     },
+    /// Give the next `periods` billing periods free (managers, with a reason).
+    AddFreePeriods {
+        periods: u32,
+    },
 }
 
 /// The type a membership renews into.
@@ -163,7 +167,11 @@ pub fn decide(
     }
     let needs_reason = matches!(
         request.action,
-        Action::Pause { .. } | Action::Cancel { .. } | Action::Reject | Action::Lock
+        Action::Pause { .. }
+            | Action::Cancel { .. }
+            | Action::Reject
+            | Action::Lock
+            | Action::AddFreePeriods { .. }
     );
     if needs_reason && reason.is_empty() {
         return Err(fact(
@@ -253,6 +261,9 @@ pub fn decide(
                 format!("From {on} the membership is {type_name}."),
             )
         }
+        Action::AddFreePeriods { periods } => {
+            free_periods(m, acting, *periods, today, report.status)?
+        }
         Action::ChangePrice {
             price_id,
             fee,
@@ -285,6 +296,61 @@ pub fn decide(
         forced,
         effect,
     })
+}
+
+/// The next `periods` periods free, after any free periods already given.
+fn free_periods(
+    m: &Membership,
+    acting: Acting,
+    periods: u32,
+    today: NaiveDate,
+    status: Status,
+) -> Result<(Event, String), Refusal> {
+    if !acting.is_manager() {
+        return Err(fact("Only managers and owners give free periods."));
+    }
+    if !(1..=12).contains(&periods) {
+        return Err(fact("Give 1 to 12 free periods."));
+    }
+    if ended(status) {
+        return Err(fact("This membership has ended; reactivate it first."));
+    }
+    let (Some(interval), Some(anchor)) = (m.spec.billing_interval, m.anchor()) else {
+        return Err(fact(
+            "Only recurring memberships are billed by period; this one has no periods to give.",
+        ));
+    };
+    let given_until = m
+        .events
+        .iter()
+        .filter_map(|r| match r.event {
+            Event::FreePeriods { until, .. } => Some(until),
+            _ => None,
+        })
+        .max();
+    let Some(next) = m.next_billing(today) else {
+        return Err(fact(
+            "This membership has no period left to give: it ends first.",
+        ));
+    };
+    let from = given_until.map_or(next, |g| g.max(next));
+    let Some((index, _)) = crate::billing::period_containing(anchor, interval, from) else {
+        return Err(fact("This membership has no period left to give."));
+    };
+    let until = crate::billing::period(anchor, interval, index + periods).start;
+    let effect = format!(
+        "{periods} period{} free: nothing is charged from {from} to {}; the next charge is on {until}.",
+        if periods == 1 { "" } else { "s" },
+        until.pred_opt().unwrap_or(until)
+    );
+    Ok((
+        Event::FreePeriods {
+            from,
+            until,
+            periods,
+        },
+        effect,
+    ))
 }
 
 fn ended(status: Status) -> bool {

@@ -160,6 +160,41 @@ fn every_interval_bills_each_period_once_over_two_years() {
 }
 
 #[test]
+fn a_free_month_is_billed_at_nothing_with_its_reason_and_billing_goes_on_after_it() {
+    let f = Fixture::new(BillingInterval::Monthly);
+    let mut free = rec(Event::FreePeriods {
+        from: d(2025, 4, 1),
+        until: d(2025, 5, 1),
+        periods: 1,
+    });
+    free.reason = "sauna closed for renovation".into();
+    let events = [sold(d(2025, 3, 1)), free];
+    let lines = f.lines(&events, d(2025, 5, 1));
+    assert_eq!(
+        lines,
+        [
+            ("initiation".to_string(), 2500),
+            ("recurring:2025-03-01:2025-03-01".to_string(), 3000),
+            ("recurring:2025-04-01:2025-04-01".to_string(), 0),
+            ("recurring:2025-05-01:2025-05-01".to_string(), 3000),
+        ]
+    );
+    let explained = f.with(&events, None, true, |input| {
+        expected(input, d(2025, 4, 1))
+            .into_iter()
+            .find(|l| l.key == "recurring:2025-04-01:2025-04-01")
+            .map(|l| (l.line.description, l.line.explanation))
+    });
+    assert_eq!(
+        explained,
+        Some((
+            "Adult (free), 2025-04-01 to 2025-04-30".to_string(),
+            "30 days given free: sauna closed for renovation".to_string()
+        ))
+    );
+}
+
+#[test]
 fn a_pause_across_a_period_boundary_bills_only_the_unpaused_days() {
     let f = Fixture::new(BillingInterval::Monthly);
     let events = [
@@ -282,8 +317,9 @@ fn lifecycle() -> impl Strategy<Value = Vec<Recorded>> {
         proptest::collection::vec((0u32..1000, 1u32..90), 0..4),
         proptest::option::of(0u32..1000),
         proptest::option::of((0u32..1000, 1u32..200)),
+        proptest::option::of((0u32..1000, 1u32..90)),
     )
-        .prop_map(|(start, pauses, price_change, cancel)| {
+        .prop_map(|(start, pauses, price_change, cancel, free)| {
             let base = d(2025, 1, 1);
             let day = |n: u32| base + chrono::Days::new(u64::from(n));
             let start = day(start);
@@ -305,6 +341,14 @@ fn lifecycle() -> impl Strategy<Value = Vec<Recorded>> {
                     on: day(on).max(start),
                     price_id: 11,
                     fee: eur(3100),
+                }));
+            }
+            if let Some((from, len)) = free {
+                let from = day(from).max(start);
+                events.push(rec(Event::FreePeriods {
+                    from,
+                    until: from + chrono::Days::new(u64::from(len)),
+                    periods: 1,
                 }));
             }
             if let Some((end, gap)) = cancel {

@@ -686,3 +686,44 @@ fn a_type_with_a_renewal_type_renews_into_it_at_the_end_of_its_term() {
     );
     assert_eq!(m.status(d(12, 2)).status, Status::Active);
 }
+
+#[test]
+fn managers_give_free_periods_from_the_next_billing_date_after_those_given_before() {
+    let mut spec = adult();
+    spec.billing_interval = Some(crate::catalog::BillingInterval::Monthly);
+    let mut events = vec![sold(d(1, 31))];
+    let free = |periods| ask(Action::AddFreePeriods { periods });
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, free(1), d(3, 10)),
+        Err("Only managers and owners give free periods.".into())
+    );
+    assert_eq!(
+        run(&spec, &events, Acting::Manager, free(0), d(3, 10)),
+        Err("Give 1 to 12 free periods.".into())
+    );
+    // The next period starts 2026-03-31 (the anchor's month end); two free
+    // periods run to 2026-05-31.
+    let given = run(&spec, &events, Acting::Manager, free(2), d(3, 10)).unwrap();
+    assert_eq!(
+        given,
+        Event::FreePeriods {
+            from: d(3, 31),
+            until: d(5, 31),
+            periods: 2
+        }
+    );
+    events.push(rec(given));
+    // More free periods follow the ones already given.
+    assert_eq!(
+        run(&spec, &events, Acting::Manager, free(1), d(3, 12)),
+        Ok(Event::FreePeriods {
+            from: d(5, 31),
+            until: d(6, 30),
+            periods: 1
+        })
+    );
+    assert!(matches!(
+        run(&spec, &events, Acting::Manager, Request { reason: String::new(), ..free(1) }, d(3, 12)),
+        Err(m) if m.starts_with("Give a reason")
+    ));
+}
