@@ -325,15 +325,7 @@ pub async fn invoice(
     actor.require(domain::staff::Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
-    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE business_id = $1 AND id = $2");
-    let row = query!(
-        &mut tx,
-        fetch_optional as InvoiceRow,
-        sqlx::AssertSqlSafe(sql),
-        business.id,
-        id
-    )?
-    .ok_or(Error::NotFound)?;
+    let summary = summary_of(&mut tx, business.id, id).await?;
     let (credit_note_for, memo, attempts, next_attempt_on) = query!(
         &mut tx,
         fetch_one as (Option<i64>, String, i64, Option<NaiveDate>),
@@ -342,7 +334,6 @@ pub async fn invoice(
     )?;
     let reference = payments::invoice_ref(&mut tx, business.id, id).await?;
     let membership_id = reference.membership_id;
-    let summary = summary(row)?;
     let currency = summary.total.currency;
     let lines = query!(
         &mut tx,

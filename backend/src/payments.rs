@@ -442,7 +442,9 @@ pub async fn record_payment(
         return Ok(id);
     }
     let invoice = invoice_ref(&mut tx, business.id, invoice_id).await?;
-    if invoice.status != InvoiceStatus::Open.as_str() && invoice.status != "paid" {
+    if invoice.status != InvoiceStatus::Open.as_str()
+        && invoice.status != InvoiceStatus::Paid.as_str()
+    {
         return Err(Error::Conflict(format!(
             "invoice #{} is {}; payments cannot be taken for it",
             invoice.number,

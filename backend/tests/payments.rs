@@ -422,3 +422,140 @@ async fn void_only_without_payments_and_credit_notes_up_to_the_total_become_acco
     })
     .await;
 }
+
+/// Every money table's row count, to see that a refused request wrote nothing.
+async fn money_rows(c: &Club) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for sql in [
+        "SELECT COUNT(*) FROM payments",
+        "SELECT COUNT(*) FROM payment_allocations",
+        "SELECT COUNT(*) FROM account_entries",
+        "SELECT COUNT(*) FROM refunds",
+        "SELECT COUNT(*) FROM invoices",
+        "SELECT COUNT(*) FROM cards",
+        "SELECT COUNT(*) FROM outbox",
+    ] {
+        counts.push(count(c, sql).await);
+    }
+    counts
+}
+
+#[tokio::test]
+async fn refused_requests_say_why_and_write_nothing_and_only_owners_change_settings() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let first = invoice_id(&c, 1).await;
+        let before = money_rows(&c).await;
+        let desk = Actor {
+            role: Role::FrontDesk,
+            ..c.owner
+        };
+        let Err(Error::Invalid(e)) =
+            payments::record_payment(&c.s, &c.owner, first, &pay("0", "", "", "")).await
+        else {
+            panic!("an empty payment is refused")
+        };
+        assert_eq!(e.message_for("amount"), Some("enter an amount above zero"));
+        assert_eq!(
+            e.message_for("method"),
+            Some("choose how the money was paid")
+        );
+        assert!(e.message_for("key").unwrap().contains("reload the page"));
+        let Err(Error::Invalid(e)) = payments::add_card(
+            &c.s,
+            &c.owner,
+            Account::Member(c.member),
+            &CardForm {
+                number: "1234".into(),
+                expiry: "13/99".into(),
+            },
+        )
+        .await
+        else {
+            panic!("a bad card is refused")
+        };
+        assert!(e.message_for("number").is_some() && e.message_for("expiry").is_some());
+        assert!(matches!(
+            payments::charge_card(&c.s, TakenBy::Staff(&c.owner), first, None, "c1").await,
+            Err(Error::Conflict(m)) if m.contains("no card on file")
+        ));
+        let Err(Error::Invalid(e)) = payments::close_invoice(
+            &c.s,
+            &c.owner,
+            first,
+            InvoiceStatus::Void,
+            &ReasonForm::default(),
+        )
+        .await
+        else {
+            panic!("a void needs a reason")
+        };
+        assert!(e.message_for("reason").is_some());
+        assert!(matches!(
+            payments::close_invoice(
+                &c.s,
+                &desk,
+                first,
+                InvoiceStatus::Void,
+                &ReasonForm { reason: "x".into() }
+            )
+            .await,
+            Err(Error::Forbidden)
+        ));
+        let Err(Error::Invalid(e)) = payments::credit_note(
+            &c.s,
+            &c.owner,
+            first,
+            &CreditNoteForm {
+                amount: "abc".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        else {
+            panic!("a credit note needs an amount, a reason and a key")
+        };
+        assert!(e.message_for("amount").is_some() && e.message_for("reason").is_some());
+        assert_eq!(money_rows(&c).await, before, "nothing was written");
+
+        // Billing settings: owners only, validated, then in force.
+        let settings = domain::business::BillingSettingsForm {
+            terms_days: "14".into(),
+            retry_days: "2, 5".into(),
+            past_due_after: "7".into(),
+            suspend_after: "30".into(),
+            credit_unused_on_cancel: String::new(),
+        };
+        let manager = Actor {
+            role: Role::Manager,
+            ..c.owner
+        };
+        assert!(matches!(
+            business::update_billing_settings(&c.s, &manager, &settings).await,
+            Err(Error::Forbidden)
+        ));
+        let bad = domain::business::BillingSettingsForm {
+            suspend_after: "3".into(),
+            ..settings.clone()
+        };
+        assert!(matches!(
+            business::update_billing_settings(&c.s, &c.owner, &bad).await,
+            Err(Error::Invalid(_))
+        ));
+        business::update_billing_settings(&c.s, &c.owner, &settings)
+            .await
+            .unwrap();
+        let read = business::billing_settings(&c.s, &desk).await.unwrap();
+        assert_eq!(read.retry_days, "2, 5");
+        assert_eq!(read.credit_unused_on_cancel, "");
+
+        // Resending puts the invoice in the outbox again.
+        let mails = count(&c, "SELECT COUNT(*) FROM outbox WHERE kind = 'invoice'").await;
+        billing::resend_invoice(&c.s, &desk, first).await.unwrap();
+        assert_eq!(
+            count(&c, "SELECT COUNT(*) FROM outbox WHERE kind = 'invoice'").await,
+            mails + 1
+        );
+    })
+    .await;
+}
