@@ -91,6 +91,47 @@ pub(crate) async fn missing_with(
     Ok((issued, missing))
 }
 
+/// The charges of the next three billing dates after `today`, as the
+/// generator will write them (pauses, free periods, discounts, family members
+/// and scheduled changes included), grouped by billing date.
+pub(crate) async fn upcoming(
+    tx: &mut Tx,
+    business: &Business,
+    stored: &Stored,
+    m: &domain::lifecycle::Membership<'_>,
+    today: NaiveDate,
+) -> Result<Vec<domain::memberships::UpcomingCharge>, Error> {
+    let mut dates = Vec::new();
+    let mut day = today;
+    while dates.len() < 3 {
+        match m.next_billing(day) {
+            Some(next) => {
+                dates.push(next);
+                day = next;
+            }
+            None => break,
+        }
+    }
+    let Some(up_to) = dates.last().copied() else {
+        return Ok(Vec::new());
+    };
+    let (_, missing) = missing_with(tx, business, stored, &stored.events, up_to).await?;
+    let mut groups: BTreeMap<NaiveDate, Vec<domain::billing::charges::Line>> = BTreeMap::new();
+    for line in missing {
+        if let Some(start) = line.line.period.map(|p| p.start).filter(|d| *d > today) {
+            groups.entry(start).or_default().push(line.line);
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(date, lines)| domain::memberships::UpcomingCharge {
+            date,
+            total: domain::billing::charges::total(&lines, business.currency),
+            lines,
+        })
+        .collect())
+}
+
 /// Bills one membership up to `date`; returns how many invoices it wrote.
 pub async fn bill_membership(
     services: &Services,

@@ -80,15 +80,28 @@ async fn check_business(
             ));
         }
     }
-    let recurring = query!(
+    // The days each recurring charge covers now: its last line (a correction
+    // carries the part of the period the events imply now; a charge taken
+    // back entirely carries none).
+    let lines = query!(
         &mut tx,
-        fetch_all as (i64, NaiveDate, NaiveDate, String),
-        "SELECT membership_id, period_start, period_end, line_key FROM invoice_lines
-          WHERE business_id = $1 AND kind = 'recurring' AND seq = 0 AND period_start IS NOT NULL
-          ORDER BY membership_id, period_start, period_end",
+        fetch_all as (i64, String, Option<NaiveDate>, Option<NaiveDate>),
+        "SELECT membership_id, line_key, period_start, period_end FROM invoice_lines
+          WHERE business_id = $1 AND line_key LIKE 'recurring:%'
+          ORDER BY membership_id, line_key, seq",
         business_id
     )?;
-    for pair in recurring.windows(2) {
+    let mut covered: Vec<(i64, NaiveDate, NaiveDate, &str)> = Vec::new();
+    for (i, (m, key, start, end)) in lines.iter().enumerate() {
+        let last = lines
+            .get(i + 1)
+            .is_none_or(|(m2, key2, _, _)| m2 != m || key2 != key);
+        if let (true, Some(start), Some(end)) = (last, start, end) {
+            covered.push((*m, *start, *end, key));
+        }
+    }
+    covered.sort();
+    for pair in covered.windows(2) {
         let (m1, _, end1, key1) = &pair[0];
         let (m2, start2, _, key2) = &pair[1];
         if m1 == m2 && start2 < end1 {

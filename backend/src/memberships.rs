@@ -8,8 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Invalid;
-use domain::billing::charges::{Discount, Plan, period_charges, total};
-use domain::billing::period_containing;
+use domain::billing::charges::Discount;
 use domain::catalog::{PurchaseType, TypeStatus, current_price};
 use domain::lifecycle::policy::{self, Acting, Action, Request};
 use domain::lifecycle::sale::{
@@ -18,7 +17,7 @@ use domain::lifecycle::sale::{
 use domain::lifecycle::{Event, Membership, Recorded, Status};
 use domain::memberships::{
     ActionForm, ActionPreview, Asked, Choice, FamilyMember, Holder, MembershipFilter,
-    MembershipPage, MembershipSummary, SaleSummary, SellOptions, TimelineEntry, UpcomingCharge,
+    MembershipPage, MembershipSummary, SaleSummary, SellOptions, TimelineEntry,
 };
 use domain::staff::Role;
 
@@ -724,61 +723,6 @@ async fn record_audit(
 // ---------------------------------------------------------------------------
 // The membership page and its actions
 
-fn plan<'a>(
-    loaded: &'a Loaded,
-    price_id: i64,
-    m: &Membership<'_>,
-    discount: Option<&'a Discount>,
-    today: NaiveDate,
-) -> Option<Plan<'a>> {
-    let price = loaded.prices.iter().find(|p| p.id == price_id)?;
-    Some(Plan {
-        spec: &loaded.spec,
-        fee: price.fee,
-        initiation_fee: price.initiation_fee,
-        anchor: m.anchor()?,
-        term_end: m.term_end(today),
-        discount,
-        family_members: 0,
-    })
-}
-
-/// The next three billing dates and their charges; periods wholly inside a
-/// pause are left out.
-fn upcoming(plan: &Plan, m: &Membership<'_>, today: NaiveDate) -> Vec<UpcomingCharge> {
-    let (Some(interval), Some(mut next)) = (plan.spec.billing_interval, m.next_billing(today))
-    else {
-        return Vec::new();
-    };
-    let pauses = m.pauses();
-    let cancel_end = m.cancel_end();
-    let mut out = Vec::new();
-    for _ in 0..24 {
-        if out.len() == 3 || cancel_end.is_some_and(|end| next >= end) {
-            break;
-        }
-        let Some((n, period)) = period_containing(plan.anchor, interval, next) else {
-            break;
-        };
-        let paused = pauses
-            .iter()
-            .any(|p| p.from <= period.start && p.until.is_none_or(|u| u >= period.end));
-        if !paused {
-            let lines = period_charges(plan, n);
-            if lines.is_empty() {
-                break;
-            }
-            out.push(UpcomingCharge {
-                date: next,
-                total: total(&lines, plan.fee.currency),
-                lines,
-            });
-        }
-        next = period.end;
-    }
-    out
-}
-
 async fn family(tx: &mut Tx, business_id: i64, id: i64) -> Result<Vec<FamilyMember>, Error> {
     Ok(query!(tx, fetch_all as (i64, String, String, i64, NaiveDate),
         "SELECT mb.id, mb.first_name, mb.last_name, mb.member_number, mm.added_on
@@ -836,13 +780,7 @@ async fn page(
         .find(|p| p.id == price_id)
         .ok_or_else(|| Error::internal(format!("price of membership {id}")))?;
     let family = family(tx, business.id, id).await?;
-    let upcoming = plan(current, price_id, &m, discount.as_ref(), today)
-        .map(|p| Plan {
-            family_members: family.len() as u32,
-            ..p
-        })
-        .map(|p| upcoming(&p, &m, today))
-        .unwrap_or_default();
+    let upcoming = crate::billing::upcoming(tx, business, &loaded, &m, today).await?;
     let locations = query!(
         tx,
         fetch_all as (String,),
@@ -854,19 +792,34 @@ async fn page(
     .into_iter()
     .map(|(n,)| n)
     .collect();
-    let mut other_types: Vec<Choice> = types
-        .values()
-        .filter(|t| {
-            t.id != current.id
-                && t.status == TypeStatus::Active
-                && t.spec.purchase_type == current.spec.purchase_type
-        })
-        .map(|t| Choice {
-            value: t.id.to_string(),
-            label: t.spec.name.clone(),
-        })
-        .collect();
-    other_types.sort_by(|a, b| a.label.cmp(&b.label));
+    let choices = |same_interval: bool| {
+        let mut out: Vec<Choice> = types
+            .values()
+            .filter(|t| {
+                t.id != current.id
+                    && t.status == TypeStatus::Active
+                    && t.spec.purchase_type == current.spec.purchase_type
+                    && (t.spec.billing_interval == current.spec.billing_interval) == same_interval
+            })
+            .map(|t| Choice {
+                value: t.id.to_string(),
+                label: match t.spec.billing_interval {
+                    Some(i) if !same_interval => {
+                        format!("{} ({})", t.spec.name, i.label().to_lowercase())
+                    }
+                    _ => t.spec.name.clone(),
+                },
+            })
+            .collect();
+        out.sort_by(|a, b| a.label.cmp(&b.label));
+        out
+    };
+    let other_types = choices(true);
+    let cycle_types = if current.spec.purchase_type == PurchaseType::Recurring {
+        choices(false)
+    } else {
+        Vec::new()
+    };
     let price_versions = current
         .prices
         .iter()
@@ -905,6 +858,7 @@ async fn page(
         timeline: timeline(&loaded.event_rows, business)?,
         upcoming,
         other_types,
+        cycle_types,
         price_versions,
         can_manage: actor.role.allows(Role::Manager),
         can_change: actor.role.allows(Role::FrontDesk),
@@ -985,6 +939,16 @@ fn request_for(
                 )
                 .into());
             }
+            if target.spec.billing_interval != current.spec.billing_interval {
+                return Err(Invalid::one(
+                    "type_id",
+                    format!(
+                        "{} is billed by another interval: switch the billing cycle instead",
+                        target.spec.name
+                    ),
+                )
+                .into());
+            }
             let price = current_price(&target.prices, today)
                 .ok_or_else(|| Error::internal("an active type has a price"))?;
             Action::ChangeType {
@@ -992,6 +956,31 @@ fn request_for(
                 type_name: target.spec.name.clone(),
                 price_id: price.id,
                 when,
+            }
+        }
+        Asked::SwitchCycle { type_id, on } => {
+            let target = types
+                .get(&type_id)
+                .filter(|t| t.status == TypeStatus::Active)
+                .ok_or_else(|| Invalid::one("type_id", "choose an active membership type"))?;
+            let (Some(interval), PurchaseType::Recurring) =
+                (target.spec.billing_interval, target.spec.purchase_type)
+            else {
+                return Err(Invalid::one(
+                    "type_id",
+                    "choose a recurring type: only those have a billing cycle",
+                )
+                .into());
+            };
+            let price = current_price(&target.prices, on.max(today))
+                .ok_or_else(|| Error::internal("an active type has a price"))?;
+            Action::SwitchCycle {
+                on,
+                type_id,
+                type_name: target.spec.name.clone(),
+                price_id: price.id,
+                fee: price.fee,
+                interval,
             }
         }
         Asked::ChangePrice { price_id, when } => {

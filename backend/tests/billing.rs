@@ -197,3 +197,112 @@ async fn a_manager_gives_a_free_month_previewed_as_billing_will_show_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_billing_date_move_and_a_cycle_switch_are_previewed_and_billed_as_previewed() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let id = c.owner.business_id;
+        // Sold on 2026-11-22 (€74.00 with the initiation fee), billed on the 22nd.
+        // On 2026-12-10 the member asks to be billed on the 1st from 2027-01-01.
+        backend::business::set_simulated_date(&c.s, &c.owner, Some(d(2026, 12, 10)))
+            .await
+            .unwrap();
+        let mv = ActionForm {
+            action: "change_billing_date".into(),
+            on: "2027-01-01".into(),
+            prorate: "yes".into(),
+            reason: "paid on the first of the month".into(),
+            ..Default::default()
+        };
+        let preview = memberships::preview_action(&c.s, &c.owner, c.membership, &mv)
+            .await
+            .unwrap();
+        assert_eq!(
+            preview.effect,
+            "From 2027-01-01 the membership is billed on that day of each period. The bridging period from 2026-12-22 to 2026-12-31 (10 days) is prorated by its days."
+        );
+        memberships::act(&c.s, &c.owner, c.membership, &mv)
+            .await
+            .unwrap();
+        billing::run_billing(&c.s, id, d(2027, 1, 1)).await.unwrap();
+        // 10 of 31 days × €49.00 = €15.806… → €15.81, then a whole month from the 1st.
+        let totals: Vec<(NaiveDate, i64)> =
+            invoices(&c).await.iter().map(|(_, on, t)| (*on, *t)).collect();
+        assert_eq!(
+            totals,
+            [
+                (d(2026, 11, 22), 7400),
+                (d(2026, 12, 22), 1581),
+                (d(2027, 1, 1), 4900)
+            ]
+        );
+
+        // On 2027-01-11 the member switches to the yearly plan from that day.
+        let yearly = backend::catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &domain::catalog::MembershipTypeForm {
+                name: "Adult Yearly".into(),
+                purchase_type: "recurring".into(),
+                billing_interval: "yearly".into(),
+                fee: "490".into(),
+                status: "active".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        backend::business::set_simulated_date(&c.s, &c.owner, Some(d(2027, 1, 11)))
+            .await
+            .unwrap();
+        let page = memberships::membership(&c.s, &c.owner, c.membership)
+            .await
+            .unwrap();
+        assert_eq!(page.cycle_types.len(), 1, "{:?}", page.cycle_types);
+        assert!(page.other_types.is_empty(), "the yearly type is a cycle switch");
+        let change_type = ActionForm {
+            action: "change_type".into(),
+            type_id: yearly.to_string(),
+            when: "now".into(),
+            ..Default::default()
+        };
+        let refused = memberships::preview_action(&c.s, &c.owner, c.membership, &change_type)
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("switch the billing cycle instead"),
+            "{refused}"
+        );
+        let switch = ActionForm {
+            action: "switch_cycle".into(),
+            type_id: yearly.to_string(),
+            on: "2027-01-11".into(),
+            ..Default::default()
+        };
+        let preview = memberships::preview_action(&c.s, &c.owner, c.membership, &switch)
+            .await
+            .unwrap();
+        let lines: Vec<i64> = preview.billing.iter().map(|l| l.amount.minor).collect();
+        // 21 of 31 days of January unused: −€33.19 (49.00 × 10/31 = 15.81 kept); €490.00 yearly.
+        assert_eq!(lines, [1581 - 4900, 49000], "{:?}", preview.billing);
+        memberships::act(&c.s, &c.owner, c.membership, &switch)
+            .await
+            .unwrap();
+        billing::run_billing(&c.s, id, d(2028, 1, 11)).await.unwrap();
+        let totals: Vec<(NaiveDate, i64)> =
+            invoices(&c).await.iter().map(|(_, on, t)| (*on, *t)).collect();
+        assert_eq!(
+            &totals[3..],
+            [(d(2027, 1, 11), 1581 - 4900 + 49000), (d(2028, 1, 11), 49000)]
+        );
+        let page = memberships::membership(&c.s, &c.owner, c.membership)
+            .await
+            .unwrap();
+        assert_eq!(page.next_billing, Some(d(2028, 1, 11)));
+        let report = backend::check::check(&c.s).await.unwrap();
+        assert_eq!(report.violations, [], "{report:?}");
+    })
+    .await;
+}

@@ -203,6 +203,8 @@ pub struct MembershipPage {
     pub upcoming: Vec<UpcomingCharge>,
     /// Other active types of the same purchase type, for "change type".
     pub other_types: Vec<Choice>,
+    /// Active types of the same kind billed by another interval (a cycle switch).
+    pub cycle_types: Vec<Choice>,
     /// This type's price versions, for "move to a price version".
     pub price_versions: Vec<Choice>,
     /// The signed-in user may override the policy, approve and lock.
@@ -234,6 +236,8 @@ text_enum! {
         ChangeType = ("change_type", "Change type"),
         ChangePrice = ("change_price", "Move to a price version"),
         FreePeriods = ("free_periods", "Give free periods"),
+        ChangeBillingDate = ("change_billing_date", "Change billing date"),
+        SwitchCycle = ("switch_cycle", "Switch billing cycle"),
     }
 }
 
@@ -250,6 +254,9 @@ pub struct ActionForm {
     pub price_id: String,
     /// How many free periods to give.
     pub periods: String,
+    /// A billing date move: "yes" (default) prorates the bridging period,
+    /// "no" bills it as one period.
+    pub prorate: String,
     pub reason: String,
     pub force: String,
     /// The membership's version the form was made from: a change made by
@@ -264,6 +271,7 @@ pub enum Asked {
     Ready(Action),
     ChangeType { type_id: i64, when: ChangeWhen },
     ChangePrice { price_id: i64, when: ChangeWhen },
+    SwitchCycle { type_id: i64, on: NaiveDate },
 }
 
 impl ActionForm {
@@ -343,6 +351,27 @@ impl ActionForm {
                     None
                 }
             },
+            ActionKind::ChangeBillingDate => {
+                let on = optional_date(&mut invalid, "on", &self.on);
+                if on.is_none() && self.on.trim().is_empty() {
+                    invalid.push("on", "choose the new billing date");
+                }
+                let prorate = match self.prorate.trim() {
+                    "" | "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => {
+                        invalid.push("prorate", "choose how the bridging period is billed");
+                        None
+                    }
+                };
+                on.zip(prorate)
+                    .map(|(on, prorate)| Asked::Ready(Action::ChangeBillingDate { on, prorate }))
+            }
+            ActionKind::SwitchCycle => {
+                let type_id = id(&mut invalid, "type_id", &self.type_id);
+                let on = date_or_today(&mut invalid, "on", &self.on);
+                type_id.map(|type_id| Asked::SwitchCycle { type_id, on })
+            }
             ActionKind::ChangePrice => {
                 let price_id = id(&mut invalid, "price_id", &self.price_id);
                 let when = change_when(&mut invalid);

@@ -401,6 +401,7 @@ fn action_from(q: &ParamsMap) -> ActionFields {
         type_id: param(q, "type_id"),
         price_id: param(q, "price_id"),
         periods: param(q, "periods"),
+        prorate: param(q, "prorate"),
         reason: param(q, "reason"),
         force: param(q, "force"),
         version: param(q, "version"),
@@ -675,6 +676,12 @@ fn offered(page: &Page) -> Vec<ActionKind> {
     if page.can_manage && !ended && page.next_billing.is_some() {
         out.push(FreePeriods);
     }
+    if !ended && s != Status::NotApproved && page.next_billing.is_some() {
+        out.push(ChangeBillingDate);
+        if !page.cycle_types.is_empty() {
+            out.push(SwitchCycle);
+        }
+    }
     if page.can_manage {
         out.push(Lock);
     }
@@ -762,6 +769,19 @@ fn Actions(page: Page) -> impl IntoView {
                         }.into_any(),
                         ActionKind::FreePeriods => action_input(kind, "periods", "Free periods", "number", "1".to_string(),
                             Some("From the next billing date; nothing is charged for them.")).into_any(),
+                        ActionKind::ChangeBillingDate => view! {
+                            {action_input(kind, "on", "New billing date", "date", String::new(),
+                                Some("From this date the membership is billed on its day; at most one period away."))}
+                            {action_select(kind, "prorate", "Bridging period",
+                                vec![("yes".to_string(), "Prorated by its days".to_string()),
+                                     ("no".to_string(), "Billed as one whole period".to_string())], "yes")}
+                        }.into_any(),
+                        ActionKind::SwitchCycle => view! {
+                            {action_select(kind, "type_id", "New type and cycle",
+                                page.cycle_types.iter().map(|c| (c.value.clone(), c.label.clone())).collect(), "")}
+                            {action_input(kind, "on", "New cycle starts on", "date", today.clone(),
+                                Some("The unused part of the current period is credited."))}
+                        }.into_any(),
                         _ => ().into_any(),
                     };
                     view! {
@@ -826,6 +846,7 @@ fn ActionPreviewCard(
                         {hidden("type_id", form.type_id.clone())}
                         {hidden("price_id", form.price_id.clone())}
                         {hidden("periods", form.periods.clone())}
+                        {hidden("prorate", form.prorate.clone())}
                         {hidden("reason", form.reason.clone())}
                         {hidden("force", form.force.clone())}
                         {hidden("version", form.version.clone())}

@@ -20,10 +20,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::charges::{Discount, Line, LineKind};
-use super::{BillingPeriod, fraction_of, period, prorate};
+use super::{BillingPeriod, fraction_of, prorate};
 use crate::catalog::spec::TypeSpec;
 use crate::catalog::{PriceVersion, PurchaseType};
-use crate::lifecycle::{Event, Membership, Recorded};
+use crate::lifecycle::{Event, Membership, Recorded, runs};
 use crate::money::{Currency, Money};
 
 /// A type of the catalog as billing needs it.
@@ -74,45 +74,6 @@ impl<'a> BillingInput<'a> {
     }
 }
 
-/// One run of a membership: from its sale or a reactivation to its end.
-#[derive(Clone, Copy, Debug)]
-struct Run {
-    anchor: NaiveDate,
-    end: Option<NaiveDate>,
-    /// The sale's run (the initiation fee belongs to it), not a reactivation.
-    first: bool,
-}
-
-fn runs(events: &[Recorded]) -> Vec<Run> {
-    let mut runs: Vec<Run> = Vec::new();
-    for r in events {
-        match &r.event {
-            Event::Sold { start, .. } => runs.push(Run {
-                anchor: *start,
-                end: None,
-                first: true,
-            }),
-            Event::Reactivated { on } => runs.push(Run {
-                anchor: *on,
-                end: None,
-                first: false,
-            }),
-            Event::CancelScheduled { end } => {
-                if let Some(run) = runs.last_mut() {
-                    run.end = Some(*end);
-                }
-            }
-            Event::CancelUndone { .. } => {
-                if let Some(run) = runs.last_mut() {
-                    run.end = None;
-                }
-            }
-            _ => {}
-        }
-    }
-    runs
-}
-
 fn billable(events: &[Recorded]) -> bool {
     let mut waiting = false;
     for r in events {
@@ -158,7 +119,10 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
     match sold_type.spec.purchase_type {
         PurchaseType::Benefit => return out,
         PurchaseType::Prepaid => {
-            for run in runs(input.events).iter().filter(|r| r.anchor <= up_to) {
+            for run in runs(input.events, None)
+                .iter()
+                .filter(|r| r.anchor <= up_to)
+            {
                 let key = format!("prepaid:{}", run.anchor);
                 out.push(KeyedLine {
                     key,
@@ -192,20 +156,24 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
         .collect();
     let term_end = sold_m.term_end(up_to);
     let mut billed_periods = 0u32;
-    for run in runs(input.events) {
+    for run in runs(input.events, Some(interval)) {
         if run.first && run.anchor <= up_to && sold_price.initiation_fee.minor != 0 {
             out.push(initiation(sold_price.initiation_fee));
         }
-        for n in 0.. {
-            let p = period(run.anchor, interval, n);
+        let Some(schedule) = &run.schedule else {
+            continue;
+        };
+        for slot in schedule.slots() {
+            // `p`: the period the fee is for; a bridging period covers part of it.
+            let (days, p) = (slot.days, slot.basis);
             let ends = [run.end, term_end];
-            if p.start > up_to || ends.iter().flatten().any(|e| p.start >= *e) {
+            if days.start > up_to || ends.iter().flatten().any(|e| days.start >= *e) {
                 break;
             }
             // Where the days of this period change hands.
-            let mut cuts = vec![p.start, p.end];
+            let mut cuts = vec![days.start, days.end];
             let mut cut = |d: NaiveDate| {
-                if p.start < d && d < p.end {
+                if days.start < d && d < days.end {
                     cuts.push(d);
                 }
             };
@@ -222,6 +190,7 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
             for r in input.events {
                 match &r.event {
                     Event::TypeChanged { on, .. } | Event::PriceChanged { on, .. } => cut(*on),
+                    Event::CycleSwitched { on, .. } => cut(*on),
                     Event::RenewedInto { from, .. } => cut(*from),
                     _ => {}
                 }
@@ -322,20 +291,35 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
                     },
                 });
             }
-            let family = family_on(input.events, p.start);
+            let family = family_on(input.events, days.start);
             if let Some(group) = &sold_type.spec.group
                 && family > 0
                 && group.additional_member_fee.minor != 0
             {
                 let fee = group.additional_member_fee;
+                let all = money(fee.minor * i64::from(family));
+                let (amount, explanation) = if slot.is_part() {
+                    let fraction = fraction_of(p, days.start, days.end);
+                    (
+                        prorate(all, fraction),
+                        format!(
+                            "{family} × {fee}, {} of {} days ({})",
+                            days.days(),
+                            p.days(),
+                            fraction.normalize()
+                        ),
+                    )
+                } else {
+                    (all, format!("{family} × {fee}"))
+                };
                 out.push(KeyedLine {
-                    key: format!("family_member:{}", p.start),
+                    key: format!("family_member:{}", days.start),
                     line: Line {
                         kind: LineKind::FamilyMember,
                         description: format!("Family members ({family})"),
-                        period: Some(p),
-                        amount: money(fee.minor * i64::from(family)),
-                        explanation: format!("{family} × {fee}"),
+                        period: Some(days),
+                        amount,
+                        explanation,
                     },
                 });
             }
@@ -361,11 +345,11 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
                 };
                 if off.minor != 0 {
                     out.push(KeyedLine {
-                        key: format!("discount:{}", p.start),
+                        key: format!("discount:{}", days.start),
                         line: Line {
                             kind: LineKind::Discount,
                             description: format!("Discount ({})", discount.describe()),
-                            period: Some(p),
+                            period: Some(days),
                             amount: money(-off.minor),
                             explanation,
                         },

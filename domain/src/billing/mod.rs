@@ -8,6 +8,7 @@
 
 pub mod charges;
 pub mod generator;
+pub mod schedule;
 
 use chrono::{Days, Months, NaiveDate};
 use rust_decimal::prelude::ToPrimitive;

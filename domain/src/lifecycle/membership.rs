@@ -5,7 +5,9 @@
 use chrono::{Days, Months, NaiveDate};
 
 use super::{Event, Facts, Recorded, StatusReport, status};
-use crate::billing::{BillingPeriod, next_billing_date, period_containing, period_start};
+use crate::billing::BillingPeriod;
+use crate::billing::schedule::Schedule;
+use crate::catalog::BillingInterval;
 use crate::catalog::spec::{EndAction, FixedLength, Term, TypeSpec};
 
 /// A range of days `[from, until)`; `until` is `None` while open.
@@ -47,6 +49,64 @@ pub fn term_end_from(term: &Term, start: NaiveDate) -> Option<NaiveDate> {
             .min_by_key(|r| r.first)
             .and_then(|r| r.last.succ_opt()),
     }
+}
+
+/// One run of a membership: from its sale or a reactivation to its end.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub anchor: NaiveDate,
+    /// The end of a cancellation that stands.
+    pub end: Option<NaiveDate>,
+    /// The sale's run (the initiation fee belongs to it), not a reactivation.
+    pub first: bool,
+    /// Its billing periods, for recurring types.
+    pub schedule: Option<Schedule>,
+}
+
+/// The runs the events describe, oldest first; `interval` is the one the
+/// membership was sold with (`None` for types not billed by period).
+pub fn runs(events: &[Recorded], interval: Option<BillingInterval>) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    let mut interval = interval;
+    for r in events {
+        match &r.event {
+            Event::Sold { start: on, .. } | Event::Reactivated { on } => {
+                let first = matches!(r.event, Event::Sold { .. });
+                if let Some(last) = runs.last().and_then(|r| r.schedule.as_ref()) {
+                    interval = Some(last.interval_on(*on));
+                }
+                runs.push(Run {
+                    anchor: *on,
+                    end: None,
+                    first,
+                    schedule: interval.map(|i| Schedule::new(*on, i)),
+                });
+            }
+            Event::CancelScheduled { end } => {
+                if let Some(run) = runs.last_mut() {
+                    run.end = Some(*end);
+                }
+            }
+            Event::CancelUndone { .. } => {
+                if let Some(run) = runs.last_mut() {
+                    run.end = None;
+                }
+            }
+            Event::BillingDateChanged { on, prorate } => {
+                if let Some(s) = runs.last_mut().and_then(|r| r.schedule.as_mut()) {
+                    let interval = s.interval_on(*on);
+                    s.change(*on, interval, *prorate);
+                }
+            }
+            Event::CycleSwitched { on, interval, .. } => {
+                if let Some(s) = runs.last_mut().and_then(|r| r.schedule.as_mut()) {
+                    s.change(*on, *interval, true);
+                }
+            }
+            _ => {}
+        }
+    }
+    runs
 }
 
 /// A membership: the type in effect and the events so far, oldest first.
@@ -160,21 +220,37 @@ impl Membership<'_> {
         })
     }
 
+    /// The interval the membership was sold with: the type's, unless the
+    /// billing cycle was switched since.
+    fn sold_interval(&self) -> Option<BillingInterval> {
+        self.each()
+            .find_map(|e| match e {
+                Event::CycleSwitched { from_interval, .. } => Some(*from_interval),
+                _ => None,
+            })
+            .or(self.spec.billing_interval)
+    }
+
+    /// The billing schedule of the current run, for recurring types.
+    pub fn schedule(&self) -> Option<Schedule> {
+        self.spec.billing_interval?;
+        runs(self.events, self.sold_interval()).pop()?.schedule
+    }
+
     /// The billing period containing `day`, for recurring types.
     pub fn period_on(&self, day: NaiveDate) -> Option<BillingPeriod> {
-        let interval = self.spec.billing_interval?;
-        period_containing(self.anchor()?, interval, day).map(|(_, p)| p)
+        self.schedule()?.slot_containing(day).map(|s| s.days)
     }
 
     /// The day the minimum commitment is met, moved by the pauses when the
     /// pause policy says so; `None` without a commitment.
     pub fn commitment_end(&self) -> Option<NaiveDate> {
         let periods = self.spec.policies.min_commitment_periods;
-        let interval = self.spec.billing_interval?;
         if periods == 0 {
             return None;
         }
-        let mut end = period_start(self.anchor()?, interval, periods);
+        let schedule = self.schedule()?;
+        let mut end = schedule.slots().nth(periods as usize)?.start();
         let extends = self
             .spec
             .policies
@@ -196,9 +272,8 @@ impl Membership<'_> {
 
     /// The next billing date after `today` while the membership runs.
     pub fn next_billing(&self, today: NaiveDate) -> Option<NaiveDate> {
-        let interval = self.spec.billing_interval?;
-        let anchor = self.anchor()?;
-        let next = next_billing_date(anchor, interval, today.succ_opt()?.max(anchor));
+        let schedule = self.schedule()?;
+        let next = schedule.next_start(today.succ_opt()?.max(schedule.anchor()));
         let ends = [self.cancel_end(), self.term_end(today)];
         (!ends.iter().flatten().any(|end| next >= *end)).then_some(next)
     }
@@ -228,6 +303,12 @@ impl Membership<'_> {
                 Event::PriceChanged {
                     on, price_id: p, ..
                 } if *on <= day => (type_id, *p),
+                Event::CycleSwitched {
+                    on,
+                    type_id: t,
+                    price_id: p,
+                    ..
+                } if *on <= day => (*t, *p),
                 Event::RenewedInto {
                     from,
                     type_id: t,

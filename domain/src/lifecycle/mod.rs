@@ -16,7 +16,7 @@ mod membership;
 pub mod policy;
 pub mod sale;
 
-pub use membership::{Membership, Span};
+pub use membership::{Membership, Run, Span, runs};
 
 /// Something that happened to a membership, with the date it takes effect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,24 @@ pub enum Event {
         on: NaiveDate,
         price_id: i64,
         fee: Money,
+    },
+    /// From `on`, the membership is billed on `on`'s day: periods are counted
+    /// from `on`, and the period it cuts short is billed for its days
+    /// (`prorate`) or as one whole period.
+    BillingDateChanged {
+        on: NaiveDate,
+        prorate: bool,
+    },
+    /// From `on`, the membership is of a type billed by another interval: a new
+    /// cycle starts on `on`, and the unused part of the period it cuts short
+    /// is credited.
+    CycleSwitched {
+        on: NaiveDate,
+        from_interval: crate::catalog::BillingInterval,
+        interval: crate::catalog::BillingInterval,
+        type_id: i64,
+        type_name: String,
+        price_id: i64,
     },
     /// Refuses every change until a manager unlocks it.
     Locked {
@@ -154,6 +172,8 @@ impl Event {
             | Event::Renewed { on, .. }
             | Event::TypeChanged { on, .. }
             | Event::PriceChanged { on, .. }
+            | Event::BillingDateChanged { on, .. }
+            | Event::CycleSwitched { on, .. }
             | Event::Locked { on }
             | Event::Unlocked { on }
             | Event::FamilyMemberAdded { on, .. }
@@ -177,6 +197,8 @@ impl Event {
             Event::RenewedInto { .. } => "renewed_into",
             Event::TypeChanged { .. } => "type_changed",
             Event::PriceChanged { .. } => "price_changed",
+            Event::BillingDateChanged { .. } => "billing_date_changed",
+            Event::CycleSwitched { .. } => "cycle_switched",
             Event::Locked { .. } => "locked",
             Event::Unlocked { .. } => "unlocked",
             Event::FamilyMemberAdded { .. } => "family_member_added",
@@ -231,6 +253,23 @@ impl Event {
             Event::PriceChanged { on, fee, .. } => {
                 format!("Moved to the price {fee} from {on}")
             }
+            Event::BillingDateChanged { on, prorate } => format!(
+                "Billing date moved to {on}; the bridging period is {}",
+                if *prorate {
+                    "prorated"
+                } else {
+                    "billed as one period"
+                }
+            ),
+            Event::CycleSwitched {
+                on,
+                interval,
+                type_name,
+                ..
+            } => format!(
+                "Switched to {type_name}, billed {} from {on}",
+                interval.label().to_lowercase()
+            ),
             Event::Locked { on } => format!("Locked on {on}"),
             Event::Unlocked { on } => format!("Unlocked on {on}"),
             Event::FamilyMemberAdded { on, name, .. } => {
@@ -394,6 +433,8 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
             | Event::RenewedInto { .. }
             | Event::TypeChanged { .. }
             | Event::PriceChanged { .. }
+            | Event::BillingDateChanged { .. }
+            | Event::CycleSwitched { .. }
             | Event::Locked { .. }
             | Event::Unlocked { .. }
             | Event::FamilyMemberAdded { .. }

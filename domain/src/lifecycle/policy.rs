@@ -11,7 +11,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{Event, Membership, Span, Status};
-use crate::billing::next_billing_date;
+use crate::catalog::BillingInterval;
 use crate::catalog::spec::CancelTiming;
 use crate::catalog::text_enum;
 use crate::money::Money;
@@ -90,6 +90,21 @@ pub enum Action {
     /// Give the next `periods` billing periods free (managers, with a reason).
     AddFreePeriods {
         periods: u32,
+    },
+    /// Bill on `on`'s day from `on`; the bridging period before it is
+    /// prorated or billed as one period.
+    ChangeBillingDate {
+        on: NaiveDate,
+        prorate: bool,
+    },
+    /// Move to a type billed by another interval, starting its cycle on `on`.
+    SwitchCycle {
+        on: NaiveDate,
+        type_id: i64,
+        type_name: String,
+        price_id: i64,
+        fee: Money,
+        interval: BillingInterval,
     },
 }
 
@@ -172,6 +187,7 @@ pub fn decide(
             | Action::Reject
             | Action::Lock
             | Action::AddFreePeriods { .. }
+            | Action::ChangeBillingDate { .. }
     );
     if needs_reason && reason.is_empty() {
         return Err(fact(
@@ -264,6 +280,39 @@ pub fn decide(
         Action::AddFreePeriods { periods } => {
             free_periods(m, acting, *periods, today, report.status)?
         }
+        Action::ChangeBillingDate { on, prorate } => {
+            billing_date(m, acting, *on, *prorate, today, report.status)?
+        }
+        Action::SwitchCycle {
+            on,
+            type_id,
+            type_name,
+            price_id,
+            fee,
+            interval,
+        } => {
+            let (from_interval, effect) = switch_cycle(
+                m,
+                acting,
+                *on,
+                type_name,
+                *fee,
+                *interval,
+                today,
+                report.status,
+            )?;
+            (
+                Event::CycleSwitched {
+                    on: *on,
+                    from_interval,
+                    interval: *interval,
+                    type_id: *type_id,
+                    type_name: type_name.clone(),
+                    price_id: *price_id,
+                },
+                effect,
+            )
+        }
         Action::ChangePrice {
             price_id,
             fee,
@@ -315,7 +364,7 @@ fn free_periods(
     if ended(status) {
         return Err(fact("This membership has ended; reactivate it first."));
     }
-    let (Some(interval), Some(anchor)) = (m.spec.billing_interval, m.anchor()) else {
+    let Some(schedule) = m.schedule() else {
         return Err(fact(
             "Only recurring memberships are billed by period; this one has no periods to give.",
         ));
@@ -334,10 +383,10 @@ fn free_periods(
         ));
     };
     let from = given_until.map_or(next, |g| g.max(next));
-    let Some((index, _)) = crate::billing::period_containing(anchor, interval, from) else {
+    let Some(last) = schedule.slots_from(from).nth(periods as usize - 1) else {
         return Err(fact("This membership has no period left to give."));
     };
-    let until = crate::billing::period(anchor, interval, index + periods).start;
+    let until = last.end();
     let effect = format!(
         "{periods} period{} free: nothing is charged from {from} to {}; the next charge is on {until}.",
         if periods == 1 { "" } else { "s" },
@@ -351,6 +400,129 @@ fn free_periods(
         },
         effect,
     ))
+}
+
+/// Staff may move the billing date or switch the cycle of a running
+/// recurring membership; the member asks them.
+fn billing_change_allowed(
+    m: &Membership,
+    acting: Acting,
+    today: NaiveDate,
+    status: Status,
+    on: NaiveDate,
+) -> Result<crate::billing::schedule::Schedule, Refusal> {
+    if acting == Acting::Member {
+        return Err(fact(
+            "Billing dates and cycles are changed by the staff: ask at the front desk.",
+        ));
+    }
+    if ended(status) || status == Status::NotApproved {
+        return Err(fact(format!(
+            "A {} membership has no billing to change.",
+            status.label().to_lowercase()
+        )));
+    }
+    let Some(schedule) = m.schedule() else {
+        return Err(fact(
+            "Only recurring memberships have a billing date and cycle.",
+        ));
+    };
+    if let Some(end) = m.cancel_end().or(m.term_end(today))
+        && on >= end
+    {
+        return Err(fact(format!(
+            "The membership ends on {end}: choose a date before then."
+        )));
+    }
+    Ok(schedule)
+}
+
+/// Moves the billing date to `on`.
+fn billing_date(
+    m: &Membership,
+    acting: Acting,
+    on: NaiveDate,
+    prorate: bool,
+    today: NaiveDate,
+    status: Status,
+) -> Result<(Event, String), Refusal> {
+    let schedule = billing_change_allowed(m, acting, today, status, on)?;
+    if on <= today {
+        return Err(fact(format!(
+            "The new billing date must be after today: choose {} or later.",
+            today.succ_opt().unwrap_or(today)
+        )));
+    }
+    let next = schedule
+        .slots_from(today.succ_opt().unwrap_or(today))
+        .next();
+    let Some(next) = next else {
+        return Err(fact("This membership has no billing date to move."));
+    };
+    if on >= next.end() {
+        return Err(fact(format!(
+            "Move the billing date by at most one period: choose a date before {}.",
+            next.end()
+        )));
+    }
+    if schedule.next_start(on) == on {
+        return Err(fact(format!("{on} is already a billing date.")));
+    }
+    let bridge = schedule
+        .slot_containing(on)
+        .map(|s| s.days.start)
+        .unwrap_or(on);
+    let days = (on - bridge).num_days();
+    let how = if prorate {
+        "prorated by its days"
+    } else {
+        "billed as one whole period"
+    };
+    let effect = format!(
+        "From {on} the membership is billed on that day of each period. The bridging period from {bridge} to {} ({days} day{}) is {how}.",
+        on.pred_opt().unwrap_or(on),
+        if days == 1 { "" } else { "s" }
+    );
+    Ok((Event::BillingDateChanged { on, prorate }, effect))
+}
+
+/// Starts a cycle of `interval` on `on`, as the type `type_name`.
+#[allow(clippy::too_many_arguments)]
+fn switch_cycle(
+    m: &Membership,
+    acting: Acting,
+    on: NaiveDate,
+    type_name: &str,
+    fee: Money,
+    interval: BillingInterval,
+    today: NaiveDate,
+    status: Status,
+) -> Result<(BillingInterval, String), Refusal> {
+    let schedule = billing_change_allowed(m, acting, today, status, on)?;
+    if on < today {
+        return Err(fact(format!(
+            "A new cycle cannot start in the past: start it on {today} or later."
+        )));
+    }
+    let from_interval = schedule.interval_on(on);
+    if from_interval == interval {
+        return Err(fact(format!(
+            "{type_name} is billed {} like this membership: change the type instead.",
+            interval.label().to_lowercase()
+        )));
+    }
+    let credit = match schedule.slot_containing(on) {
+        Some(slot) if slot.start() < on => format!(
+            " The unused days of the current period, {on} to {}, are credited.",
+            slot.days.last_day()
+        ),
+        _ => String::new(),
+    };
+    let effect = format!(
+        "From {on} the membership is {type_name}, billed {fee} {} from {on}.{credit}",
+        interval.label().to_lowercase()
+    );
+    Ok((from_interval, effect))
 }
 
 fn ended(status: Status) -> bool {
@@ -452,10 +624,9 @@ fn pause(
             ));
         }
     }
-    if let (Some(term_end), Some(interval)) = (m.term_end(today), m.spec.billing_interval) {
-        let anchor = m.anchor().unwrap_or(from);
+    if let (Some(term_end), Some(schedule)) = (m.term_end(today), m.schedule()) {
         let last_day = term_end.pred_opt().unwrap_or(term_end);
-        if let Some((_, last)) = crate::billing::period_containing(anchor, interval, last_day)
+        if let Some(last) = schedule.slot_containing(last_day).map(|s| s.days)
             && from >= last.start
         {
             let latest = last.start.pred_opt().unwrap_or(last.start);
@@ -536,15 +707,11 @@ fn earliest_end(m: &Membership, today: NaiveDate) -> (NaiveDate, Option<String>)
         ));
     }
     // A membership billed by period ends at a period boundary.
-    if let (Some(interval), Some(anchor)) = (m.spec.billing_interval, m.anchor())
+    if let Some(schedule) = m.schedule()
         && policies.cancellation.timing == CancelTiming::AtPeriodEnd
-        && earliest >= anchor
+        && earliest >= schedule.anchor()
     {
-        let boundary = next_billing_date(
-            anchor,
-            interval,
-            earliest.max(today.succ_opt().unwrap_or(today)),
-        );
+        let boundary = schedule.next_start(earliest.max(today.succ_opt().unwrap_or(today)));
         if boundary > earliest && why.is_none() {
             why = Some(format!("{name} cancels at the end of a period"));
         }

@@ -71,13 +71,26 @@ fn sold(start: NaiveDate) -> Recorded {
 struct Fixture {
     spec: TypeSpec,
     prices: Vec<PriceVersion>,
+    /// Type 2: the same club billed yearly, €300.00 (price version 20).
+    yearly: TypeSpec,
+    yearly_prices: Vec<PriceVersion>,
 }
 
 impl Fixture {
     fn new(interval: BillingInterval) -> Fixture {
+        let mut yearly = spec(BillingInterval::Yearly);
+        yearly.name = "Adult Yearly".into();
         Fixture {
             spec: spec(interval),
             prices: prices(),
+            yearly,
+            yearly_prices: vec![PriceVersion {
+                id: 20,
+                fee: eur(30000),
+                initiation_fee: eur(0),
+                effective_from: d(2024, 1, 1),
+                memberships: 0,
+            }],
         }
     }
 
@@ -97,11 +110,18 @@ impl Fixture {
         credit: bool,
         f: impl FnOnce(&BillingInput) -> T,
     ) -> T {
-        let catalog = [CatalogType {
-            id: 1,
-            spec: &self.spec,
-            prices: &self.prices,
-        }];
+        let catalog = [
+            CatalogType {
+                id: 1,
+                spec: &self.spec,
+                prices: &self.prices,
+            },
+            CatalogType {
+                id: 2,
+                spec: &self.yearly,
+                prices: &self.yearly_prices,
+            },
+        ];
         let input = BillingInput {
             catalog: &catalog,
             sold: (1, 10),
@@ -292,6 +312,164 @@ fn a_discount_for_three_periods_and_an_immediate_cancellation_with_credit() {
     );
 }
 
+fn moved(on: NaiveDate, prorate: bool) -> Recorded {
+    rec(Event::BillingDateChanged { on, prorate })
+}
+
+fn switched(on: NaiveDate, from: BillingInterval, to: BillingInterval) -> Recorded {
+    let (type_id, price_id) = if to == BillingInterval::Yearly {
+        (2, 20)
+    } else {
+        (1, 10)
+    };
+    rec(Event::CycleSwitched {
+        on,
+        from_interval: from,
+        interval: to,
+        type_id,
+        type_name: String::new(),
+        price_id,
+    })
+}
+
+/// The recurring lines (key, amount) after the initiation fee.
+fn recurring(f: &Fixture, events: &[Recorded], up_to: NaiveDate) -> Vec<(String, i64)> {
+    f.lines(events, up_to)
+        .into_iter()
+        .filter(|(k, _)| k != "initiation")
+        .collect()
+}
+
+fn line(key: &str, amount: i64) -> (String, i64) {
+    (key.to_string(), amount)
+}
+
+#[test]
+fn a_billing_date_moved_forward_bills_a_bridging_period_prorated_or_whole() {
+    // Billed on the 1st; moved to the 15th from 15 March.
+    let f = Fixture::new(BillingInterval::Monthly);
+    for (prorate, bridge) in [(true, 1355), (false, 3000)] {
+        let events = [sold(d(2025, 1, 1)), moved(d(2025, 3, 15), prorate)];
+        assert_eq!(
+            recurring(&f, &events, d(2025, 4, 15)),
+            [
+                line("recurring:2025-01-01:2025-01-01", 3000),
+                line("recurring:2025-02-01:2025-02-01", 3000),
+                // 14 of 31 days × 30.00 = 13.548… → 13.55; or one whole period.
+                line("recurring:2025-03-01:2025-03-01", bridge),
+                line("recurring:2025-03-15:2025-03-15", 3000),
+                line("recurring:2025-04-15:2025-04-15", 3000),
+            ],
+            "prorate: {prorate}"
+        );
+    }
+}
+
+#[test]
+fn a_billing_date_moved_back_credits_the_days_of_the_period_already_billed() {
+    // Billed on the 20th; on 25 February staff move it to the 5th from 5 March.
+    let f = Fixture::new(BillingInterval::Monthly);
+    let before = [sold(d(2025, 1, 20))];
+    let issued: Vec<IssuedLine> = f.with(&before, None, true, |input| {
+        generate(input, &[], d(2025, 2, 25))
+            .into_iter()
+            .map(|l| IssuedLine {
+                key: l.key,
+                amount: l.line.amount,
+            })
+            .collect()
+    });
+    let after = [sold(d(2025, 1, 20)), moved(d(2025, 3, 5), true)];
+    let fix = f.with(&after, None, true, |input| {
+        generate(input, &issued, d(2025, 3, 5))
+    });
+    let got: Vec<(String, i64, LineKind)> = fix
+        .into_iter()
+        .map(|l| (l.key, l.line.amount.minor, l.line.kind))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // Kept 13 of 28 days: 3000 × 13/28 = 1392.86 → 1393; credit 1393 − 3000.
+            (
+                "recurring:2025-02-20:2025-02-20".to_string(),
+                -1607,
+                LineKind::Correction
+            ),
+            (
+                "recurring:2025-03-05:2025-03-05".to_string(),
+                3000,
+                LineKind::Recurring
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_billing_date_move_on_the_first_middle_and_last_day_of_a_period() {
+    // Periods of January 2025 from the 1st; the new date falls on the first
+    // day of the next period (no bridge), the middle, or its last day.
+    let f = Fixture::new(BillingInterval::Monthly);
+    for (on, bridge) in [
+        (d(2025, 2, 2), 107),   // 1 of 28 days: 107.14… → 107
+        (d(2025, 2, 15), 1500), // 14 of 28
+        (d(2025, 2, 28), 2893), // 27 of 28: 2892.86… → 2893
+    ] {
+        let events = [sold(d(2025, 1, 1)), moved(on, true)];
+        let lines = recurring(&f, &events, on);
+        let feb = lines
+            .iter()
+            .find(|(k, _)| k == "recurring:2025-02-01:2025-02-01")
+            .map(|(_, a)| *a);
+        assert_eq!(feb, Some(bridge), "moved to {on}");
+        assert_eq!(lines.last().map(|(_, a)| *a), Some(3000));
+    }
+}
+
+#[test]
+fn a_cycle_switch_monthly_to_yearly_and_back_credits_the_unused_days() {
+    use BillingInterval::{Monthly, Yearly};
+    let f = Fixture::new(Monthly);
+    let events = [
+        sold(d(2025, 1, 10)),
+        switched(d(2025, 4, 25), Monthly, Yearly),
+        switched(d(2026, 6, 25), Yearly, Monthly),
+    ];
+    let lines = recurring(&f, &events, d(2026, 7, 25));
+    assert_eq!(
+        &lines[3..],
+        [
+            // 15 of 30 days of the monthly period: 1500.
+            line("recurring:2025-04-10:2025-04-10", 1500),
+            line("recurring:2025-04-25:2025-04-25", 30000),
+            // 61 of 365 days of the yearly period: 5013.70… → 5014.
+            line("recurring:2026-04-25:2026-04-25", 5014),
+            line("recurring:2026-06-25:2026-06-25", 3000),
+            line("recurring:2026-07-25:2026-07-25", 3000),
+        ]
+    );
+    // Switched on the first, a middle and the last day of a period.
+    for (on, kept) in [
+        (d(2025, 4, 10), None),
+        (d(2025, 4, 20), Some(1000)),
+        (d(2025, 5, 9), Some(2900)),
+    ] {
+        let events = [sold(d(2025, 1, 10)), switched(on, Monthly, Yearly)];
+        let lines = recurring(&f, &events, on);
+        let april = lines
+            .iter()
+            .find(|(k, _)| k == "recurring:2025-04-10:2025-04-10")
+            .map(|(_, a)| *a);
+        match kept {
+            None => assert_eq!(april, Some(30000), "a new yearly cycle on the boundary"),
+            Some(kept) => {
+                assert_eq!(april, Some(kept), "switched on {on}");
+                assert_eq!(lines.last(), Some(&(format!("recurring:{on}:{on}"), 30000)));
+            }
+        }
+    }
+}
+
 #[test]
 fn running_it_twice_yields_nothing_new() {
     let f = Fixture::new(BillingInterval::Monthly);
@@ -318,48 +496,62 @@ fn lifecycle() -> impl Strategy<Value = Vec<Recorded>> {
         proptest::option::of(0u32..1000),
         proptest::option::of((0u32..1000, 1u32..200)),
         proptest::option::of((0u32..1000, 1u32..90)),
+        proptest::option::of((0u32..1000, any::<bool>())),
+        proptest::option::of(0u32..1000),
     )
-        .prop_map(|(start, pauses, price_change, cancel, free)| {
-            let base = d(2025, 1, 1);
-            let day = |n: u32| base + chrono::Days::new(u64::from(n));
-            let start = day(start);
-            let mut events = vec![sold(start)];
-            let mut last_end = start;
-            let mut spans: Vec<(u32, u32)> = pauses;
-            spans.sort();
-            for (from, len) in spans {
-                let from = day(from).max(last_end);
-                let until = from + chrono::Days::new(u64::from(len));
-                events.push(rec(Event::Paused {
-                    from,
-                    until: Some(until),
-                }));
-                last_end = until;
-            }
-            if let Some(on) = price_change {
-                events.push(rec(Event::PriceChanged {
-                    on: day(on).max(start),
-                    price_id: 11,
-                    fee: eur(3100),
-                }));
-            }
-            if let Some((from, len)) = free {
-                let from = day(from).max(start);
-                events.push(rec(Event::FreePeriods {
-                    from,
-                    until: from + chrono::Days::new(u64::from(len)),
-                    periods: 1,
-                }));
-            }
-            if let Some((end, gap)) = cancel {
-                let end = day(end).max(start);
-                events.push(rec(Event::CancelScheduled { end }));
-                events.push(rec(Event::Reactivated {
-                    on: end + chrono::Days::new(u64::from(gap)),
-                }));
-            }
-            events
-        })
+        .prop_map(
+            |(start, pauses, price_change, cancel, free, move_to, switch)| {
+                let base = d(2025, 1, 1);
+                let day = |n: u32| base + chrono::Days::new(u64::from(n));
+                let start = day(start);
+                let mut events = vec![sold(start)];
+                let mut last_end = start;
+                let mut spans: Vec<(u32, u32)> = pauses;
+                spans.sort();
+                for (from, len) in spans {
+                    let from = day(from).max(last_end);
+                    let until = from + chrono::Days::new(u64::from(len));
+                    events.push(rec(Event::Paused {
+                        from,
+                        until: Some(until),
+                    }));
+                    last_end = until;
+                }
+                if let Some(on) = price_change {
+                    events.push(rec(Event::PriceChanged {
+                        on: day(on).max(start),
+                        price_id: 11,
+                        fee: eur(3100),
+                    }));
+                }
+                if let Some((from, len)) = free {
+                    let from = day(from).max(start);
+                    events.push(rec(Event::FreePeriods {
+                        from,
+                        until: from + chrono::Days::new(u64::from(len)),
+                        periods: 1,
+                    }));
+                }
+                if let Some((on, prorate)) = move_to {
+                    events.push(moved(day(on).max(start), prorate));
+                }
+                if let Some(on) = switch {
+                    events.push(switched(
+                        day(on).max(start),
+                        BillingInterval::Monthly,
+                        BillingInterval::Yearly,
+                    ));
+                }
+                if let Some((end, gap)) = cancel {
+                    let end = day(end).max(start);
+                    events.push(rec(Event::CancelScheduled { end }));
+                    events.push(rec(Event::Reactivated {
+                        on: end + chrono::Days::new(u64::from(gap)),
+                    }));
+                }
+                events
+            },
+        )
 }
 
 proptest! {

@@ -727,3 +727,157 @@ fn managers_give_free_periods_from_the_next_billing_date_after_those_given_befor
         Err(m) if m.starts_with("Give a reason")
     ));
 }
+
+#[test]
+fn staff_move_the_billing_date_by_at_most_one_period() {
+    use crate::catalog::BillingInterval::Monthly;
+    let mut spec = adult();
+    spec.billing_interval = Some(Monthly);
+    let events = vec![sold(d(1, 1))];
+    let moved = |on, prorate| ask(Action::ChangeBillingDate { on, prorate });
+    let today = d(3, 10);
+    let table: Vec<(Acting, Request, Expected)> = vec![
+        (
+            Acting::FrontDesk,
+            moved(d(3, 20), true),
+            Ok(Event::BillingDateChanged {
+                on: d(3, 20),
+                prorate: true,
+            }),
+        ),
+        (
+            Acting::Manager,
+            moved(d(4, 15), false),
+            Ok(Event::BillingDateChanged {
+                on: d(4, 15),
+                prorate: false,
+            }),
+        ),
+        (
+            Acting::Member,
+            moved(d(3, 20), true),
+            Err("Billing dates and cycles are changed by the staff: ask at the front desk."),
+        ),
+        (
+            Acting::FrontDesk,
+            moved(d(3, 10), true),
+            Err("The new billing date must be after today: choose 2026-03-11 or later."),
+        ),
+        (
+            Acting::FrontDesk,
+            moved(d(4, 1), true),
+            Err("2026-04-01 is already a billing date."),
+        ),
+        (
+            Acting::FrontDesk,
+            moved(d(5, 1), true),
+            Err("Move the billing date by at most one period: choose a date before 2026-05-01."),
+        ),
+    ];
+    for (acting, request, expected) in table {
+        let on = request.action.clone();
+        assert_eq!(
+            run(&spec, &events, acting, request, today),
+            expected.map_err(String::from),
+            "{on:?} by {acting:?}"
+        );
+    }
+    // The preview says what the bridging period is.
+    let m = Membership {
+        spec: &spec,
+        events: &events,
+        overdue: Default::default(),
+    };
+    let decision = decide(&m, Acting::FrontDesk, &moved(d(3, 20), true), today).unwrap();
+    assert_eq!(
+        decision.effect,
+        "From 2026-03-20 the membership is billed on that day of each period. The bridging period from 2026-03-01 to 2026-03-19 (19 days) is prorated by its days."
+    );
+    // After the move, the next billing date is the new one.
+    let mut after = events.clone();
+    after.push(rec(decision.event));
+    let m = Membership {
+        spec: &spec,
+        events: &after,
+        overdue: Default::default(),
+    };
+    assert_eq!(m.next_billing(today), Some(d(3, 20)));
+    assert_eq!(m.next_billing(d(3, 20)), Some(d(4, 20)));
+}
+
+#[test]
+fn a_cycle_switch_needs_another_interval_and_credits_the_rest_of_the_period() {
+    use crate::catalog::BillingInterval::{Monthly, Yearly};
+    let mut spec = adult();
+    spec.billing_interval = Some(Monthly);
+    let events = vec![sold(d(1, 10))];
+    let switch = |on, interval| {
+        ask(Action::SwitchCycle {
+            on,
+            type_id: 7,
+            type_name: "Adult Yearly".into(),
+            price_id: 70,
+            fee: Money::new(59000, Currency::EUR),
+            interval,
+        })
+    };
+    let today = d(4, 20);
+    let m = Membership {
+        spec: &spec,
+        events: &events,
+        overdue: Default::default(),
+    };
+    let decision = decide(&m, Acting::FrontDesk, &switch(today, Yearly), today).unwrap();
+    assert_eq!(
+        decision.event,
+        Event::CycleSwitched {
+            on: today,
+            from_interval: Monthly,
+            interval: Yearly,
+            type_id: 7,
+            type_name: "Adult Yearly".into(),
+            price_id: 70
+        }
+    );
+    assert_eq!(
+        decision.effect,
+        "From 2026-04-20 the membership is Adult Yearly, billed €590.00 yearly from 2026-04-20. The unused days of the current period, 2026-04-20 to 2026-05-09, are credited."
+    );
+    assert_eq!(
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            switch(today, Monthly),
+            today
+        ),
+        Err("Adult Yearly is billed monthly like this membership: change the type instead.".into())
+    );
+    assert_eq!(
+        run(
+            &spec,
+            &events,
+            Acting::FrontDesk,
+            switch(d(4, 19), Yearly),
+            today
+        ),
+        Err("A new cycle cannot start in the past: start it on 2026-04-20 or later.".into())
+    );
+    // Afterwards the yearly cycle runs from the switch, even though the
+    // membership's spec (as loaded) is the yearly type's.
+    let mut after = events.clone();
+    after.push(rec(decision.event));
+    let mut yearly = spec.clone();
+    yearly.billing_interval = Some(Yearly);
+    let m = Membership {
+        spec: &yearly,
+        events: &after,
+        overdue: Default::default(),
+    };
+    assert_eq!(m.next_billing(today), Some(y(2027, 4, 20)));
+    assert_eq!(
+        m.period_on(d(4, 15)).map(|p| (p.start, p.end)),
+        Some((d(4, 10), d(4, 20))),
+        "the monthly period before the switch is cut at it"
+    );
+}
