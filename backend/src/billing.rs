@@ -1,5 +1,6 @@
 //! The billing run: for each membership, generate what is missing up to a
-//! date and write it as invoices, one transaction per membership.
+//! date and write it as invoices, in batches of memberships, one transaction
+//! per batch.
 //!
 //! Nothing here decides an amount: `domain::billing::generator` does. The
 //! database protects the money: a line key is billed once (`seq` 0) and then
@@ -132,6 +133,83 @@ pub(crate) async fn upcoming(
         .collect())
 }
 
+/// An invoice about to be written: one membership's missing lines for one
+/// billing date, each with its `seq` under its key.
+struct Planned {
+    membership_id: i64,
+    account: Account,
+    billing_date: NaiveDate,
+    lines: Vec<(KeyedLine, i64)>,
+}
+
+impl Planned {
+    fn total(&self) -> i64 {
+        self.lines.iter().map(|(l, _)| l.line.amount.minor).sum()
+    }
+}
+
+/// Who a membership's invoices are addressed to.
+fn account_of(row: &crate::memberships::MembershipRow) -> Result<Account, Error> {
+    match (row.payer.as_str(), row.member_id) {
+        ("organization", _) | (_, None) => row.organization_id.map(Account::Organization),
+        (_, Some(member)) => Some(Account::Member(member)),
+    }
+    .ok_or_else(|| Error::internal(format!("membership {} has no one to bill", row.id)))
+}
+
+/// Groups a membership's missing lines into invoices, one per billing date;
+/// the initiation fee goes on the first.
+fn plan(
+    stored: &Stored,
+    issued: &[IssuedLine],
+    missing: Vec<KeyedLine>,
+    date: NaiveDate,
+) -> Result<Vec<Planned>, Error> {
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let account = account_of(&stored.row)?;
+    let mut seq: HashMap<&str, i64> = HashMap::new();
+    for line in issued {
+        *seq.entry(line.key.as_str()).or_default() += 1;
+    }
+    let mut groups: BTreeMap<NaiveDate, Vec<KeyedLine>> = BTreeMap::new();
+    let mut undated = Vec::new();
+    for line in missing {
+        match invoice_date(&line, date) {
+            Some(d) => groups.entry(d).or_default().push(line),
+            None => undated.push(line),
+        }
+    }
+    if !undated.is_empty() {
+        let first = groups.keys().next().copied().unwrap_or(date);
+        let group = groups.entry(first).or_default();
+        for (i, line) in undated.into_iter().enumerate() {
+            group.insert(i, line);
+        }
+    }
+    let mut next: HashMap<String, i64> = HashMap::new();
+    Ok(groups
+        .into_iter()
+        .map(|(billing_date, lines)| Planned {
+            membership_id: stored.row.id,
+            account,
+            billing_date,
+            lines: lines
+                .into_iter()
+                .map(|l| {
+                    let n = next
+                        .entry(l.key.clone())
+                        .or_insert_with(|| seq.get(l.key.as_str()).copied().unwrap_or(0));
+                    let this = *n;
+                    *n += 1;
+                    (l, this)
+                })
+                .collect(),
+        })
+        .collect())
+}
+
 /// Bills one membership up to `date`; returns how many invoices it wrote.
 pub async fn bill_membership(
     services: &Services,
@@ -142,117 +220,178 @@ pub async fn bill_membership(
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let (stored, issued, missing) = missing_lines(&mut tx, business, id, date).await?;
-    if missing.is_empty() {
-        tx.commit().await?;
-        return Ok(0);
-    }
-    let mut seq: HashMap<String, i64> = HashMap::new();
-    for line in &issued {
-        *seq.entry(line.key.clone()).or_default() += 1;
-    }
-    let mut groups: BTreeMap<NaiveDate, Vec<KeyedLine>> = BTreeMap::new();
-    let mut undated = Vec::new();
-    for line in missing {
-        match invoice_date(&line, date) {
-            Some(d) => groups.entry(d).or_default().push(line),
-            None => undated.push(line),
+    let planned = plan(&stored, &issued, missing, date)?;
+    match write_planned(&mut tx, business, &planned, now).await {
+        Ok(written) => {
+            tx.commit().await?;
+            Ok(written)
         }
+        // Another run wrote these lines first: nothing is missing any more.
+        Err(e) if e.is_unique_violation() => Ok(0),
+        Err(e) => Err(e),
     }
-    // The initiation fee goes on the first of the invoices.
-    if !undated.is_empty() {
-        let first = groups.keys().next().copied().unwrap_or(date);
-        let group = groups.entry(first).or_default();
-        for (i, line) in undated.into_iter().enumerate() {
-            group.insert(i, line);
-        }
-    }
-    let written = groups.len();
-    let account = match (stored.row.payer.as_str(), stored.row.member_id) {
-        ("organization", _) | (_, None) => stored.row.organization_id.map(Account::Organization),
-        (_, Some(member)) => Some(Account::Member(member)),
-    }
-    .ok_or_else(|| Error::internal(format!("membership {id} has no one to bill")))?;
-    for (billing_date, lines) in groups {
-        match write_invoice(
-            &mut tx,
-            business,
-            id,
-            account,
-            billing_date,
-            &lines,
-            &mut seq,
-            now,
-        )
-        .await
-        {
-            Ok(()) => {}
-            // Another run wrote these lines first: nothing is missing any more.
-            Err(e) if e.is_unique_violation() => return Ok(0),
-            Err(e) => return Err(e),
-        }
-    }
-    tx.commit().await?;
-    Ok(written)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn write_invoice(
+/// Writes planned invoices: numbers from the business's counter (in this
+/// transaction, so they have no gaps), invoices, lines and their mails in
+/// multi-row inserts; then credit an account holds settles its new invoices.
+async fn write_planned(
     tx: &mut Tx,
     business: &Business,
-    membership_id: i64,
-    account: Account,
-    billing_date: NaiveDate,
-    lines: &[KeyedLine],
-    seq: &mut HashMap<String, i64>,
+    planned: &[Planned],
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Error> {
-    let total: i64 = lines.iter().map(|l| l.line.amount.minor).sum();
-    let (number,) = query!(
+) -> Result<usize, Error> {
+    if planned.is_empty() {
+        return Ok(0);
+    }
+    let count = planned.len() as i64;
+    let (first,) = query!(
         tx,
         fetch_one as (i64,),
-        "UPDATE businesses SET next_invoice_number = next_invoice_number + 1 WHERE id = $1 RETURNING next_invoice_number - 1",
-        business.id
+        "UPDATE businesses SET next_invoice_number = next_invoice_number + $2 WHERE id = $1 RETURNING next_invoice_number - $2",
+        business.id,
+        count
     )?;
-    // Nothing to pay on a credit or a zero invoice: it is settled as issued.
-    let status = if total > 0 {
-        InvoiceStatus::Open
-    } else {
-        InvoiceStatus::Paid
-    };
-    let (member_id, organization_id) = account.columns();
-    let (invoice_id,) = query!(tx, fetch_one as (i64,),
-        "INSERT INTO invoices (business_id, membership_id, number, billing_date, due_date, status, currency, total_minor,
-                               created_at, member_id, organization_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-        business.id, membership_id, number, billing_date, business.dunning.due_date(billing_date), status.as_str(),
-        business.currency.code(), total, now, member_id, organization_id)?;
-    for l in lines {
-        let n = seq.entry(l.key.clone()).or_default();
-        let (start, end) = match l.line.period {
-            Some(p) => (Some(p.start), Some(p.end)),
-            None => (None, None),
-        };
-        query!(tx, execute,
-            "INSERT INTO invoice_lines (business_id, invoice_id, membership_id, line_key, seq, kind, description, period_start, period_end, amount_minor, explanation)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            business.id, invoice_id, membership_id, &l.key, *n, l.line.kind.as_str(), &l.line.description,
-            start, end, l.line.amount.minor, &l.line.explanation)?;
-        *n += 1;
-    }
-    invoice_mail(
+    let currency = business.currency.code();
+    crate::insert_rows!(
         tx,
-        business,
-        account,
-        invoice_id,
-        number,
-        membership_id,
-        now,
-    )
-    .await?;
-    payments::after_invoice(tx, business, account, invoice_id, total, now).await
+        "INSERT INTO invoices (business_id, membership_id, number, billing_date, due_date, status, currency, total_minor, created_at, member_id, organization_id) ",
+        planned.iter().enumerate().collect::<Vec<_>>(),
+        11,
+        |b, item| {
+            let (i, p) = item;
+            let total = p.total();
+            // Nothing to pay on a credit or a zero invoice: settled as issued.
+            let status = if total > 0 {
+                InvoiceStatus::Open
+            } else {
+                InvoiceStatus::Paid
+            };
+            let (member_id, organization_id) = p.account.columns();
+            b.push_bind(business.id)
+                .push_bind(p.membership_id)
+                .push_bind(first + *i as i64)
+                .push_bind(p.billing_date)
+                .push_bind(business.dunning.due_date(p.billing_date))
+                .push_bind(status.as_str())
+                .push_bind(currency)
+                .push_bind(total)
+                .push_bind(now)
+                .push_bind(member_id)
+                .push_bind(organization_id);
+        }
+    );
+    let ids: HashMap<i64, i64> = query!(
+        tx,
+        fetch_all as (i64, i64),
+        "SELECT number, id FROM invoices WHERE business_id = $1 AND number BETWEEN $2 AND $3",
+        business.id,
+        first,
+        first + count - 1
+    )?
+    .into_iter()
+    .collect();
+    let invoice_id = |i: usize| {
+        ids.get(&(first + i as i64))
+            .copied()
+            .ok_or_else(|| Error::internal("an invoice just written is missing"))
+    };
+    let mut lines = Vec::new();
+    for (i, p) in planned.iter().enumerate() {
+        let id = invoice_id(i)?;
+        for (l, seq) in &p.lines {
+            lines.push((id, p.membership_id, l, *seq));
+        }
+    }
+    crate::insert_rows!(
+        tx,
+        "INSERT INTO invoice_lines (business_id, invoice_id, membership_id, line_key, seq, kind, description, period_start, period_end, amount_minor, explanation) ",
+        lines,
+        11,
+        |b, item| {
+            let (invoice_id, membership_id, l, seq) = item;
+            b.push_bind(business.id)
+                .push_bind(*invoice_id)
+                .push_bind(*membership_id)
+                .push_bind(l.key.as_str())
+                .push_bind(*seq)
+                .push_bind(l.line.kind.as_str())
+                .push_bind(l.line.description.as_str())
+                .push_bind(l.line.period.map(|p| p.start))
+                .push_bind(l.line.period.map(|p| p.end))
+                .push_bind(l.line.amount.minor)
+                .push_bind(l.line.explanation.as_str());
+        }
+    );
+    let accounts: Vec<Account> = planned.iter().map(|p| p.account).collect();
+    let contacts = payments::contacts(tx, business.id, &accounts).await?;
+    let mut mails = Vec::new();
+    for (i, p) in planned.iter().enumerate() {
+        let (to, name) = contacts
+            .get(&p.account)
+            .ok_or_else(|| Error::internal(format!("no contact for {:?}", p.account)))?;
+        let (subject, body) = invoice_text(
+            business,
+            first + i as i64,
+            Money::new(p.total(), business.currency),
+            business.dunning.due_date(p.billing_date),
+        );
+        mails.push((
+            to.as_str(),
+            subject,
+            format!("Hello {name},\n\n{body}"),
+            invoice_id(i)?,
+            p.membership_id,
+        ));
+    }
+    crate::insert_rows!(
+        tx,
+        "INSERT INTO outbox (business_id, to_address, subject, body, kind, invoice_id, membership_id, created_at) ",
+        mails,
+        8,
+        |b, m| {
+            b.push_bind(business.id)
+                .push_bind(m.0)
+                .push_bind(m.1.as_str())
+                .push_bind(m.2.as_str())
+                .push_bind("invoice")
+                .push_bind(m.3)
+                .push_bind(m.4)
+                .push_bind(now);
+        }
+    );
+    let holding = payments::with_credit(tx, business.id, &accounts).await?;
+    for (i, p) in planned.iter().enumerate() {
+        let total = p.total();
+        if total < 0 || holding.contains(&p.account) {
+            payments::after_invoice(tx, business, p.account, invoice_id(i)?, total, now).await?;
+        }
+    }
+    Ok(planned.len())
 }
 
-/// Puts an invoice's message in the mail outbox.
+/// The subject and body of an invoice's mail.
+fn invoice_text(
+    business: &Business,
+    number: i64,
+    total: Money,
+    due_date: NaiveDate,
+) -> (String, String) {
+    let body = if total.minor > 0 {
+        format!("Invoice #{number} for {total} is due on {due_date}.")
+    } else {
+        format!(
+            "Invoice #{number} credits {} to your account.",
+            Money::new(-total.minor, total.currency)
+        )
+    };
+    (
+        format!("Invoice #{number} from {}", business.name),
+        format!("{body}\n\n{}", business.name),
+    )
+}
+
+/// Puts an invoice's message in the mail outbox (again).
 async fn invoice_mail(
     tx: &mut Tx,
     business: &Business,
@@ -268,28 +407,28 @@ async fn invoice_mail(
         "SELECT total_minor, due_date FROM invoices WHERE id = $1",
         invoice_id
     )?;
-    let total = Money::new(total, business.currency);
-    let body = if total.minor > 0 {
-        format!("Invoice #{number} for {total} is due on {due_date}.")
-    } else {
-        format!(
-            "Invoice #{number} credits {} to your account.",
-            Money::new(-total.minor, total.currency)
-        )
-    };
+    let (subject, body) = invoice_text(
+        business,
+        number,
+        Money::new(total, business.currency),
+        due_date,
+    );
     payments::mail(
         tx,
         business,
         account,
         "invoice",
-        &format!("Invoice #{number} from {}", business.name),
-        &format!("{body}\n\n{}", business.name),
+        &subject,
+        &body,
         Some(invoice_id),
         Some(membership_id),
         now,
     )
     .await
 }
+
+/// How many memberships a run bills in one transaction.
+pub const BATCH: i64 = 500;
 
 /// Bills every membership of a business up to `date`. A membership that fails
 /// is listed with its error and the run goes on.
@@ -298,32 +437,328 @@ pub async fn run_billing(
     business_id: i64,
     date: NaiveDate,
 ) -> Result<RunReport, Error> {
-    let (business, ids) = {
-        let mut tx = services.db.begin_read().await?;
-        let business = business::load(&mut tx, business_id).await?;
-        let ids = query!(
+    run_billing_with(services, business_id, date, "the scheduler", BATCH, &|_| {}).await
+}
+
+/// How far a run is: told to `progress` after every batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub total: usize,
+    pub done: usize,
+    pub invoices: usize,
+    pub failed: usize,
+}
+
+/// A billing run, recorded in `billing_runs` with its progress. Memberships
+/// are billed in batches, each in one transaction with the catalog loaded
+/// once; a batch that fails (a membership with bad data, or lines another
+/// run wrote first) is billed again one membership at a time, so one failure
+/// never stops the run and the unique line keys still decide every race.
+pub async fn run_billing_with(
+    services: &Services,
+    business_id: i64,
+    date: NaiveDate,
+    started_by: &str,
+    batch: i64,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<RunReport, Error> {
+    let run_id = begin_run(services, business_id, date, started_by).await?;
+    continue_run(services, business_id, run_id, date, batch, progress).await
+}
+
+/// Records a run about to start and returns its id.
+async fn begin_run(
+    services: &Services,
+    business_id: i64,
+    date: NaiveDate,
+    started_by: &str,
+) -> Result<i64, Error> {
+    let mut tx = services.db.begin_write().await?;
+    let (total,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM memberships WHERE business_id = $1",
+        business_id
+    )?;
+    let (run_id,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "INSERT INTO billing_runs (business_id, run_date, started_by, started_at, total) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        business_id,
+        date,
+        started_by,
+        services.clock.now(),
+        total
+    )?;
+    tx.commit().await?;
+    Ok(run_id)
+}
+
+async fn continue_run(
+    services: &Services,
+    business_id: i64,
+    run_id: i64,
+    date: NaiveDate,
+    batch: i64,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<RunReport, Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, business_id).await?;
+    let (total,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT total FROM billing_runs WHERE id = $1",
+        run_id
+    )?;
+    let types = types(&mut tx, business_id).await?;
+    tx.commit().await?;
+    let catalog: Vec<CatalogType> = types
+        .values()
+        .map(|t| CatalogType {
+            id: t.id,
+            spec: &t.spec,
+            prices: &t.prices,
+        })
+        .collect();
+    let mut p = Progress {
+        total: total as usize,
+        ..Progress::default()
+    };
+    let mut failures: Vec<(i64, String)> = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let mut tx = services.db.begin_write().await?;
+        let ids: Vec<i64> = query!(
             &mut tx,
             fetch_all as (i64,),
-            "SELECT id FROM memberships WHERE business_id = $1 ORDER BY id",
-            business_id
+            "SELECT id FROM memberships WHERE business_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            business_id,
+            after,
+            batch.max(1)
+        )?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+        let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+            break;
+        };
+        let attempt = async {
+            let batch = crate::memberships::load_batch(&mut tx, business_id, first, last).await?;
+            bill_batch(&mut tx, &business, &catalog, &batch, date, now).await
+        }
+        .await;
+        let (mut tx, invoices, new_failures) = match attempt {
+            Ok(written) => (tx, written, Vec::new()),
+            Err(error) => {
+                tracing::debug!(%error, "a billing batch failed; billing it one by one");
+                drop(tx);
+                let mut invoices = 0;
+                let mut failed = Vec::new();
+                for &id in &ids {
+                    match bill_membership(services, &business, id, date).await {
+                        Ok(n) => invoices += n,
+                        Err(error) => {
+                            tracing::error!(membership = id, %error, "billing failed");
+                            failed.push((id, error.for_people()));
+                        }
+                    }
+                }
+                (services.db.begin_write().await?, invoices, failed)
+            }
+        };
+        p.done += ids.len();
+        p.invoices += invoices;
+        p.failed += new_failures.len();
+        failures.extend(new_failures);
+        let failures_json = serde_json::to_string(&failures)
+            .map_err(|e| Error::internal(format!("failures of run {run_id}: {e}")))?;
+        query!(
+            &mut tx,
+            execute,
+            "UPDATE billing_runs SET done = $2, invoices = $3, failed = $4, failures = $5 WHERE id = $1",
+            run_id,
+            p.done as i64,
+            p.invoices as i64,
+            p.failed as i64,
+            failures_json
         )?;
         tx.commit().await?;
-        (business, ids)
-    };
-    let mut report = RunReport {
-        memberships: ids.len(),
-        ..RunReport::default()
-    };
-    for (id,) in ids {
-        match bill_membership(services, &business, id, date).await {
-            Ok(n) => report.invoices += n,
-            Err(error) => {
-                tracing::error!(membership = id, %error, "billing failed");
-                report.failed.push((id, error.to_string()));
-            }
-        }
+        progress(&p);
+        after = last;
     }
-    Ok(report)
+    let mut tx = services.db.begin_write().await?;
+    query!(
+        &mut tx,
+        execute,
+        "UPDATE billing_runs SET finished_at = $2 WHERE id = $1",
+        run_id,
+        services.clock.now()
+    )?;
+    tx.commit().await?;
+    Ok(RunReport {
+        memberships: p.total,
+        invoices: p.invoices,
+        failed: failures,
+    })
+}
+
+/// The last 20 runs of the business, newest first. Front desk and up.
+pub async fn runs(
+    services: &Services,
+    actor: &crate::auth::Actor,
+) -> Result<domain::invoices::BillingRuns, Error> {
+    actor.require(domain::staff::Role::FrontDesk)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    type Row = (
+        i64,
+        NaiveDate,
+        String,
+        chrono::DateTime<chrono::Utc>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        i64,
+        i64,
+        i64,
+        i64,
+        String,
+    );
+    let rows = query!(&mut tx, fetch_all as Row,
+        "SELECT id, run_date, started_by, started_at, finished_at, total, done, invoices, failed, failures
+           FROM billing_runs WHERE business_id = $1 ORDER BY id DESC LIMIT 20",
+        business.id)?;
+    tx.commit().await?;
+    let now = services.clock.now();
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&business.time_zone)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let runs = rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                run_date,
+                started_by,
+                started_at,
+                finished_at,
+                total,
+                done,
+                invoices,
+                failed,
+                failures,
+            )| {
+                Ok(domain::invoices::BillingRunView {
+                    id,
+                    run_date,
+                    started_by,
+                    started_at: local(started_at),
+                    finished_at: finished_at.map(local),
+                    total,
+                    done,
+                    invoices,
+                    failed,
+                    failures: serde_json::from_str(&failures)
+                        .map_err(|e| Error::internal(format!("failures of run {id}: {e}")))?,
+                    interrupted: finished_at.is_none()
+                        && now - started_at > chrono::Duration::hours(6),
+                })
+            },
+        )
+        .collect::<Result<_, Error>>()?;
+    Ok(domain::invoices::BillingRuns {
+        today: services.today(&business),
+        can_start: actor.role.allows(domain::staff::Role::Manager),
+        runs,
+    })
+}
+
+/// Starts a billing run up to the business's today in the background; its
+/// progress shows on the billing-runs page. Managers and owners.
+pub async fn start_run(services: &Services, actor: &crate::auth::Actor) -> Result<(), Error> {
+    actor.require(domain::staff::Role::Manager)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let (name,) = query!(
+        &mut tx,
+        fetch_one as (String,),
+        "SELECT name FROM staff_users WHERE business_id = $1 AND id = $2",
+        business.id,
+        actor.staff_user_id
+    )?;
+    let since = services.clock.now() - chrono::Duration::hours(6);
+    let running = query!(
+        &mut tx,
+        fetch_optional as (i64,),
+        "SELECT id FROM billing_runs WHERE business_id = $1 AND finished_at IS NULL AND started_at > $2",
+        business.id,
+        since
+    )?;
+    tx.commit().await?;
+    if running.is_some() {
+        return Err(Error::Conflict(
+            "A billing run is already in progress: its progress is shown below.".into(),
+        ));
+    }
+    let date = services.today(&business);
+    let run_id = begin_run(services, business.id, date, &name).await?;
+    let services = services.clone();
+    let business_id = business.id;
+    tokio::spawn(async move {
+        if let Err(error) = continue_run(&services, business_id, run_id, date, BATCH, &|_| {}).await
+        {
+            tracing::error!(business = business_id, %error, "billing run failed");
+        }
+    });
+    Ok(())
+}
+
+/// Generates and writes what a batch of memberships is missing, in the
+/// caller's transaction.
+async fn bill_batch(
+    tx: &mut Tx,
+    business: &Business,
+    catalog: &[CatalogType<'_>],
+    batch: &[Stored],
+    date: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, Error> {
+    let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+        return Ok(0);
+    };
+    let mut issued: HashMap<i64, Vec<IssuedLine>> = HashMap::new();
+    for (membership_id, key, minor) in query!(
+        tx,
+        fetch_all as (i64, String, i64),
+        "SELECT membership_id, line_key, amount_minor FROM invoice_lines
+          WHERE business_id = $1 AND membership_id BETWEEN $2 AND $3 AND kind <> $4 ORDER BY id",
+        business.id,
+        first.row.id,
+        last.row.id,
+        LineKind::CreditNote.as_str()
+    )? {
+        issued.entry(membership_id).or_default().push(IssuedLine {
+            key,
+            amount: Money::new(minor, business.currency),
+        });
+    }
+    let mut planned = Vec::new();
+    for stored in batch {
+        let discount = discount_of(&stored.row)?;
+        let input = BillingInput {
+            catalog,
+            sold: (stored.row.membership_type_id, stored.row.price_id),
+            events: &stored.events,
+            discount: discount.as_ref(),
+            credit_unused_on_cancel: business.credit_unused_on_cancel,
+            currency: business.currency,
+        };
+        let issued = issued.remove(&stored.row.id).unwrap_or_default();
+        let missing = generate(&input, &issued, date);
+        planned.extend(plan(stored, &issued, missing, date)?);
+    }
+    write_planned(tx, business, &planned, now).await
 }
 
 #[derive(sqlx::FromRow)]

@@ -50,6 +50,35 @@ macro_rules! query {
     };
 }
 
+/// The most values one multi-row statement binds (SQLite allows 32,766).
+pub const MAX_BINDS: usize = 30_000;
+
+/// Inserts many rows with multi-row `INSERT ... VALUES (...), (...)`
+/// statements of at most `MAX_BINDS` values each:
+/// `insert_rows!(tx, "INSERT INTO t (a, b) ", rows, 2, |b, row| { b.push_bind(row.a); b.push_bind(&row.b); })`.
+/// Returns the number of rows written.
+#[macro_export]
+macro_rules! insert_rows {
+    ($tx:expr, $head:expr, $rows:expr, $per_row:expr, |$b:ident, $row:ident| $body:block) => {{
+        let mut written: u64 = 0;
+        for chunk in $rows.chunks(($crate::db::MAX_BINDS / $per_row).max(1)) {
+            written += match &mut *$tx {
+                $crate::db::Tx::Sqlite(conn) => {
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new($head);
+                    qb.push_values(chunk, |mut $b, $row| $body);
+                    qb.build().execute(&mut **conn).await?.rows_affected()
+                }
+                $crate::db::Tx::Postgres(conn) => {
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new($head);
+                    qb.push_values(chunk, |mut $b, $row| $body);
+                    qb.build().execute(&mut **conn).await?.rows_affected()
+                }
+            };
+        }
+        written
+    }};
+}
+
 impl Db {
     /// Connects by URL: `sqlite://path/to/file.db` (created if missing) or `postgres://...`.
     ///

@@ -33,6 +33,15 @@ impl Error {
     }
 
     /// Whether this error is a unique-constraint violation of the database.
+    /// What a person may read: the message, or for an internal error only
+    /// that it happened (the cause goes to the log).
+    pub fn for_people(&self) -> String {
+        match self {
+            Error::Internal(_) => "something went wrong; the server log has the cause".into(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn is_unique_violation(&self) -> bool {
         match self {
             Error::Internal(source) => source

@@ -149,6 +149,49 @@ pub(crate) async fn load_membership(
     })
 }
 
+/// The memberships with ids from `first` to `last`, with their events, read
+/// in two queries (the billing run's batches).
+pub(crate) async fn load_batch(
+    tx: &mut Tx,
+    business_id: i64,
+    first: i64,
+    last: i64,
+) -> Result<Vec<Stored>, Error> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.business_id = $1 AND m.id BETWEEN $2 AND $3 ORDER BY m.id"
+    );
+    let rows = query!(
+        tx,
+        fetch_all as MembershipRow,
+        sqlx::AssertSqlSafe(sql),
+        business_id,
+        first,
+        last
+    )?;
+    let (Some(first), Some(last)) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id)) else {
+        return Ok(Vec::new());
+    };
+    let mut events: HashMap<i64, Vec<EventRow>> = HashMap::new();
+    for row in query!(tx, fetch_all as EventRow,
+        "SELECT membership_id, data, reason, forced, actor_label, recorded_at FROM membership_events
+          WHERE business_id = $1 AND membership_id BETWEEN $2 AND $3 ORDER BY membership_id, id",
+        business_id, first, last)?
+    {
+        events.entry(row.membership_id).or_default().push(row);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let event_rows = events.remove(&row.id).unwrap_or_default();
+            let events = event_rows.iter().map(recorded).collect::<Result<_, _>>()?;
+            Ok(Stored {
+                row,
+                events,
+                event_rows,
+            })
+        })
+        .collect()
+}
+
 /// The types of the business by id.
 pub(crate) async fn types(tx: &mut Tx, business_id: i64) -> Result<HashMap<i64, Loaded>, Error> {
     Ok(catalog::load(tx, business_id, None)

@@ -8,6 +8,8 @@
 //! request carries an idempotency key (unique per business), so a double
 //! click or a retried request records one payment and charges a card once.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::billing::charges::LineKind;
 use domain::invoices::{CreditNoteForm, InvoiceStatus, ReasonForm};
@@ -27,7 +29,7 @@ use crate::error::Error;
 use crate::{Services, query};
 
 /// Who is billed and pays: a member, or an organization.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Account {
     Member(i64),
     Organization(i64),
@@ -937,6 +939,86 @@ async fn contact(
             id
         )?,
     })
+}
+
+/// The address and name of many accounts at once: members read by id range
+/// (the billing run's batches hold neighbouring members), organizations one
+/// by one (they are few).
+pub(crate) async fn contacts(
+    tx: &mut Tx,
+    business_id: i64,
+    accounts: &[Account],
+) -> Result<HashMap<Account, (String, String)>, Error> {
+    let mut out = HashMap::new();
+    let members: Vec<i64> = accounts
+        .iter()
+        .filter_map(|a| match a {
+            Account::Member(id) => Some(*id),
+            Account::Organization(_) => None,
+        })
+        .collect();
+    if let (Some(lo), Some(hi)) = (members.iter().min(), members.iter().max()) {
+        for (id, first, last, email) in query!(
+            tx,
+            fetch_all as (i64, String, String, String),
+            "SELECT id, first_name, last_name, email FROM members WHERE business_id = $1 AND id BETWEEN $2 AND $3",
+            business_id,
+            *lo,
+            *hi
+        )? {
+            out.insert(Account::Member(id), (email, format!("{first} {last}")));
+        }
+    }
+    for account in accounts {
+        if let Account::Organization(_) = account
+            && !out.contains_key(account)
+        {
+            let contact = contact(tx, business_id, *account).await?;
+            out.insert(*account, contact);
+        }
+    }
+    Ok(out)
+}
+
+/// The accounts among `accounts` holding credit now.
+pub(crate) async fn with_credit(
+    tx: &mut Tx,
+    business_id: i64,
+    accounts: &[Account],
+) -> Result<Vec<Account>, Error> {
+    let mut out = Vec::new();
+    for column in ["member_id", "organization_id"] {
+        let ids: Vec<i64> = accounts
+            .iter()
+            .filter(|a| a.column() == column)
+            .map(|a| a.id())
+            .collect();
+        let (Some(lo), Some(hi)) = (ids.iter().min(), ids.iter().max()) else {
+            continue;
+        };
+        let sql = format!(
+            "SELECT {column} FROM account_entries WHERE business_id = $1 AND {column} BETWEEN $2 AND $3
+              GROUP BY {column} HAVING SUM(amount_minor) > 0"
+        );
+        for (id,) in query!(
+            tx,
+            fetch_all as (i64,),
+            sqlx::AssertSqlSafe(sql),
+            business_id,
+            *lo,
+            *hi
+        )? {
+            let account = if column == "member_id" {
+                Account::Member(id)
+            } else {
+                Account::Organization(id)
+            };
+            if accounts.contains(&account) {
+                out.push(account);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Puts a message in the mail outbox.

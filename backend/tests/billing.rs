@@ -97,41 +97,116 @@ async fn a_pause_recorded_after_its_period_was_billed_is_credited_at_once() {
     .await;
 }
 
+/// Twelve more members with Adult Monthly from 2026-11-22 (13 memberships).
+async fn twelve_more(c: &Club) {
+    let types = backend::catalog::list_membership_types(&c.s, &c.owner, &Default::default())
+        .await
+        .unwrap();
+    let type_id = types[0].id;
+    for i in 0..12 {
+        let member = backend::members::create_member(
+            &c.s,
+            &c.owner,
+            &domain::members::MemberForm {
+                first_name: "Bulk".into(),
+                last_name: format!("Member {i}"),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        memberships::sell(
+            &c.s,
+            &c.owner,
+            memberships::HolderRef::Member(member),
+            &domain::lifecycle::sale::SellForm {
+                type_id: type_id.to_string(),
+                start: "2026-11-22".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_run_goes_in_batches_reports_progress_and_a_broken_membership_does_not_stop_it() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let id = c.owner.business_id;
+        twelve_more(&c).await;
+        // Break the first membership's history: its batch is billed one by one.
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        query!(
+            &mut tx,
+            execute,
+            "UPDATE membership_events SET data = 'not json' WHERE membership_id = $1",
+            c.membership
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        let seen = std::sync::Mutex::new(Vec::new());
+        let report = billing::run_billing_with(&c.s, id, d(2026, 12, 22), "a test", 5, &|p| {
+            seen.lock().unwrap().push((p.done, p.total, p.failed))
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            seen.into_inner().unwrap(),
+            [(5, 13, 1), (10, 13, 1), (13, 13, 1)]
+        );
+        assert_eq!((report.memberships, report.invoices), (13, 12));
+        assert_eq!(
+            report.failed,
+            [(
+                c.membership,
+                "something went wrong; the server log has the cause".to_string()
+            )]
+        );
+        let page = billing::runs(&c.s, &c.owner).await.unwrap();
+        let run = &page.runs[0];
+        assert_eq!(
+            (
+                run.started_by.as_str(),
+                run.done,
+                run.total,
+                run.invoices,
+                run.failed
+            ),
+            ("a test", 13, 13, 12, 1)
+        );
+        assert!(run.finished_at.is_some() && !run.running() && page.can_start);
+        assert_eq!(run.failures, report.failed);
+
+        // Mended, the next run bills it and only it.
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        query!(
+            &mut tx,
+            execute,
+            "UPDATE membership_events SET data = $2 WHERE membership_id = $1 AND kind = 'sold'",
+            c.membership,
+            r#"{"kind":"sold","start":"2026-11-22","approval_required":false}"#
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        let again = billing::run_billing(&c.s, id, d(2026, 12, 22))
+            .await
+            .unwrap();
+        assert_eq!((again.invoices, again.failed.len()), (1, 0));
+        let report = backend::check::check(&c.s).await.unwrap();
+        assert_eq!(report.violations, [], "{report:?}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_run_killed_at_any_point_and_run_again_bills_exactly_once() {
     each_db(|db| async move {
         let c = club(db).await;
         let id = c.owner.business_id;
-        let types = backend::catalog::list_membership_types(&c.s, &c.owner, &Default::default())
-            .await
-            .unwrap();
-        let type_id = types[0].id;
-        for i in 0..12 {
-            let member = backend::members::create_member(
-                &c.s,
-                &c.owner,
-                &domain::members::MemberForm {
-                    first_name: "Bulk".into(),
-                    last_name: format!("Member {i}"),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap()
-            .id;
-            memberships::sell(
-                &c.s,
-                &c.owner,
-                memberships::HolderRef::Member(member),
-                &domain::lifecycle::sale::SellForm {
-                    type_id: type_id.to_string(),
-                    start: "2026-11-22".into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        }
+        twelve_more(&c).await;
         // Kill runs after a few moments each, further and further out.
         for (months, wait_ms) in [(2, 0), (4, 3), (6, 10)] {
             let until = d(2026, 11, 22) + chrono::Months::new(months);

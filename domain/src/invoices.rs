@@ -48,6 +48,52 @@ pub struct RunReport {
     pub failed: Vec<(i64, String)>,
 }
 
+/// A billing run as the billing-runs page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingRunView {
+    pub id: i64,
+    pub run_date: NaiveDate,
+    /// "the scheduler", "the command line", or the staff member's name.
+    pub started_by: String,
+    pub started_at: String,
+    /// `None` while it runs (or if it was stopped before the end).
+    pub finished_at: Option<String>,
+    pub total: i64,
+    pub done: i64,
+    pub invoices: i64,
+    pub failed: i64,
+    /// Memberships it could not bill, with the reason.
+    pub failures: Vec<(i64, String)>,
+    /// Unfinished and started long ago: the process stopped during the run.
+    pub interrupted: bool,
+}
+
+impl BillingRunView {
+    pub fn running(&self) -> bool {
+        self.finished_at.is_none() && !self.interrupted
+    }
+
+    /// Whole percent done, for people.
+    pub fn percent(&self) -> i64 {
+        if self.total <= 0 {
+            100
+        } else {
+            self.done * 100 / self.total
+        }
+    }
+}
+
+/// The billing-runs page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingRuns {
+    /// The business's today (the simulated date when one is set).
+    pub today: NaiveDate,
+    /// Managers and owners may start a run.
+    pub can_start: bool,
+    /// Newest first.
+    pub runs: Vec<BillingRunView>,
+}
+
 /// A payment (or a failed charge) as the invoice page lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentView {

@@ -172,9 +172,31 @@ async fn bill(services: &backend::Services, date: Option<chrono::NaiveDate>) -> 
     for b in businesses {
         let date = date.unwrap_or_else(|| services.today(&b));
         println!("{} ({}): billing up to {date}…", b.name, b.id);
-        let report = backend::billing::run_billing(services, b.id, date)
-            .await
-            .map_err(|e| e.to_string())?;
+        // A bar on a terminal; nothing when the output goes to a file.
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "  {bar:40} {pos}/{len} memberships, {msg} [{elapsed_precise}, {eta} left]",
+            )
+            .map_err(|e| e.to_string())?,
+        );
+        let shown = bar.clone();
+        let progress = move |p: &backend::billing::Progress| {
+            shown.set_length(p.total as u64);
+            shown.set_position(p.done as u64);
+            shown.set_message(format!("{} invoices, {} failed", p.invoices, p.failed));
+        };
+        let report = backend::billing::run_billing_with(
+            services,
+            b.id,
+            date,
+            "the command line",
+            backend::billing::BATCH,
+            &progress,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        bar.finish_and_clear();
         println!(
             "  {} memberships, {} invoices written, {} failed",
             report.memberships,

@@ -3,8 +3,8 @@
 
 use domain::business::BillingSettingsForm;
 use domain::invoices::{
-    AccountBilling, CreditNoteForm, DunningRow, InvoiceFilter, InvoiceListRow, InvoiceView,
-    OutboxMessage, ReasonForm,
+    AccountBilling, BillingRuns, CreditNoteForm, DunningRow, InvoiceFilter, InvoiceListRow,
+    InvoiceView, OutboxMessage, ReasonForm,
 };
 use domain::payments::{CardForm, PaymentForm, RefundForm};
 use leptos::prelude::*;
@@ -202,6 +202,30 @@ pub async fn get_outbox() -> Result<Vec<OutboxMessage>, AppError> {
         async move {
             let (state, actor) = ssr::staff().await?;
             Ok(backend::payments::outbox(&state.services, &actor).await?)
+        }
+        .await,
+    )
+}
+
+/// The last billing runs with their progress.
+#[server(prefix = "/rpc", endpoint = "billing/runs")]
+pub async fn get_billing_runs() -> Result<BillingRuns, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::billing::runs(&state.services, &actor).await?)
+        }
+        .await,
+    )
+}
+
+/// Starts a billing run up to today in the background (managers and owners).
+#[server(prefix = "/rpc", endpoint = "billing/runs/start")]
+pub async fn start_billing_run() -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::billing::start_run(&state.services, &actor).await?)
         }
         .await,
     )

@@ -3,7 +3,7 @@
 //! organization pages (card on file, credit, unpaid invoices).
 
 use domain::business::BillingSettingsForm;
-use domain::invoices::DunningRow;
+use domain::invoices::{BillingRunView, DunningRow};
 use domain::payments::SandboxBehaviour;
 use domain::staff::Role;
 use leptos::prelude::*;
@@ -11,8 +11,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::invoices::{
-    AddCard, SaveBillingSettings, get_account_billing, get_billing_settings, get_dunning,
-    get_outbox,
+    AddCard, SaveBillingSettings, StartBillingRun, get_account_billing, get_billing_runs,
+    get_billing_settings, get_dunning, get_outbox,
 };
 use crate::components::form::{Check, ErrorNotice, FormError, FormErrors, Text, successes};
 use crate::components::layout::use_staff;
@@ -30,6 +30,7 @@ pub fn BillingPage() -> impl IntoView {
     view! {
         <Title text="Billing" />
         <h1>"Billing"</h1>
+        <p><A href="/billing/runs">"Billing runs"</A>" — the daily runs, their progress, and a run started by hand."</p>
         <section class="card wide" aria-labelledby="dunning-heading">
             <h2 id="dunning-heading">"Past due and suspended"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -80,6 +81,117 @@ pub fn BillingPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// The last billing runs; while one runs, the page asks for its progress
+/// every second (in the browser) and shows it as a progress bar.
+#[component]
+pub fn BillingRunsPage() -> impl IntoView {
+    let start = ServerAction::<StartBillingRun>::new();
+    let started = successes!(start);
+    let tick = RwSignal::new(0u32);
+    let runs = Resource::new(move || (started.get(), tick.get()), |_| get_billing_runs());
+    // Poll while a run is in progress: only in the browser, stopped on leaving.
+    Effect::new(move |_| {
+        let running = runs
+            .get()
+            .and_then(|r| r.ok())
+            .is_some_and(|r| r.runs.iter().any(|run| run.running()));
+        if running
+            && let Ok(handle) = set_timeout_with_handle(
+                move || tick.update(|t| *t += 1),
+                std::time::Duration::from_secs(1),
+            )
+        {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let errors = FormErrors::of(start.value());
+    view! {
+        <Title text="Billing runs" />
+        <h1>"Billing runs"</h1>
+        <p class="hint">"The scheduler bills every membership that is due each day. A run writes what is missing up to its date, so running it again writes nothing twice."</p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match runs.await {
+                    Ok(page) => {
+                        let busy = page.runs.iter().any(|r| r.running());
+                        view! {
+                            {page.can_start.then(|| view! {
+                                <section class="card" aria-labelledby="start-heading">
+                                    <h2 id="start-heading">"Run billing now"</h2>
+                                    <ActionForm action=start>
+                                        <p>{format!("Bills every membership up to {}.", page.today)}</p>
+                                        <FormError message=errors.general() />
+                                        <button type="submit" class="primary" disabled=busy>"Start a billing run"</button>
+                                    </ActionForm>
+                                </section>
+                            })}
+                            <section class="card wide" aria-labelledby="runs-heading">
+                                <h2 id="runs-heading">"Last runs"</h2>
+                                <RunsTable runs=page.runs />
+                            </section>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RunsTable(runs: Vec<BillingRunView>) -> impl IntoView {
+    if runs.is_empty() {
+        return view! { <p>"No runs yet."</p> }.into_any();
+    }
+    view! {
+        <table class="data-table" data-testid="billing-runs">
+            <caption class="visually-hidden">"Billing runs, newest first"</caption>
+            <thead><tr>
+                <th scope="col">"Billed up to"</th><th scope="col">"Started"</th><th scope="col">"By"</th>
+                <th scope="col">"Progress"</th><th scope="col" class="num">"Invoices"</th><th scope="col" class="num">"Failed"</th>
+            </tr></thead>
+            <tbody>
+                {runs.into_iter().map(|r| {
+                    let label = format!("Run {}: {} of {} memberships", r.id, r.done, r.total);
+                    let state = if r.interrupted {
+                        "stopped before the end".to_string()
+                    } else {
+                        match &r.finished_at {
+                            Some(at) => format!("finished {at}"),
+                            None => format!("{}% …", r.percent()),
+                        }
+                    };
+                    view! {
+                        <tr data-testid="billing-run">
+                            <th scope="row" data-label="Billed up to">{r.run_date.to_string()}</th>
+                            <td data-label="Started">{r.started_at.clone()}</td>
+                            <td data-label="By">{r.started_by.clone()}</td>
+                            <td data-label="Progress">
+                                <progress max=r.total.max(1) value=r.done aria-label=label></progress>
+                                " " <span data-testid="run-state">{format!("{} of {} · {state}", r.done, r.total)}</span>
+                            </td>
+                            <td data-label="Invoices" class="num">{r.invoices}</td>
+                            <td data-label="Failed" class="num">{r.failed}
+                                {(!r.failures.is_empty()).then(|| view! {
+                                    <details>
+                                        <summary>"Which"</summary>
+                                        <ul>
+                                            {r.failures.iter().map(|(id, why)| view! {
+                                                <li><A href=format!("/memberships/{id}")>{format!("Membership {id}")}</A>{format!(": {why}")}</li>
+                                            }).collect_view()}
+                                        </ul>
+                                    </details>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[component]
