@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("invoices/:id") view=pages::invoices::InvoicePage />
                     <Route path=path!("billing") view=pages::billing::BillingPage />
                     <Route path=path!("billing/runs") view=pages::billing::BillingRunsPage />
+                    <Route path=path!("billing/revenue") view=pages::billing::RevenuePage />
                     <Route path=path!("organizations") view=pages::organizations::OrganizationsPage />
                     <Route path=path!("organizations/:id") view=pages::organizations::OrganizationPage />
                     <Route path=path!("organizations/:id/sell") view=pages::memberships::SellToOrganizationPage />

@@ -603,6 +603,49 @@ async fn continue_run(
     })
 }
 
+/// Revenue billed, recognised and deferred per month and revenue account
+/// (the account of the type the membership was sold as). Voided invoices are
+/// left out. Viewers and up.
+pub async fn revenue_report(
+    services: &Services,
+    actor: &crate::auth::Actor,
+    filter: &domain::invoices::RevenueFilter,
+) -> Result<domain::invoices::RevenueReport, Error> {
+    use domain::billing::revenue::{BilledLine, report};
+    actor.require(domain::staff::Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let (from, to) = filter.parse(services.today(&business))?;
+    let types = types(&mut tx, business.id).await?;
+    let rows = query!(&mut tx, fetch_all as (i64, i64, Option<NaiveDate>, Option<NaiveDate>, NaiveDate),
+        "SELECT m.membership_type_id, l.amount_minor, l.period_start, l.period_end, i.billing_date
+           FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id JOIN memberships m ON m.id = l.membership_id
+          WHERE l.business_id = $1 AND i.status <> 'void' AND i.billing_date <= $2
+            AND (i.billing_date >= $3 OR l.period_end > $3)",
+        business.id, to.last_day(), from.first_day())?;
+    tx.commit().await?;
+    let lines: Vec<BilledLine> = rows
+        .into_iter()
+        .map(|(type_id, minor, start, end, billed_on)| {
+            let spec = types.get(&type_id).map(|t| &t.spec);
+            BilledLine {
+                account: spec.map(|s| s.revenue_account.clone()).unwrap_or_default(),
+                deferred: spec.is_some_and(|s| s.deferred_revenue),
+                billed_on,
+                period: start
+                    .zip(end)
+                    .map(|(start, end)| domain::billing::BillingPeriod { start, end }),
+                amount: Money::new(minor, business.currency),
+            }
+        })
+        .collect();
+    Ok(domain::invoices::RevenueReport {
+        from,
+        to,
+        rows: report(&lines, from, to, business.currency),
+    })
+}
+
 /// The last 20 runs of the business, newest first. Front desk and up.
 pub async fn runs(
     services: &Services,

@@ -395,7 +395,16 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     history
         .sell(m(16), "Student Monthly", ago(1, 7), None)
         .await?;
-    history.sell(m(18), "Spa Monthly", ago(6, 0), None).await?;
+    let spa = history.sell(m(18), "Spa Monthly", ago(6, 0), None).await?;
+    // Billed on the 1st; asked to be billed on the 15th, the bridging half
+    // month prorated.
+    history
+        .act(spa, ago(4, 5), "change_billing_date", |f| {
+            f.on = ago(4, 14).to_string();
+            f.prorate = "yes".into();
+            f.reason = "paid mid-month".into();
+        })
+        .await?;
     history
         .sell(m(15), "Off-Peak Weekly", ago(3, 10), None)
         .await?;

@@ -442,6 +442,28 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
         assert!(paid.len() > 20, "{} paid invoices", paid.len());
         let dunning = backend::payments::dunning_list(&s, &owner).await.unwrap();
         assert!(dunning.len() >= 2, "{dunning:?}");
+        // The scheduler's runs are listed; the deferred coworking plan and the
+        // others are in the revenue report; every number adds up.
+        let runs = backend::billing::runs(&s, &owner).await.unwrap();
+        assert_eq!(runs.runs.len(), 20);
+        assert!(
+            runs.runs
+                .iter()
+                .all(|r| r.finished_at.is_some() && r.done == r.total)
+        );
+        let revenue = backend::billing::revenue_report(&s, &owner, &Default::default())
+            .await
+            .unwrap();
+        assert!(
+            revenue.rows.iter().any(|r| r.account == "4000"),
+            "{revenue:?}"
+        );
+        assert!(
+            all.iter().any(|m| m.type_name == "Spa Monthly"),
+            "the membership whose billing date moved"
+        );
+        let report = backend::check::check(&s).await.unwrap();
+        assert_eq!(report.violations, [], "{report:?}");
     })
     .await;
 }

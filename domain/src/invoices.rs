@@ -48,6 +48,66 @@ pub struct RunReport {
     pub failed: Vec<(i64, String)>,
 }
 
+/// The months a revenue report covers, as typed ("2026-11").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RevenueFilter {
+    pub from: String,
+    pub to: String,
+}
+
+impl RevenueFilter {
+    /// The months asked for; empty fields take the last twelve months to
+    /// `today`'s month. At most five years at once.
+    pub fn parse(
+        &self,
+        today: NaiveDate,
+    ) -> Result<
+        (
+            crate::billing::revenue::Month,
+            crate::billing::revenue::Month,
+        ),
+        crate::Invalid,
+    > {
+        use crate::billing::revenue::Month;
+        let mut invalid = crate::Invalid::default();
+        let mut month = |field: &str, text: &str, default: Month| {
+            if text.trim().is_empty() {
+                return Some(default);
+            }
+            let m = Month::parse(text);
+            if m.is_none() {
+                invalid.push(field, "enter a month as YYYY-MM");
+            }
+            m
+        };
+        let to_default = Month::of(today);
+        let to = month("to", &self.to, to_default);
+        let from_default =
+            Month::of(to.unwrap_or(to_default).first_day() - chrono::Months::new(11));
+        let from = month("from", &self.from, from_default);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                invalid.push("to", "the last month comes after the first");
+            } else if to.first_day() >= from.first_day() + chrono::Months::new(60) {
+                invalid.push("to", "report at most five years at once");
+            }
+        }
+        match (from, to) {
+            (Some(from), Some(to)) if invalid.is_empty() => Ok((from, to)),
+            _ => Err(invalid),
+        }
+    }
+}
+
+/// The deferred revenue report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevenueReport {
+    pub from: crate::billing::revenue::Month,
+    pub to: crate::billing::revenue::Month,
+    pub rows: Vec<crate::billing::revenue::RevenueRow>,
+}
+
 /// A billing run as the billing-runs page lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillingRunView {

@@ -161,3 +161,69 @@ test("moving a membership to a new price now, and giving a free month, preview t
   await page.getByRole("button", { name: "Confirm: give free periods" }).click();
   await expect(page.getByText(/^1 free period from /)).toBeVisible();
 });
+
+test("a new billing date and a new billing cycle preview their bridging lines; a manager runs billing and watches it finish", async ({ page }) => {
+  await signInAs(page, DEMO.manager);
+  const types = new MembershipTypesPage(page);
+  await types.goto();
+  const monthly = unique("Swim");
+  await types.create({ name: monthly, fee: "30" });
+  await expect(types.row(monthly)).toHaveCount(1);
+  const yearly = `${monthly} Yearly`;
+  await types.create({ name: yearly, interval: "Yearly", fee: "300" });
+  await expect(types.row(yearly)).toHaveCount(1);
+
+  const sell = async () => {
+    await newMember(page);
+    await page.getByRole("link", { name: "Sell a membership" }).click();
+    await hydrated(page);
+    await page.getByLabel("Membership type").selectOption({ label: `${monthly} — €30.00 monthly` });
+    const start = await page.getByLabel("Start date").inputValue();
+    await page.getByRole("button", { name: "Preview" }).click();
+    await page.getByRole("button", { name: "Confirm sale" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: new RegExp(monthly) })).toBeVisible();
+    await hydrated(page);
+    return start;
+  };
+
+  // Billed from today; moved to ten days from now, the first period is cut
+  // short there and prorated.
+  const today = await sell();
+  const move = page.getByTestId("action-change_billing_date");
+  await move.locator("summary").click();
+  await move.getByLabel("New billing date", { exact: true }).fill(addDays(today, 10));
+  await move.getByLabel("Bridging period", { exact: true }).selectOption("yes");
+  await move.getByLabel("Reason", { exact: true }).fill("paid on the 10th");
+  await move.getByRole("button", { name: "Preview: change billing date" }).click();
+  await expect(page.getByTestId("action-effect")).toContainText(
+    `The bridging period from ${today} to ${addDays(today, 9)} (10 days) is prorated by its days.`,
+  );
+  await expect(page.getByTestId("billing-preview")).toContainText("Correction");
+  await page.getByRole("button", { name: "Confirm: change billing date" }).click();
+  await expect(page.getByText(`Billing date moved to ${addDays(today, 10)}; the bridging period is prorated`)).toBeVisible();
+  await expect(page.getByTestId("next-billing")).toHaveText(addDays(today, 10));
+
+  // Another member switches to the yearly plan in five days: the unused days
+  // of the month are credited and the yearly fee is charged from then.
+  await sell();
+  const on = addDays(today, 5);
+  const sw = page.getByTestId("action-switch_cycle");
+  await sw.locator("summary").click();
+  await sw.getByLabel("New type and cycle", { exact: true }).selectOption({ label: `${yearly} (yearly)` });
+  await sw.getByLabel("New cycle starts on", { exact: true }).fill(on);
+  await sw.getByRole("button", { name: "Preview: switch billing cycle" }).click();
+  await expect(page.getByTestId("action-effect")).toContainText(`From ${on} the membership is ${yearly}, billed €300.00 yearly from ${on}. The unused days of the current period, ${on} to`);
+  const preview = page.getByTestId("billing-preview");
+  await expect(preview).toContainText("Correction");
+  await expect(preview).toContainText("€300.00");
+  await page.getByRole("button", { name: "Confirm: switch billing cycle" }).click();
+  await expect(page.getByText(`Switched to ${yearly}, billed yearly from ${on}`)).toBeVisible();
+
+  // A billing run started by hand, watched until it is done.
+  await page.goto("/billing/runs");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Start a billing run" }).click();
+  const run = page.getByTestId("billing-run").first();
+  await expect(run.getByTestId("run-state")).toContainText("finished", { timeout: 30_000 });
+  await expect(run).toContainText("Max Manager");
+});

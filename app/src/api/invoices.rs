@@ -4,7 +4,7 @@
 use domain::business::BillingSettingsForm;
 use domain::invoices::{
     AccountBilling, BillingRuns, CreditNoteForm, DunningRow, InvoiceFilter, InvoiceListRow,
-    InvoiceView, OutboxMessage, ReasonForm,
+    InvoiceView, OutboxMessage, ReasonForm, RevenueFilter, RevenueReport,
 };
 use domain::payments::{CardForm, PaymentForm, RefundForm};
 use leptos::prelude::*;
@@ -226,6 +226,18 @@ pub async fn start_billing_run() -> Result<(), AppError> {
         async move {
             let (state, actor) = ssr::staff().await?;
             Ok(backend::billing::start_run(&state.services, &actor).await?)
+        }
+        .await,
+    )
+}
+
+/// Revenue billed, recognised and deferred per month and account.
+#[server(prefix = "/rpc", endpoint = "billing/revenue")]
+pub async fn get_revenue_report(filter: RevenueFilter) -> Result<RevenueReport, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::billing::revenue_report(&state.services, &actor, &filter).await?)
         }
         .await,
     )

@@ -3,21 +3,24 @@
 //! organization pages (card on file, credit, unpaid invoices).
 
 use domain::business::BillingSettingsForm;
-use domain::invoices::{BillingRunView, DunningRow};
+use domain::invoices::{BillingRunView, DunningRow, RevenueFilter};
 use domain::payments::SandboxBehaviour;
 use domain::staff::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::invoices::{
     AddCard, SaveBillingSettings, StartBillingRun, get_account_billing, get_billing_runs,
-    get_billing_settings, get_dunning, get_outbox,
+    get_billing_settings, get_dunning, get_outbox, get_revenue_report,
 };
 use crate::components::form::{Check, ErrorNotice, FormError, FormErrors, Text, successes};
 use crate::components::layout::use_staff;
+use crate::error::AppError;
 use crate::pages::invoices::invoice_badge;
 use crate::pages::memberships::status_badge;
+use crate::pages::memberships::{error_of, param};
 
 #[component]
 pub fn BillingPage() -> impl IntoView {
@@ -30,7 +33,8 @@ pub fn BillingPage() -> impl IntoView {
     view! {
         <Title text="Billing" />
         <h1>"Billing"</h1>
-        <p><A href="/billing/runs">"Billing runs"</A>" — the daily runs, their progress, and a run started by hand."</p>
+        <p><A href="/billing/runs">"Billing runs"</A>" — the daily runs, their progress, and a run started by hand. "
+            <A href="/billing/revenue">"Deferred revenue"</A>" — billed, earned and deferred per month and revenue account."</p>
         <section class="card wide" aria-labelledby="dunning-heading">
             <h2 id="dunning-heading">"Past due and suspended"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -137,6 +141,65 @@ pub fn BillingRunsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Billed, recognised and deferred revenue per month and revenue account.
+#[component]
+pub fn RevenuePage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        query.with(|q| RevenueFilter {
+            from: param(q, "from"),
+            to: param(q, "to"),
+        })
+    });
+    let report = Resource::new(move || filter.get(), get_revenue_report);
+    view! {
+        <Title text="Deferred revenue" />
+        <h1>"Deferred revenue"</h1>
+        <p class="hint">"Types marked deferred earn their lines day by day over the days each line covers; other lines are earned on their billing date. Deferred is what was billed by the month's end and not yet earned."</p>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let f = filter.get_untracked();
+                let result = report.await;
+                let error = result.as_ref().err().cloned();
+                let err = move |field| error_of(&error, field);
+                view! {
+                    <Form method="GET" action="" attr:class="filters" attr:role="search" attr:aria-label="Months to report">
+                        <Text name="from" label="From month (YYYY-MM)" value=f.from.clone() error=err("from") />
+                        <Text name="to" label="To month (YYYY-MM)" value=f.to.clone() error=err("to") />
+                        <button type="submit">"Show"</button>
+                    </Form>
+                    {match result {
+                        Ok(r) if r.rows.is_empty() => view! { <p>{format!("Nothing billed or deferred from {} to {}.", r.from, r.to)}</p> }.into_any(),
+                        Ok(r) => view! {
+                            <table class="data-table" data-testid="revenue">
+                                <caption>{format!("{} to {}", r.from, r.to)}</caption>
+                                <thead><tr>
+                                    <th scope="col">"Month"</th><th scope="col">"Revenue account"</th>
+                                    <th scope="col" class="num">"Billed"</th><th scope="col" class="num">"Recognised"</th>
+                                    <th scope="col" class="num">"Deferred at month end"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {r.rows.into_iter().map(|row| view! {
+                                        <tr>
+                                            <th scope="row" data-label="Month">{row.month.to_string()}</th>
+                                            <td data-label="Revenue account">{if row.account.is_empty() { "(none)".to_string() } else { row.account.clone() }}</td>
+                                            <td data-label="Billed" class="num">{row.billed.to_string()}</td>
+                                            <td data-label="Recognised" class="num">{row.recognised.to_string()}</td>
+                                            <td data-label="Deferred at month end" class="num">{row.deferred.to_string()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(AppError::Invalid { .. }) => view! { <p>"Correct the months above."</p> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }}
+                }.into_any()
+            })}
+        </Suspense>
     }
 }
 
