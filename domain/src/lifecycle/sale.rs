@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{Event, Membership, Recorded, Status};
-use crate::billing::charges::{Discount, Line, Plan, period_charges, total};
+use crate::billing::charges::{Discount, Line, total};
+use crate::billing::generator::{BillingInput, CatalogType, generate};
 use crate::catalog::spec::{Term, TypeSpec, optional_count, parse_percent};
 use crate::catalog::{PriceVersion, TypeStatus, current_price, text_enum};
 use crate::money::{Currency, Money};
@@ -349,16 +350,33 @@ pub fn preview(
         overdue: Default::default(),
     };
     let term_end = m.term_end(sale.start);
-    let plan = Plan {
+    // The first invoice as billing will write it: the generator on the sale
+    // alone (as if approved: an approval bills the same lines).
+    let approved = [Recorded {
+        event: Event::Sold {
+            start: sale.start,
+            approval_required: false,
+        },
+        ..events[0].clone()
+    }];
+    let prices = [price.clone()];
+    let catalog = [CatalogType {
+        id: 0,
         spec,
-        fee: price.fee,
-        initiation_fee: price.initiation_fee,
-        anchor: sale.start,
-        term_end,
+        prices: &prices,
+    }];
+    let input = BillingInput {
+        catalog: &catalog,
+        sold: (0, price.id),
+        events: &approved,
         discount: sale.discount.as_ref(),
-        family_members: 0,
+        credit_unused_on_cancel: false,
+        currency: price.fee.currency,
     };
-    let lines = period_charges(&plan, 0);
+    let lines: Vec<Line> = generate(&input, &[], sale.start)
+        .into_iter()
+        .map(|l| l.line)
+        .collect();
     let billed = !lines.is_empty();
     let report = m.status(today);
     SalePreview {
@@ -458,7 +476,8 @@ mod tests {
         assert_eq!((sale.price_id, sale.location_ids.clone()), (11, vec![1, 2]));
         let p = preview(&spec, &prices[1], &sale, d(2026, 11, 22));
         let amounts: Vec<_> = p.lines.iter().map(|l| l.amount.minor).collect();
-        assert_eq!(amounts, [4900, 2500, -490]);
+        // As the invoice will show them: the initiation fee first.
+        assert_eq!(amounts, [2500, 4900, -490]);
         assert_eq!(p.total, eur(6910));
         assert_eq!(p.status, Status::Pending);
         assert_eq!(
