@@ -669,7 +669,7 @@ fn offered(page: &Page) -> Vec<ActionKind> {
         if !page.other_types.is_empty() {
             out.push(ChangeType);
         }
-        if page.price_versions.len() > 1 {
+        if page.price_versions.len() > 1 && page.can_manage {
             out.push(ChangePrice);
         }
     }

@@ -318,6 +318,11 @@ pub fn decide(
             fee,
             when,
         } => {
+            if !acting.is_manager() {
+                return Err(fact(
+                    "Only managers and owners change a membership's price.",
+                ));
+            }
             let on = change_date(m, *when, today, report.status)?;
             (
                 Event::PriceChanged {

@@ -613,6 +613,20 @@ fn type_and_price_changes_take_effect_now_or_at_the_next_period() {
             price_id: 90
         })
     );
+    // Prices are changed by managers only.
+    let price = ask(Action::ChangePrice {
+        price_id: 91,
+        fee: Money::new(6500, Currency::EUR),
+        when: ChangeWhen::NextPeriod,
+    });
+    assert_eq!(
+        run(&spec, &events, Acting::FrontDesk, price.clone(), d(11, 2)),
+        Err("Only managers and owners change a membership's price.".into())
+    );
+    assert!(matches!(
+        run(&spec, &events, Acting::Manager, price, d(11, 2)),
+        Ok(Event::PriceChanged { on, .. }) if on == d(11, 15)
+    ));
 }
 
 #[test]
