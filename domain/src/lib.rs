@@ -5,6 +5,7 @@
 pub mod billing;
 pub mod business;
 pub mod catalog;
+pub mod credits;
 pub mod invoices;
 pub mod lifecycle;
 pub mod members;
