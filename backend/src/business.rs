@@ -22,6 +22,8 @@ pub struct Business {
     pub dunning: domain::payments::Dunning,
     /// Whether cancelling immediately credits the unused part of the period.
     pub credit_unused_on_cancel: bool,
+    /// The most credits the front desk may take away at once.
+    pub credit_adjust_limit: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +38,7 @@ struct BusinessRow {
     past_due_after_days: i64,
     suspend_after_days: i64,
     credit_unused_on_cancel: bool,
+    credit_adjust_limit: i64,
 }
 
 impl TryFrom<BusinessRow> for Business {
@@ -58,6 +61,7 @@ impl TryFrom<BusinessRow> for Business {
                 suspend_after: days(row.suspend_after_days)?,
             },
             credit_unused_on_cancel: row.credit_unused_on_cancel,
+            credit_adjust_limit: row.credit_adjust_limit,
             name: row.name,
             simulated_today: row.simulated_today,
         })
@@ -73,7 +77,7 @@ pub async fn load(tx: &mut Tx, business_id: i64) -> Result<Business, Error> {
         tx,
         fetch_optional as BusinessRow,
         "SELECT id, name, time_zone, currency, simulated_today, terms_days, retry_days, past_due_after_days,
-                suspend_after_days, credit_unused_on_cancel
+                suspend_after_days, credit_unused_on_cancel, credit_adjust_limit
            FROM businesses WHERE id = $1",
         business_id
     )?
@@ -484,8 +488,11 @@ pub async fn billing_settings(
     let business = load(&mut tx, actor.business_id).await?;
     tx.commit().await?;
     Ok(domain::business::BillingSettingsForm::from_settings(
-        &business.dunning,
-        business.credit_unused_on_cancel,
+        &domain::business::BillingSettings {
+            dunning: business.dunning.clone(),
+            credit_unused_on_cancel: business.credit_unused_on_cancel,
+            credit_adjust_limit: u32::try_from(business.credit_adjust_limit).unwrap_or(0),
+        },
     ))
 }
 
@@ -497,7 +504,8 @@ pub async fn update_billing_settings(
     form: &domain::business::BillingSettingsForm,
 ) -> Result<(), Error> {
     actor.require(Role::Owner)?;
-    let (dunning, credit) = form.validate()?;
+    let settings = form.validate()?;
+    let (dunning, credit) = (&settings.dunning, settings.credit_unused_on_cancel);
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let before = load(&mut tx, actor.business_id).await?;
@@ -511,12 +519,13 @@ pub async fn update_billing_settings(
         &mut tx,
         execute,
         "UPDATE businesses SET terms_days = $1, retry_days = $2, past_due_after_days = $3,
-                suspend_after_days = $4, credit_unused_on_cancel = $5 WHERE id = $6",
+                suspend_after_days = $4, credit_unused_on_cancel = $5, credit_adjust_limit = $6 WHERE id = $7",
         i64::from(dunning.terms_days),
         retry,
         i64::from(dunning.past_due_after),
         i64::from(dunning.suspend_after),
         credit,
+        i64::from(settings.credit_adjust_limit),
         before.id
     )?;
     audit::by_staff(

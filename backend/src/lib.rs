@@ -10,6 +10,7 @@ pub mod business;
 pub mod catalog;
 pub mod check;
 pub mod clock;
+pub mod credits;
 pub mod db;
 pub mod demo;
 pub mod error;

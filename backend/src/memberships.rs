@@ -224,6 +224,15 @@ fn type_in_effect<'t>(
     Ok((current, price_id))
 }
 
+/// The type and price version in effect on `today`.
+pub(crate) fn type_in_effect_pub<'t>(
+    types: &'t HashMap<i64, Loaded>,
+    stored: &Stored,
+    today: NaiveDate,
+) -> Result<(&'t Loaded, i64), Error> {
+    type_in_effect(types, &stored.row, &stored.events, today)
+}
+
 async fn holder(tx: &mut Tx, business_id: i64, row: &MembershipRow) -> Result<Holder, Error> {
     if let Some(member_id) = row.member_id {
         let (first, last, number) = query!(
@@ -273,7 +282,7 @@ pub(crate) async fn holder_and_name(
 }
 
 /// The label an event records for who did it, and what they may do.
-async fn who(
+pub(crate) async fn who(
     tx: &mut Tx,
     by: By<'_>,
 ) -> Result<(&'static str, Option<i64>, String, Acting), Error> {

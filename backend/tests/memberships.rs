@@ -119,6 +119,7 @@ async fn club(db: Db, name: &str) -> Club {
             past_due_after: "90".into(),
             suspend_after: "120".into(),
             credit_unused_on_cancel: "on".into(),
+            credit_adjust_limit: "5".into(),
         },
     )
     .await

@@ -525,6 +525,7 @@ async fn refused_requests_say_why_and_write_nothing_and_only_owners_change_setti
             past_due_after: "7".into(),
             suspend_after: "30".into(),
             credit_unused_on_cancel: String::new(),
+            credit_adjust_limit: "5".into(),
         };
         let manager = Actor {
             role: Role::Manager,

@@ -56,10 +56,22 @@ pub struct BillingSettingsForm {
     pub suspend_after: String,
     /// "on" when cancelling immediately credits the unused part of the period.
     pub credit_unused_on_cancel: String,
+    /// The most credits the front desk may take away at once.
+    pub credit_adjust_limit: String,
+}
+
+/// The business's billing settings, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillingSettings {
+    pub dunning: Dunning,
+    pub credit_unused_on_cancel: bool,
+    pub credit_adjust_limit: u32,
 }
 
 impl BillingSettingsForm {
-    pub fn from_settings(d: &Dunning, credit_unused_on_cancel: bool) -> Self {
+    pub fn from_settings(settings: &BillingSettings) -> Self {
+        let d = &settings.dunning;
+        let credit_unused_on_cancel = settings.credit_unused_on_cancel;
         BillingSettingsForm {
             terms_days: d.terms_days.to_string(),
             retry_days: d
@@ -71,10 +83,11 @@ impl BillingSettingsForm {
             past_due_after: d.past_due_after.to_string(),
             suspend_after: d.suspend_after.to_string(),
             credit_unused_on_cancel: if credit_unused_on_cancel { "on" } else { "" }.into(),
+            credit_adjust_limit: settings.credit_adjust_limit.to_string(),
         }
     }
 
-    pub fn validate(&self) -> Result<(Dunning, bool), Invalid> {
+    pub fn validate(&self) -> Result<BillingSettings, Invalid> {
         let mut invalid = Invalid::default();
         let mut days = |field: &str, text: &str, max: u32| -> Option<u32> {
             match text.trim().parse::<u32>() {
@@ -98,16 +111,28 @@ impl BillingSettingsForm {
             );
         }
         let credit = self.credit_unused_on_cancel == "on";
-        invalid.into_result(|| {
-            (
-                Dunning {
-                    terms_days: terms.expect("checked"),
-                    retry_days: retry.expect("checked"),
-                    past_due_after: past.expect("checked"),
-                    suspend_after: suspend.expect("checked"),
-                },
-                credit,
-            )
+        let limit = match self.credit_adjust_limit.trim() {
+            "" => Some(5),
+            text => match text.parse::<u32>() {
+                Ok(n) if n <= 10_000 => Some(n),
+                _ => {
+                    invalid.push(
+                        "credit_adjust_limit",
+                        "enter a number of credits from 0 to 10000",
+                    );
+                    None
+                }
+            },
+        };
+        invalid.into_result(|| BillingSettings {
+            dunning: Dunning {
+                terms_days: terms.expect("checked"),
+                retry_days: retry.expect("checked"),
+                past_due_after: past.expect("checked"),
+                suspend_after: suspend.expect("checked"),
+            },
+            credit_unused_on_cancel: credit,
+            credit_adjust_limit: limit.expect("checked"),
         })
     }
 }
@@ -124,13 +149,21 @@ mod tests {
             past_due_after: "21".into(),
             suspend_after: "45".into(),
             credit_unused_on_cancel: "on".into(),
+            credit_adjust_limit: "8".into(),
         };
-        let (d, credit) = form.validate().unwrap();
+        let settings = form.validate().unwrap();
+        let d = &settings.dunning;
         assert_eq!(
-            (d.terms_days, d.retry_days.len(), d.suspend_after, credit),
-            (14, 3, 45, true)
+            (
+                d.terms_days,
+                d.retry_days.len(),
+                d.suspend_after,
+                settings.credit_unused_on_cancel,
+                settings.credit_adjust_limit
+            ),
+            (14, 3, 45, true, 8)
         );
-        assert_eq!(BillingSettingsForm::from_settings(&d, credit), form);
+        assert_eq!(BillingSettingsForm::from_settings(&settings), form);
         let bad = BillingSettingsForm {
             terms_days: "x".into(),
             retry_days: "7, 3".into(),

@@ -303,6 +303,7 @@ fn SettingsForm(
                 <dt>"Past due"</dt><dd>{format!("{} days after the due date", form.past_due_after)}</dd>
                 <dt>"Suspended"</dt><dd>{format!("{} days after the due date", form.suspend_after)}</dd>
                 <dt>"Cancelling at once"</dt><dd>{if form.credit_unused_on_cancel == "on" { "credits the unused days" } else { "credits nothing" }}</dd>
+                <dt>"Front desk takes away"</dt><dd>{format!("at most {} credits at once", form.credit_adjust_limit)}</dd>
             </dl>
         }
         .into_any();
@@ -320,6 +321,8 @@ fn SettingsForm(
             <Text name="suspend_after" label="Suspended after (days): no access or bookings" value=form.suspend_after.clone()
                 error=errors.field("suspend_after") kind="number" />
             <Check name="credit_unused_on_cancel" label="Cancelling at once credits the unused days" checked=form.credit_unused_on_cancel.clone() />
+            <Text name="credit_adjust_limit" label="Front desk may take away at most (credits at once)" value=form.credit_adjust_limit.clone()
+                error=errors.field("credit_adjust_limit") kind="number" hint="Larger negative adjustments need a manager" />
             <FormError message=errors.general() />
             <p role="status">{move || matches!(saved.get(), Some(Ok(()))).then_some("Saved.")}</p>
             <button type="submit" class="primary">"Save settings"</button>

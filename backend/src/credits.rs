@@ -1,0 +1,773 @@
+//! The credits ledger of each membership: grants each period, carry-over and
+//! expiry, staff adjustments, redemptions by bookings and their reversals.
+//!
+//! Entries are append-only. The balance row (`credit_balances`) is changed in
+//! the same transaction as every entry: added to with an upsert, taken from
+//! with a conditional `UPDATE ... WHERE balance >= $n`, so concurrent
+//! redemptions on either database can never overdraw it. Which lots a spend
+//! takes from is decided by `domain::credits` after the debit succeeded, under
+//! the balance row's lock. Scheduled work (grants, period ends, expiry) writes
+//! under keys unique per membership, so running it twice writes nothing twice.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::credits::{
+    AdjustForm, CreditsView, EntryFilter, EntryKind, EntryView, Lot, check_adjust, credits_of,
+    expired, grants_due, period_end, spend,
+};
+use domain::lifecycle::Membership;
+use domain::staff::Role;
+
+use crate::auth::Actor;
+use crate::business::{self, Business};
+use crate::db::Tx;
+use crate::error::Error;
+use crate::memberships::{By, load_membership, types, who};
+
+type Types = std::collections::HashMap<i64, crate::catalog::Loaded>;
+use crate::{Services, query};
+
+/// Who wrote an entry, as stored.
+struct Author {
+    label: String,
+    staff_user_id: Option<i64>,
+}
+
+async fn author(tx: &mut Tx, by: By<'_>) -> Result<Author, Error> {
+    let (_, id, label, _) = who(tx, by).await?;
+    let staff_user_id = match by {
+        By::Staff(_) => id,
+        _ => None,
+    };
+    Ok(Author {
+        label,
+        staff_user_id,
+    })
+}
+
+/// One entry to write.
+struct NewEntry<'a> {
+    kind: EntryKind,
+    amount: i64,
+    lot_id: Option<i64>,
+    period_start: Option<NaiveDate>,
+    expires_on: Option<NaiveDate>,
+    on: NaiveDate,
+    reason: &'a str,
+    booking_id: Option<i64>,
+    key: Option<String>,
+}
+
+/// Writes an entry and moves the balance with it. A keyed entry already
+/// written is skipped (`Ok(None)`); a debit the balance cannot cover is
+/// refused with the balance in the message.
+async fn write(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    entry: NewEntry<'_>,
+    author: &Author,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, Error> {
+    if entry.amount < 0 {
+        debit(tx, business_id, membership_id, -entry.amount).await?;
+    }
+    let id = query!(tx, fetch_optional as (i64,),
+        "INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, period_start, expires_on, effective_on,
+                                     reason, actor_label, staff_user_id, booking_id, entry_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (membership_id, entry_key) DO NOTHING RETURNING id",
+        business_id, membership_id, entry.kind.as_str(), entry.amount, entry.lot_id, entry.period_start,
+        entry.expires_on, entry.on, entry.reason, &author.label, author.staff_user_id, entry.booking_id,
+        entry.key.as_deref(), now)?
+    .map(|(id,)| id);
+    match (id, entry.lot_id) {
+        (None, _) if entry.amount < 0 => {
+            // Written before: give back what was just taken.
+            credit(tx, business_id, membership_id, -entry.amount).await?;
+        }
+        (Some(id), None) => {
+            credit(tx, business_id, membership_id, entry.amount).await?;
+            query!(tx, execute,
+                "INSERT INTO credit_lots (entry_id, business_id, membership_id, kind, remaining, expires_on, period_start)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                id, business_id, membership_id, entry.kind.as_str(), entry.amount, entry.expires_on, entry.period_start)?;
+        }
+        (Some(_), Some(lot)) => move_lot(tx, lot, entry.amount).await?,
+        (None, _) => {}
+    }
+    Ok(id)
+}
+
+/// Adds `delta` (negative: takes) to what is left of a lot.
+async fn move_lot(tx: &mut Tx, lot: i64, delta: i64) -> Result<(), Error> {
+    let moved = query!(
+        tx,
+        execute,
+        "UPDATE credit_lots SET remaining = remaining + $2 WHERE entry_id = $1 AND remaining + $2 >= 0",
+        lot,
+        delta
+    )?;
+    if moved == 1 {
+        Ok(())
+    } else {
+        Err(Error::internal(format!(
+            "credit lot {lot} cannot move by {delta}"
+        )))
+    }
+}
+
+async fn credit(tx: &mut Tx, business_id: i64, membership_id: i64, n: i64) -> Result<(), Error> {
+    query!(tx, execute,
+        "INSERT INTO credit_balances (membership_id, business_id, balance) VALUES ($1, $2, $3)
+         ON CONFLICT (membership_id) DO UPDATE SET balance = credit_balances.balance + excluded.balance",
+        membership_id, business_id, n)?;
+    Ok(())
+}
+
+/// Takes `n` credits from the balance, or refuses with what is left.
+async fn debit(tx: &mut Tx, business_id: i64, membership_id: i64, n: i64) -> Result<(), Error> {
+    let taken = query!(
+        tx,
+        fetch_optional as (i64,),
+        "UPDATE credit_balances SET balance = balance - $3
+          WHERE membership_id = $1 AND business_id = $2 AND balance >= $3 RETURNING balance",
+        membership_id,
+        business_id,
+        n
+    )?;
+    if taken.is_some() {
+        return Ok(());
+    }
+    let left = balance(tx, membership_id).await?;
+    Err(Error::Conflict(
+        domain::credits::Short {
+            balance: left,
+            asked: n,
+        }
+        .to_string(),
+    ))
+}
+
+pub(crate) async fn balance(tx: &mut Tx, membership_id: i64) -> Result<i64, Error> {
+    Ok(query!(
+        tx,
+        fetch_optional as (i64,),
+        "SELECT balance FROM credit_balances WHERE membership_id = $1",
+        membership_id
+    )?
+    .map_or(0, |(b,)| b))
+}
+
+/// The membership's lots with credits left.
+async fn lots(tx: &mut Tx, membership_id: i64) -> Result<Vec<Lot>, Error> {
+    type Row = (i64, String, i64, Option<NaiveDate>, Option<NaiveDate>);
+    let rows = query!(
+        tx,
+        fetch_all as Row,
+        "SELECT entry_id, kind, remaining, expires_on, period_start FROM credit_lots
+          WHERE membership_id = $1 AND remaining > 0 ORDER BY entry_id",
+        membership_id
+    )?;
+    rows.into_iter()
+        .map(|(id, kind, remaining, expires_on, period_start)| {
+            Ok(Lot {
+                id,
+                kind: EntryKind::parse(&kind)
+                    .ok_or_else(|| Error::internal(format!("credit lot {id} kind {kind}")))?,
+                remaining,
+                expires_on,
+                period_start,
+            })
+        })
+        .collect()
+}
+
+/// Takes `n` credits oldest expiry first, one entry per lot. The debit of the
+/// balance comes first and holds its lock, so the lots read after it are the
+/// ones this spend may take.
+#[allow(clippy::too_many_arguments)]
+async fn take(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    kind: EntryKind,
+    n: i64,
+    today: NaiveDate,
+    reason: &str,
+    booking_id: Option<i64>,
+    key: &str,
+    author: &Author,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, i64)>, Error> {
+    debit(tx, business_id, membership_id, n).await?;
+    let lots = lots(tx, membership_id).await?;
+    // Lots past their expiry go first (the daily work may not have run yet);
+    // if the rest cannot cover the spend, it is refused with what is usable.
+    let stale = expired(&lots, today);
+    if !stale.is_empty() {
+        let usable: i64 = lots.iter().map(|l| l.remaining).sum::<i64>()
+            - stale.iter().map(|(_, k)| k).sum::<i64>();
+        if usable < n {
+            return Err(Error::Conflict(
+                domain::credits::Short {
+                    balance: usable,
+                    asked: n,
+                }
+                .to_string(),
+            ));
+        }
+        write_expiries(tx, business_id, membership_id, &lots, &stale, today, now).await?;
+    }
+    let parts = spend(&lots, n, today).map_err(|short| {
+        Error::internal(format!(
+            "membership {membership_id}: balance and lots disagree ({short})"
+        ))
+    })?;
+    for (i, (lot, k)) in parts.iter().enumerate() {
+        query!(tx, execute,
+            "INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, effective_on, reason,
+                                         actor_label, staff_user_id, booking_id, entry_key, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            business_id, membership_id, kind.as_str(), -k, *lot, today, reason, &author.label,
+            author.staff_user_id, booking_id, if i == 0 { key.to_string() } else { format!("{key}:{i}") }, now)?;
+        move_lot(tx, *lot, -k).await?;
+    }
+    Ok(parts)
+}
+
+/// Brings a membership's credits up to `today`: the grants of the periods
+/// started, the ends of the periods over (carry-over and what expires), and
+/// the lots past their expiry. Returns how many entries it wrote.
+pub(crate) async fn bring_up_to_date(
+    tx: &mut Tx,
+    business: &Business,
+    types: &Types,
+    membership_id: i64,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let stored = load_membership(tx, business.id, membership_id).await?;
+    let Some(current) = types.get(&stored.row.membership_type_id) else {
+        return Ok(0);
+    };
+    let (in_effect, _) = crate::memberships::type_in_effect_pub(types, &stored, today)?;
+    let spec = &in_effect.spec;
+    let m = Membership {
+        spec,
+        events: &stored.events,
+        overdue: crate::payments::overdue_of(tx, business, membership_id, today).await?,
+    };
+    let system = Author {
+        label: "the system".into(),
+        staff_user_id: None,
+    };
+    let mut written = 0;
+    if credits_of(spec) > 0 || credits_of(&current.spec) > 0 {
+        for g in grants_due(&m, today) {
+            let reason = match g.period {
+                Some((start, end)) => format!(
+                    "{} credits for {start} to {}",
+                    g.credits,
+                    end.pred_opt().unwrap_or(end)
+                ),
+                None => format!("{} credits with {}", g.credits, spec.name),
+            };
+            let id = write(
+                tx,
+                business.id,
+                membership_id,
+                NewEntry {
+                    kind: EntryKind::Grant,
+                    amount: g.credits,
+                    lot_id: None,
+                    period_start: g.period.map(|p| p.0),
+                    expires_on: g.expires_on,
+                    on: g.on,
+                    reason: &reason,
+                    booking_id: None,
+                    key: Some(g.key.clone()),
+                },
+                &system,
+                now,
+            )
+            .await?;
+            written += usize::from(id.is_some());
+        }
+    }
+    // Period ends: what is left of each ended period's lots carries up to the cap.
+    let schedule = m.schedule();
+    let cap = spec.benefits.carry_over_cap;
+    let mut starts: Vec<NaiveDate> = lots(tx, membership_id)
+        .await?
+        .iter()
+        .filter(|l| l.periodic())
+        .filter_map(|l| l.period_start)
+        .collect();
+    starts.sort();
+    starts.dedup();
+    for start in starts {
+        let Some(end) = schedule
+            .as_ref()
+            .and_then(|s| s.slot_containing(start))
+            .map(|s| s.end())
+        else {
+            continue;
+        };
+        if end > today {
+            continue;
+        }
+        let lots = lots(tx, membership_id).await?;
+        let ending = period_end(&lots, start, cap);
+        let carried = ending.carried_total();
+        for (lot, n) in &ending.expired {
+            write(
+                tx,
+                business.id,
+                membership_id,
+                NewEntry {
+                    kind: EntryKind::Expire,
+                    amount: -n,
+                    lot_id: Some(*lot),
+                    period_start: None,
+                    expires_on: None,
+                    on: end,
+                    reason: &format!(
+                        "over the carry-over cap at the end of the period from {start}"
+                    ),
+                    booking_id: None,
+                    key: Some(format!("expire:{lot}")),
+                },
+                &system,
+                now,
+            )
+            .await?;
+            written += 1;
+        }
+        if carried > 0 {
+            let new_lot = write(
+                tx,
+                business.id,
+                membership_id,
+                NewEntry {
+                    kind: EntryKind::CarryOver,
+                    amount: carried,
+                    lot_id: None,
+                    period_start: Some(end),
+                    expires_on: ending
+                        .carried
+                        .iter()
+                        .filter_map(|(id, _)| lots.iter().find(|l| l.id == *id))
+                        .filter_map(|l| l.expires_on)
+                        .min(),
+                    on: end,
+                    reason: &format!("left at the end of the period from {start}"),
+                    booking_id: None,
+                    key: Some(format!("carry:{end}")),
+                },
+                &system,
+                now,
+            )
+            .await?;
+            if new_lot.is_some() {
+                for (lot, n) in &ending.carried {
+                    write(
+                        tx,
+                        business.id,
+                        membership_id,
+                        NewEntry {
+                            kind: EntryKind::CarryOver,
+                            amount: -n,
+                            lot_id: Some(*lot),
+                            period_start: None,
+                            expires_on: None,
+                            on: end,
+                            reason: &format!("carried into the period from {end}"),
+                            booking_id: None,
+                            key: Some(format!("carry_from:{lot}")),
+                        },
+                        &system,
+                        now,
+                    )
+                    .await?;
+                }
+                written += 1 + ending.carried.len();
+            }
+        }
+    }
+    written += expire_due(tx, business.id, membership_id, today, now).await?;
+    Ok(written)
+}
+
+/// Expires what is left of the lots whose expiry date has come.
+async fn expire_due(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let lots = lots(tx, membership_id).await?;
+    let due = expired(&lots, today);
+    write_expiries(tx, business_id, membership_id, &lots, &due, today, now).await?;
+    Ok(due.len())
+}
+
+async fn write_expiries(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    lots: &[Lot],
+    due: &[(i64, i64)],
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let system = Author {
+        label: "the system".into(),
+        staff_user_id: None,
+    };
+    for (lot, n) in due {
+        let on = lots
+            .iter()
+            .find(|l| l.id == *lot)
+            .and_then(|l| l.expires_on)
+            .unwrap_or(today);
+        write(
+            tx,
+            business_id,
+            membership_id,
+            NewEntry {
+                kind: EntryKind::Expire,
+                amount: -n,
+                lot_id: Some(*lot),
+                period_start: None,
+                expires_on: None,
+                on,
+                reason: "passed its expiry date",
+                booking_id: None,
+                key: Some(format!("expire:{lot}")),
+            },
+            &system,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The daily credits work of a business: every membership whose type (now
+/// or when sold) grants credits, or that holds credits, is brought up to date,
+/// each in its own transaction.
+pub async fn credits_work(services: &Services, business_id: i64) -> Result<usize, Error> {
+    let now = services.clock.now();
+    let (business, types, ids) = {
+        let mut tx = services.db.begin_read().await?;
+        let business = business::load(&mut tx, business_id).await?;
+        let types = types(&mut tx, business_id).await?;
+        // Ids are numbers from the database: safe to write into the statement.
+        let granting: Vec<String> = types
+            .values()
+            .filter(|t| credits_of(&t.spec) > 0)
+            .map(|t| t.id.to_string())
+            .collect();
+        let by_type = if granting.is_empty() {
+            "FALSE".to_string()
+        } else {
+            format!("membership_type_id IN ({})", granting.join(", "))
+        };
+        let sql = format!(
+            "SELECT id FROM memberships WHERE business_id = $1
+                AND ({by_type}
+                     OR id IN (SELECT membership_id FROM credit_lots WHERE business_id = $1 AND remaining > 0)
+                     OR id IN (SELECT membership_id FROM membership_events WHERE business_id = $1 AND kind IN ('type_changed', 'cycle_switched', 'renewed_into')))
+              ORDER BY id"
+        );
+        let ids = query!(
+            &mut tx,
+            fetch_all as (i64,),
+            sqlx::AssertSqlSafe(sql),
+            business_id
+        )?;
+        tx.commit().await?;
+        (business, types, ids)
+    };
+    let today = services.today(&business);
+    let mut written = 0;
+    for (id,) in ids {
+        let mut tx = services.db.begin_write().await?;
+        match bring_up_to_date(&mut tx, &business, &types, id, today, now).await {
+            Ok(n) => {
+                tx.commit().await?;
+                written += n;
+            }
+            Err(error) => tracing::error!(membership = id, %error, "credits work failed"),
+        }
+    }
+    Ok(written)
+}
+
+/// A membership's credits tab. Viewers and up.
+pub async fn view(
+    services: &Services,
+    actor: &Actor,
+    membership_id: i64,
+    filter: &EntryFilter,
+) -> Result<CreditsView, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let stored = load_membership(&mut tx, business.id, membership_id).await?;
+    let types = types(&mut tx, business.id).await?;
+    let today = services.today(&business);
+    let (current, _) = crate::memberships::type_in_effect_pub(&types, &stored, today)?;
+    let kind = match filter.kind.trim() {
+        "" => None,
+        k => Some(
+            EntryKind::parse(k)
+                .ok_or_else(|| domain::Invalid::one("kind", "choose a kind from the list"))?,
+        ),
+    };
+    let mut invalid = domain::Invalid::default();
+    let date = |invalid: &mut domain::Invalid, field: &str, text: &str| {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        invalid.check(
+            field,
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| "enter a date as YYYY-MM-DD"),
+        )
+    };
+    let from = date(&mut invalid, "from", &filter.from);
+    let to = date(&mut invalid, "to", &filter.to);
+    if !invalid.is_empty() {
+        return Err(invalid.into());
+    }
+    type Row = (
+        i64,
+        String,
+        i64,
+        NaiveDate,
+        DateTime<Utc>,
+        String,
+        String,
+        Option<NaiveDate>,
+        Option<i64>,
+    );
+    let rows = query!(&mut tx, fetch_all as Row,
+        "SELECT id, kind, amount, effective_on, created_at, actor_label, reason, expires_on, booking_id
+           FROM credit_entries
+          WHERE business_id = $1 AND membership_id = $2
+            AND ($3 = '' OR kind = $3)
+            AND ($4 IS NULL OR effective_on >= $4) AND ($5 IS NULL OR effective_on <= $5)
+          ORDER BY effective_on DESC, id DESC LIMIT 500",
+        business.id, membership_id, kind.map(|k| k.as_str()).unwrap_or(""), from, to)?;
+    let balance = balance(&mut tx, membership_id).await?;
+    let lots = lots(&mut tx, membership_id).await?;
+    tx.commit().await?;
+    let next_expiry = lots
+        .iter()
+        .filter_map(|l| {
+            l.expires_on
+                .filter(|e| *e > today)
+                .map(|e| (e, l.remaining))
+        })
+        .min_by_key(|(e, _)| *e)
+        .map(|(e, _)| {
+            let n = lots
+                .iter()
+                .filter(|l| l.expires_on == Some(e))
+                .map(|l| l.remaining)
+                .sum();
+            (e, n)
+        });
+    let entries = rows
+        .into_iter()
+        .map(
+            |(id, kind, amount, on, at, by, reason, expires_on, booking_id)| {
+                Ok(EntryView {
+                    id,
+                    kind: EntryKind::parse(&kind)
+                        .ok_or_else(|| Error::internal(format!("credit entry {id} kind {kind}")))?,
+                    amount,
+                    on,
+                    recorded_at: at
+                        .with_timezone(&business.time_zone)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                    by,
+                    reason,
+                    expires_on,
+                    booking_id,
+                })
+            },
+        )
+        .collect::<Result<_, Error>>()?;
+    Ok(CreditsView {
+        membership_id,
+        balance,
+        next_expiry,
+        credits_per_period: credits_of(&current.spec),
+        entries,
+        can_adjust: actor.role.allows(Role::FrontDesk),
+        negative_limit: (!actor.role.allows(Role::Manager)).then_some(business.credit_adjust_limit),
+        form_key: crate::payments::new_key(),
+    })
+}
+
+/// A staff adjustment, positive or negative, with its reason. Front desk may
+/// take away at most the business's limit at once; managers any amount. The
+/// form's key makes a repeated request adjust once. Returns the balance.
+pub async fn adjust(
+    services: &Services,
+    actor: &Actor,
+    membership_id: i64,
+    form: &AdjustForm,
+) -> Result<i64, Error> {
+    actor.require(Role::FrontDesk)?;
+    let adjustment = check_adjust(form)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    // Also proves the membership is this business's.
+    load_membership(&mut tx, business.id, membership_id).await?;
+    if adjustment.amount < 0
+        && -adjustment.amount > business.credit_adjust_limit
+        && !actor.role.allows(Role::Manager)
+    {
+        return Err(Error::Conflict(format!(
+            "Taking away more than {} credits at once needs a manager.",
+            business.credit_adjust_limit
+        )));
+    }
+    let today = services.today(&business);
+    let types = types(&mut tx, business.id).await?;
+    bring_up_to_date(&mut tx, &business, &types, membership_id, today, now).await?;
+    let author = author(&mut tx, By::Staff(actor)).await?;
+    let key = format!("adjust:{}", form.key.trim());
+    let done = if adjustment.amount > 0 {
+        write(
+            &mut tx,
+            business.id,
+            membership_id,
+            NewEntry {
+                kind: EntryKind::Adjust,
+                amount: adjustment.amount,
+                lot_id: None,
+                period_start: None,
+                expires_on: None,
+                on: today,
+                reason: &adjustment.reason,
+                booking_id: None,
+                key: Some(key),
+            },
+            &author,
+            now,
+        )
+        .await
+        .map(|_| ())
+    } else {
+        take(
+            &mut tx,
+            business.id,
+            membership_id,
+            EntryKind::Adjust,
+            -adjustment.amount,
+            today,
+            &adjustment.reason,
+            None,
+            &key,
+            &author,
+            now,
+        )
+        .await
+        .map(|_| ())
+    };
+    match done {
+        Ok(()) => {}
+        // The same form sent twice: the first adjusted, this one changes nothing.
+        Err(e) if e.is_unique_violation() => {
+            drop(tx);
+            let mut tx = services.db.begin_read().await?;
+            let b = balance(&mut tx, membership_id).await?;
+            tx.commit().await?;
+            return Ok(b);
+        }
+        Err(Error::Conflict(message)) => {
+            return Err(domain::Invalid::one("amount", message).into());
+        }
+        Err(e) => return Err(e),
+    }
+    crate::audit::by_staff(
+        &mut tx,
+        actor,
+        "credits.adjusted",
+        "membership",
+        Some(membership_id),
+        &format!("{:+} credits: {}", adjustment.amount, adjustment.reason),
+        now,
+    )
+    .await?;
+    let b = balance(&mut tx, membership_id).await?;
+    tx.commit().await?;
+    Ok(b)
+}
+
+/// Spends credits for a booking or a service, in the caller's transaction
+/// (which has brought the membership up to date). Refused with the balance.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn redeem(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    n: i64,
+    today: NaiveDate,
+    reason: &str,
+    booking_id: Option<i64>,
+    key: &str,
+    by: By<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let author = author(tx, by).await?;
+    take(
+        tx,
+        business_id,
+        membership_id,
+        EntryKind::Redeem,
+        n,
+        today,
+        reason,
+        booking_id,
+        key,
+        &author,
+        now,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Redeems one credit as fast as the ledger allows: the benchmark's and the
+/// concurrency test's unit of work. Its own transaction.
+pub async fn redeem_one(
+    services: &Services,
+    business_id: i64,
+    membership_id: i64,
+    key: &str,
+) -> Result<(), Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let today = now.date_naive();
+    redeem(
+        &mut tx,
+        business_id,
+        membership_id,
+        1,
+        today,
+        "a redemption",
+        None,
+        key,
+        By::System,
+        now,
+    )
+    .await?;
+    tx.commit().await
+}
