@@ -262,41 +262,85 @@ pub(crate) async fn bring_up_to_date(
         staff_user_id: None,
     };
     let mut written = 0;
-    if credits_of(spec) > 0 || credits_of(&current.spec) > 0 {
-        for g in grants_due(&m, today) {
-            let reason = match g.period {
-                Some((start, end)) => format!(
-                    "{} credits for {start} to {}",
-                    g.credits,
-                    end.pred_opt().unwrap_or(end)
-                ),
-                None => format!("{} credits with {}", g.credits, spec.name),
-            };
-            let id = write(
-                tx,
-                business.id,
-                membership_id,
-                NewEntry {
-                    kind: EntryKind::Grant,
-                    amount: g.credits,
-                    lot_id: None,
-                    period_start: g.period.map(|p| p.0),
-                    expires_on: g.expires_on,
-                    on: g.on,
-                    reason: &reason,
-                    booking_id: None,
-                    key: Some(g.key.clone()),
-                },
-                &system,
-                now,
-            )
-            .await?;
-            written += usize::from(id.is_some());
-        }
-    }
-    // Period ends: what is left of each ended period's lots carries up to the cap.
-    let schedule = m.schedule();
     let cap = spec.benefits.carry_over_cap;
+    let schedule = m.schedule();
+    let grants = if credits_of(spec) > 0 || credits_of(&current.spec) > 0 {
+        grants_due(&m, today)
+    } else {
+        Vec::new()
+    };
+    // In date order: each period ends (carry-over, expiry) before the next
+    // grant, so what is carried is older than what is granted after it.
+    for g in &grants {
+        written += end_periods(
+            tx,
+            business.id,
+            membership_id,
+            schedule.as_ref(),
+            cap,
+            g.on,
+            now,
+        )
+        .await?;
+        let reason = match g.period {
+            Some((start, end)) => format!(
+                "{} credits for {start} to {}",
+                g.credits,
+                end.pred_opt().unwrap_or(end)
+            ),
+            None => format!("{} credits with {}", g.credits, spec.name),
+        };
+        let id = write(
+            tx,
+            business.id,
+            membership_id,
+            NewEntry {
+                kind: EntryKind::Grant,
+                amount: g.credits,
+                lot_id: None,
+                period_start: g.period.map(|p| p.0),
+                expires_on: g.expires_on,
+                on: g.on,
+                reason: &reason,
+                booking_id: None,
+                key: Some(g.key.clone()),
+            },
+            &system,
+            now,
+        )
+        .await?;
+        written += usize::from(id.is_some());
+    }
+    written += end_periods(
+        tx,
+        business.id,
+        membership_id,
+        schedule.as_ref(),
+        cap,
+        today,
+        now,
+    )
+    .await?;
+    written += expire_due(tx, business.id, membership_id, today, now).await?;
+    Ok(written)
+}
+
+/// Ends the periods over by `up_to`: what is left of each one's periodic lots
+/// carries into the next period up to the cap, the rest expires.
+async fn end_periods(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    schedule: Option<&domain::billing::schedule::Schedule>,
+    cap: Option<u32>,
+    up_to: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let system = Author {
+        label: "the system".into(),
+        staff_user_id: None,
+    };
+    let mut written = 0;
     let mut starts: Vec<NaiveDate> = lots(tx, membership_id)
         .await?
         .iter()
@@ -307,13 +351,12 @@ pub(crate) async fn bring_up_to_date(
     starts.dedup();
     for start in starts {
         let Some(end) = schedule
-            .as_ref()
             .and_then(|s| s.slot_containing(start))
             .map(|s| s.end())
         else {
             continue;
         };
-        if end > today {
+        if end > up_to {
             continue;
         }
         let lots = lots(tx, membership_id).await?;
@@ -322,7 +365,7 @@ pub(crate) async fn bring_up_to_date(
         for (lot, n) in &ending.expired {
             write(
                 tx,
-                business.id,
+                business_id,
                 membership_id,
                 NewEntry {
                     kind: EntryKind::Expire,
@@ -346,7 +389,7 @@ pub(crate) async fn bring_up_to_date(
         if carried > 0 {
             let new_lot = write(
                 tx,
-                business.id,
+                business_id,
                 membership_id,
                 NewEntry {
                     kind: EntryKind::CarryOver,
@@ -372,7 +415,7 @@ pub(crate) async fn bring_up_to_date(
                 for (lot, n) in &ending.carried {
                     write(
                         tx,
-                        business.id,
+                        business_id,
                         membership_id,
                         NewEntry {
                             kind: EntryKind::CarryOver,
@@ -394,7 +437,6 @@ pub(crate) async fn bring_up_to_date(
             }
         }
     }
-    written += expire_due(tx, business.id, membership_id, today, now).await?;
     Ok(written)
 }
 

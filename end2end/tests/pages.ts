@@ -3,6 +3,7 @@ import { expect, type Locator, type Page } from "@playwright/test";
 export const DEMO = {
   owner: "owner@harbour.example",
   manager: "manager@harbour.example",
+  desk: "desk@harbour.example",
   viewer: "viewer@harbour.example",
   password: "harbour-demo-2026",
 };

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 
 pub mod catalog;
+pub mod credits;
 pub mod invoices;
 pub mod members;
 pub mod memberships;

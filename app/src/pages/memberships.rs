@@ -463,6 +463,7 @@ pub fn MembershipPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <crate::pages::credits::CreditsSection id />
     }
 }
 

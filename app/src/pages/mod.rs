@@ -1,5 +1,6 @@
 pub mod billing;
 pub mod clock;
+pub mod credits;
 pub mod dashboard;
 pub mod invoices;
 pub mod join;

@@ -19,3 +19,6 @@ CREATE INDEX billing_runs_business ON billing_runs (business_id, id);
 
 -- The run reads a batch's lines by membership.
 CREATE INDEX invoice_lines_membership ON invoice_lines (business_id, membership_id);
+
+-- The run walks a business's memberships in id order, a batch at a time.
+CREATE INDEX memberships_business_id ON memberships (business_id, id);
