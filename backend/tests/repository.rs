@@ -466,8 +466,12 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
         assert_eq!(report.violations, [], "{report:?}");
         // Credits were granted each period to the types that give them.
         let mut tx = s.db.begin_read().await.unwrap();
-        let kinds = backend::query!(&mut tx, fetch_all as (String,),
-            "SELECT DISTINCT kind FROM credit_entries ORDER BY kind").unwrap();
+        let kinds = backend::query!(
+            &mut tx,
+            fetch_all as (String,),
+            "SELECT DISTINCT kind FROM credit_entries ORDER BY kind"
+        )
+        .unwrap();
         tx.commit().await.unwrap();
         let kinds: Vec<String> = kinds.into_iter().map(|(k,)| k).collect();
         assert!(kinds.contains(&"grant".to_string()), "{kinds:?}");

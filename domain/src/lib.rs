@@ -3,6 +3,7 @@
 //! every rule that depends on the date takes `today` as an argument.
 
 pub mod billing;
+pub mod bookings;
 pub mod business;
 pub mod catalog;
 pub mod credits;
