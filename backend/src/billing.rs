@@ -80,8 +80,8 @@ pub(crate) async fn missing_with(
         currency: business.currency,
     };
     let issued: Vec<IssuedLine> = query!(tx, fetch_all as (String, i64),
-        "SELECT line_key, amount_minor FROM invoice_lines WHERE business_id = $1 AND membership_id = $2 AND kind <> $3 ORDER BY id",
-        business.id, stored.row.id, LineKind::CreditNote.as_str())?
+        "SELECT line_key, amount_minor FROM invoice_lines WHERE business_id = $1 AND membership_id = $2 AND kind NOT IN ($3, $4) ORDER BY id",
+        business.id, stored.row.id, LineKind::CreditNote.as_str(), LineKind::Fee.as_str())?
     .into_iter()
     .map(|(key, minor)| IssuedLine {
         key,
@@ -208,6 +208,50 @@ fn plan(
                 .collect(),
         })
         .collect())
+}
+
+/// Writes an invoice of fee lines (a booking paid with money, a late
+/// cancellation) for a membership's account, in the caller's transaction.
+/// Each line's key is unique for the membership, so a retry writes nothing;
+/// returns the invoice's id (`None` when written before).
+pub(crate) async fn write_fee_invoice(
+    tx: &mut Tx,
+    business: &Business,
+    membership_id: i64,
+    date: NaiveDate,
+    lines: Vec<(String, domain::billing::charges::Line)>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<i64>, Error> {
+    let stored = load_membership(tx, business.id, membership_id).await?;
+    let first_key = lines.first().map(|(k, _)| k.clone()).unwrap_or_default();
+    let (done,) = query!(
+        tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM invoice_lines WHERE membership_id = $1 AND line_key = $2",
+        membership_id,
+        &first_key
+    )?;
+    if done > 0 {
+        return Ok(None);
+    }
+    let planned = Planned {
+        membership_id,
+        account: account_of(&stored.row)?,
+        billing_date: date,
+        lines: lines
+            .into_iter()
+            .map(|(key, line)| (KeyedLine { key, line }, 0))
+            .collect(),
+    };
+    write_planned(tx, business, std::slice::from_ref(&planned), now).await?;
+    let (id,) = query!(
+        tx,
+        fetch_one as (i64,),
+        "SELECT invoice_id FROM invoice_lines WHERE membership_id = $1 AND line_key = $2",
+        membership_id,
+        &first_key
+    )?;
+    Ok(Some(id))
 }
 
 /// Bills one membership up to `date`; returns how many invoices it wrote.
@@ -775,11 +819,12 @@ async fn bill_batch(
         tx,
         fetch_all as (i64, String, i64),
         "SELECT membership_id, line_key, amount_minor FROM invoice_lines
-          WHERE business_id = $1 AND membership_id BETWEEN $2 AND $3 AND kind <> $4 ORDER BY id",
+          WHERE business_id = $1 AND membership_id BETWEEN $2 AND $3 AND kind NOT IN ($4, $5) ORDER BY id",
         business.id,
         first.row.id,
         last.row.id,
-        LineKind::CreditNote.as_str()
+        LineKind::CreditNote.as_str(),
+        LineKind::Fee.as_str()
     )? {
         issued.entry(membership_id).or_default().push(IssuedLine {
             key,

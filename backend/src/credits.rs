@@ -813,3 +813,53 @@ pub async fn redeem_one(
     .await?;
     tx.commit().await
 }
+
+/// Gives back the credits a booking redeemed (a cancellation inside the
+/// window), as a new lot that expires when the latest lot they came from
+/// would have (never, if one of them never expires). Written once per booking.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn give_back(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    booking_id: i64,
+    today: NaiveDate,
+    reason: &str,
+    by: By<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, Error> {
+    let taken = query!(tx, fetch_all as (i64, Option<NaiveDate>),
+        "SELECT e.amount, l.expires_on FROM credit_entries e JOIN credit_lots l ON l.entry_id = e.lot_id
+          WHERE e.membership_id = $1 AND e.booking_id = $2 AND e.kind = 'redeem'",
+        membership_id, booking_id)?;
+    let n: i64 = -taken.iter().map(|(a, _)| a).sum::<i64>();
+    if n <= 0 {
+        return Ok(0);
+    }
+    let expires_on = if taken.iter().any(|(_, e)| e.is_none()) {
+        None
+    } else {
+        taken.iter().filter_map(|(_, e)| *e).max()
+    };
+    let author = author(tx, by).await?;
+    write(
+        tx,
+        business_id,
+        membership_id,
+        NewEntry {
+            kind: EntryKind::Reverse,
+            amount: n,
+            lot_id: None,
+            period_start: None,
+            expires_on,
+            on: today,
+            reason,
+            booking_id: Some(booking_id),
+            key: Some(format!("reverse:booking:{booking_id}")),
+        },
+        &author,
+        now,
+    )
+    .await?;
+    Ok(n)
+}

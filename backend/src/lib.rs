@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod billing;
+pub mod bookings;
 pub mod business;
 pub mod catalog;
 pub mod check;

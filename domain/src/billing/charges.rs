@@ -27,6 +27,9 @@ text_enum! {
         Correction = ("correction", "Correction"),
         /// Written by a manager on a credit note; the generator never sees it.
         CreditNote = ("credit_note", "Credit note"),
+        /// A booking paid with money, a late cancellation's fee, or their
+        /// cancellation: not the membership's, so the generator never sees it.
+        Fee = ("fee", "Fee"),
     }
 }
 

@@ -1,0 +1,296 @@
+//! Bookings on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
+
+mod support;
+
+use backend::auth::Actor;
+use backend::bookings;
+use backend::business;
+use backend::credits;
+use backend::memberships::{self, HolderRef};
+use backend::query;
+use backend::testing::each_db;
+use domain::bookings::{BookingForm, BookingStatus, ServiceForm};
+use domain::credits::AdjustForm;
+use domain::lifecycle::sale::SellForm;
+use domain::memberships::ActionForm;
+use domain::staff::Role;
+use support::{Club, club, d};
+
+/// Yoga on Wednesdays and Saturdays; 2026-11-25 is a Wednesday.
+async fn yoga(c: &Club, capacity: &str) -> i64 {
+    bookings::create_service(
+        &c.s,
+        &c.owner,
+        &ServiceForm {
+            name: "Yoga".into(),
+            kind: "class".into(),
+            duration_minutes: "60".into(),
+            capacity: capacity.into(),
+            price: "15".into(),
+            price_credits: "1".into(),
+            cancel_window_hours: "12".into(),
+            late_fee: "5".into(),
+            requires_membership: "on".into(),
+            timetable: "Wed 18:00, Sat 10:00".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn form(service: i64, membership: i64, day: &str, key: &str) -> BookingForm {
+    BookingForm {
+        service_id: service.to_string(),
+        membership_id: membership.to_string(),
+        day: day.into(),
+        time: "18:00".into(),
+        pay_with: String::new(),
+        key: key.into(),
+    }
+}
+
+async fn give(c: &Club, membership: i64, n: &str) {
+    credits::adjust(
+        &c.s,
+        &c.owner,
+        membership,
+        &AdjustForm {
+            amount: n.into(),
+            reason: "class pack".into(),
+            key: backend::payments::new_key(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn member_with_membership(c: &Club, i: usize) -> i64 {
+    let member = backend::members::create_member(
+        &c.s,
+        &c.owner,
+        &domain::members::MemberForm {
+            first_name: "Yogi".into(),
+            last_name: format!("Number {i}"),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let types = backend::catalog::list_membership_types(&c.s, &c.owner, &Default::default())
+        .await
+        .unwrap();
+    memberships::sell(
+        &c.s,
+        &c.owner,
+        HolderRef::Member(member),
+        &SellForm {
+            type_id: types[0].id.to_string(),
+            start: "2026-11-22".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_bookings_never_overbook_a_slot() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let service = yoga(&c, "5").await;
+        let mut ids = Vec::new();
+        for i in 0..12 {
+            let m = member_with_membership(&c, i).await;
+            give(&c, m, "2").await;
+            ids.push(m);
+        }
+        let mut tasks = Vec::new();
+        for (i, m) in ids.into_iter().enumerate() {
+            let s = c.s.clone();
+            let owner = c.owner.clone();
+            tasks.push(tokio::spawn(async move {
+                bookings::book(
+                    &s,
+                    &owner,
+                    &form(service, m, "2026-11-25", &format!("k{i}")),
+                )
+                .await
+            }));
+        }
+        let mut booked = 0;
+        let mut full = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => booked += 1,
+                Err(backend::Error::Conflict(m)) => {
+                    assert_eq!(
+                        m,
+                        "Yoga at 2026-11-25 18:00 is full: all 5 places are taken."
+                    );
+                    full += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!((booked, full), (5, 7));
+        let day = bookings::schedule(&c.s, &c.owner, Some(d(2026, 11, 25)), None)
+            .await
+            .unwrap();
+        let slot = &day.slots[0];
+        assert_eq!((slot.booked, slot.capacity, slot.bookings.len()), (5, 5, 5));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn credits_pay_a_booking_come_back_inside_the_window_and_stay_after_it() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let service = yoga(&c, "12").await;
+        give(&c, c.membership, "3").await;
+        let balance = |c: &Club| {
+            let s = c.s.clone();
+            let owner = c.owner.clone();
+            let m = c.membership;
+            async move {
+                credits::view(&s, &owner, m, &Default::default())
+                    .await
+                    .unwrap()
+                    .balance
+            }
+        };
+        // Booked on 2026-11-22 (a Sunday, 09:00) for Wednesday: one credit.
+        let first = bookings::book(&c.s, &c.owner, &form(service, c.membership, "2026-11-25", "a")).await.unwrap();
+        // The same request again books nothing more.
+        assert_eq!(
+            bookings::book(&c.s, &c.owner, &form(service, c.membership, "2026-11-25", "a")).await.unwrap(),
+            first
+        );
+        assert_eq!(balance(&c).await, 2);
+        let twice = bookings::book(&c.s, &c.owner, &form(service, c.membership, "2026-11-25", "b")).await;
+        assert!(matches!(twice, Err(backend::Error::Conflict(m)) if m.starts_with("This member is already booked")));
+        // Cancelled days ahead: the credit comes back.
+        let effect = bookings::cancel(&c.s, &c.owner, first).await.unwrap();
+        assert_eq!(effect, "Cancelled inside the 12-hour window: 1 credit given back.");
+        assert_eq!(balance(&c).await, 3);
+        let again = bookings::cancel(&c.s, &c.owner, first).await;
+        assert!(matches!(again, Err(backend::Error::Conflict(_))));
+
+        // Booked for Wednesday and cancelled on Wednesday morning (09:00 < 12 h before 18:00): kept, fee billed.
+        let late = bookings::book(&c.s, &c.owner, &form(service, c.membership, "2026-11-25", "c")).await.unwrap();
+        business::set_simulated_date(&c.s, &c.owner, Some(d(2026, 11, 25))).await.unwrap();
+        let effect = bookings::cancel(&c.s, &c.owner, late).await.unwrap();
+        assert_eq!(
+            effect,
+            "Cancelled late (less than 12 hours before): the 1 credit are kept; a late fee of €5.00 is billed."
+        );
+        assert_eq!(balance(&c).await, 2);
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let fees = query!(&mut tx, fetch_all as (String, i64),
+            "SELECT line_key, amount_minor FROM invoice_lines WHERE membership_id = $1 AND kind = 'fee'",
+            c.membership).unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(fees, [(format!("late_fee:{late}"), 500)]);
+        // Billing runs and the checker leave the fee alone.
+        backend::billing::run_billing(&c.s, c.owner.business_id, d(2026, 12, 22)).await.unwrap();
+        let report = backend::check::check(&c.s).await.unwrap();
+        assert_eq!(report.violations, [], "{report:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_paused_membership_cannot_book_and_money_bookings_are_invoiced_with_the_discount() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let service = yoga(&c, "12").await;
+        // No credits: paid with money, on an invoice of its own.
+        let id = bookings::book(
+            &c.s,
+            &c.owner,
+            &form(service, c.membership, "2026-11-25", "m"),
+        )
+        .await
+        .unwrap();
+        let list = bookings::of_membership(&c.s, &c.owner, c.membership)
+            .await
+            .unwrap();
+        assert_eq!(list[0].id, id);
+        assert_eq!(list[0].paid_by.as_str(), "money");
+        assert_eq!(list[0].price.map(|p| p.minor), Some(1500));
+        assert!(list[0].invoice_id.is_some());
+        // Paused from the 26th: Saturday's class is refused with the reason.
+        memberships::act(
+            &c.s,
+            &c.owner,
+            c.membership,
+            &ActionForm {
+                action: "pause".into(),
+                from: "2026-11-26".into(),
+                until: "2026-12-20".into(),
+                reason: "travelling".into(),
+                force: "on".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        business::set_simulated_date(&c.s, &c.owner, Some(d(2026, 11, 26)))
+            .await
+            .unwrap();
+        let refused = bookings::book(
+            &c.s,
+            &c.owner,
+            &BookingForm {
+                time: "10:00".into(),
+                ..form(service, c.membership, "2026-11-28", "p")
+            },
+        )
+        .await;
+        let Err(backend::Error::Conflict(m)) = refused else {
+            panic!("a paused membership cannot book")
+        };
+        assert!(m.starts_with("A paused membership cannot book:"), "{m}");
+        // Staff below front desk cannot book; another business's booking is not found.
+        let viewer = Actor {
+            role: Role::Viewer,
+            ..c.owner
+        };
+        assert!(matches!(
+            bookings::book(
+                &c.s,
+                &viewer,
+                &form(service, c.membership, "2026-12-02", "v")
+            )
+            .await,
+            Err(backend::Error::Forbidden)
+        ));
+        let stranger = Actor {
+            business_id: c.owner.business_id + 1000,
+            ..c.owner
+        };
+        assert!(bookings::cancel(&c.s, &stranger, id).await.is_err());
+        // A slot not on the timetable is refused.
+        let Err(backend::Error::Invalid(e)) = bookings::book(
+            &c.s,
+            &c.owner,
+            &BookingForm {
+                time: "07:00".into(),
+                ..form(service, c.membership, "2026-12-02", "t")
+            },
+        )
+        .await
+        else {
+            panic!("not on the timetable")
+        };
+        assert!(e.message_for("time").is_some());
+        // Once the class has taken place it is marked attended.
+        assert!(matches!(
+            bookings::mark(&c.s, &c.owner, id, BookingStatus::Attended).await,
+            Ok(())
+        ));
+    })
+    .await;
+}
