@@ -786,3 +786,79 @@ pub async fn mark(
     .await?;
     tx.commit().await
 }
+
+/// The booking page of a membership. Viewers see it; front desk and up book.
+pub async fn booking_page(
+    services: &Services,
+    actor: &Actor,
+    membership_id: i64,
+    service_id: Option<i64>,
+    day: Option<NaiveDate>,
+) -> Result<domain::bookings::BookingPage, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let day = day.unwrap_or(today);
+    let stored = load_membership(&mut tx, business.id, membership_id).await?;
+    let types = types(&mut tx, business.id).await?;
+    let (current, _) = type_in_effect_pub(&types, &stored, today)?;
+    let m = Membership {
+        spec: &current.spec,
+        events: &stored.events,
+        overdue: crate::payments::overdue_of(&mut tx, &business, membership_id, today).await?,
+    };
+    let holder = match stored.row.member_id {
+        Some(id) => {
+            let (first, last) = query!(
+                &mut tx,
+                fetch_one as (String, String),
+                "SELECT first_name, last_name FROM members WHERE business_id = $1 AND id = $2",
+                business.id,
+                id
+            )?;
+            format!("{first} {last}")
+        }
+        None => "an organization".to_string(),
+    };
+    let list: Vec<ServiceView> = load_services(&mut tx, business.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.active)
+        .collect();
+    let chosen = service_id.and_then(|id| list.iter().find(|s| s.id == id));
+    let mut slots = Vec::new();
+    if let Some(s) = chosen {
+        for time in s.spec.slots_on(day) {
+            let booked = query!(
+                &mut tx,
+                fetch_optional as (i64,),
+                "SELECT booked FROM slot_counts WHERE service_id = $1 AND starts_at = $2",
+                s.id,
+                day.and_time(time)
+            )?
+            .map_or(0, |(b,)| b);
+            let left = i64::from(s.spec.capacity) - booked;
+            slots.push((time, u32::try_from(left.max(0)).unwrap_or(0)));
+        }
+    }
+    let credit_balance = crate::credits::balance(&mut tx, membership_id).await?;
+    tx.commit().await?;
+    Ok(domain::bookings::BookingPage {
+        membership_id,
+        holder,
+        type_name: current.spec.name.clone(),
+        status: m.status(today),
+        credit_balance,
+        services: list
+            .iter()
+            .map(|s| (s.id, s.spec.name.clone(), s.spec.describe()))
+            .collect(),
+        service_id: chosen.map(|s| s.id),
+        day,
+        slots,
+        bookings: of_membership(services, actor, membership_id).await?,
+        form_key: crate::payments::new_key(),
+        can_book: actor.role.allows(Role::FrontDesk),
+    })
+}

@@ -2,6 +2,7 @@
 //! Every feature extends it, so the app is never shown empty.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
+use domain::bookings::{BookingForm, ServiceForm};
 use domain::catalog::MembershipTypeForm;
 use domain::lifecycle::sale::SellForm;
 use domain::members::MemberDetails;
@@ -14,7 +15,7 @@ use crate::business::{self, NewBusiness};
 use crate::error::Error;
 use crate::memberships::{self, HolderRef};
 use crate::payments::{self, Account};
-use crate::{Services, catalog, members, organizations};
+use crate::{Services, bookings, catalog, members, organizations};
 
 pub const DEMO_OWNER_EMAIL: &str = "owner@harbour.example";
 pub const DEMO_PASSWORD: &str = "harbour-demo-2026";
@@ -339,7 +340,7 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     history
         .sell(m(3), "Youth Climbing Team", season + Days::new(3), None)
         .await?;
-    history
+    let spa_regular = history
         .sell(m(4), "Spa Monthly", ago(5, 9), Some(("percent", "10", "")))
         .await?;
     history
@@ -464,6 +465,86 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     history
         .pay_everything_by_transfer(Account::Member(member_ids[0]))
         .await?;
+
+    // Classes, appointments and rooms, and their bookings: a massage paid
+    // with a spa credit, sauna visits included in the spa plan, yoga paid at
+    // the member price, a class attended last week, one cancelled in time.
+    history.services().await?;
+    let next = |weekday: chrono::Weekday| {
+        let mut d = today + Days::new(1);
+        while d.weekday() != weekday {
+            d = d + Days::new(1);
+        }
+        d
+    };
+    let last_week = next(chrono::Weekday::Wed) - Days::new(7);
+    history
+        .book(
+            spa,
+            "Yoga",
+            last_week,
+            "18:00",
+            last_week - Days::new(2),
+            "credits",
+        )
+        .await?;
+    history
+        .book(
+            spa,
+            "Massage",
+            next(chrono::Weekday::Tue),
+            "10:00",
+            today,
+            "credits",
+        )
+        .await?;
+    history
+        .book(
+            spa_regular,
+            "Sauna",
+            next(chrono::Weekday::Fri),
+            "17:00",
+            today,
+            "allowance",
+        )
+        .await?;
+    history
+        .book(
+            back,
+            "Yoga",
+            next(chrono::Weekday::Wed),
+            "18:00",
+            today,
+            "money",
+        )
+        .await?;
+    let cancelled = history
+        .book(back, "Yoga", next(chrono::Weekday::Sat), "10:00", today, "")
+        .await?;
+    let desk_services = services_on(&services.db, today);
+    bookings::cancel(&desk_services, &history.desk, cancelled).await?;
+    // Last week's class took place.
+    let attended: Vec<(i64,)> = {
+        let mut tx = services.db.begin_read().await?;
+        let rows = crate::query!(
+            &mut tx,
+            fetch_all as (i64,),
+            "SELECT id FROM bookings WHERE business_id = $1 AND starts_at < $2",
+            business_id,
+            today.and_hms_opt(0, 0, 0).expect("midnight")
+        )?;
+        tx.commit().await?;
+        rows
+    };
+    for (id,) in attended {
+        bookings::mark(
+            &desk_services,
+            &history.desk,
+            id,
+            domain::bookings::BookingStatus::Attended,
+        )
+        .await?;
+    }
     Ok(true)
 }
 
@@ -483,6 +564,90 @@ fn services_on(db: &crate::Db, day: NaiveDate) -> Services {
 }
 
 impl History {
+    async fn services(&self) -> Result<(), Error> {
+        let services = services_on(&self.db, self.today);
+        let form = |name: &str, kind: &str, timetable: &str, capacity: &str| ServiceForm {
+            name: name.into(),
+            kind: kind.into(),
+            timetable: timetable.into(),
+            capacity: capacity.into(),
+            duration_minutes: "60".into(),
+            cancel_window_hours: "12".into(),
+            requires_membership: "on".into(),
+            ..ServiceForm::default()
+        };
+        for service in [
+            ServiceForm {
+                price: "15".into(),
+                price_credits: "1".into(),
+                late_fee: "5".into(),
+                ..form("Yoga", "class", "Mon 18:00, Wed 18:00, Sat 10:00", "12")
+            },
+            ServiceForm {
+                price: "20".into(),
+                ..form("Climbing Intro", "class", "Tue 19:00, Thu 19:00", "8")
+            },
+            ServiceForm {
+                price: "45".into(),
+                price_credits: "1".into(),
+                duration_minutes: "50".into(),
+                cancel_window_hours: "24".into(),
+                late_fee: "20".into(),
+                ..form(
+                    "Massage",
+                    "appointment",
+                    "Mon 10:00, Mon 14:00, Tue 10:00, Tue 14:00, Thu 10:00, Thu 14:00",
+                    "1",
+                )
+            },
+            ServiceForm {
+                price: "8".into(),
+                duration_minutes: "90".into(),
+                ..form(
+                    "Sauna",
+                    "resource",
+                    "Mon 17:00, Tue 17:00, Wed 17:00, Thu 17:00, Fri 17:00, Sat 11:00, Sun 11:00",
+                    "8",
+                )
+            },
+        ] {
+            bookings::create_service(&services, &self.manager, &service).await?;
+        }
+        Ok(())
+    }
+
+    /// Books `service` at `day` `time` for a membership, as the desk on `on`.
+    async fn book(
+        &self,
+        membership: i64,
+        service: &str,
+        day: NaiveDate,
+        time: &str,
+        on: NaiveDate,
+        pay_with: &str,
+    ) -> Result<i64, Error> {
+        let services = services_on(&self.db, on);
+        let id = bookings::services(&services, &self.desk)
+            .await?
+            .into_iter()
+            .find(|s| s.spec.name == service)
+            .map(|s| s.id)
+            .ok_or_else(|| Error::internal(format!("demo service {service}")))?;
+        bookings::book(
+            &services,
+            &self.desk,
+            &BookingForm {
+                service_id: id.to_string(),
+                membership_id: membership.to_string(),
+                day: day.to_string(),
+                time: time.into(),
+                pay_with: pay_with.into(),
+                key: format!("demo:{membership}:{service}:{day}"),
+            },
+        )
+        .await
+    }
+
     async fn sell(
         &self,
         holder: HolderRef,

@@ -475,6 +475,28 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
         tx.commit().await.unwrap();
         let kinds: Vec<String> = kinds.into_iter().map(|(k,)| k).collect();
         assert!(kinds.contains(&"grant".to_string()), "{kinds:?}");
+        assert!(kinds.contains(&"redeem".to_string()), "{kinds:?}");
+        // Bookings paid every way, one cancelled, one attended.
+        let mut tx = s.db.begin_read().await.unwrap();
+        let bookings = backend::query!(
+            &mut tx,
+            fetch_all as (String, String),
+            "SELECT paid_by, status FROM bookings ORDER BY id"
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        for (paid, status) in [
+            ("credits", "attended"),
+            ("credits", "booked"),
+            ("allowance", "booked"),
+            ("money", "booked"),
+            ("money", "cancelled"),
+        ] {
+            assert!(
+                bookings.contains(&(paid.to_string(), status.to_string())),
+                "{paid} {status} in {bookings:?}"
+            );
+        }
     })
     .await;
 }

@@ -490,5 +490,25 @@ pub struct ScheduleView {
     pub can_change: bool,
 }
 
+/// The booking page of a membership: its services, the chosen day's slots
+/// with places left, and the membership's bookings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingPage {
+    pub membership_id: i64,
+    pub holder: String,
+    pub type_name: String,
+    pub status: StatusReport,
+    pub credit_balance: i64,
+    /// Active services: (id, name, what it costs).
+    pub services: Vec<(i64, String, String)>,
+    pub service_id: Option<i64>,
+    pub day: NaiveDate,
+    /// The chosen service's slots that day: (start, places left).
+    pub slots: Vec<(NaiveTime, u32)>,
+    pub bookings: Vec<BookingView>,
+    pub form_key: String,
+    pub can_book: bool,
+}
+
 #[cfg(test)]
 mod tests;

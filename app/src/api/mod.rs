@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
+pub mod bookings;
 pub mod catalog;
 pub mod credits;
 pub mod invoices;

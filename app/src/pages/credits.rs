@@ -40,6 +40,7 @@ pub fn CreditsSection(id: Memo<i64>) -> impl IntoView {
                                 <dt>"Granted"</dt><dd>{if c.credits_per_period == 0 { "none by the type".to_string() } else { format!("{} each period", c.credits_per_period) }}</dd>
                                 <dt>"Next expiry"</dt><dd>{match c.next_expiry { Some((on, n)) => format!("{n} on {on}"), None => "none".to_string() }}</dd>
                             </dl>
+                            <p><leptos_router::components::A href=format!("/memberships/{}/book", c.membership_id)>"Book a class or service"</leptos_router::components::A></p>
                             {c.can_adjust.then(|| view! {
                                 <details class="confirm" data-testid="adjust-credits">
                                     <summary>"Adjust credits"</summary>

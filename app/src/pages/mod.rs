@@ -1,4 +1,5 @@
 pub mod billing;
+pub mod bookings;
 pub mod clock;
 pub mod credits;
 pub mod dashboard;
