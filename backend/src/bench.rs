@@ -149,3 +149,188 @@ async fn bare_writes(services: &Services, rows: i64) -> Result<(i64, Duration), 
     tx.commit().await?;
     Ok((written, took))
 }
+
+/// What `server bench-credits` measured.
+#[derive(Clone, Debug)]
+pub struct RedemptionReport {
+    pub tasks: usize,
+    pub per_task: usize,
+    pub accepted: usize,
+    pub ledger: Duration,
+    pub bare: Duration,
+}
+
+impl RedemptionReport {
+    pub fn ledger_per_second(&self) -> f64 {
+        (self.tasks * self.per_task) as f64 / self.ledger.as_secs_f64().max(1e-9)
+    }
+
+    pub fn bare_per_second(&self) -> f64 {
+        (self.tasks * self.per_task) as f64 / self.bare.as_secs_f64().max(1e-9)
+    }
+
+    /// Ledger redemptions per second over the bare loop's.
+    pub fn ratio(&self) -> f64 {
+        self.ledger_per_second() / self.bare_per_second().max(1e-9)
+    }
+}
+
+/// `tasks` concurrent tasks each redeem one credit `per_task` times from one
+/// membership through the ledger (conditional debit, lots, entry), beside the
+/// same number of bare transactions that each run the conditional UPDATE of a
+/// balance and INSERT one entry row.
+pub async fn bench_redemptions(
+    services: &Services,
+    tasks: usize,
+    per_task: usize,
+) -> Result<RedemptionReport, Error> {
+    let stamp = services.clock.now().timestamp_micros();
+    let (business_id, staff_user_id) = business::create_owner(
+        services,
+        &NewBusiness {
+            name: &format!("Credits benchmark {stamp}"),
+            time_zone: "UTC",
+            currency: "EUR",
+        },
+        &format!("credits-{stamp}@bench.example"),
+        "Bench Owner",
+        "a long benchmark password",
+    )
+    .await?;
+    let owner = Actor {
+        business_id,
+        staff_user_id,
+        role: Role::Owner,
+    };
+    let plan = catalog::create_membership_type(
+        services,
+        &owner,
+        &MembershipTypeForm {
+            name: "Class pack".into(),
+            purchase_type: "recurring".into(),
+            billing_interval: "monthly".into(),
+            fee: "30".into(),
+            status: "active".into(),
+            ..Default::default()
+        },
+    )
+    .await?
+    .id;
+    let member = crate::members::create_member(
+        services,
+        &owner,
+        &domain::members::MemberForm {
+            first_name: "Bench".into(),
+            last_name: "Member".into(),
+            ..Default::default()
+        },
+    )
+    .await?
+    .id;
+    let membership = crate::memberships::sell(
+        services,
+        &owner,
+        crate::memberships::HolderRef::Member(member),
+        &domain::lifecycle::sale::SellForm {
+            type_id: plan.to_string(),
+            start: services.clock.now().date_naive().to_string(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let total = tasks * per_task;
+    let mut given = 0;
+    while given < total {
+        let n = (total - given).min(10_000);
+        crate::credits::adjust(
+            services,
+            &owner,
+            membership,
+            &domain::credits::AdjustForm {
+                amount: n.to_string(),
+                reason: "benchmark credits".into(),
+                key: format!("bench-{given}"),
+            },
+        )
+        .await?;
+        given += n;
+    }
+
+    let began = Instant::now();
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let s = services.clone();
+        handles.push(tokio::spawn(async move {
+            let mut ok = 0;
+            for i in 0..per_task {
+                if crate::credits::redeem_one(&s, business_id, membership, &format!("b{t}:{i}"))
+                    .await
+                    .is_ok()
+                {
+                    ok += 1;
+                }
+            }
+            ok
+        }));
+    }
+    let mut accepted = 0;
+    for h in handles {
+        accepted += h
+            .await
+            .map_err(|e| Error::internal(format!("a benchmark task failed: {e}")))?;
+    }
+    let ledger = began.elapsed();
+
+    let mut tx = services.db.begin_write().await?;
+    query!(
+        &mut tx,
+        execute,
+        "CREATE TABLE IF NOT EXISTS bench_balance (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)"
+    )?;
+    query!(
+        &mut tx,
+        execute,
+        "CREATE TABLE IF NOT EXISTS bench_entries (id BIGINT NOT NULL, amount BIGINT NOT NULL, entry_key TEXT NOT NULL)"
+    )?;
+    query!(
+        &mut tx,
+        execute,
+        "INSERT INTO bench_balance (id, balance) VALUES (1, $1)",
+        total as i64
+    )?;
+    tx.commit().await?;
+    let began = Instant::now();
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let s = services.clone();
+        handles.push(tokio::spawn(async move {
+            for i in 0..per_task {
+                let mut tx = s.db.begin_write().await?;
+                let taken = query!(&mut tx, fetch_optional as (i64,),
+                    "UPDATE bench_balance SET balance = balance - 1 WHERE id = 1 AND balance >= 1 RETURNING balance")?;
+                if taken.is_some() {
+                    query!(&mut tx, execute, "INSERT INTO bench_entries (id, amount, entry_key) VALUES (1, -1, $1)",
+                        format!("b{t}:{i}"))?;
+                }
+                tx.commit().await?;
+            }
+            Ok::<(), Error>(())
+        }));
+    }
+    for h in handles {
+        h.await
+            .map_err(|e| Error::internal(format!("a benchmark task failed: {e}")))??;
+    }
+    let bare = began.elapsed();
+    let mut tx = services.db.begin_write().await?;
+    query!(&mut tx, execute, "DROP TABLE bench_balance")?;
+    query!(&mut tx, execute, "DROP TABLE bench_entries")?;
+    tx.commit().await?;
+    Ok(RedemptionReport {
+        tasks,
+        per_task,
+        accepted,
+        ledger,
+        bare,
+    })
+}

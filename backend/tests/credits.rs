@@ -320,3 +320,14 @@ async fn each_period_grants_credits_carries_up_to_the_cap_and_the_rest_expires()
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_redemption_benchmark_redeems_every_credit_it_grants() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let r = backend::bench::bench_redemptions(&c.s, 2, 5).await.unwrap();
+        assert_eq!(r.accepted, 10);
+        assert!(r.ratio() > 0.0);
+    })
+    .await;
+}

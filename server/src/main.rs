@@ -43,6 +43,15 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         memberships: i64,
     },
+    /// Time concurrent credit redemptions through the ledger beside a bare
+    /// conditional-UPDATE loop doing the same writes, and print the ratio
+    /// (in the database of DATABASE_URL; use a scratch one).
+    BenchCredits {
+        #[arg(long, default_value_t = 8)]
+        tasks: usize,
+        #[arg(long, default_value_t = 500)]
+        per_task: usize,
+    },
     /// Create a business and its first owner. The password is read from
     /// TESSERA_OWNER_PASSWORD or from the first line of standard input.
     CreateOwner {
@@ -103,6 +112,29 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::BenchBilling { memberships } => {
             let services = backend::Services::new(db, clock);
             bench(&services, memberships).await
+        }
+        Command::BenchCredits { tasks, per_task } => {
+            let services = backend::Services::new(db, clock);
+            println!(
+                "{tasks} tasks × {per_task} redemptions of one credit ({})…",
+                services.db.kind()
+            );
+            let r = backend::bench::bench_redemptions(&services, tasks, per_task)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "  ledger: {} accepted in {:.2?}, {:.0} redemptions/s",
+                r.accepted,
+                r.ledger,
+                r.ledger_per_second()
+            );
+            println!(
+                "  bare conditional UPDATE + INSERT: {:.2?}, {:.0}/s",
+                r.bare,
+                r.bare_per_second()
+            );
+            println!("  ratio ledger / bare: {:.2}", r.ratio());
+            Ok(())
         }
         Command::SeedDemo => {
             let state = app_state(&config, db, clock);
