@@ -612,3 +612,58 @@ proptest! {
         })?;
     }
 }
+
+#[test]
+fn a_price_change_and_an_immediate_cancellation_on_the_first_middle_and_last_day() {
+    // The period of March 2025 (31 days) at €30.00, from an anchor on the 1st.
+    let f = Fixture::new(BillingInterval::Monthly);
+    let march = "recurring:2025-03-01:2025-03-01";
+    for (day, kept_at_old, from_day_at_new) in [
+        // On the first day the whole period is at the new price.
+        (1, None, Some(3100)),
+        // 15 of 31 days at 30.00 = 14.516… → 14.52; 16 at 31.00 = 16.00.
+        (16, Some(1452), Some(1600)),
+        // 30 of 31 days at 30.00 = 29.032… → 29.03; 1 at 31.00 = 1.00.
+        (31, Some(2903), Some(100)),
+    ] {
+        let on = d(2025, 3, day);
+        let events = [
+            sold(d(2025, 1, 1)),
+            rec(Event::PriceChanged {
+                on,
+                price_id: 11,
+                fee: eur(3100),
+            }),
+        ];
+        let lines = recurring(&f, &events, d(2025, 3, 31));
+        let at = |key: &str| lines.iter().find(|(k, _)| k == key).map(|(_, a)| *a);
+        match kept_at_old {
+            Some(kept) => {
+                assert_eq!(at(march), Some(kept), "changed on {on}");
+                assert_eq!(at(&format!("recurring:2025-03-01:{on}")), from_day_at_new);
+            }
+            None => assert_eq!(at(march), from_day_at_new, "changed on {on}"),
+        }
+    }
+    for (day, kept) in [(1, 0), (16, 1452), (31, 2903)] {
+        let events = [
+            sold(d(2025, 1, 1)),
+            rec(Event::CancelScheduled {
+                end: d(2025, 3, day),
+            }),
+        ];
+        let lines = recurring(&f, &events, d(2025, 4, 30));
+        let march_line = lines.iter().find(|(k, _)| k == march).map(|(_, a)| *a);
+        if kept == 0 {
+            assert_eq!(march_line, None, "ended before March began");
+        } else {
+            assert_eq!(march_line, Some(kept), "cancelled on day {day}");
+        }
+        assert!(
+            lines
+                .iter()
+                .all(|(k, _)| !k.starts_with("recurring:2025-04")),
+            "nothing after the end"
+        );
+    }
+}
