@@ -353,12 +353,25 @@ pub async fn book_as(
         )));
     }
     let stored = load_membership(&mut tx, business.id, ask.membership_id).await?;
-    let member_id = stored.row.member_id.ok_or_else(|| {
-        Invalid::one(
-            "membership_id",
-            "book for a member: organization memberships are booked by their members",
-        )
-    })?;
+    let users = users_of(&mut tx, business.id, &stored.row).await?;
+    let member_id = match (ask.member_id, stored.row.member_id) {
+        (Some(id), _) if users.iter().any(|(u, _)| *u == id) => id,
+        (Some(_), _) => {
+            return Err(Invalid::one(
+                "member_id",
+                "book for the holder, a family member, or an authorized member of the organization",
+            )
+            .into());
+        }
+        (None, Some(holder)) => holder,
+        (None, None) => {
+            return Err(Invalid::one(
+                "member_id",
+                "choose which of the organization's authorized members the booking is for",
+            )
+            .into());
+        }
+    };
     let today = services.today(&business);
     let types = types(&mut tx, business.id).await?;
     let (current, _) = type_in_effect_pub(&types, &stored, today)?;
@@ -787,6 +800,26 @@ pub async fn mark(
     tx.commit().await
 }
 
+/// Who may book with a membership: its holder and family members, or an
+/// organization's authorized members.
+async fn users_of(
+    tx: &mut Tx,
+    business_id: i64,
+    row: &crate::memberships::MembershipRow,
+) -> Result<Vec<(i64, String)>, Error> {
+    let rows = query!(tx, fetch_all as (i64, String, String),
+        "SELECT m.id, m.first_name, m.last_name FROM members m
+          WHERE m.business_id = $1 AND (m.id = $2
+             OR m.id IN (SELECT member_id FROM membership_members WHERE membership_id = $3 AND removed_at IS NULL)
+             OR m.id IN (SELECT member_id FROM organization_members WHERE organization_id = $4 AND removed_at IS NULL))
+          ORDER BY m.id = $2 DESC, m.last_name, m.first_name",
+        business_id, row.member_id.unwrap_or(-1), row.id, row.organization_id.unwrap_or(-1))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, first, last)| (id, format!("{first} {last}")))
+        .collect())
+}
+
 /// The booking page of a membership. Viewers see it; front desk and up book.
 pub async fn booking_page(
     services: &Services,
@@ -808,18 +841,24 @@ pub async fn booking_page(
         events: &stored.events,
         overdue: crate::payments::overdue_of(&mut tx, &business, membership_id, today).await?,
     };
-    let holder = match stored.row.member_id {
-        Some(id) => {
-            let (first, last) = query!(
+    let users = users_of(&mut tx, business.id, &stored.row).await?;
+    let holder = match (stored.row.member_id, stored.row.organization_id) {
+        (Some(id), _) => users
+            .iter()
+            .find(|(u, _)| *u == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default(),
+        (None, Some(org)) => {
+            query!(
                 &mut tx,
-                fetch_one as (String, String),
-                "SELECT first_name, last_name FROM members WHERE business_id = $1 AND id = $2",
+                fetch_one as (String,),
+                "SELECT name FROM organizations WHERE business_id = $1 AND id = $2",
                 business.id,
-                id
-            )?;
-            format!("{first} {last}")
+                org
+            )?
+            .0
         }
-        None => "an organization".to_string(),
+        (None, None) => String::new(),
     };
     let list: Vec<ServiceView> = load_services(&mut tx, business.id)
         .await?
@@ -860,5 +899,6 @@ pub async fn booking_page(
         bookings: of_membership(services, actor, membership_id).await?,
         form_key: crate::payments::new_key(),
         can_book: actor.role.allows(Role::FrontDesk),
+        users,
     })
 }

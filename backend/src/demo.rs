@@ -642,6 +642,7 @@ impl History {
                 day: day.to_string(),
                 time: time.into(),
                 pay_with: pay_with.into(),
+                member_id: String::new(),
                 key: format!("demo:{membership}:{service}:{day}"),
             },
         )

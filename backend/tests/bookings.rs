@@ -46,6 +46,7 @@ fn form(service: i64, membership: i64, day: &str, key: &str) -> BookingForm {
         day: day.into(),
         time: "18:00".into(),
         pay_with: String::new(),
+        member_id: String::new(),
         key: key.into(),
     }
 }
@@ -291,6 +292,102 @@ async fn a_paused_membership_cannot_book_and_money_bookings_are_invoiced_with_th
             bookings::mark(&c.s, &c.owner, id, BookingStatus::Attended).await,
             Ok(())
         ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_organizations_authorized_members_book_with_its_shared_credits() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let service = yoga(&c, "12").await;
+        let org = backend::organizations::save_organization(
+            &c.s,
+            &c.owner,
+            0,
+            &domain::organizations::OrganizationForm {
+                name: "Acme".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (number,) = query!(
+            &mut tx,
+            fetch_one as (i64,),
+            "SELECT member_number FROM members WHERE id = $1",
+            c.member
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        backend::organizations::authorize_member(&c.s, &c.owner, org, &number.to_string())
+            .await
+            .unwrap();
+        let types = backend::catalog::list_membership_types(&c.s, &c.owner, &Default::default())
+            .await
+            .unwrap();
+        let membership = memberships::sell(
+            &c.s,
+            &c.owner,
+            HolderRef::Organization(org),
+            &SellForm {
+                type_id: types[0].id.to_string(),
+                start: "2026-11-22".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        give(&c, membership, "2").await;
+        let Err(backend::Error::Invalid(e)) = bookings::book(
+            &c.s,
+            &c.owner,
+            &form(service, membership, "2026-11-25", "o1"),
+        )
+        .await
+        else {
+            panic!("an organization's booking names its member")
+        };
+        assert!(e.message_for("member_id").is_some());
+        let outsider = member_with_membership(&c, 99).await;
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (outsider_member,) = query!(
+            &mut tx,
+            fetch_one as (i64,),
+            "SELECT member_id FROM memberships WHERE id = $1",
+            outsider
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        let refused = bookings::book(
+            &c.s,
+            &c.owner,
+            &BookingForm {
+                member_id: outsider_member.to_string(),
+                ..form(service, membership, "2026-11-25", "o2")
+            },
+        )
+        .await;
+        assert!(matches!(refused, Err(backend::Error::Invalid(_))));
+        bookings::book(
+            &c.s,
+            &c.owner,
+            &BookingForm {
+                member_id: c.member.to_string(),
+                ..form(service, membership, "2026-11-25", "o3")
+            },
+        )
+        .await
+        .unwrap();
+        let page = bookings::booking_page(&c.s, &c.owner, membership, None, None)
+            .await
+            .unwrap();
+        assert_eq!(page.holder, "Acme");
+        assert_eq!(page.users, [(c.member, "Ada Lovelace".to_string())]);
+        assert_eq!(page.credit_balance, 1, "the organization's credits paid");
+        assert_eq!(page.bookings[0].member, "Ada Lovelace");
     })
     .await;
 }

@@ -374,6 +374,10 @@ pub struct BookingForm {
     pub time: String,
     /// Empty: the first that works of allowance, credits, money.
     pub pay_with: String,
+    /// Who the booking is for: empty for the membership's holder; a family
+    /// member's, or for an organization's membership one of its authorized
+    /// members'.
+    pub member_id: String,
     pub key: String,
 }
 
@@ -384,6 +388,7 @@ pub struct BookingAsk {
     pub membership_id: i64,
     pub starts: NaiveDateTime,
     pub pay_with: Option<PaidBy>,
+    pub member_id: Option<i64>,
 }
 
 impl BookingForm {
@@ -421,17 +426,31 @@ impl BookingForm {
         if self.key.trim().is_empty() {
             invalid.push("key", "reload the page and try again");
         }
-        match (service_id, membership_id, day, time, pay_with) {
-            (Some(service_id), Some(membership_id), Some(day), Some(time), Some(pay_with))
-                if invalid.is_empty() =>
-            {
-                Ok(BookingAsk {
-                    service_id,
-                    membership_id,
-                    starts: day.and_time(time),
-                    pay_with,
-                })
-            }
+        let member_id = match self.member_id.trim() {
+            "" => Some(None),
+            t => match t.parse::<i64>() {
+                Ok(id) => Some(Some(id)),
+                Err(_) => {
+                    invalid.push("member_id", "choose who the booking is for");
+                    None
+                }
+            },
+        };
+        match (service_id, membership_id, day, time, pay_with, member_id) {
+            (
+                Some(service_id),
+                Some(membership_id),
+                Some(day),
+                Some(time),
+                Some(pay_with),
+                Some(member_id),
+            ) if invalid.is_empty() => Ok(BookingAsk {
+                service_id,
+                membership_id,
+                starts: day.and_time(time),
+                pay_with,
+                member_id,
+            }),
             _ => Err(invalid),
         }
     }
@@ -508,6 +527,9 @@ pub struct BookingPage {
     pub bookings: Vec<BookingView>,
     pub form_key: String,
     pub can_book: bool,
+    /// Who may book with it: the holder and family members, or an
+    /// organization's authorized members.
+    pub users: Vec<(i64, String)>,
 }
 
 #[cfg(test)]

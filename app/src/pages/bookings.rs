@@ -313,6 +313,14 @@ pub fn BookPage() -> impl IntoView {
                                                             <input type="hidden" name="form[day]" value=day.to_string() />
                                                             <input type="hidden" name="form[time]" value=time_text.clone() />
                                                             <input type="hidden" name="form[key]" value=key />
+                                                            {(p.users.len() > 1).then(|| view! {
+                                                                <div class="field">
+                                                                    <label for=format!("for-{time_text}")>"For"</label>
+                                                                    <select id=format!("for-{time_text}") name="form[member_id]">
+                                                                        {p.users.iter().map(|(uid, name)| view! { <option value=uid.to_string()>{name.clone()}</option> }).collect_view()}
+                                                                    </select>
+                                                                </div>
+                                                            })}
                                                             <div class="field">
                                                                 <label for=format!("pay-{time_text}")>"Pay with"</label>
                                                                 <select id=format!("pay-{time_text}") name="form[pay_with]">

@@ -154,6 +154,7 @@ fn a_booking_form_needs_a_service_a_membership_a_day_and_a_time() {
         day: "2026-12-02".into(),
         time: "18:00".into(),
         pay_with: "credits".into(),
+        member_id: String::new(),
         key: "k".into(),
     }
     .parse()
