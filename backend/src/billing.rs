@@ -118,9 +118,19 @@ pub(crate) async fn upcoming(
     };
     let (_, missing) = missing_with(tx, business, stored, &stored.events, up_to).await?;
     let mut groups: BTreeMap<NaiveDate, Vec<domain::billing::charges::Line>> = BTreeMap::new();
+    let mut undated = Vec::new();
     for line in missing {
-        if let Some(start) = line.line.period.map(|p| p.start).filter(|d| *d > today) {
-            groups.entry(start).or_default().push(line.line);
+        match line.line.period.map(|p| p.start) {
+            Some(start) if start > today => groups.entry(start).or_default().push(line.line),
+            Some(_) => {}
+            // An initiation fee not billed yet goes on the first invoice, as billing will.
+            None if line.line.kind != LineKind::Correction => undated.push(line.line),
+            None => {}
+        }
+    }
+    if let Some(first) = groups.values_mut().next() {
+        for (i, line) in undated.into_iter().enumerate() {
+            first.insert(i, line);
         }
     }
     Ok(groups

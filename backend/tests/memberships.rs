@@ -192,7 +192,8 @@ async fn a_sale_is_previewed_then_recorded_with_its_event_and_audit() {
             .await
             .unwrap();
         let amounts: Vec<i64> = preview.preview.lines.iter().map(|l| l.amount.minor).collect();
-        assert_eq!(amounts, [4900, 2500, -490]);
+        // As the invoice shows them: the initiation fee first.
+        assert_eq!(amounts, [2500, 4900, -490]);
         assert_eq!(preview.preview.total.minor, 6910);
         assert_eq!(preview.preview.commitment_end, Some(NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()));
 

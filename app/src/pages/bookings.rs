@@ -303,6 +303,7 @@ pub fn BookPage() -> impl IntoView {
                                         {p.slots.iter().map(|(time, left)| {
                                             let time_text = time.format("%H:%M").to_string();
                                             let key = format!("{}:{}", p.form_key, time_text);
+                                            let users = p.users.clone();
                                             view! {
                                                 <li class="card">
                                                     <strong>{time_text.clone()}</strong>" · "{format!("{left} place{} left", if *left == 1 { "" } else { "s" })}
@@ -313,11 +314,11 @@ pub fn BookPage() -> impl IntoView {
                                                             <input type="hidden" name="form[day]" value=day.to_string() />
                                                             <input type="hidden" name="form[time]" value=time_text.clone() />
                                                             <input type="hidden" name="form[key]" value=key />
-                                                            {(p.users.len() > 1).then(|| view! {
+                                                            {(users.len() > 1).then(|| view! {
                                                                 <div class="field">
                                                                     <label for=format!("for-{time_text}")>"For"</label>
                                                                     <select id=format!("for-{time_text}") name="form[member_id]">
-                                                                        {p.users.iter().map(|(uid, name)| view! { <option value=uid.to_string()>{name.clone()}</option> }).collect_view()}
+                                                                        {users.iter().map(|(uid, name)| view! { <option value=uid.to_string()>{name.clone()}</option> }).collect_view()}
                                                                     </select>
                                                                 </div>
                                                             })}
