@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("invoices/:id") view=pages::invoices::InvoicePage />
                     <Route path=path!("billing") view=pages::billing::BillingPage />
                     <Route path=path!("services") view=pages::bookings::ServicesPage />
+                    <Route path=path!("visits") view=pages::visits::VisitsPage />
                     <Route path=path!("schedule") view=pages::bookings::SchedulePage />
                     <Route path=path!("memberships/:id/book") view=pages::bookings::BookPage />
                     <Route path=path!("billing/runs") view=pages::billing::BillingRunsPage />

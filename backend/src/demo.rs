@@ -360,7 +360,7 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     history
         .sell(m(9), "10-Visit Pass", ago(8, 12), None)
         .await?;
-    history
+    let annual = history
         .sell(m(10), "Annual Prepaid", ago(7, 0), None)
         .await?;
     history
@@ -523,6 +523,30 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         .await?;
     let desk_services = services_on(&services.db, today);
     bookings::cancel(&desk_services, &history.desk, cancelled).await?;
+    // Two fitness assessments a year come with the annual plan: the first
+    // was done, the next is planned.
+    let assessment = crate::visits::create_service(
+        &desk_services,
+        &history.manager,
+        &domain::visits::RecurringServiceForm {
+            name: "Fitness assessment".into(),
+            visits_per_year: "2".into(),
+            duration_minutes: "45".into(),
+            type_id: history.types["Annual Prepaid"].to_string(),
+        },
+    )
+    .await?;
+    crate::visits::add_address(
+        &desk_services,
+        &history.desk,
+        &domain::visits::ServiceAddressForm {
+            membership_id: annual.to_string(),
+            recurring_service_id: assessment.to_string(),
+            address: "Harbour Street, studio 2".into(),
+            first_due: (today + Days::new(3)).to_string(),
+        },
+    )
+    .await?;
     // Last week's class took place.
     let attended: Vec<(i64,)> = {
         let mut tx = services.db.begin_read().await?;

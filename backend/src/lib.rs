@@ -22,6 +22,7 @@ pub mod organizations;
 pub mod payments;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod visits;
 
 pub use auth::Actor;
 pub use clock::Clock;

@@ -1694,6 +1694,7 @@ pub async fn day_work(services: &Services, business_id: i64) -> Result<(), Error
     if charged > 0 {
         tracing::info!(business = business_id, %today, charged, "collection");
     }
+    crate::visits::visits_work(services, business_id).await?;
     // Credits last: a membership suspended for an unpaid invoice earns none.
     let entries = crate::credits::credits_work(services, business_id).await?;
     if entries > 0 {

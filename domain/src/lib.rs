@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod payments;
 pub mod staff;
 pub mod validation;
+pub mod visits;
 
 pub use money::{Currency, Money, MoneyParseError};
 pub use validation::{FieldError, Invalid};

@@ -15,6 +15,7 @@ pub mod invoices;
 pub mod members;
 pub mod memberships;
 pub mod organizations;
+pub mod visits;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {

@@ -65,6 +65,7 @@ fn Frame(staff: StaffOverview) -> impl IntoView {
                     <li><A href="/billing">"Billing"</A></li>
                     <li><A href="/schedule">"Schedule"</A></li>
                     <li><A href="/services">"Services"</A></li>
+                    <li><A href="/visits">"Visits"</A></li>
                     <li><A href="/organizations">"Organizations"</A></li>
                     <li><A href="/membership-types">"Membership types"</A></li>
                     <li><A href="/settings/locations">"Locations"</A></li>

@@ -14,6 +14,7 @@ pub mod organizations;
 pub mod portal;
 pub mod sign_in;
 pub mod type_editor;
+pub mod visits;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,0 +1,120 @@
+//! Recurring services and their visits on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
+
+mod support;
+
+use backend::testing::each_db;
+use backend::visits;
+use domain::visits::{
+    RecurringServiceForm, ScheduleVisitForm, ServiceAddressForm, VisitFilter, VisitStatus,
+};
+use support::{club, d};
+
+#[tokio::test]
+async fn a_membership_s_visits_are_generated_a_year_ahead_scheduled_and_completed() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let types = backend::catalog::list_membership_types(&c.s, &c.owner, &Default::default())
+            .await
+            .unwrap();
+        let service = visits::create_service(
+            &c.s,
+            &c.owner,
+            &RecurringServiceForm {
+                name: "Fitness assessment".into(),
+                visits_per_year: "2".into(),
+                duration_minutes: "45".into(),
+                type_id: types[0].id.to_string(),
+            },
+        )
+        .await
+        .unwrap();
+        let address = |membership: i64| ServiceAddressForm {
+            membership_id: membership.to_string(),
+            recurring_service_id: service.to_string(),
+            address: "12 Harbour Street".into(),
+            first_due: "2026-12-15".into(),
+        };
+        visits::add_address(&c.s, &c.owner, &address(c.membership)).await.unwrap();
+        // Running the daily part again writes nothing twice.
+        assert_eq!(visits::visits_work(&c.s, c.owner.business_id).await.unwrap(), 0);
+        let page = visits::page(&c.s, &c.owner, &VisitFilter::default()).await.unwrap();
+        let due: Vec<_> = page.visits.iter().map(|v| (v.due_on, v.status)).collect();
+        assert_eq!(
+            due,
+            [
+                (d(2026, 12, 15), VisitStatus::NotScheduled),
+                (d(2027, 6, 15), VisitStatus::NotScheduled)
+            ]
+        );
+        assert_eq!(page.visits[0].holder, "Ada Lovelace");
+        assert_eq!(page.services[0].1, "Fitness assessment");
+        let first = page.visits[0].id;
+        let second = page.visits[1].id;
+
+        // Completing before scheduling is refused; a past day is refused.
+        let at = |day: &str| ScheduleVisitForm {
+            day: day.into(),
+            time: "09:30".into(),
+        };
+        assert!(matches!(
+            visits::change(&c.s, &c.owner, first, VisitStatus::Completed, &at("")).await,
+            Err(backend::Error::Conflict(m)) if m == "Schedule the visit before completing it."
+        ));
+        assert!(matches!(
+            visits::change(&c.s, &c.owner, first, VisitStatus::Scheduled, &at("2026-11-01")).await,
+            Err(backend::Error::Invalid(_))
+        ));
+        visits::change(&c.s, &c.owner, first, VisitStatus::Scheduled, &at("2026-12-16")).await.unwrap();
+        visits::change(&c.s, &c.owner, first, VisitStatus::Completed, &at("")).await.unwrap();
+        visits::change(&c.s, &c.owner, second, VisitStatus::Cancelled, &at("")).await.unwrap();
+        assert!(matches!(
+            visits::change(&c.s, &c.owner, second, VisitStatus::Scheduled, &at("2027-06-15")).await,
+            Err(backend::Error::Conflict(_))
+        ));
+        let done = visits::page(&c.s, &c.owner, &VisitFilter { status: "completed".into(), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(done.visits.len(), 1);
+        assert_eq!(done.visits[0].scheduled_at.map(|t| t.to_string()), Some("2026-12-16 09:30:00".into()));
+        let in_june = visits::page(&c.s, &c.owner, &VisitFilter { from: "2027-06-01".into(), to: "2027-06-30".into(), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(in_june.visits.len(), 1);
+
+        // A type that does not include the service is refused; another business sees nothing.
+        let other = backend::catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &domain::catalog::MembershipTypeForm {
+                name: "Swim".into(),
+                purchase_type: "recurring".into(),
+                billing_interval: "monthly".into(),
+                fee: "20".into(),
+                status: "active".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let swim = backend::memberships::sell(
+            &c.s,
+            &c.owner,
+            backend::memberships::HolderRef::Member(c.member),
+            &domain::lifecycle::sale::SellForm {
+                type_id: other.to_string(),
+                start: "2026-11-22".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            visits::add_address(&c.s, &c.owner, &address(swim)).await,
+            Err(backend::Error::Conflict(m)) if m == "This membership's type does not include Fitness assessment."
+        ));
+        let stranger = backend::Actor { business_id: c.owner.business_id + 1000, ..c.owner.clone() };
+        assert!(visits::change(&c.s, &stranger, first, VisitStatus::Cancelled, &at("")).await.is_err());
+    })
+    .await;
+}
