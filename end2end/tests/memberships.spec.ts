@@ -24,8 +24,9 @@ test("front desk sells with a preview, pauses within policy, is told why a long 
   const today = await page.getByLabel("Start date").inputValue();
   await page.getByRole("button", { name: "Preview" }).click();
   const preview = page.getByTestId("sale-preview");
-  await expect(preview.getByRole("rowheader").first()).toHaveText(new RegExp(`^Adult Monthly, ${today} to \\d{4}-\\d{2}-\\d{2}$`));
-  await expect(preview.getByRole("rowheader").nth(1)).toHaveText("Initiation fee");
+  // As the invoice will show them: the initiation fee first.
+  await expect(preview.getByRole("rowheader").first()).toHaveText("Initiation fee");
+  await expect(preview.getByRole("rowheader").nth(1)).toHaveText(new RegExp(`^Adult Monthly, ${today} to \\d{4}-\\d{2}-\\d{2}$`));
   await expect(page.getByTestId("preview-total")).toHaveText("€84.00");
   await expect(page.getByTestId("first-billing")).toHaveText(today);
   await page.getByRole("button", { name: "Confirm sale" }).click();
@@ -160,11 +161,19 @@ test("a paused membership's invoice explains its paused days line by line", asyn
   await page.getByTestId("memberships").getByRole("link", { name: "Adult Monthly" }).first().click();
   const invoices = page.getByTestId("invoices");
   await expect(invoices).toBeVisible();
-  await invoices.getByRole("link").first().click();
-  await expect(page.getByRole("heading", { level: 1, name: /^Invoice #\d+$/ })).toBeVisible();
-  const lines = page.getByTestId("invoice-lines");
-  // The newest invoice covers the period the pause falls in: its paused days
-  // are billed at the pause fee, on a line of their own.
-  await expect(lines).toContainText("(paused)");
+  const membershipUrl = page.url();
+  // One of the newest invoices covers the period the pause falls in (later
+  // periods may be billed already when another test moved the clock ahead):
+  // its paused days are billed at the pause fee, on a line of their own.
+  const count = Math.min(await invoices.getByRole("link").count(), 4);
+  let found = false;
+  for (let i = 0; i < count && !found; i++) {
+    await page.goto(membershipUrl);
+    await page.getByTestId("invoices").getByRole("link").nth(i).click();
+    await expect(page.getByRole("heading", { level: 1, name: /^Invoice #\d+$/ })).toBeVisible();
+    found = (await page.getByTestId("invoice-lines").innerText()).includes("(paused)");
+  }
+  expect(found).toBe(true);
+  await expect(page.getByTestId("invoice-lines")).toContainText("(paused)");
   await expect(page.getByTestId("invoice-total")).toHaveText(/^€\d+\.\d\d$/);
 });

@@ -399,8 +399,17 @@ pub fn generate(input: &BillingInput, issued: &[IssuedLine], up_to: NaiveDate) -
             )),
         }
     }
+    // A key billed before and not implied now is taken back, unless it is for
+    // a period after `up_to` (billing for an earlier day, as when a simulated
+    // clock moves back, must not undo later periods).
+    let later = |key: &str| {
+        key.split(':')
+            .nth(1)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .is_some_and(|d| d > up_to)
+    };
     for (key, sum) in billed {
-        if sum != 0 && !seen.contains(&key) {
+        if sum != 0 && !seen.contains(&key) && !later(key) {
             let nothing = Line {
                 kind: LineKind::Correction,
                 description: key.to_string(),

@@ -471,6 +471,23 @@ fn a_cycle_switch_monthly_to_yearly_and_back_credits_the_unused_days() {
 }
 
 #[test]
+fn billing_up_to_an_earlier_day_never_takes_back_later_periods() {
+    let f = Fixture::new(BillingInterval::Monthly);
+    let events = [sold(d(2025, 1, 15))];
+    f.with(&events, None, true, |input| {
+        let issued: Vec<IssuedLine> = generate(input, &[], d(2025, 6, 30))
+            .into_iter()
+            .map(|l| IssuedLine {
+                key: l.key,
+                amount: l.line.amount,
+            })
+            .collect();
+        // A clock moved back to March: nothing to add, nothing to take back.
+        assert!(generate(input, &issued, d(2025, 3, 20)).is_empty());
+    });
+}
+
+#[test]
 fn running_it_twice_yields_nothing_new() {
     let f = Fixture::new(BillingInterval::Monthly);
     let events = [sold(d(2025, 1, 15))];
