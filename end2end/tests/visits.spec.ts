@@ -13,14 +13,15 @@ test("the desk schedules an included fitness assessment and marks it completed",
   const day = addDays(due, 1);
   await first.getByLabel("Day").fill(day);
   await first.getByLabel("Time").fill("10:15");
-  await first.getByRole("button", { name: "Schedule" }).click();
+  const changed = () => page.waitForResponse((r) => r.url().includes("visits/change"));
+  await Promise.all([changed(), first.getByRole("button", { name: "Schedule" }).click()]);
 
   // Scheduled visits are found by their status; completing one closes it.
   await page.goto("/visits?form[status]=scheduled");
   await hydrated(page);
   const row = page.getByTestId("visits").getByRole("row").filter({ hasText: `for ${day} 10:15` });
   await expect(row).toHaveCount(1);
-  await row.getByRole("button", { name: "Completed" }).click();
+  await Promise.all([changed(), row.getByRole("button", { name: "Completed" }).click()]);
   await page.goto("/visits?form[status]=completed");
   await expect(page.getByTestId("visits")).toContainText(`Completed for ${day} 10:15`);
 });

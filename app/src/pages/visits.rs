@@ -148,12 +148,14 @@ pub fn VisitsPage() -> impl IntoView {
                                                                     <leptos::form::ActionForm action=change attr:class="inline">
                                                                         <input type="hidden" name="id" value=id />
                                                                         <input type="hidden" name="to" value="completed" />
+                                                                        <input type="hidden" name="form[day]" value="" />
                                                                         <button type="submit">"Completed"</button>
                                                                     </leptos::form::ActionForm>
                                                                 })}
                                                                 <leptos::form::ActionForm action=change attr:class="inline">
                                                                     <input type="hidden" name="id" value=id />
                                                                     <input type="hidden" name="to" value="cancelled" />
+                                                                    <input type="hidden" name="form[day]" value="" />
                                                                     <button type="submit">"Cancel visit"</button>
                                                                 </leptos::form::ActionForm>
                                                             })}</td>
