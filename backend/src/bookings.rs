@@ -232,6 +232,7 @@ pub async fn schedule(
             .and_hms_opt(0, 0, 0)
             .expect("midnight")
     )?;
+    let visits = crate::visits::scheduled_on(&mut tx, business.id, day).await?;
     tx.commit().await?;
     let bookings: Vec<BookingView> = rows
         .into_iter()
@@ -268,6 +269,7 @@ pub async fn schedule(
         location_id,
         locations,
         slots,
+        visits,
         can_change: actor.role.allows(Role::FrontDesk),
     })
 }

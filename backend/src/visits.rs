@@ -238,6 +238,42 @@ pub async fn page(
     }
     let all_types = types(&mut tx, business.id).await?;
     let specs = load_services(&mut tx, business.id).await?;
+    let visits = list(&mut tx, business.id, status, from, to).await?;
+    tx.commit().await?;
+    let mut types: Vec<(i64, String)> = all_types
+        .values()
+        .filter(|t| t.status == domain::catalog::TypeStatus::Active)
+        .map(|t| (t.id, t.spec.name.clone()))
+        .collect();
+    types.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(VisitsPage {
+        services: specs
+            .into_iter()
+            .map(|(id, s)| {
+                let names = s
+                    .type_ids
+                    .iter()
+                    .filter_map(|t| all_types.get(t).map(|l| l.spec.name.clone()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (id, s.name, s.visits_per_year, names)
+            })
+            .collect(),
+        types,
+        visits,
+        can_change: actor.role.allows(Role::FrontDesk),
+        can_manage: actor.role.allows(Role::Manager),
+    })
+}
+
+/// The visits of a business by status and due dates, by due date.
+async fn list(
+    tx: &mut Tx,
+    business_id: i64,
+    status: Option<VisitStatus>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<VisitView>, Error> {
     type Row = (
         i64,
         String,
@@ -250,7 +286,7 @@ pub async fn page(
         String,
         Option<NaiveDateTime>,
     );
-    let rows = query!(&mut tx, fetch_all as Row,
+    let rows = query!(tx, fetch_all as Row,
         "SELECT v.id, r.name, a.address, a.membership_id, mb.first_name, mb.last_name, o.name, v.due_on, v.status, v.scheduled_at
            FROM service_visits v
            JOIN service_addresses a ON a.id = v.service_address_id
@@ -261,10 +297,8 @@ pub async fn page(
           WHERE v.business_id = $1 AND ($2 = '' OR v.status = $2)
             AND ($3 IS NULL OR v.due_on >= $3) AND ($4 IS NULL OR v.due_on <= $4)
           ORDER BY v.due_on, v.id LIMIT 500",
-        business.id, status.map(|s| s.as_str()).unwrap_or(""), from, to)?;
-    tx.commit().await?;
-    let visits = rows
-        .into_iter()
+        business_id, status.map(|s| s.as_str()).unwrap_or(""), from, to)?;
+    rows.into_iter()
         .map(
             |(
                 id,
@@ -295,31 +329,23 @@ pub async fn page(
                 })
             },
         )
-        .collect::<Result<_, Error>>()?;
-    let mut types: Vec<(i64, String)> = all_types
-        .values()
-        .filter(|t| t.status == domain::catalog::TypeStatus::Active)
-        .map(|t| (t.id, t.spec.name.clone()))
-        .collect();
-    types.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(VisitsPage {
-        services: specs
+        .collect::<Result<_, Error>>()
+}
+
+/// The visits scheduled on `day`, by time (for the day's schedule).
+pub(crate) async fn scheduled_on(
+    tx: &mut Tx,
+    business_id: i64,
+    day: NaiveDate,
+) -> Result<Vec<VisitView>, Error> {
+    let mut visits: Vec<VisitView> =
+        list(tx, business_id, Some(VisitStatus::Scheduled), None, None)
+            .await?
             .into_iter()
-            .map(|(id, s)| {
-                let names = s
-                    .type_ids
-                    .iter()
-                    .filter_map(|t| all_types.get(t).map(|l| l.spec.name.clone()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                (id, s.name, s.visits_per_year, names)
-            })
-            .collect(),
-        types,
-        visits,
-        can_change: actor.role.allows(Role::FrontDesk),
-        can_manage: actor.role.allows(Role::Manager),
-    })
+            .filter(|v| v.scheduled_at.is_some_and(|t| t.date() == day))
+            .collect();
+    visits.sort_by_key(|v| v.scheduled_at);
+    Ok(visits)
 }
 
 /// Schedules a visit (or moves it), completes or cancels it. Front desk and up.

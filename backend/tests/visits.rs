@@ -65,6 +65,12 @@ async fn a_membership_s_visits_are_generated_a_year_ahead_scheduled_and_complete
             Err(backend::Error::Invalid(_))
         ));
         visits::change(&c.s, &c.owner, first, VisitStatus::Scheduled, &at("2026-12-16")).await.unwrap();
+        // The day's schedule lists it with the classes.
+        let day = backend::bookings::schedule(&c.s, &c.owner, Some(d(2026, 12, 16)), None)
+            .await
+            .unwrap();
+        assert_eq!(day.visits.len(), 1);
+        assert_eq!(day.visits[0].address, "12 Harbour Street");
         visits::change(&c.s, &c.owner, first, VisitStatus::Completed, &at("")).await.unwrap();
         visits::change(&c.s, &c.owner, second, VisitStatus::Cancelled, &at("")).await.unwrap();
         assert!(matches!(

@@ -506,6 +506,8 @@ pub struct ScheduleView {
     pub location_id: Option<i64>,
     pub locations: Vec<(i64, String)>,
     pub slots: Vec<SlotView>,
+    /// Service visits scheduled that day.
+    pub visits: Vec<crate::visits::VisitView>,
     pub can_change: bool,
 }
 

@@ -16,6 +16,10 @@ test("the desk schedules an included fitness assessment and marks it completed",
   const changed = () => page.waitForResponse((r) => r.url().includes("visits/change"));
   await Promise.all([changed(), first.getByRole("button", { name: "Schedule" }).click()]);
 
+  // The day's schedule lists it beside the classes.
+  await page.goto(`/schedule?day=${day}`);
+  await expect(page.getByTestId("day-visits")).toContainText("10:15 Fitness assessment at Harbour Street, studio 2");
+
   // Scheduled visits are found by their status; completing one closes it.
   await page.goto("/visits?form[status]=scheduled");
   await hydrated(page);

@@ -196,6 +196,20 @@ pub fn SchedulePage() -> impl IntoView {
                                 <button type="submit">"Show"</button>
                             </Form>
                             <h2>{s.day.format("%A %-d %B %Y").to_string()}</h2>
+                            {(!s.visits.is_empty()).then({
+                                let visits = s.visits.clone();
+                                move || view! {
+                                <section class="card wide" aria-labelledby="day-visits-heading">
+                                    <h3 id="day-visits-heading">"Service visits"</h3>
+                                    <ul data-testid="day-visits">
+                                        {visits.into_iter().map(|v| view! {
+                                            <li>{format!("{} {} at {} for ", v.scheduled_at.map(|t| t.format("%H:%M").to_string()).unwrap_or_default(), v.service, v.address)}
+                                                <A href=format!("/memberships/{}", v.membership_id)>{v.holder.clone()}</A></li>
+                                        }).collect_view()}
+                                    </ul>
+                                    <p><A href="/visits">"All visits"</A></p>
+                                </section>
+                            }})}
                             {if s.slots.is_empty() {
                                 view! { <p>"Nothing on the timetable this day."</p> }.into_any()
                             } else {
