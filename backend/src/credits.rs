@@ -200,6 +200,25 @@ async fn take(
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, i64)>, Error> {
     debit(tx, business_id, membership_id, n).await?;
+    // The common case in one statement: the first lot in spending order
+    // (usable, oldest expiry, oldest) covers the whole spend.
+    let first = query!(tx, fetch_optional as (i64,),
+        "UPDATE credit_lots SET remaining = remaining - $2
+          WHERE entry_id = (SELECT entry_id FROM credit_lots
+                             WHERE membership_id = $1 AND remaining > 0 AND (expires_on IS NULL OR expires_on > $3)
+                             ORDER BY (expires_on IS NULL), expires_on, entry_id LIMIT 1)
+            AND remaining >= $2
+          RETURNING entry_id",
+        membership_id, n, today)?;
+    if let Some((lot,)) = first {
+        query!(tx, execute,
+            "INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, effective_on, reason,
+                                         actor_label, staff_user_id, booking_id, entry_key, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            business_id, membership_id, kind.as_str(), -n, lot, today, reason, &author.label,
+            author.staff_user_id, booking_id, key, now)?;
+        return Ok(vec![(lot, n)]);
+    }
     let lots = lots(tx, membership_id).await?;
     // Lots past their expiry go first (the daily work may not have run yet);
     // if the rest cannot cover the spend, it is refused with what is usable.
