@@ -199,25 +199,63 @@ async fn take(
     author: &Author,
     now: DateTime<Utc>,
 ) -> Result<Vec<(i64, i64)>, Error> {
-    debit(tx, business_id, membership_id, n).await?;
-    // The common case in one statement: the first lot in spending order
-    // (usable, oldest expiry, oldest) covers the whole spend.
-    let first = query!(tx, fetch_optional as (i64,),
-        "UPDATE credit_lots SET remaining = remaining - $2
-          WHERE entry_id = (SELECT entry_id FROM credit_lots
-                             WHERE membership_id = $1 AND remaining > 0 AND (expires_on IS NULL OR expires_on > $3)
-                             ORDER BY (expires_on IS NULL), expires_on, entry_id LIMIT 1)
-            AND remaining >= $2
-          RETURNING entry_id",
-        membership_id, n, today)?;
-    if let Some((lot,)) = first {
-        query!(tx, execute,
-            "INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, effective_on, reason,
-                                         actor_label, staff_user_id, booking_id, entry_key, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            business_id, membership_id, kind.as_str(), -n, lot, today, reason, &author.label,
+    // The common case: the first lot in spending order (usable, oldest
+    // expiry, oldest) covers the whole spend.
+    if matches!(tx, Tx::Postgres(_)) {
+        // One round trip on PostgreSQL: debit the balance (its row lock first,
+        // as every spend takes it), take the lot, write the entry.
+        let (debited, lot) = query!(tx, fetch_one as (i64, Option<i64>),
+            "WITH b AS (UPDATE credit_balances SET balance = balance - $3
+                         WHERE membership_id = $2 AND business_id = $1 AND balance >= $3
+                         RETURNING membership_id),
+                  l AS (UPDATE credit_lots SET remaining = remaining - $3
+                         WHERE entry_id = (SELECT entry_id FROM credit_lots
+                                            WHERE membership_id = $2 AND remaining > 0
+                                              AND (expires_on IS NULL OR expires_on > $4)
+                                            ORDER BY (expires_on IS NULL), expires_on, entry_id LIMIT 1)
+                           AND remaining >= $3 AND EXISTS (SELECT 1 FROM b)
+                         RETURNING entry_id),
+                  e AS (INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, effective_on,
+                                                    reason, actor_label, staff_user_id, booking_id, entry_key, created_at)
+                        SELECT $1, $2, $5, -$3, entry_id, $4, $6, $7, $8, $9, $10, $11 FROM l
+                        RETURNING lot_id)
+             SELECT CAST((SELECT COUNT(*) FROM b) AS BIGINT), (SELECT lot_id FROM e)",
+            business_id, membership_id, n, today, kind.as_str(), reason, &author.label,
             author.staff_user_id, booking_id, key, now)?;
-        return Ok(vec![(lot, n)]);
+        match (debited, lot) {
+            (0, _) => {
+                let left = balance(tx, membership_id).await?;
+                return Err(Error::Conflict(
+                    domain::credits::Short {
+                        balance: left,
+                        asked: n,
+                    }
+                    .to_string(),
+                ));
+            }
+            (_, Some(lot)) => return Ok(vec![(lot, n)]),
+            // Debited; the spend takes from several lots (below).
+            (_, None) => {}
+        }
+    } else {
+        debit(tx, business_id, membership_id, n).await?;
+        let first = query!(tx, fetch_optional as (i64,),
+            "UPDATE credit_lots SET remaining = remaining - $2
+              WHERE entry_id = (SELECT entry_id FROM credit_lots
+                                 WHERE membership_id = $1 AND remaining > 0 AND (expires_on IS NULL OR expires_on > $3)
+                                 ORDER BY (expires_on IS NULL), expires_on, entry_id LIMIT 1)
+                AND remaining >= $2
+              RETURNING entry_id",
+            membership_id, n, today)?;
+        if let Some((lot,)) = first {
+            query!(tx, execute,
+                "INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, effective_on, reason,
+                                             actor_label, staff_user_id, booking_id, entry_key, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                business_id, membership_id, kind.as_str(), -n, lot, today, reason, &author.label,
+                author.staff_user_id, booking_id, key, now)?;
+            return Ok(vec![(lot, n)]);
+        }
     }
     let lots = lots(tx, membership_id).await?;
     // Lots past their expiry go first (the daily work may not have run yet);

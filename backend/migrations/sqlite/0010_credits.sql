@@ -22,7 +22,6 @@ CREATE TABLE credit_entries (
     UNIQUE (membership_id, entry_key)
 );
 CREATE INDEX credit_entries_membership ON credit_entries (membership_id, id);
-CREATE INDEX credit_entries_lot ON credit_entries (lot_id);
 
 CREATE TABLE credit_balances (
     membership_id INTEGER PRIMARY KEY REFERENCES memberships (id),
