@@ -31,23 +31,18 @@ impl BenchReport {
     }
 }
 
-/// Makes a business with `n` monthly memberships all starting on `start`,
-/// bills them on that date, and times the bare writes of `2 n` rows.
-pub async fn bench_billing(
-    services: &Services,
-    n: i64,
-    start: NaiveDate,
-) -> Result<BenchReport, Error> {
-    let began = Instant::now();
+/// A business of its own for a benchmark (named by `label` and the time),
+/// its owner, and a monthly type at €30.00.
+async fn scratch_business(services: &Services, label: &str) -> Result<(Actor, i64), Error> {
     let stamp = services.clock.now().timestamp_micros();
     let (business_id, staff_user_id) = business::create_owner(
         services,
         &NewBusiness {
-            name: &format!("Benchmark {stamp}"),
+            name: &format!("Benchmark {label} {stamp}"),
             time_zone: "UTC",
             currency: "EUR",
         },
-        &format!("bench-{stamp}@bench.example"),
+        &format!("{label}-{stamp}@bench.example"),
         "Bench Owner",
         "a long benchmark password",
     )
@@ -71,6 +66,19 @@ pub async fn bench_billing(
     )
     .await?
     .id;
+    Ok((owner, monthly))
+}
+
+/// Makes a business with `n` monthly memberships all starting on `start`,
+/// bills them on that date, and times the bare writes of `2 n` rows.
+pub async fn bench_billing(
+    services: &Services,
+    n: i64,
+    start: NaiveDate,
+) -> Result<BenchReport, Error> {
+    let began = Instant::now();
+    let (owner, monthly) = scratch_business(services, "bench").await?;
+    let business_id = owner.business_id;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let (price_id,) = query!(
@@ -184,38 +192,8 @@ pub async fn bench_redemptions(
     tasks: usize,
     per_task: usize,
 ) -> Result<RedemptionReport, Error> {
-    let stamp = services.clock.now().timestamp_micros();
-    let (business_id, staff_user_id) = business::create_owner(
-        services,
-        &NewBusiness {
-            name: &format!("Credits benchmark {stamp}"),
-            time_zone: "UTC",
-            currency: "EUR",
-        },
-        &format!("credits-{stamp}@bench.example"),
-        "Bench Owner",
-        "a long benchmark password",
-    )
-    .await?;
-    let owner = Actor {
-        business_id,
-        staff_user_id,
-        role: Role::Owner,
-    };
-    let plan = catalog::create_membership_type(
-        services,
-        &owner,
-        &MembershipTypeForm {
-            name: "Class pack".into(),
-            purchase_type: "recurring".into(),
-            billing_interval: "monthly".into(),
-            fee: "30".into(),
-            status: "active".into(),
-            ..Default::default()
-        },
-    )
-    .await?
-    .id;
+    let (owner, plan) = scratch_business(services, "credits").await?;
+    let business_id = owner.business_id;
     let member = crate::members::create_member(
         services,
         &owner,

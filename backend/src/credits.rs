@@ -32,6 +32,16 @@ struct Author {
     staff_user_id: Option<i64>,
 }
 
+impl Author {
+    /// The scheduled work's entries.
+    fn system() -> Author {
+        Author {
+            label: "the system".into(),
+            staff_user_id: None,
+        }
+    }
+}
+
 async fn author(tx: &mut Tx, by: By<'_>) -> Result<Author, Error> {
     let (_, id, label, _) = who(tx, by).await?;
     let staff_user_id = match by {
@@ -248,12 +258,15 @@ async fn take(
               RETURNING entry_id",
             membership_id, n, today)?;
         if let Some((lot,)) = first {
-            query!(tx, execute,
-                "INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, effective_on, reason,
-                                             actor_label, staff_user_id, booking_id, entry_key, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                business_id, membership_id, kind.as_str(), -n, lot, today, reason, &author.label,
-                author.staff_user_id, booking_id, key, now)?;
+            let taken = Taken {
+                kind,
+                today,
+                reason,
+                booking_id,
+                author,
+                now,
+            };
+            insert_taken(tx, business_id, membership_id, &taken, lot, n, key).await?;
             return Ok(vec![(lot, n)]);
         }
     }
@@ -280,16 +293,53 @@ async fn take(
             "membership {membership_id}: balance and lots disagree ({short})"
         ))
     })?;
+    let taken = Taken {
+        kind,
+        today,
+        reason,
+        booking_id,
+        author,
+        now,
+    };
     for (i, (lot, k)) in parts.iter().enumerate() {
-        query!(tx, execute,
-            "INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, effective_on, reason,
-                                         actor_label, staff_user_id, booking_id, entry_key, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            business_id, membership_id, kind.as_str(), -k, *lot, today, reason, &author.label,
-            author.staff_user_id, booking_id, if i == 0 { key.to_string() } else { format!("{key}:{i}") }, now)?;
+        let key = if i == 0 {
+            key.to_string()
+        } else {
+            format!("{key}:{i}")
+        };
+        insert_taken(tx, business_id, membership_id, &taken, *lot, *k, &key).await?;
         move_lot(tx, *lot, -k).await?;
     }
     Ok(parts)
+}
+
+/// What a spend records on each of its entries.
+struct Taken<'a> {
+    kind: EntryKind,
+    today: NaiveDate,
+    reason: &'a str,
+    booking_id: Option<i64>,
+    author: &'a Author,
+    now: DateTime<Utc>,
+}
+
+/// The entry that takes `k` credits from `lot` (its remainder is moved by the caller).
+async fn insert_taken(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    t: &Taken<'_>,
+    lot: i64,
+    k: i64,
+    key: &str,
+) -> Result<(), Error> {
+    query!(tx, execute,
+        "INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, effective_on, reason,
+                                     actor_label, staff_user_id, booking_id, entry_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        business_id, membership_id, t.kind.as_str(), -k, lot, t.today, t.reason, &t.author.label,
+        t.author.staff_user_id, t.booking_id, key, t.now)?;
+    Ok(())
 }
 
 /// Brings a membership's credits up to `today`: the grants of the periods
@@ -314,10 +364,7 @@ pub(crate) async fn bring_up_to_date(
         events: &stored.events,
         overdue: crate::payments::overdue_of(tx, business, membership_id, today).await?,
     };
-    let system = Author {
-        label: "the system".into(),
-        staff_user_id: None,
-    };
+    let system = Author::system();
     let mut written = 0;
     let cap = spec.benefits.carry_over_cap;
     let schedule = m.schedule();
@@ -393,10 +440,7 @@ async fn end_periods(
     up_to: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<usize, Error> {
-    let system = Author {
-        label: "the system".into(),
-        staff_user_id: None,
-    };
+    let system = Author::system();
     let mut written = 0;
     let mut starts: Vec<NaiveDate> = lots(tx, membership_id)
         .await?
@@ -420,27 +464,8 @@ async fn end_periods(
         let ending = period_end(&lots, start, cap);
         let carried = ending.carried_total();
         for (lot, n) in &ending.expired {
-            write(
-                tx,
-                business_id,
-                membership_id,
-                NewEntry {
-                    kind: EntryKind::Expire,
-                    amount: -n,
-                    lot_id: Some(*lot),
-                    period_start: None,
-                    expires_on: None,
-                    on: end,
-                    reason: &format!(
-                        "over the carry-over cap at the end of the period from {start}"
-                    ),
-                    booking_id: None,
-                    key: Some(format!("expire:{lot}")),
-                },
-                &system,
-                now,
-            )
-            .await?;
+            let why = format!("over the carry-over cap at the end of the period from {start}");
+            expire_lot(tx, business_id, membership_id, *lot, *n, end, &why, now).await?;
             written += 1;
         }
         if carried > 0 {
@@ -520,37 +545,50 @@ async fn write_expiries(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let system = Author {
-        label: "the system".into(),
-        staff_user_id: None,
-    };
     for (lot, n) in due {
         let on = lots
             .iter()
             .find(|l| l.id == *lot)
             .and_then(|l| l.expires_on)
             .unwrap_or(today);
-        write(
-            tx,
-            business_id,
-            membership_id,
-            NewEntry {
-                kind: EntryKind::Expire,
-                amount: -n,
-                lot_id: Some(*lot),
-                period_start: None,
-                expires_on: None,
-                on,
-                reason: "passed its expiry date",
-                booking_id: None,
-                key: Some(format!("expire:{lot}")),
-            },
-            &system,
-            now,
-        )
-        .await?;
+        let why = "passed its expiry date";
+        expire_lot(tx, business_id, membership_id, *lot, *n, on, why, now).await?;
     }
     Ok(())
+}
+
+/// Expires `n` credits of a lot, once per lot.
+#[allow(clippy::too_many_arguments)]
+async fn expire_lot(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    lot: i64,
+    n: i64,
+    on: NaiveDate,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    write(
+        tx,
+        business_id,
+        membership_id,
+        NewEntry {
+            kind: EntryKind::Expire,
+            amount: -n,
+            lot_id: Some(lot),
+            period_start: None,
+            expires_on: None,
+            on,
+            reason,
+            booking_id: None,
+            key: Some(format!("expire:{lot}")),
+        },
+        &Author::system(),
+        now,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// The daily credits work of a business: every membership whose type (now

@@ -391,3 +391,120 @@ async fn an_organizations_authorized_members_book_with_its_shared_credits() {
     })
     .await;
 }
+
+async fn count_bookings(c: &Club) -> i64 {
+    let mut tx = c.s.db.begin_read().await.unwrap();
+    let (n,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM bookings"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn an_included_use_pays_first_money_comes_back_in_time_and_bad_requests_book_nothing() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let service = yoga(&c, "12").await;
+        let spa = backend::catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &domain::catalog::MembershipTypeForm {
+                name: "Studio Monthly".into(),
+                purchase_type: "recurring".into(),
+                billing_interval: "monthly".into(),
+                fee: "40".into(),
+                status: "active".into(),
+                included_services: "Yoga: 1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let membership = memberships::sell(
+            &c.s,
+            &c.owner,
+            HolderRef::Member(c.member),
+            &SellForm {
+                type_id: spa.to_string(),
+                start: "2026-11-22".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let sat = |key: &str| BookingForm {
+            time: "10:00".into(),
+            ..form(service, membership, "2026-11-28", key)
+        };
+        // The included class pays the first booking; the second is paid with money.
+        let included = bookings::book(&c.s, &c.owner, &form(service, membership, "2026-11-25", "i1")).await.unwrap();
+        let paid = bookings::book(&c.s, &c.owner, &sat("i2")).await.unwrap();
+        let list = bookings::of_membership(&c.s, &c.owner, membership).await.unwrap();
+        let how: Vec<(i64, &str)> = list.iter().map(|b| (b.id, b.paid_by.as_str())).collect();
+        assert_eq!(how, [(paid, "money"), (included, "allowance")]);
+        // Cancelled in time, the included use and the money come back.
+        assert_eq!(
+            bookings::cancel(&c.s, &c.owner, included).await.unwrap(),
+            "Cancelled inside the 12-hour window: the included use is given back."
+        );
+        assert_eq!(
+            bookings::cancel(&c.s, &c.owner, paid).await.unwrap(),
+            "Cancelled inside the 12-hour window: €15.00 credited to the account."
+        );
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let fees = query!(&mut tx, fetch_all as (String, i64),
+            "SELECT line_key, amount_minor FROM invoice_lines WHERE membership_id = $1 AND kind = 'fee' ORDER BY id",
+            membership).unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            fees,
+            [(format!("booking:{paid}"), 1500), (format!("booking_cancelled:{paid}"), -1500)]
+        );
+        let again = bookings::book(&c.s, &c.owner, &sat("i3")).await.unwrap();
+        let list = bookings::of_membership(&c.s, &c.owner, membership).await.unwrap();
+        assert_eq!(list.iter().find(|b| b.id == again).map(|b| b.paid_by.as_str()), Some("allowance"));
+        // Marking waits for the start.
+        let Err(backend::Error::Conflict(m)) =
+            bookings::mark(&c.s, &c.owner, again, BookingStatus::NoShow).await
+        else {
+            panic!("not before it starts")
+        };
+        assert_eq!(m, "This booking starts at 2026-11-28 10:00: mark it once it has started.");
+
+        // Bad requests are answered and book nothing.
+        let before = count_bookings(&c).await;
+        let Err(backend::Error::Invalid(e)) = bookings::book(&c.s, &c.owner, &BookingForm::default()).await else {
+            panic!("an empty form is refused")
+        };
+        assert!(e.message_for("service_id").is_some() && e.message_for("day").is_some());
+        bookings::set_service_active(&c.s, &c.owner, service, false).await.unwrap();
+        let Err(backend::Error::Invalid(e)) =
+            bookings::book(&c.s, &c.owner, &form(service, membership, "2026-12-02", "off")).await
+        else {
+            panic!("a service off the schedule is not booked")
+        };
+        assert_eq!(e.message_for("service_id"), Some("choose a service on the schedule"));
+        assert_eq!(count_bookings(&c).await, before);
+        let day = bookings::schedule(&c.s, &c.owner, Some(d(2026, 12, 2)), None).await.unwrap();
+        assert!(day.slots.is_empty(), "off the schedule");
+        let Err(backend::Error::Invalid(e)) = bookings::create_service(&c.s, &c.owner, &ServiceForm {
+            name: "Yoga".into(),
+            kind: "class".into(),
+            duration_minutes: "60".into(),
+            capacity: "5".into(),
+            timetable: "Mon 07:00".into(),
+            ..Default::default()
+        })
+        .await
+        else {
+            panic!("names are unique")
+        };
+        assert_eq!(e.message_for("name"), Some("a service of this name exists already"));
+    })
+    .await;
+}

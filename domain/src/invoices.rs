@@ -380,6 +380,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_revenue_report_covers_the_last_twelve_months_or_the_months_asked_for() {
+        use crate::billing::revenue::Month;
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let m = |year, month| Month { year, month };
+        assert_eq!(
+            RevenueFilter::default().parse(today),
+            Ok((m(2026, 1), m(2026, 12)))
+        );
+        let asked = RevenueFilter {
+            from: "2025-07".into(),
+            to: "2025-09".into(),
+        };
+        assert_eq!(asked.parse(today), Ok((m(2025, 7), m(2025, 9))));
+        let e = RevenueFilter {
+            from: "July".into(),
+            to: "2020-01".into(),
+        }
+        .parse(today)
+        .unwrap_err();
+        assert_eq!(e.message_for("from"), Some("enter a month as YYYY-MM"));
+        let e = RevenueFilter {
+            from: "2026-05".into(),
+            to: "2026-01".into(),
+        }
+        .parse(today)
+        .unwrap_err();
+        assert_eq!(
+            e.message_for("to"),
+            Some("the last month comes after the first")
+        );
+        let e = RevenueFilter {
+            from: "2020-01".into(),
+            to: "2026-01".into(),
+        }
+        .parse(today)
+        .unwrap_err();
+        assert_eq!(
+            e.message_for("to"),
+            Some("report at most five years at once")
+        );
+    }
+
+    #[test]
     fn the_invoice_filter_reads_statuses_and_dates_and_says_what_is_wrong() {
         let q = InvoiceFilter {
             status: "overdue".into(),
