@@ -23,6 +23,8 @@ pub enum AppError {
     Invalid { invalid: Invalid },
     #[error("{message}")]
     Conflict { message: String },
+    #[error("{message}")]
+    TooMany { message: String },
     #[error(
         "Something went wrong on our side. Please try again; if it keeps happening, tell your administrator."
     )]
@@ -61,6 +63,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Invalid { .. } | AppError::Request { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +86,7 @@ impl From<backend::Error> for AppError {
             E::NotFound => AppError::NotFound,
             E::Invalid(invalid) => AppError::Invalid { invalid },
             E::Conflict(message) => AppError::Conflict { message },
+            E::TooMany(message) => AppError::TooMany { message },
             E::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error in a server function");
                 AppError::Internal

@@ -48,7 +48,17 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
-                <Route path=path!("/portal") view=pages::portal::PortalHome />
+                <Route path=path!("/portal/sign-in") view=pages::portal::PortalSignInPage />
+                <Route path=path!("/portal/choose") view=pages::portal::PortalChoosePage ssr=SsrMode::Async />
+                <ParentRoute path=path!("/portal") view=pages::portal::PortalLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::portal::PortalHomePage />
+                    <Route path=path!("memberships/:id") view=pages::portal::PortalMembershipPage />
+                    <Route path=path!("memberships/:id/book") view=pages::portal::PortalBookPage />
+                    <Route path=path!("bookings") view=pages::portal::PortalBookingsPage />
+                    <Route path=path!("bookings/:id") view=pages::portal::PortalBookingPage />
+                    <Route path=path!("invoices") view=pages::portal::PortalInvoicesPage />
+                    <Route path=path!("invoices/:id") view=pages::portal::PortalInvoicePage />
+                </ParentRoute>
                 <Route path=path!("/join/:location") view=pages::join::JoinPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=components::layout::StaffLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::dashboard::Dashboard />

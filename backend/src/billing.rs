@@ -899,18 +899,38 @@ pub async fn invoice(
     actor.require(domain::staff::Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
-    let summary = summary_of(&mut tx, business.id, id).await?;
-    let (credit_note_for, memo, attempts, next_attempt_on) = query!(
+    let view = invoice_view(
         &mut tx,
+        business,
+        id,
+        actor.role.allows(domain::staff::Role::FrontDesk),
+        actor.role.allows(domain::staff::Role::Manager),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// An invoice as its page shows it, for whoever may see it.
+pub(crate) async fn invoice_view(
+    tx: &mut Tx,
+    business: Business,
+    id: i64,
+    can_take_payments: bool,
+    can_manage: bool,
+) -> Result<InvoiceView, Error> {
+    let summary = summary_of(tx, business.id, id).await?;
+    let (credit_note_for, memo, attempts, next_attempt_on) = query!(
+        tx,
         fetch_one as (Option<i64>, String, i64, Option<NaiveDate>),
         "SELECT credit_note_for, memo, attempts, next_attempt_on FROM invoices WHERE id = $1",
         id
     )?;
-    let reference = payments::invoice_ref(&mut tx, business.id, id).await?;
+    let reference = payments::invoice_ref(tx, business.id, id).await?;
     let membership_id = reference.membership_id;
     let currency = summary.total.currency;
     let lines = query!(
-        &mut tx,
+        tx,
         fetch_all
             as (
                 String,
@@ -938,13 +958,13 @@ pub async fn invoice(
     })
     .collect::<Result<Vec<_>, Error>>()?;
     let (holder, membership_name) =
-        crate::memberships::holder_and_name(&mut tx, business.id, membership_id).await?;
+        crate::memberships::holder_and_name(tx, business.id, membership_id).await?;
     let account = reference.account()?;
     let account_name = match account {
         Account::Member(_) => holder.name.clone(),
         Account::Organization(org) => {
             query!(
-                &mut tx,
+                tx,
                 fetch_one as (String,),
                 "SELECT name FROM organizations WHERE id = $1",
                 org
@@ -952,8 +972,7 @@ pub async fn invoice(
             .0
         }
     };
-    let money = payments::invoice_money(&mut tx, &business, &reference, credit_note_for).await?;
-    tx.commit().await?;
+    let money = payments::invoice_money(tx, &business, &reference, credit_note_for).await?;
     Ok(InvoiceView {
         summary,
         membership_id,
@@ -973,8 +992,8 @@ pub async fn invoice(
         card: money.card,
         automatic_attempts: attempts,
         next_attempt_on,
-        can_take_payments: actor.role.allows(domain::staff::Role::FrontDesk),
-        can_manage: actor.role.allows(domain::staff::Role::Manager),
+        can_take_payments,
+        can_manage,
         keys: FormKeys {
             pay: payments::new_key(),
             charge: payments::new_key(),
@@ -982,6 +1001,26 @@ pub async fn invoice(
             credit: payments::new_key(),
         },
     })
+}
+
+/// The invoices billed to a member, newest first (at most 500).
+pub(crate) async fn of_member(
+    tx: &mut Tx,
+    business_id: i64,
+    member_id: i64,
+) -> Result<Vec<InvoiceSummary>, Error> {
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE business_id = $1 AND member_id = $2 AND status <> 'draft'
+          ORDER BY billing_date DESC, number DESC LIMIT 500"
+    );
+    let rows = query!(
+        tx,
+        fetch_all as InvoiceRow,
+        sqlx::AssertSqlSafe(sql),
+        business_id,
+        member_id
+    )?;
+    rows.into_iter().map(summary).collect()
 }
 
 /// The invoices of a membership, newest first.

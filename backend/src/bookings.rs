@@ -27,7 +27,7 @@ use crate::memberships::{By, load_membership, type_in_effect_pub, types, who};
 use crate::{Services, audit, query};
 
 /// The business's local date and time now.
-fn local_now(services: &Services, business: &Business) -> NaiveDateTime {
+pub(crate) fn local_now(services: &Services, business: &Business) -> NaiveDateTime {
     let now = services
         .clock
         .now()
@@ -272,6 +272,80 @@ pub async fn schedule(
         visits,
         can_change: actor.role.allows(Role::FrontDesk),
     })
+}
+
+/// A member's bookings that have not started yet, soonest first (at most 20).
+pub(crate) async fn upcoming_of_member(
+    tx: &mut Tx,
+    business: &Business,
+    member_id: i64,
+    now: NaiveDateTime,
+) -> Result<Vec<BookingView>, Error> {
+    let sql = format!(
+        "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.member_id = $2 AND b.status = 'booked' AND b.starts_at >= $3 ORDER BY b.starts_at, b.id LIMIT 20"
+    );
+    let rows = query!(
+        tx,
+        fetch_all as BookingRow,
+        sqlx::AssertSqlSafe(sql),
+        business.id,
+        member_id,
+        now
+    )?;
+    rows.into_iter()
+        .map(|r| booking_view(r, business))
+        .collect()
+}
+
+/// A member's bookings, newest first (at most 200): all of them, one status,
+/// or the one with `id`.
+pub(crate) async fn of_member(
+    tx: &mut Tx,
+    business: &Business,
+    member_id: i64,
+    status: Option<BookingStatus>,
+    id: Option<i64>,
+) -> Result<Vec<BookingView>, Error> {
+    let sql = format!(
+        "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.member_id = $2 AND ($3 = '' OR b.status = $3) AND ($4 < 0 OR b.id = $4)
+          ORDER BY b.starts_at DESC, b.id DESC LIMIT 200"
+    );
+    let rows = query!(
+        tx,
+        fetch_all as BookingRow,
+        sqlx::AssertSqlSafe(sql),
+        business.id,
+        member_id,
+        status.map(|s| s.as_str()).unwrap_or(""),
+        id.unwrap_or(-1)
+    )?;
+    rows.into_iter()
+        .map(|r| booking_view(r, business))
+        .collect()
+}
+
+/// A member's bookings with one membership, newest first.
+pub(crate) async fn of_member_membership(
+    tx: &mut Tx,
+    business: &Business,
+    member_id: i64,
+    membership_id: i64,
+) -> Result<Vec<BookingView>, Error> {
+    let sql = format!(
+        "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.member_id = $2 AND b.membership_id = $3
+          ORDER BY b.starts_at DESC, b.id DESC LIMIT 200"
+    );
+    let rows = query!(
+        tx,
+        fetch_all as BookingRow,
+        sqlx::AssertSqlSafe(sql),
+        business.id,
+        member_id,
+        membership_id
+    )?;
+    rows.into_iter()
+        .map(|r| booking_view(r, business))
+        .collect()
 }
 
 /// A membership's bookings, newest first. Viewers and up.
@@ -831,8 +905,28 @@ pub async fn booking_page(
     day: Option<NaiveDate>,
 ) -> Result<domain::bookings::BookingPage, Error> {
     actor.require(Role::Viewer)?;
+    booking_page_for(
+        services,
+        actor.business_id,
+        membership_id,
+        service_id,
+        day,
+        actor.role.allows(Role::FrontDesk),
+    )
+    .await
+}
+
+/// The booking page of a membership, for whoever may see it.
+pub(crate) async fn booking_page_for(
+    services: &Services,
+    business_id: i64,
+    membership_id: i64,
+    service_id: Option<i64>,
+    day: Option<NaiveDate>,
+    can_book: bool,
+) -> Result<domain::bookings::BookingPage, Error> {
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
     let day = day.unwrap_or(today);
     let stored = load_membership(&mut tx, business.id, membership_id).await?;
@@ -884,6 +978,19 @@ pub async fn booking_page(
         }
     }
     let credit_balance = crate::credits::balance(&mut tx, membership_id).await?;
+    let sql = format!(
+        "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.membership_id = $2 ORDER BY b.starts_at DESC, b.id DESC LIMIT 200"
+    );
+    let bookings = query!(
+        &mut tx,
+        fetch_all as BookingRow,
+        sqlx::AssertSqlSafe(sql),
+        business.id,
+        membership_id
+    )?
+    .into_iter()
+    .map(|r| booking_view(r, &business))
+    .collect::<Result<Vec<_>, _>>()?;
     tx.commit().await?;
     Ok(domain::bookings::BookingPage {
         membership_id,
@@ -898,9 +1005,9 @@ pub async fn booking_page(
         service_id: chosen.map(|s| s.id),
         day,
         slots,
-        bookings: of_membership(services, actor, membership_id).await?,
+        bookings,
         form_key: crate::payments::new_key(),
-        can_book: actor.role.allows(Role::FrontDesk),
+        can_book,
         users,
     })
 }

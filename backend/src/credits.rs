@@ -652,9 +652,25 @@ pub async fn view(
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
-    let stored = load_membership(&mut tx, business.id, membership_id).await?;
-    let types = types(&mut tx, business.id).await?;
     let today = services.today(&business);
+    let mut view = view_in(&mut tx, &business, membership_id, filter, today).await?;
+    tx.commit().await?;
+    view.can_adjust = actor.role.allows(Role::FrontDesk);
+    view.negative_limit =
+        (!actor.role.allows(Role::Manager)).then_some(business.credit_adjust_limit);
+    Ok(view)
+}
+
+/// A membership's credits as a reader sees them (nothing to adjust).
+pub(crate) async fn view_in(
+    tx: &mut Tx,
+    business: &Business,
+    membership_id: i64,
+    filter: &EntryFilter,
+    today: NaiveDate,
+) -> Result<CreditsView, Error> {
+    let stored = load_membership(tx, business.id, membership_id).await?;
+    let types = types(tx, business.id).await?;
     let (current, _) = crate::memberships::type_in_effect_pub(&types, &stored, today)?;
     let kind = match filter.kind.trim() {
         "" => None,
@@ -690,7 +706,7 @@ pub async fn view(
         Option<NaiveDate>,
         Option<i64>,
     );
-    let rows = query!(&mut tx, fetch_all as Row,
+    let rows = query!(tx, fetch_all as Row,
         "SELECT id, kind, amount, effective_on, created_at, actor_label, reason, expires_on, booking_id
            FROM credit_entries
           WHERE business_id = $1 AND membership_id = $2
@@ -698,9 +714,8 @@ pub async fn view(
             AND ($4 IS NULL OR effective_on >= $4) AND ($5 IS NULL OR effective_on <= $5)
           ORDER BY effective_on DESC, id DESC LIMIT 500",
         business.id, membership_id, kind.map(|k| k.as_str()).unwrap_or(""), from, to)?;
-    let balance = balance(&mut tx, membership_id).await?;
-    let lots = lots(&mut tx, membership_id).await?;
-    tx.commit().await?;
+    let balance = balance(tx, membership_id).await?;
+    let lots = lots(tx, membership_id).await?;
     let next_expiry = lots
         .iter()
         .filter_map(|l| {
@@ -745,8 +760,8 @@ pub async fn view(
         next_expiry,
         credits_per_period: credits_of(&current.spec),
         entries,
-        can_adjust: actor.role.allows(Role::FrontDesk),
-        negative_limit: (!actor.role.allows(Role::Manager)).then_some(business.credit_adjust_limit),
+        can_adjust: false,
+        negative_limit: None,
         form_key: crate::payments::new_key(),
     })
 }

@@ -19,6 +19,9 @@ pub enum Error {
     /// The request is well formed but conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// Asked too often (sign-in codes); the message says how long to wait.
+    #[error("{0}")]
+    TooMany(String),
     #[error("internal error: {0}")]
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }

@@ -20,6 +20,7 @@ pub mod members;
 pub mod memberships;
 pub mod organizations;
 pub mod payments;
+pub mod portal;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod visits;
@@ -35,6 +36,8 @@ pub struct Services {
     pub db: Db,
     pub clock: Clock,
     pub gateway: std::sync::Arc<dyn gateway::PaymentGateway>,
+    /// How often portal sign-in codes may be asked for.
+    pub code_limits: domain::portal::CodeLimits,
 }
 
 impl Services {
@@ -44,6 +47,7 @@ impl Services {
             db,
             clock,
             gateway: std::sync::Arc::new(gateway::Sandbox::default()),
+            code_limits: Default::default(),
         }
     }
 }

@@ -233,6 +233,15 @@ pub(crate) fn type_in_effect_pub<'t>(
     type_in_effect(types, &stored.row, &stored.events, today)
 }
 
+/// The name of who holds a membership (a member or an organization).
+pub(crate) async fn holder_name(
+    tx: &mut Tx,
+    business_id: i64,
+    stored: &Stored,
+) -> Result<String, Error> {
+    Ok(holder(tx, business_id, &stored.row).await?.name)
+}
+
 async fn holder(tx: &mut Tx, business_id: i64, row: &MembershipRow) -> Result<Holder, Error> {
     if let Some(member_id) = row.member_id {
         let (first, last, number) = query!(
@@ -1075,6 +1084,22 @@ pub async fn preview_action(
     let preview = decide(&mut tx, &business, By::Staff(actor), id, form, today)
         .await?
         .1;
+    tx.commit().await?;
+    Ok(preview)
+}
+
+/// What an action would do for whoever `by` is, without saving it.
+pub(crate) async fn preview_as(
+    services: &Services,
+    by: By<'_>,
+    business_id: i64,
+    id: i64,
+    form: &ActionForm,
+) -> Result<ActionPreview, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, business_id).await?;
+    let today = services.today(&business);
+    let preview = decide(&mut tx, &business, by, id, form, today).await?.1;
     tx.commit().await?;
     Ok(preview)
 }

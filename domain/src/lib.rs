@@ -14,6 +14,7 @@ pub mod memberships;
 pub mod money;
 pub mod organizations;
 pub mod payments;
+pub mod portal;
 pub mod staff;
 pub mod validation;
 pub mod visits;

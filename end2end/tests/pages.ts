@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page } from "@playwright/test";
+import { type Browser, expect, type Locator, type Page } from "@playwright/test";
 
 export const DEMO = {
   owner: "owner@harbour.example",
@@ -105,3 +105,58 @@ export async function newMember(page: Page): Promise<string> {
   return last;
 }
 
+
+/** The newest sign-in code mailed to `email`, read by the owner from the mail outbox in a browser of their own. */
+export async function mailedCode(browser: Browser, email: string): Promise<string> {
+  const context = await browser.newContext();
+  try {
+    const staff = await context.newPage();
+    await signInAs(staff, DEMO.owner);
+    await staff.goto("/billing");
+    const summary = staff
+      .getByTestId("outbox")
+      .locator("summary")
+      .filter({ hasText: `to ${email}` })
+      .filter({ hasText: "Your sign-in code" })
+      .first();
+    const text = (await summary.textContent()) ?? "";
+    const found = /code: (\d{6})/.exec(text);
+    if (!found) throw new Error(`no sign-in code for ${email} in "${text}"`);
+    return found[1];
+  } finally {
+    await context.close();
+  }
+}
+
+/** Signs a member in to the portal with the code from the outbox; lands on the portal's home. */
+export async function portalSignIn(page: Page, browser: Browser, email: string): Promise<void> {
+  await page.goto("/portal/sign-in");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Send me a code" }).click();
+  await expect(page.getByRole("status")).toContainText(email);
+  const code = await mailedCode(browser, email);
+  await page.getByLabel("Code from the email").fill(code);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: /^Hello, / })).toBeVisible();
+  await hydrated(page);
+}
+
+/** On a member's page: sells Adult Monthly from today and lands on the membership's page. */
+export async function sellAdultMonthly(page: Page): Promise<void> {
+  await page.getByRole("link", { name: "Sell a membership" }).click();
+  await hydrated(page);
+  await page.getByLabel("Membership type").selectOption({ label: "Adult Monthly — €59.00 monthly" });
+  await page.getByRole("button", { name: "Preview" }).click();
+  await page.getByRole("button", { name: "Confirm sale" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: /Adult Monthly/ })).toBeVisible();
+  await hydrated(page);
+}
+
+/** A new member with Adult Monthly sold by the front desk today; returns their email. */
+export async function newMemberWithAdultMonthly(page: Page): Promise<string> {
+  await signInAs(page, DEMO.desk);
+  const last = await newMember(page);
+  await sellAdultMonthly(page);
+  return `mara.${last.toLowerCase()}@example.com`;
+}

@@ -29,6 +29,10 @@ pub struct Config {
     /// Where cargo-leptos put the site (the wasm, JS and CSS under `pkg/`).
     pub site_root: String,
     pub output_name: String,
+    /// `TESSERA_PORTAL_CODES_PER_CLIENT`: sign-in codes one client address may
+    /// ask for per 15 minutes (default 10; raise it when many members share one
+    /// address, or in end-to-end tests where every request comes from 127.0.0.1).
+    pub portal_codes_per_client: Option<u32>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tessera.db";
@@ -53,6 +57,12 @@ impl Config {
             output_name: var("LEPTOS_OUTPUT_NAME")
                 .or_else(|| option_env!("LEPTOS_OUTPUT_NAME").map(str::to_string))
                 .unwrap_or_else(|| "tessera".into()),
+            portal_codes_per_client: match var("TESSERA_PORTAL_CODES_PER_CLIENT") {
+                None => None,
+                Some(text) => Some(text.trim().parse().map_err(|_| {
+                    format!("TESSERA_PORTAL_CODES_PER_CLIENT {text:?} is not a whole number")
+                })?),
+            },
         })
     }
 
@@ -93,8 +103,12 @@ pub async fn open_database(url: &str) -> Result<Db, backend::Error> {
 }
 
 pub fn app_state(config: &Config, db: Db, clock: Clock) -> AppState {
+    let mut services = Services::new(db, clock);
+    if let Some(per_client) = config.portal_codes_per_client {
+        services.code_limits.per_client = per_client;
+    }
     AppState {
-        services: Services::new(db, clock),
+        services,
         leptos_options: config.leptos_options(),
         secure_cookies: config.secure_cookies(),
     }

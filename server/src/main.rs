@@ -190,10 +190,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                     demo::DEMO_PASSWORD
                 );
             }
-            axum::serve(listener, router(state).into_make_service())
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
+            axum::serve(
+                listener,
+                router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
         }
     }
 }

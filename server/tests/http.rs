@@ -21,6 +21,7 @@ fn config(public_url: Option<&str>) -> Config {
         public_url: public_url.map(str::to_string),
         site_root: "target/site".into(),
         output_name: "tessera".into(),
+        portal_codes_per_client: None,
     }
 }
 
@@ -49,6 +50,18 @@ async fn spawn_app(db: Db) -> TestApp {
 }
 
 impl TestApp {
+    /// A second browser on the same server, with its own cookies.
+    fn another_browser(&self) -> TestApp {
+        TestApp {
+            base: self.base.clone(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
     /// Calls a server function as the browser's WebAssembly client does.
     async fn rpc(&self, endpoint: &str, form: &[(&str, &str)]) -> Response {
         self.client
@@ -416,7 +429,7 @@ async fn health_portal_and_unknown_pages_answer() {
             .unwrap();
         assert_eq!(health.status(), StatusCode::OK);
         assert_eq!(health.text().await.unwrap(), "ok");
-        let portal = app.page("/portal").await;
+        let portal = app.page("/portal/sign-in").await;
         assert_eq!(portal.status(), StatusCode::OK);
         assert!(portal.text().await.unwrap().contains("Member portal"));
         assert_eq!(
@@ -684,6 +697,128 @@ async fn memberships_are_previewed_sold_and_changed_over_rpc_and_rendered_on_the
             .await;
         assert_eq!(app.rpc("memberships/act", &pause).await.status(), StatusCode::FORBIDDEN);
         assert_eq!(app.rpc("memberships/sell", &sale).await.status(), StatusCode::FORBIDDEN);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_member_signs_in_to_the_portal_with_a_mailed_code_and_cannot_reach_the_staff_app() {
+    each_db(|db| async move {
+        let staff = spawn_app(db).await;
+        let member = staff.another_browser();
+        // Without a portal session the portal sends people to sign in.
+        let page = member.page("/portal").await;
+        assert_eq!(page.status(), StatusCode::FOUND);
+        assert_eq!(page.headers().get(LOCATION).unwrap(), "/portal/sign-in");
+        let asked = member
+            .rpc(
+                "portal/request-code",
+                &[("email", "Ben.Carter@example.com")],
+            )
+            .await;
+        assert_eq!(asked.status(), StatusCode::OK);
+        // The code is in the club's mail outbox (what SMTP would send).
+        staff
+            .sign_in(demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+            .await;
+        let outbox = json(staff.rpc("billing/outbox", &[]).await).await;
+        let mail = outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["to"] == "ben.carter@example.com" && m["kind"] == "portal_code")
+            .unwrap_or_else(|| panic!("no code in {outbox}"));
+        let code = mail["subject"]
+            .as_str()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string();
+        // A wrong code is a 400 with the field's message, never a session.
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let refused = member
+            .rpc(
+                "portal/verify-code",
+                &[
+                    ("form[email]", "ben.carter@example.com"),
+                    ("form[code]", wrong),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert!(refused.headers().get(SET_COOKIE).is_none());
+        let body = json(refused).await.to_string();
+        assert!(body.contains("You have 4 more tries"), "{body}");
+        let verified = member
+            .rpc(
+                "portal/verify-code",
+                &[
+                    ("form[email]", "ben.carter@example.com"),
+                    ("form[code]", &code),
+                ],
+            )
+            .await;
+        assert_eq!(verified.status(), StatusCode::OK);
+        let cookie = verified
+            .headers()
+            .get(SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            cookie.starts_with("tessera_member=")
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert_eq!(verified.headers().get(LOCATION).unwrap(), "/portal");
+        let home = json(member.rpc("portal/home", &[]).await).await;
+        assert_eq!(home["member_name"], "Ben Carter");
+        let held: Vec<(String, String)> = home["memberships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["type_name"].as_str().unwrap().into(),
+                    m["reach"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert!(
+            held.contains(&("Adult Monthly".into(), "Holder".into())),
+            "{held:?}"
+        );
+        assert!(
+            held.contains(&("Company Coworking Yearly".into(), "Organization".into())),
+            "{held:?}"
+        );
+        let html = member.page("/portal").await.text().await.unwrap();
+        assert!(
+            html.contains("Hello, Ben") && html.contains("Adult Monthly"),
+            "{html}"
+        );
+        // The portal session opens no staff door, and the staff session no portal door.
+        assert_eq!(
+            member.rpc("dashboard/counts", &[]).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            member.rpc("billing/outbox", &[]).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            staff.rpc("portal/home", &[]).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        // Signing out ends it.
+        member.rpc("portal/sign-out", &[]).await;
+        assert_eq!(
+            member.rpc("portal/home", &[]).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     })
     .await;
 }

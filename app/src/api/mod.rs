@@ -15,6 +15,7 @@ pub mod invoices;
 pub mod members;
 pub mod memberships;
 pub mod organizations;
+pub mod portal;
 pub mod visits;
 
 #[cfg(feature = "ssr")]
@@ -66,13 +67,24 @@ pub mod ssr {
 
     /// Sets (or with `None`, removes) the staff session cookie on the response.
     pub fn set_staff_cookie(state: &AppState, token: Option<&str>) {
+        set_cookie(state, STAFF_COOKIE, token, backend::auth::SESSION_IDLE);
+    }
+
+    pub const PORTAL_COOKIE: &str = "tessera_member";
+
+    /// Sets (or with `None`, removes) the member portal's session cookie.
+    pub fn set_portal_cookie(state: &AppState, token: Option<&str>) {
+        set_cookie(state, PORTAL_COOKIE, token, domain::portal::SESSION_IDLE);
+    }
+
+    fn set_cookie(state: &AppState, name: &str, token: Option<&str>, idle: chrono::TimeDelta) {
         let secure = if state.secure_cookies { "; Secure" } else { "" };
         let cookie = match token {
             Some(token) => format!(
-                "{STAFF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-                backend::auth::SESSION_IDLE.num_seconds()
+                "{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                idle.num_seconds()
             ),
-            None => format!("{STAFF_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+            None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
         };
         if let (Some(response), Ok(value)) = (
             use_context::<leptos_axum::ResponseOptions>(),
@@ -80,6 +92,26 @@ pub mod ssr {
         ) {
             response.append_header(SET_COOKIE, value);
         }
+    }
+
+    /// The address the request came from (for rate limits), or "unknown".
+    pub fn client_address() -> String {
+        use_context::<Parts>()
+            .and_then(|p| {
+                p.extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    /// The member signed in to the portal, or `Unauthenticated`. Staff
+    /// sessions do not count: the portal has its own cookie.
+    pub async fn member() -> Result<(AppState, backend::portal::Member), AppError> {
+        let state = state()?;
+        let token = request_cookie(PORTAL_COOKIE).ok_or(AppError::Unauthenticated)?;
+        let member = backend::portal::authenticate(&state.services, &token).await?;
+        Ok((state, member))
     }
 
     /// Finishes a server function: an error answered over `/rpc` gets its HTTP

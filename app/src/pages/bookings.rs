@@ -16,7 +16,7 @@ use crate::components::form::{Check, Choice, ErrorNotice, FormError, FormErrors,
 use crate::pages::membership_type::id_param;
 use crate::pages::memberships::status_badge;
 
-fn query_param(name: &'static str) -> Memo<String> {
+pub(crate) fn query_param(name: &'static str) -> Memo<String> {
     let query = use_query_map();
     Memo::new(move |_| query.with(|q| q.get(name).unwrap_or_default()))
 }
@@ -123,7 +123,7 @@ fn booking_actions(
     }
 }
 
-fn paid(b: &BookingView) -> String {
+pub(crate) fn paid(b: &BookingView) -> String {
     match b.paid_by {
         PaidBy::Credits => format!(
             "{} credit{}",

@@ -189,7 +189,9 @@ pub fn decide(
             | Action::AddFreePeriods { .. }
             | Action::ChangeBillingDate { .. }
     );
-    if needs_reason && reason.is_empty() {
+    // Staff explain their changes; a member's own pause or cancellation may
+    // come without one (the portal asks, optionally).
+    if needs_reason && reason.is_empty() && acting != Acting::Member {
         return Err(fact(
             "Give a reason: it is kept on the membership's timeline.",
         ));

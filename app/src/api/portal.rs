@@ -1,0 +1,241 @@
+//! Server functions of the member portal. They read the portal's own session
+//! cookie (never the staff one), and every use case is scoped to the member.
+
+use domain::portal::{CodeForm, PortalHome, PortalSession};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+use crate::error::AppError;
+
+/// Sends a sign-in code (when the email belongs to a member) and moves to
+/// the code step. The answer is the same for every well-formed email.
+#[server(prefix = "/rpc", endpoint = "portal/request-code")]
+pub async fn request_code(email: String) -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            let client = ssr::client_address();
+            backend::portal::request_code(&state.services, &email, &client).await?;
+            let email = domain::portal::normalize_email(&email)?;
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("email", &email)
+                .finish();
+            leptos_axum::redirect(&format!("/portal/sign-in?{query}"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Checks the code; a right one starts a portal session.
+#[server(prefix = "/rpc", endpoint = "portal/verify-code")]
+pub async fn verify_code(form: CodeForm) -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            let session = backend::portal::verify_code(&state.services, &form).await?;
+            ssr::set_portal_cookie(&state, Some(&session.token));
+            leptos_axum::redirect(if session.must_choose {
+                "/portal/choose"
+            } else {
+                "/portal"
+            });
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Who is signed in to the portal (the email and the account in use).
+#[server(prefix = "/rpc", endpoint = "portal/session")]
+pub async fn get_portal_session() -> Result<PortalSession, AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            let token = ssr::request_cookie(ssr::PORTAL_COOKIE).ok_or(AppError::Unauthenticated)?;
+            Ok(backend::portal::session(&state.services, &token).await?)
+        }
+        .await,
+    )
+}
+
+/// Puts the session on one of the email's accounts.
+#[server(prefix = "/rpc", endpoint = "portal/choose")]
+pub async fn choose_account(member_id: i64) -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            let token = ssr::request_cookie(ssr::PORTAL_COOKIE).ok_or(AppError::Unauthenticated)?;
+            backend::portal::choose(&state.services, &token, member_id).await?;
+            leptos_axum::redirect("/portal");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "portal/sign-out")]
+pub async fn portal_sign_out() -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            if let Some(token) = ssr::request_cookie(ssr::PORTAL_COOKIE) {
+                backend::portal::sign_out(&state.services, &token).await?;
+            }
+            ssr::set_portal_cookie(&state, None);
+            leptos_axum::redirect("/portal/sign-in");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "portal/home")]
+pub async fn get_portal_home() -> Result<PortalHome, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::home(&state.services, member).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "portal/membership")]
+pub async fn get_portal_membership(
+    id: i64,
+) -> Result<domain::portal::PortalMembershipPage, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::membership(&state.services, member, id).await?)
+        }
+        .await,
+    )
+}
+
+/// What a pause, resume or cancellation would do (the type's policy decides).
+#[server(prefix = "/rpc", endpoint = "portal/preview-action")]
+pub async fn preview_portal_action(
+    id: i64,
+    form: domain::memberships::ActionForm,
+) -> Result<domain::memberships::ActionPreview, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::preview_action(&state.services, member, id, &form).await?)
+        }
+        .await,
+    )
+}
+
+/// Records the previewed action and returns to the membership.
+#[server(prefix = "/rpc", endpoint = "portal/act")]
+pub async fn portal_act(
+    id: i64,
+    form: domain::memberships::ActionForm,
+) -> Result<String, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            let done = backend::portal::act(&state.services, member, id, &form).await?;
+            leptos_axum::redirect(&format!("/portal/memberships/{id}"));
+            Ok(done.effect)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "portal/invoices")]
+pub async fn get_portal_invoices() -> Result<Vec<domain::invoices::InvoiceSummary>, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::invoices(&state.services, member).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "portal/invoice")]
+pub async fn get_portal_invoice(id: i64) -> Result<domain::invoices::InvoiceView, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::invoice(&state.services, member, id).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "portal/bookings")]
+pub async fn get_portal_bookings(
+    #[server(default)] status: String,
+) -> Result<Vec<domain::bookings::BookingView>, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::bookings(&state.services, member, &status).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "portal/booking")]
+pub async fn get_portal_booking(id: i64) -> Result<domain::bookings::BookingView, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::booking(&state.services, member, id).await?)
+        }
+        .await,
+    )
+}
+
+/// Cancels one of the member's bookings; says what happened to the credits.
+#[server(prefix = "/rpc", endpoint = "portal/cancel-booking")]
+pub async fn portal_cancel_booking(id: i64) -> Result<String, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::cancel_booking(&state.services, member, id).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "portal/booking-page")]
+pub async fn get_portal_booking_page(
+    id: i64,
+    #[server(default)] service: String,
+    #[server(default)] day: String,
+) -> Result<domain::bookings::BookingPage, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            let service_id = service.trim().parse().ok();
+            let day = match day.trim() {
+                "" => None,
+                text => Some(
+                    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .map_err(|_| domain::Invalid::one("day", "enter a date as YYYY-MM-DD"))?,
+                ),
+            };
+            Ok(backend::portal::booking_page(&state.services, member, id, service_id, day).await?)
+        }
+        .await,
+    )
+}
+
+/// Books a slot for the signed-in member.
+#[server(prefix = "/rpc", endpoint = "portal/book")]
+pub async fn portal_book(form: domain::bookings::BookingForm) -> Result<i64, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::book(&state.services, member, &form).await?)
+        }
+        .await,
+    )
+}

@@ -1,0 +1,673 @@
+//! Member portal sign-in and what a member may see, on SQLite and (with
+//! TEST_POSTGRES_URL) PostgreSQL.
+
+mod support;
+
+use backend::business::{self, NewBusiness};
+use backend::memberships::{self, HolderRef};
+use backend::portal::{self, Member};
+use backend::testing::each_db;
+use backend::{Error, Services, members, query};
+use chrono::TimeDelta;
+use domain::lifecycle::sale::SellForm;
+use domain::members::MemberForm;
+use domain::portal::CodeForm;
+use support::{Club, club};
+
+async fn member_with_email(c: &Club, first: &str, email: &str) -> i64 {
+    members::create_member(
+        &c.s,
+        &c.owner,
+        &MemberForm {
+            first_name: first.into(),
+            last_name: "Tester".into(),
+            email: email.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// The newest code mailed to `email`, read from the outbox as a person would.
+async fn mailed_code(s: &Services, email: &str) -> Option<String> {
+    let mut tx = s.db.begin_read().await.unwrap();
+    let row = query!(
+        &mut tx,
+        fetch_optional as (String,),
+        "SELECT subject FROM outbox WHERE to_address = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
+        email,
+        "portal_code"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    row.map(|(subject,)| subject.rsplit(' ').next().unwrap().to_string())
+}
+
+async fn outbox_count(s: &Services, email: &str) -> i64 {
+    let mut tx = s.db.begin_read().await.unwrap();
+    let (n,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM outbox WHERE to_address = $1 AND kind = $2",
+        email,
+        "portal_code"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+fn form(email: &str, code: &str) -> CodeForm {
+    CodeForm {
+        email: email.into(),
+        code: code.into(),
+    }
+}
+
+fn later(s: &Services, by: TimeDelta) -> Services {
+    Services {
+        clock: backend::Clock::fixed(s.clock.now() + by),
+        ..s.clone()
+    }
+}
+
+fn message(error: Error) -> String {
+    match error {
+        Error::Invalid(invalid) => invalid.message_for("code").unwrap_or_default().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A code that is certainly not the mailed one.
+fn other_than(code: &str) -> String {
+    if code == "000000" {
+        "111111".into()
+    } else {
+        "000000".into()
+    }
+}
+
+#[tokio::test]
+async fn a_code_signs_in_once_and_the_session_ends_on_sign_out() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let ana = member_with_email(&c, "Ana", "ana@example.com").await;
+        portal::request_code(&c.s, "  Ana@Example.com ", "10.0.0.1")
+            .await
+            .unwrap();
+        let code = mailed_code(&c.s, "ana@example.com")
+            .await
+            .expect("a code was mailed");
+        assert_eq!(code.len(), 6);
+        let session = portal::verify_code(&c.s, &form("ana@example.com", &code))
+            .await
+            .unwrap();
+        assert!(!session.must_choose, "one account: no choice to make");
+        let member = portal::authenticate(&c.s, &session.token).await.unwrap();
+        assert_eq!(
+            member,
+            Member {
+                business_id: c.owner.business_id,
+                member_id: ana
+            }
+        );
+        // The same code again: used.
+        let again = portal::verify_code(&c.s, &form("ana@example.com", &code))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            message(again),
+            "That code has already been used. Ask for a new code."
+        );
+        // Sessions expire after a week without use, and end on sign-out.
+        let week = later(&c.s, TimeDelta::days(8));
+        assert!(matches!(
+            portal::authenticate(&week, &session.token).await,
+            Err(Error::Unauthenticated)
+        ));
+        portal::sign_out(&c.s, &session.token).await.unwrap();
+        assert!(matches!(
+            portal::authenticate(&c.s, &session.token).await,
+            Err(Error::Unauthenticated)
+        ));
+        // An unknown token is no session.
+        assert!(matches!(
+            portal::authenticate(&c.s, "not-a-token").await,
+            Err(Error::Unauthenticated)
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_code_expires_after_ten_minutes() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        member_with_email(&c, "Ana", "ana@example.com").await;
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+            .await
+            .unwrap();
+        let code = mailed_code(&c.s, "ana@example.com").await.unwrap();
+        let nine = later(&c.s, TimeDelta::minutes(9));
+        let eleven = later(&c.s, TimeDelta::minutes(10));
+        let error = portal::verify_code(&eleven, &form("ana@example.com", &code))
+            .await
+            .unwrap_err();
+        assert_eq!(message(error), "That code has expired. Ask for a new code.");
+        assert!(
+            portal::verify_code(&nine, &form("ana@example.com", &code))
+                .await
+                .is_ok()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn five_wrong_codes_lock_the_code() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        member_with_email(&c, "Ana", "ana@example.com").await;
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+            .await
+            .unwrap();
+        let code = mailed_code(&c.s, "ana@example.com").await.unwrap();
+        let wrong = other_than(&code);
+        let mut answers = Vec::new();
+        for _ in 0..5 {
+            let e = portal::verify_code(&c.s, &form("ana@example.com", &wrong))
+                .await
+                .unwrap_err();
+            answers.push(message(e));
+        }
+        assert_eq!(answers[0], "That code is not right. You have 4 more tries.");
+        assert_eq!(answers[3], "That code is not right. You have 1 more try.");
+        assert_eq!(answers[4], "Too many wrong codes. Ask for a new code.");
+        let right = portal::verify_code(&c.s, &form("ana@example.com", &code))
+            .await
+            .unwrap_err();
+        assert_eq!(message(right), "Too many wrong codes. Ask for a new code.");
+        // A new code works again.
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+            .await
+            .unwrap();
+        let fresh = mailed_code(&c.s, "ana@example.com").await.unwrap();
+        assert!(
+            portal::verify_code(&c.s, &form("ana@example.com", &fresh))
+                .await
+                .is_ok()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_and_known_emails_get_the_same_answers() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        member_with_email(&c, "Ana", "ana@example.com").await;
+        let known = portal::request_code(&c.s, "ana@example.com", "10.0.0.1").await;
+        let unknown = portal::request_code(&c.s, "nobody@example.com", "10.0.0.2").await;
+        assert!(known.is_ok() && unknown.is_ok());
+        assert_eq!(outbox_count(&c.s, "ana@example.com").await, 1);
+        assert_eq!(
+            outbox_count(&c.s, "nobody@example.com").await,
+            0,
+            "no mail to an unknown address"
+        );
+        let a = portal::verify_code(&c.s, &form("ana@example.com", "999999")).await;
+        let b = portal::verify_code(&c.s, &form("nobody@example.com", "999999")).await;
+        // (The mailed code could be 999999 by chance: one in a million.)
+        if mailed_code(&c.s, "ana@example.com").await.as_deref() != Some("999999") {
+            assert_eq!(message(a.unwrap_err()), message(b.unwrap_err()));
+        }
+        // Rate limits count unknown emails the same way.
+        for _ in 0..2 {
+            portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+                .await
+                .unwrap();
+            portal::request_code(&c.s, "nobody@example.com", "10.0.0.2")
+                .await
+                .unwrap();
+        }
+        let a = portal::request_code(&c.s, "ana@example.com", "10.0.0.3")
+            .await
+            .unwrap_err();
+        let b = portal::request_code(&c.s, "nobody@example.com", "10.0.0.3")
+            .await
+            .unwrap_err();
+        assert_eq!(a.to_string(), b.to_string());
+        assert_eq!(
+            a.to_string(),
+            "Too many codes were asked for. Please wait 15 minutes and try again."
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn requests_are_limited_per_email_and_per_client_address() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        for n in 0..3 {
+            portal::request_code(&c.s, "ana@example.com", &format!("10.0.1.{n}"))
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            portal::request_code(&c.s, "ana@example.com", "10.0.1.9").await,
+            Err(Error::TooMany(_))
+        ));
+        // One address asking for many emails.
+        for n in 0..10 {
+            portal::request_code(&c.s, &format!("m{n}@example.com"), "10.0.2.1")
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            portal::request_code(&c.s, "m99@example.com", "10.0.2.1").await,
+            Err(Error::TooMany(_))
+        ));
+        // After the window, both may ask again.
+        let soon = later(&c.s, TimeDelta::minutes(16));
+        portal::request_code(&soon, "ana@example.com", "10.0.1.9")
+            .await
+            .unwrap();
+        portal::request_code(&soon, "m99@example.com", "10.0.2.1")
+            .await
+            .unwrap();
+        // Bad input is answered, not counted.
+        let bad = portal::request_code(&c.s, "not an email", "10.0.3.1")
+            .await
+            .unwrap_err();
+        assert!(matches!(bad, Error::Invalid(_)));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_email_of_two_businesses_chooses_and_sees_only_its_own() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        // Ana is a member here (with the club's Adult Monthly membership) ...
+        let ana = member_with_email(&c, "Ana", "ana@example.com").await;
+        let adult = {
+            let mut tx = c.s.db.begin_read().await.unwrap();
+            let (id,) = query!(
+                &mut tx,
+                fetch_one as (i64,),
+                "SELECT id FROM membership_types WHERE business_id = $1",
+                c.owner.business_id
+            )
+            .unwrap();
+            tx.commit().await.unwrap();
+            id
+        };
+        let hers = memberships::sell(
+            &c.s,
+            &c.owner,
+            HolderRef::Member(ana),
+            &SellForm {
+                type_id: adult.to_string(),
+                start: "2026-11-22".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        // ... and at a second business.
+        let (other_business, other_owner) = business::create_owner(
+            &c.s,
+            &NewBusiness {
+                name: "Another Gym",
+                time_zone: "Europe/Berlin",
+                currency: "EUR",
+            },
+            "owner@another.example",
+            "Otto Other",
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+        let other = backend::Actor {
+            business_id: other_business,
+            staff_user_id: other_owner,
+            role: domain::staff::Role::Owner,
+        };
+        let ana_there = members::create_member(
+            &c.s,
+            &other,
+            &MemberForm {
+                first_name: "Ana".into(),
+                last_name: "Elsewhere".into(),
+                email: "ANA@example.com".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+            .await
+            .unwrap();
+        assert_eq!(
+            outbox_count(&c.s, "ana@example.com").await,
+            2,
+            "each business's outbox has the code"
+        );
+        let code = mailed_code(&c.s, "ana@example.com").await.unwrap();
+        let session = portal::verify_code(&c.s, &form("ana@example.com", &code))
+            .await
+            .unwrap();
+        assert!(session.must_choose);
+        assert!(matches!(
+            portal::authenticate(&c.s, &session.token).await,
+            Err(Error::Unauthenticated)
+        ));
+        let listed = portal::session(&c.s, &session.token).await.unwrap();
+        let names: Vec<_> = listed
+            .accounts
+            .iter()
+            .map(|a| a.business_name.as_str())
+            .collect();
+        assert_eq!(names, vec!["Another Gym", "Club"]);
+        // Someone else's member id is not among the choices.
+        assert!(matches!(
+            portal::choose(&c.s, &session.token, c.member).await,
+            Err(Error::NotFound)
+        ));
+        portal::choose(&c.s, &session.token, ana).await.unwrap();
+        let me = portal::authenticate(&c.s, &session.token).await.unwrap();
+        let home = portal::home(&c.s, me).await.unwrap();
+        assert_eq!(home.business_name, "Club");
+        assert_eq!(home.other_accounts, 1);
+        let ids: Vec<_> = home.memberships.iter().map(|m| m.id).collect();
+        assert_eq!(ids, vec![hers], "only her own membership, not Ada's");
+        let m = &home.memberships[0];
+        assert_eq!(m.status.status, domain::lifecycle::Status::Active);
+        assert_eq!(m.next_billing, Some(support::d(2026, 12, 22)));
+        assert_eq!(m.next_amount.map(|a| a.minor), Some(4900));
+        // Switching to the other business shows its (empty) side.
+        portal::choose(&c.s, &session.token, ana_there)
+            .await
+            .unwrap();
+        let me = portal::authenticate(&c.s, &session.token).await.unwrap();
+        let home = portal::home(&c.s, me).await.unwrap();
+        assert_eq!(home.business_name, "Another Gym");
+        assert!(home.memberships.is_empty());
+    })
+    .await;
+}
+
+/// A type members may pause and cancel in the portal, with three months' commitment.
+async fn portal_type(c: &Club) -> i64 {
+    backend::catalog::create_membership_type(
+        &c.s,
+        &c.owner,
+        &domain::catalog::MembershipTypeForm {
+            name: "Flex Monthly".into(),
+            purchase_type: "recurring".into(),
+            billing_interval: "monthly".into(),
+            fee: "30".into(),
+            status: "active".into(),
+            pause_allowed: "on".into(),
+            pause_portal: "on".into(),
+            pause_max_days: "60".into(),
+            min_commitment_periods: "3".into(),
+            cancel_portal: "on".into(),
+            credits_per_period: "4".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+async fn signed_in(c: &Club, email: &str) -> Member {
+    portal::request_code(&c.s, email, "10.0.0.1").await.unwrap();
+    let code = mailed_code(&c.s, email).await.unwrap();
+    let session = portal::verify_code(&c.s, &form(email, &code))
+        .await
+        .unwrap();
+    portal::authenticate(&c.s, &session.token).await.unwrap()
+}
+
+fn action(kind: &str, from: &str, until: &str) -> domain::memberships::ActionForm {
+    domain::memberships::ActionForm {
+        action: kind.into(),
+        from: from.into(),
+        until: until.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_member_pauses_within_policy_and_is_refused_a_cancellation_inside_the_commitment() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let flex = portal_type(&c).await;
+        let ana = member_with_email(&c, "Ana", "ana@example.com").await;
+        let id = memberships::sell(
+            &c.s,
+            &c.owner,
+            HolderRef::Member(ana),
+            &SellForm {
+                type_id: flex.to_string(),
+                start: "2026-11-22".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        memberships::day_work(&c.s, c.owner.business_id)
+            .await
+            .unwrap();
+        let me = signed_in(&c, "ana@example.com").await;
+        let page = portal::membership(&c.s, me, id).await.unwrap();
+        use domain::memberships::ActionKind;
+        assert_eq!(page.actions, vec![ActionKind::Pause, ActionKind::Cancel]);
+        assert_eq!(page.membership.credits, 4, "the first period's credits");
+        // A pause longer than the policy allows is refused with the latest date.
+        let long =
+            portal::preview_action(&c.s, me, id, &action("pause", "2026-12-01", "2027-03-01"))
+                .await
+                .unwrap_err();
+        assert!(long.to_string().contains("at most 60 days"), "{long}");
+        // Within policy: previewed, then recorded by the member.
+        let preview =
+            portal::preview_action(&c.s, me, id, &action("pause", "2026-12-01", "2026-12-15"))
+                .await
+                .unwrap();
+        assert!(preview.effect.contains("2026-12-01"), "{}", preview.effect);
+        let done = portal::act(&c.s, me, id, &action("pause", "2026-12-01", "2026-12-15"))
+            .await
+            .unwrap();
+        assert_eq!(done.effect, preview.effect);
+        // Cancelling inside the three months' commitment: refused with the earliest date.
+        let cancel = portal::preview_action(&c.s, me, id, &action("cancel", "", ""))
+            .await
+            .unwrap_err();
+        let text = cancel.to_string();
+        assert!(text.contains("earliest"), "{text}");
+        // Staff-only actions are not the member's to ask for, whatever the form says.
+        let approve = portal::act(&c.s, me, id, &action("free_periods", "", ""))
+            .await
+            .unwrap_err();
+        assert!(matches!(approve, Error::Invalid(_)));
+        // The timeline says who did it.
+        let staff_view = memberships::membership(&c.s, &c.owner, id).await.unwrap();
+        assert!(
+            staff_view
+                .timeline
+                .iter()
+                .any(|t| t.by == "the member via the portal"),
+            "{:?}",
+            staff_view.timeline
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_member_reads_only_their_own_memberships_invoices_bookings_and_credits() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let ana = member_with_email(&c, "Ana", "ana@example.com").await;
+        let flex = portal_type(&c).await;
+        let hers = memberships::sell(
+            &c.s,
+            &c.owner,
+            HolderRef::Member(ana),
+            &SellForm {
+                type_id: flex.to_string(),
+                start: "2026-11-22".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        // Ada (the club's member) has her own membership, invoice and credits.
+        let adas_invoice = {
+            let mut tx = c.s.db.begin_read().await.unwrap();
+            let (id,) = query!(
+                &mut tx,
+                fetch_one as (i64,),
+                "SELECT id FROM invoices WHERE membership_id = $1",
+                c.membership
+            )
+            .unwrap();
+            tx.commit().await.unwrap();
+            id
+        };
+        let me = signed_in(&c, "ana@example.com").await;
+        assert!(matches!(
+            portal::membership(&c.s, me, c.membership).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            portal::invoice(&c.s, me, adas_invoice).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            portal::preview_action(
+                &c.s,
+                me,
+                c.membership,
+                &action("pause", "2026-12-01", "2026-12-15")
+            )
+            .await,
+            Err(Error::NotFound)
+        ));
+        // Her own invoice is hers to read.
+        let mine = portal::invoices(&c.s, me).await.unwrap();
+        assert_eq!(mine.len(), 1);
+        let invoice = portal::invoice(&c.s, me, mine[0].id).await.unwrap();
+        assert_eq!(invoice.summary.total.minor, 3000);
+        assert!(!invoice.can_take_payments && !invoice.can_manage);
+        // A booking of Ada's is not found for her, and cannot be cancelled by her.
+        let service = backend::bookings::create_service(
+            &c.s,
+            &c.owner,
+            &domain::bookings::ServiceForm {
+                name: "Yoga".into(),
+                kind: "class".into(),
+                duration_minutes: "60".into(),
+                capacity: "10".into(),
+                price: "15".into(),
+                price_credits: "1".into(),
+                cancel_window_hours: "12".into(),
+                requires_membership: "on".into(),
+                timetable: "Wed 18:00, Thu 18:00".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let ada_booking = backend::bookings::book(
+            &c.s,
+            &c.owner,
+            &domain::bookings::BookingForm {
+                service_id: service.to_string(),
+                membership_id: c.membership.to_string(),
+                day: "2026-11-25".into(),
+                time: "18:00".into(),
+                pay_with: "money".into(),
+                key: "ada-1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            portal::booking(&c.s, me, ada_booking).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            portal::cancel_booking(&c.s, me, ada_booking).await,
+            Err(Error::NotFound)
+        ));
+        // She books with her own credits and cancels in time: the credit comes back.
+        let booked = portal::book(
+            &c.s,
+            me,
+            &domain::bookings::BookingForm {
+                service_id: service.to_string(),
+                membership_id: hers.to_string(),
+                day: "2026-11-25".into(),
+                time: "18:00".into(),
+                member_id: c.member.to_string(), // ignored: a member books for themselves
+                key: "ana-1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let b = portal::booking(&c.s, me, booked).await.unwrap();
+        assert_eq!((b.member_id, b.credits), (ana, 1));
+        assert_eq!(
+            portal::membership(&c.s, me, hers)
+                .await
+                .unwrap()
+                .membership
+                .credits,
+            3
+        );
+        // Booking with Ada's membership is refused as not found.
+        let theirs = portal::book(
+            &c.s,
+            me,
+            &domain::bookings::BookingForm {
+                service_id: service.to_string(),
+                membership_id: c.membership.to_string(),
+                day: "2026-11-26".into(),
+                time: "18:00".into(),
+                key: "ana-2".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(matches!(theirs, Err(Error::NotFound)));
+        portal::cancel_booking(&c.s, me, booked).await.unwrap();
+        let page = portal::membership(&c.s, me, hers).await.unwrap();
+        assert_eq!(page.membership.credits, 4);
+        assert_eq!(
+            page.credits[0].amount, 1,
+            "the reversal is the newest entry"
+        );
+        let listed = portal::bookings(&c.s, me, "cancelled").await.unwrap();
+        assert_eq!(
+            listed.iter().map(|b| b.id).collect::<Vec<_>>(),
+            vec![booked]
+        );
+        assert!(
+            portal::bookings(&c.s, me, "booked")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}

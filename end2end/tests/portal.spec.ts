@@ -1,0 +1,144 @@
+import { expect, test } from "@playwright/test";
+import { addDays, hydrated, mailedCode, newMemberWithAdultMonthly, portalSignIn } from "./pages";
+
+// Each project signs in as its own demo member, so the per-email code limit
+// (three per 15 minutes) is never reached by the suite.
+const members = {
+  desktop: { email: "ben.carter@example.com", first: "Ben", type: "Adult Monthly" },
+  phone: { email: "amelia.hughes@example.com", first: "Amelia", type: "Student Monthly" },
+};
+
+test("a member signs in with the code from the outbox, sees their membership and signs out", async ({ page, browser }, info) => {
+  const me = members[info.project.name as keyof typeof members];
+  // Not signed in: the portal asks for an email first.
+  await page.goto("/portal");
+  await expect(page).toHaveURL(/\/portal\/sign-in$/);
+  await hydrated(page);
+  // A malformed email is answered next to the field.
+  await page.getByLabel("Email").fill("not-an-email@");
+  await page.getByLabel("Email").evaluate((input: HTMLInputElement) => { input.type = "text"; });
+  await page.getByRole("button", { name: "Send me a code" }).click();
+  await expect(page.getByText("enter your email address, such as name@example.com")).toBeVisible();
+
+  await page.getByLabel("Email").fill(me.email);
+  await page.getByRole("button", { name: "Send me a code" }).click();
+  await expect(page.getByRole("status")).toContainText(`If ${me.email} belongs to a member, a code is on its way.`);
+  const code = await mailedCode(browser, me.email);
+  // A wrong code says how many tries are left.
+  const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+  await page.getByLabel("Code from the email").fill(wrong);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText("That code is not right. You have 4 more tries.")).toBeVisible();
+  await page.getByLabel("Code from the email").fill(code);
+  await page.getByRole("button", { name: "Sign in" }).click();
+
+  await expect(page.getByRole("heading", { level: 1, name: `Hello, ${me.first}` })).toBeVisible();
+  const card = page.getByTestId("portal-membership").filter({ has: page.getByRole("heading", { name: me.type, exact: true }) });
+  await expect(card).toBeVisible();
+  await expect(card.getByTestId("portal-status-why")).not.toBeEmpty();
+  await expect(card.getByText("Next billing date")).toBeVisible();
+
+  // The session survives a reload (server-rendered with the cookie) and ends on sign-out.
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1, name: `Hello, ${me.first}` })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/portal\/sign-in$/);
+  await page.goto("/portal");
+  await expect(page).toHaveURL(/\/portal\/sign-in$/);
+});
+
+test("the code step works before the WebAssembly arrives", async ({ browser }, info) => {
+  const me = members[info.project.name as keyof typeof members];
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/portal/sign-in");
+  await page.getByLabel("Email").fill(me.email);
+  await page.getByRole("button", { name: "Send me a code" }).click();
+  await expect(page.getByRole("status")).toContainText(me.email);
+  const code = await mailedCode(browser, me.email);
+  await page.getByLabel("Code from the email").fill(code);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: `Hello, ${me.first}` })).toBeVisible();
+  await context.close();
+});
+
+/** A Wednesday one to two weeks ahead (clear of any time-zone edge). */
+function aWednesdayAhead(): string {
+  const today = new Date().toISOString().slice(0, 10);
+  const dow = new Date(`${today}T12:00:00Z`).getUTCDay(); // 0 = Sunday
+  const until = (3 - dow + 7) % 7 || 7;
+  return addDays(today, until + 7);
+}
+
+test("a member pauses within the policy, and a cancellation inside the commitment is refused with its date", async ({ page, browser }) => {
+  const staff = await browser.newContext();
+  const email = await newMemberWithAdultMonthly(await staff.newPage());
+  await staff.close();
+
+  await portalSignIn(page, browser, email);
+  await page.getByRole("link", { name: "Adult Monthly" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Adult Monthly" })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByText("You may cancel here, at the end of a billing period, once your first 3 periods are done.")).toBeVisible();
+
+  // Cancelling in the first month: refused, with the date it becomes possible.
+  await page.getByText("Cancel at the end of the period").click();
+  await page.getByLabel("Why are you leaving? (optional)").fill("moving away");
+  await page.getByRole("button", { name: "Preview the cancellation" }).click();
+  await expect(page.getByTestId("portal-refusal")).toContainText(/the earliest allowed end is \d{4}-\d{2}-\d{2}\./);
+  await expect(page.getByRole("button", { name: "Confirm" })).toHaveCount(0);
+  await page.getByRole("link", { name: "Back" }).click();
+
+  // A two-week pause from today (the form's default): previewed, then confirmed.
+  await hydrated(page);
+  await page.getByText("Pause", { exact: true }).click();
+  const from = await page.getByLabel("From").inputValue();
+  const until = addDays(from, 14);
+  await page.getByLabel("Back on").fill(until);
+  await page.getByRole("button", { name: "Preview the pause" }).click();
+  await expect(page.getByTestId("portal-effect")).toHaveText(`Paused from ${from}; resumes by itself on ${until} (14 days).`);
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByTestId("portal-status-why")).toContainText(`paused ${from} until ${until}`);
+  await expect(page.getByRole("button", { name: "Resume today" })).toBeVisible();
+});
+
+test("a member books a class with credits and cancels it inside the window: the credit comes back", async ({ page, browser }) => {
+  const staff = await browser.newContext();
+  const desk = await staff.newPage();
+  const email = await newMemberWithAdultMonthly(desk);
+  const credits = desk.getByTestId("credits");
+  await credits.getByTestId("adjust-credits").locator("summary").click();
+  await credits.getByLabel("Credits (negative to take away)").fill("3");
+  await credits.getByLabel("Reason", { exact: true }).fill("class pack bought at the desk");
+  await credits.getByRole("button", { name: "Save adjustment" }).click();
+  await expect(credits.getByTestId("credit-balance")).toHaveText("3 credits");
+  await staff.close();
+
+  await portalSignIn(page, browser, email);
+  await page.getByRole("link", { name: "Adult Monthly" }).click();
+  await hydrated(page);
+  await expect(page.getByTestId("portal-credits")).toHaveText("3");
+  await expect(page.getByTestId("portal-credit-history")).toContainText("class pack bought at the desk");
+  await page.getByRole("link", { name: "Book a class or service" }).click();
+  await hydrated(page);
+  await page.getByLabel("Service", { exact: true }).selectOption({ label: "Yoga (12 places · 60 min · 1 credit or €15.00)" });
+  const day = aWednesdayAhead();
+  await page.getByLabel("Day", { exact: true }).fill(day);
+  await page.getByRole("button", { name: "Show times" }).click();
+  await page.getByRole("button", { name: "Book 18:00" }).click();
+  await expect(page.getByTestId("portal-booked")).toBeVisible();
+  await expect(page.getByTestId("portal-book-balance")).toHaveText("2 credits");
+
+  // The booking is on the bookings page; cancelled in time, the credit returns.
+  await page.getByRole("link", { name: "Bookings" }).click();
+  await hydrated(page);
+  const list = page.getByTestId("portal-bookings");
+  await expect(list).toContainText("Yoga");
+  await expect(list).toContainText("1 credit");
+  await list.getByRole("button", { name: "Cancel Yoga" }).click();
+  await expect(page.getByTestId("portal-booking-outcome")).toHaveText("Cancelled inside the 12-hour window: 1 credit given back.");
+  await expect(list).toContainText("Cancelled");
+  await page.getByRole("link", { name: "Home" }).click();
+  await expect(page.getByTestId("portal-credits").first()).toHaveText("3");
+});
