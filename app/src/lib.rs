@@ -59,7 +59,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("invoices") view=pages::portal::PortalInvoicesPage />
                     <Route path=path!("invoices/:id") view=pages::portal::PortalInvoicePage />
                 </ParentRoute>
+                <Route path=path!("/join/status/:token") view=pages::signup::SignupStatusPage ssr=SsrMode::Async />
                 <Route path=path!("/join/:location") view=pages::join::JoinPage ssr=SsrMode::Async />
+                <Route path=path!("/join/:location/:type") view=pages::signup::SignupPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=components::layout::StaffLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::dashboard::Dashboard />
                     <Route path=path!("members") view=pages::members::MembersPage />

@@ -858,6 +858,7 @@ pub async fn public_offer(
         .map(|t| {
             let price = catalog::current_price(&t.prices, today);
             domain::catalog::PublicType::new(
+                t.id,
                 &t.spec,
                 price
                     .map(|p| p.fee)

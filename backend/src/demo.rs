@@ -569,6 +569,43 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         )
         .await?;
     }
+    // Online: a visitor joined from the Harbour Street page three days ago,
+    // and a member paused their gym plan in the portal.
+    let joined_on = today - Days::new(3);
+    crate::signup::start(
+        &services_on(&services.db, joined_on),
+        "harbour-street",
+        &domain::signup::SignupForm {
+            type_id: history.types["Adult Monthly"].to_string(),
+            first_name: "Zoë".into(),
+            last_name: "Adeyemi".into(),
+            email: "zoe.adeyemi@example.com".into(),
+            phone: "+49 30 5551234".into(),
+            start: joined_on.to_string(),
+            number: "4242 4242 4242 4242".into(),
+            expiry: "11/30".into(),
+            key: "demo-signup".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let by_member = crate::portal::Member {
+        business_id,
+        member_id: member_ids[14],
+    };
+    crate::portal::act(
+        &services_on(&services.db, today),
+        by_member,
+        back,
+        &domain::memberships::ActionForm {
+            action: "pause".into(),
+            from: (today + Days::new(14)).to_string(),
+            until: (today + Days::new(28)).to_string(),
+            reason: "travelling for work".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
     Ok(true)
 }
 

@@ -21,6 +21,7 @@ pub mod memberships;
 pub mod organizations;
 pub mod payments;
 pub mod portal;
+pub mod signup;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod visits;

@@ -94,7 +94,7 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
-async fn context(
+pub(crate) async fn context(
     tx: &mut Tx,
     business: &Business,
     today: NaiveDate,

@@ -567,6 +567,17 @@ async fn check(
     })
 }
 
+/// The first invoice and dates a sale would have, inside the caller's transaction.
+pub(crate) async fn sale_summary(
+    tx: &mut Tx,
+    business: &Business,
+    today: NaiveDate,
+    holder_ref: HolderRef,
+    form: &SellForm,
+) -> Result<SaleSummary, Error> {
+    Ok(check(tx, business, today, holder_ref, form).await?.summary)
+}
+
 /// What can be sold to a member or an organization.
 pub async fn sell_options(
     services: &Services,
@@ -678,12 +689,34 @@ pub async fn sell_as(
     let mut tx = services.db.begin_write().await?;
     let business = business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
+    let id = sell_in(&mut tx, &business, by, holder_ref, form, today, now).await?;
+    tx.commit().await?;
+    // The first invoice is issued at once when the membership starts today.
+    // Billing is "generate what is missing", so the daily run would write the
+    // same lines; a failure here leaves them to it and the sale stands.
+    if let Err(error) = crate::billing::bill_membership(services, &business, id, today).await {
+        tracing::error!(membership = id, %error, "billing right after the sale failed");
+    }
+    Ok(id)
+}
+
+/// Records a sale inside the caller's write transaction (the first invoice
+/// is the caller's to bill after the commit); returns the membership's id.
+pub(crate) async fn sell_in(
+    tx: &mut Tx,
+    business: &Business,
+    by: By<'_>,
+    holder_ref: HolderRef,
+    form: &SellForm,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<i64, Error> {
     let CheckedSale {
         end,
         parties,
         sale,
         summary,
-    } = check(&mut tx, &business, today, holder_ref, form).await?;
+    } = check(tx, business, today, holder_ref, form).await?;
     let (member_id, organization_id) = match holder_ref {
         HolderRef::Member(id) => (
             Some(id),
@@ -698,7 +731,7 @@ pub async fn sell_as(
         Some(d) => serde_json::to_string(d).map_err(|e| Error::internal(e.to_string()))?,
         None => String::new(),
     };
-    let (id,) = query!(&mut tx, fetch_one as (i64,),
+    let (id,) = query!(tx, fetch_one as (i64,),
         "INSERT INTO memberships (business_id, member_id, organization_id, membership_type_id, price_id, start_date, end_date,
                                   payer, discount, source, notes, version, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12) RETURNING id",
@@ -706,20 +739,20 @@ pub async fn sell_as(
         sale.payer.as_str(), discount, sale.source.as_str(), &sale.notes, now)?;
     for location_id in &sale.location_ids {
         query!(
-            &mut tx,
+            tx,
             execute,
             "INSERT INTO membership_locations (membership_id, location_id) VALUES ($1, $2)",
             id,
             *location_id
         )?;
     }
-    let (actor, actor_id, label, _) = who(&mut tx, by).await?;
+    let (actor, actor_id, label, _) = who(tx, by).await?;
     let event = Event::Sold {
         start: sale.start,
         approval_required: sale.approval_required,
     };
     append_event(
-        &mut tx,
+        tx,
         business.id,
         id,
         &event,
@@ -735,23 +768,7 @@ pub async fn sell_as(
         "start": sale.start,
         "first_invoice_total": summary.preview.total.to_plain(),
     });
-    record_audit(
-        &mut tx,
-        business.id,
-        by,
-        "membership.sold",
-        id,
-        &details,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    // The first invoice is issued at once when the membership starts today.
-    // Billing is "generate what is missing", so the daily run would write the
-    // same lines; a failure here leaves them to it and the sale stands.
-    if let Err(error) = crate::billing::bill_membership(services, &business, id, today).await {
-        tracing::error!(membership = id, %error, "billing right after the sale failed");
-    }
+    record_audit(tx, business.id, by, "membership.sold", id, &details, now).await?;
     Ok(id)
 }
 

@@ -362,6 +362,11 @@ pub enum TakenBy<'a> {
     Staff(&'a Actor),
     /// The daily collection.
     System,
+    /// A member paying their own invoice in the portal.
+    Member {
+        business_id: i64,
+        member_id: i64,
+    },
 }
 
 impl TakenBy<'_> {
@@ -369,12 +374,13 @@ impl TakenBy<'_> {
         match self {
             TakenBy::Staff(_) => "staff",
             TakenBy::System => "the system",
+            TakenBy::Member { .. } => "the member via the portal",
         }
     }
     fn staff_id(&self) -> Option<i64> {
         match self {
             TakenBy::Staff(a) => Some(a.staff_user_id),
-            TakenBy::System => None,
+            TakenBy::System | TakenBy::Member { .. } => None,
         }
     }
 }
@@ -599,6 +605,7 @@ pub async fn charge_card(
             tx.commit().await?;
             b
         }
+        TakenBy::Member { business_id, .. } => business_id,
     };
     if key.trim().is_empty() {
         return Err(Error::invalid(
@@ -613,6 +620,12 @@ pub async fn charge_card(
             return Ok(Charged::Replayed(id));
         }
         let invoice = invoice_ref(&mut tx, business.id, invoice_id).await?;
+        // A member pays only invoices billed to them.
+        if let TakenBy::Member { member_id, .. } = by
+            && invoice.member_id != Some(member_id)
+        {
+            return Err(Error::NotFound);
+        }
         let due = invoice.due();
         if due <= 0 {
             return Err(Error::Conflict(format!(
@@ -700,7 +713,7 @@ pub async fn charge_card(
                 TakenBy::System => business
                     .dunning
                     .next_attempt(invoice.due_date, attempts as u32),
-                TakenBy::Staff(_) => None,
+                TakenBy::Staff(_) | TakenBy::Member { .. } => None,
             };
             if matches!(by, TakenBy::System) {
                 query!(
@@ -1418,9 +1431,21 @@ pub async fn add_card(
     form: &CardForm,
 ) -> Result<String, Error> {
     actor.require(Role::FrontDesk)?;
+    keep_card(services, actor.business_id, Some(actor), account, form).await
+}
+
+/// Keeps a card on file for an account (replacing the one there), for staff
+/// (`actor`) or the account's member in the portal (`None`).
+pub(crate) async fn keep_card(
+    services: &Services,
+    business_id: i64,
+    actor: Option<&Actor>,
+    account: Account,
+    form: &CardForm,
+) -> Result<String, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
     let (card, digits) = check_card(form, today)?;
     let token = services
@@ -1460,18 +1485,94 @@ pub async fn add_card(
         business.id,
         account.id()
     )?;
-    audit::by_staff(
+    card_audit(
         &mut tx,
+        business.id,
         actor,
+        account,
         "card.added",
-        "card",
-        None,
         &card.label(),
         now,
     )
     .await?;
     tx.commit().await?;
     Ok(card.label())
+}
+
+async fn card_audit(
+    tx: &mut Tx,
+    business_id: i64,
+    actor: Option<&Actor>,
+    account: Account,
+    action: &str,
+    details: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    match actor {
+        Some(actor) => audit::by_staff(tx, actor, action, "card", None, details, now).await,
+        None => {
+            audit::record(
+                tx,
+                business_id,
+                audit::By::System,
+                &format!("{action}_by_member"),
+                "member",
+                Some(account.id()),
+                details,
+                now,
+            )
+            .await
+        }
+    }
+}
+
+/// Removes the card on file of an account; later invoices wait for a payment.
+pub(crate) async fn remove_card(
+    services: &Services,
+    business_id: i64,
+    actor: Option<&Actor>,
+    account: Account,
+) -> Result<(), Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    lock_account(&mut tx, business_id, account).await?;
+    let sql = format!(
+        "UPDATE cards SET removed_at = $1 WHERE business_id = $2 AND {} = $3 AND removed_at IS NULL",
+        account.column()
+    );
+    let removed = query!(
+        &mut tx,
+        execute,
+        sqlx::AssertSqlSafe(sql),
+        now,
+        business_id,
+        account.id()
+    )?;
+    if removed == 0 {
+        return Err(Error::Conflict(
+            "There is no card on file to remove.".into(),
+        ));
+    }
+    card_audit(
+        &mut tx,
+        business_id,
+        actor,
+        account,
+        "card.removed",
+        "",
+        now,
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The label of the card on file of an account, if any.
+pub(crate) async fn card_label_of(
+    tx: &mut Tx,
+    business_id: i64,
+    account: Account,
+) -> Result<Option<String>, Error> {
+    Ok(card_of(tx, business_id, account).await?.map(|(_, l)| l))
 }
 
 /// The card on file of an account, as a label. Viewers and up.

@@ -818,3 +818,69 @@ pub async fn book(
     )
     .await
 }
+
+/// The member's card on file, as "Visa ending 4242 (expires 04/2029)".
+pub async fn card(services: &Services, member: Member) -> Result<Option<String>, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let card = crate::payments::card_label_of(
+        &mut tx,
+        member.business_id,
+        crate::payments::Account::Member(member.member_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(card)
+}
+
+/// Keeps a card on file for the member (replacing the one there). Only the
+/// gateway's token and the last four digits are stored.
+pub async fn keep_card(
+    services: &Services,
+    member: Member,
+    form: &domain::payments::CardForm,
+) -> Result<String, Error> {
+    crate::payments::keep_card(
+        services,
+        member.business_id,
+        None,
+        crate::payments::Account::Member(member.member_id),
+        form,
+    )
+    .await
+}
+
+/// Removes the member's card on file.
+pub async fn remove_card(services: &Services, member: Member) -> Result<(), Error> {
+    crate::payments::remove_card(
+        services,
+        member.business_id,
+        None,
+        crate::payments::Account::Member(member.member_id),
+    )
+    .await
+}
+
+/// Pays what is due on one of the member's invoices with their card on file.
+/// The form's key makes a repeated request charge once. Says what happened.
+pub async fn pay_invoice(
+    services: &Services,
+    member: Member,
+    id: i64,
+    key: &str,
+) -> Result<String, Error> {
+    use crate::payments::{Charged, TakenBy, charge_card};
+    let by = TakenBy::Member {
+        business_id: member.business_id,
+        member_id: member.member_id,
+    };
+    Ok(match charge_card(services, by, id, None, key).await? {
+        Charged::Succeeded(_) | Charged::Replayed(_) => {
+            "Paid with your card on file. A receipt is on its way.".to_string()
+        }
+        Charged::Failed { reason, .. } => {
+            return Err(Error::Conflict(format!(
+                "Your card was declined: {reason}. Try another card."
+            )));
+        }
+    })
+}

@@ -398,7 +398,7 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
             .unwrap();
         let owner = auth::authenticate(&s, &session.token).await.unwrap();
         let counts = business::dashboard_counts(&s, &owner).await.unwrap();
-        assert_eq!(counts.members, 24);
+        assert_eq!(counts.members, 25);
         assert_eq!(counts.membership_types, 11);
         assert_eq!(counts.active_membership_types, 10);
         assert!(

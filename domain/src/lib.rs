@@ -15,6 +15,7 @@ pub mod money;
 pub mod organizations;
 pub mod payments;
 pub mod portal;
+pub mod signup;
 pub mod staff;
 pub mod validation;
 pub mod visits;

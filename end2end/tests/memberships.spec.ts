@@ -175,5 +175,6 @@ test("a paused membership's invoice explains its paused days line by line", asyn
   }
   expect(found).toBe(true);
   await expect(page.getByTestId("invoice-lines")).toContainText("(paused)");
-  await expect(page.getByTestId("invoice-total")).toHaveText(/^€\d+\.\d\d$/);
+  // (A pause that began mid-period credits its days: the total may be negative.)
+  await expect(page.getByTestId("invoice-total")).toHaveText(/^-?€\d+\.\d\d$/);
 });

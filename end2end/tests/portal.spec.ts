@@ -142,3 +142,38 @@ test("a member books a class with credits and cancels it inside the window: the 
   await page.getByRole("link", { name: "Home" }).click();
   await expect(page.getByTestId("portal-credits").first()).toHaveText("3");
 });
+
+test("a member adds a card and pays an open invoice from the portal", async ({ page, browser }) => {
+  const staff = await browser.newContext();
+  const email = await newMemberWithAdultMonthly(await staff.newPage());
+  await staff.close();
+
+  await portalSignIn(page, browser, email);
+  await page.getByRole("navigation", { name: "Portal" }).getByRole("link", { name: "Invoices" }).click();
+  await hydrated(page);
+  await expect(page.getByTestId("portal-card")).toHaveText("No card on file.");
+  // A bad number is answered next to the field; a good one is kept (only its last four digits show).
+  await page.getByText("Add a card").click();
+  await page.getByLabel("Card number").fill("1234 5678");
+  await page.getByLabel("Expiry (MM/YY)").fill("12/30");
+  await page.getByRole("button", { name: "Keep this card on file" }).click();
+  await expect(page.getByText(/this is not a valid card number/)).toBeVisible();
+  await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+  await page.getByRole("button", { name: "Keep this card on file" }).click();
+  await expect(page.getByTestId("portal-card")).toContainText("ending 4242");
+
+  const invoices = page.getByTestId("portal-invoices");
+  await expect(invoices).toContainText("€84.00 due");
+  await invoices.getByRole("link").first().click();
+  await hydrated(page);
+  await expect(page.getByTestId("portal-invoice-due")).toHaveText("€84.00");
+  await page.getByRole("button", { name: /^Pay €84\.00 with Visa ending 4242/ }).click();
+  await expect(page.getByTestId("portal-pay-outcome")).toHaveText("Paid with your card on file. A receipt is on its way.");
+  await expect(page.getByTestId("portal-invoice-due")).toHaveText("€0.00");
+
+  // Removing the card leaves none on file.
+  await page.getByRole("navigation", { name: "Portal" }).getByRole("link", { name: "Invoices" }).click();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Remove the card" }).click();
+  await expect(page.getByTestId("portal-card")).toHaveText("No card on file.");
+});

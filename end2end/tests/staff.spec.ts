@@ -63,11 +63,13 @@ test("signing out returns to the sign-in page and staff pages need a session aga
   await expect(page).toHaveURL(/\/sign-in/);
 });
 
-test("the member portal renders with its landmarks", async ({ page }) => {
+test("the member portal renders with its landmarks and asks a visitor to sign in", async ({ page }) => {
   await page.goto("/portal");
+  await expect(page).toHaveURL(/\/portal\/sign-in$/);
   await hydrated(page);
-  await expect(page.getByRole("main")).toContainText("Welcome");
-  await expect(page.getByRole("navigation", { name: "Portal" })).toBeVisible();
+  await expect(page.getByRole("banner")).toContainText("Member portal");
+  await expect(page.getByRole("main").getByRole("heading", { level: 1, name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Skip to content" })).toBeAttached();
 });
 
 test("a manager adds a location and its public page opens", async ({ page }) => {

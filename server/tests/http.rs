@@ -130,7 +130,7 @@ async fn signing_in_sets_an_http_only_session_cookie_that_opens_the_staff_app() 
         assert_eq!(response.headers().get(LOCATION).unwrap(), "/");
 
         let counts = json(app.rpc("dashboard/counts", &[]).await).await;
-        assert_eq!(counts["members"], 24);
+        assert_eq!(counts["members"], 25);
         assert_eq!(counts["membership_types"], 11);
 
         let page = app.page("/").await;
@@ -591,10 +591,10 @@ async fn front_desk_adds_and_finds_members_and_viewers_cannot_add() {
         let response = app.rpc("members/save", &form).await;
         assert_eq!(response.status(), StatusCode::OK);
         let saved = json(response).await;
-        assert_eq!(saved["member_number"], 1025, "after the 24 demo members");
+        assert_eq!(saved["member_number"], 1026, "after the 25 demo members");
         assert_eq!(saved["details"]["email"], "nora.quist@example.com");
 
-        for q in ["nora", "quist", "nora.q", "+49 40 765", "1025"] {
+        for q in ["nora", "quist", "nora.q", "+49 40 765", "1026"] {
             let found = json(app.rpc("members/search", &[("q", q)]).await).await;
             assert_eq!(found[0]["name"], "Nora Quist", "{q}");
         }
@@ -629,7 +629,7 @@ async fn front_desk_adds_and_finds_members_and_viewers_cannot_add() {
             .text()
             .await
             .unwrap();
-        assert!(page.contains("Nora Quist") && page.contains("#1025"));
+        assert!(page.contains("Nora Quist") && page.contains("#1026"));
         assert!(!page.contains("Edit details"), "a viewer gets no edit form");
     })
     .await;

@@ -16,6 +16,7 @@ pub mod members;
 pub mod memberships;
 pub mod organizations;
 pub mod portal;
+pub mod signup;
 pub mod visits;
 
 #[cfg(feature = "ssr")]

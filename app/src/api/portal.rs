@@ -239,3 +239,50 @@ pub async fn portal_book(form: domain::bookings::BookingForm) -> Result<i64, App
         .await,
     )
 }
+
+/// The member's card on file, if any.
+#[server(prefix = "/rpc", endpoint = "portal/card")]
+pub async fn get_portal_card() -> Result<Option<String>, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::card(&state.services, member).await?)
+        }
+        .await,
+    )
+}
+
+/// Keeps a card on file (sandbox gateway: only its token and last four digits are stored).
+#[server(prefix = "/rpc", endpoint = "portal/keep-card")]
+pub async fn portal_keep_card(form: domain::payments::CardForm) -> Result<String, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::keep_card(&state.services, member, &form).await?)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/rpc", endpoint = "portal/remove-card")]
+pub async fn portal_remove_card() -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::remove_card(&state.services, member).await?)
+        }
+        .await,
+    )
+}
+
+/// Pays an open invoice with the card on file; the key makes a repeat charge once.
+#[server(prefix = "/rpc", endpoint = "portal/pay-invoice")]
+pub async fn portal_pay_invoice(id: i64, key: String) -> Result<String, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::pay_invoice(&state.services, member, id, &key).await?)
+        }
+        .await,
+    )
+}

@@ -30,7 +30,10 @@ pub fn JoinPage() -> impl IntoView {
                                 <h1>{format!("Join us at {}", o.location_name)}</h1>
                                 {o.types.is_empty().then(|| view! { <p>"Nothing is on offer here right now."</p> })}
                                 <ul class="offer-list" aria-label="Memberships on offer">
-                                    {o.types.into_iter().map(|t| view! {
+                                    {o.types.into_iter().map(|t| {
+                                        let join = format!("/join/{}/{}", params.with_untracked(|p| p.get("location").unwrap_or_default()), t.id);
+                                        let label = format!("Join with {}", t.name);
+                                        view! {
                                         <li class="offer">
                                             <h2>{t.name}</h2>
                                             <p class="offer-price">{t.price}</p>
@@ -42,10 +45,11 @@ pub fn JoinPage() -> impl IntoView {
                                                     {t.benefits.into_iter().map(|b| view! { <li>{b}</li> }).collect_view()}
                                                 </ul>
                                             })}
+                                            <a class="button primary-link" href=join aria-label=label>"Join"</a>
                                         </li>
-                                    }).collect_view()}
+                                    }}).collect_view()}
                                 </ul>
-                                <p class="hint">"To join, visit the front desk. Online signup is coming."</p>
+                                <p class="hint">"Already a member? " <a href="/portal/sign-in">"Sign in to the member portal"</a></p>
                             </main>
                         }.into_any(),
                         Err(AppError::NotFound) => view! {

@@ -13,6 +13,7 @@ pub mod memberships;
 pub mod organizations;
 pub mod portal;
 pub mod sign_in;
+pub mod signup;
 pub mod type_editor;
 pub mod visits;
 

@@ -10,12 +10,13 @@ use leptos_router::components::{A, Form, Outlet, Redirect};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::portal::{
-    ChooseAccount, PortalAct, PortalBook, PortalCancelBooking, PortalSignOut, RequestCode,
-    VerifyCode, get_portal_booking, get_portal_booking_page, get_portal_bookings, get_portal_home,
+    ChooseAccount, PortalAct, PortalBook, PortalCancelBooking, PortalKeepCard, PortalPayInvoice,
+    PortalRemoveCard, PortalSignOut, RequestCode, VerifyCode, get_portal_booking,
+    get_portal_booking_page, get_portal_bookings, get_portal_card, get_portal_home,
     get_portal_invoice, get_portal_invoices, get_portal_membership, get_portal_session,
     preview_portal_action,
 };
-use crate::components::form::{ErrorNotice, Field, FormError, FormErrors, successes};
+use crate::components::form::{ErrorNotice, Field, FormError, FormErrors, Text, successes};
 use crate::error::AppError;
 use crate::pages::bookings::{paid, query_param};
 use crate::pages::invoices::invoice_badge;
@@ -726,6 +727,7 @@ pub fn PortalInvoicesPage() -> impl IntoView {
     view! {
         <Title text="Invoices" />
         <h1>"Invoices"</h1>
+        <CardOnFile />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
@@ -754,7 +756,12 @@ pub fn PortalInvoicesPage() -> impl IntoView {
 #[component]
 pub fn PortalInvoicePage() -> impl IntoView {
     let id = id_param();
-    let invoice = Resource::new(move || id.get(), get_portal_invoice);
+    let pay = ServerAction::<PortalPayInvoice>::new();
+    let paid_now = successes!(pay);
+    let invoice = Resource::new(
+        move || (id.get(), paid_now.get()),
+        |(id, _)| get_portal_invoice(id),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -799,12 +806,74 @@ pub fn PortalInvoicePage() -> impl IntoView {
                                     </ul>
                                 })}
                             </article>
-                            <p class="no-print"><button type="button" onclick="window.print()">"Print"</button></p>
+                            <div class="no-print">
+                                <p role="status" data-testid="portal-pay-outcome">
+                                    {move || pay.value().get().map(|r| match r { Ok(text) => text, Err(e) => e.to_string() })}
+                                </p>
+                                {(i.amount_due().minor > 0).then(|| match i.card.clone() {
+                                    Some(card) => view! {
+                                        <ActionForm action=pay>
+                                            <input type="hidden" name="id" value=s.id />
+                                            <input type="hidden" name="key" value=i.keys.charge.clone() />
+                                            <button type="submit" class="primary wide" disabled=move || pay.pending().get()>
+                                                {format!("Pay {} with {card}", i.amount_due())}
+                                            </button>
+                                        </ActionForm>
+                                    }.into_any(),
+                                    None => view! {
+                                        <p>"To pay online, " <a href="/portal/invoices">"add a card"</a> " first, or pay at the front desk."</p>
+                                    }.into_any(),
+                                })}
+                                <p><button type="button" onclick="window.print()">"Print"</button></p>
+                            </div>
                         }.into_any()
                     }
                     Err(error) => view! { <h1>"Invoice"</h1><ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The member's card on file: shown, replaced, removed. Only the gateway's
+/// token and the last four digits are kept.
+#[component]
+fn CardOnFile() -> impl IntoView {
+    let keep = ServerAction::<PortalKeepCard>::new();
+    let remove = ServerAction::<PortalRemoveCard>::new();
+    let kept = successes!(keep);
+    let removed = successes!(remove);
+    let card = Resource::new(move || (kept.get(), removed.get()), |_| get_portal_card());
+    let errors = FormErrors::of(keep.value());
+    let remove_errors = FormErrors::of(remove.value());
+    view! {
+        <section class="portal-card" aria-labelledby="card-heading">
+            <h2 id="card-heading">"Card on file"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match card.await {
+                        Ok(c) => view! {
+                            <p data-testid="portal-card">{c.clone().unwrap_or_else(|| "No card on file.".into())}</p>
+                            {c.is_some().then(|| view! {
+                                <ActionForm action=remove attr:class="inline">
+                                    <button type="submit">"Remove the card"</button>
+                                </ActionForm>
+                            })}
+                            <details>
+                                <summary>{if c.is_some() { "Replace the card" } else { "Add a card" }}</summary>
+                                <ActionForm action=keep>
+                                    <Text name="number" label="Card number" value=String::new() error=errors.field("number") kind="number" />
+                                    <Text name="expiry" label="Expiry (MM/YY)" value=String::new() error=errors.field("expiry") />
+                                    <FormError message=errors.general() />
+                                    <button type="submit" class="primary wide">"Keep this card on file"</button>
+                                </ActionForm>
+                            </details>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <FormError message=remove_errors.general() />
+        </section>
     }
 }

@@ -813,6 +813,8 @@ pub struct PublicOffer {
 /// A type as the public sees it: no internal settings, only what a buyer needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicType {
+    /// The type's id, for the signup link.
+    pub id: i64,
     pub name: String,
     pub description: String,
     pub price: String,
@@ -822,7 +824,7 @@ pub struct PublicType {
 }
 
 impl PublicType {
-    pub fn new(spec: &TypeSpec, fee: Money, initiation_fee: Money) -> PublicType {
+    pub fn new(id: i64, spec: &TypeSpec, fee: Money, initiation_fee: Money) -> PublicType {
         let mut benefits = Vec::new();
         let b = &spec.benefits;
         if let Some(n) = spec.punch_card_credits {
@@ -869,6 +871,7 @@ impl PublicType {
             benefits.push("can be paused".to_string());
         }
         PublicType {
+            id,
             name: spec.name.clone(),
             description: spec.description.clone(),
             price: price_label(spec.purchase_type, spec.billing_interval, fee),

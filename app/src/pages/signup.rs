@@ -1,0 +1,308 @@
+//! Public signup: details, the first invoice's preview, the card, and the
+//! signup's status page. Phone first; works before the WebAssembly arrives
+//! (the preview is a GET form, the confirmation a plain form post).
+
+use domain::signup::{SignupForm, SignupOptions, SignupState, SignupView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::signup::{
+    RetrySignup, StartSignup, get_signup_options, get_signup_status, preview_signup,
+};
+use crate::components::form::{ErrorNotice, FormError, FormErrors};
+use crate::error::AppError;
+
+/// The details typed so far, carried in the page's address between steps.
+fn details_from_query() -> Memo<Option<SignupForm>> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        query.with(|q| {
+            q.get("email").map(|email| SignupForm {
+                first_name: q.get("first_name").unwrap_or_default(),
+                last_name: q.get("last_name").unwrap_or_default(),
+                email,
+                phone: q.get("phone").unwrap_or_default(),
+                date_of_birth: q.get("date_of_birth").unwrap_or_default(),
+                start: q.get("start").unwrap_or_default(),
+                ..Default::default()
+            })
+        })
+    })
+}
+
+#[component]
+fn Frame(title: String, business: String, children: Children) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <div class="portal">
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="portal-header">
+                <span class="logo" aria-hidden="true">"▦"</span>
+                <span>{business}</span>
+            </header>
+            <main id="main" class="portal-main" tabindex="-1">{children()}</main>
+        </div>
+    }
+}
+
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let params = use_params_map();
+    let location = move || params.with(|p| p.get("location").unwrap_or_default());
+    let type_id = move || {
+        params.with(|p| {
+            p.get("type")
+                .and_then(|t| t.parse::<i64>().ok())
+                .unwrap_or(-1)
+        })
+    };
+    let options = Resource::new(
+        move || (location(), type_id()),
+        |(l, t)| get_signup_options(l, t),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match options.await {
+                    Ok(o) => view! { <Signup o /> }.into_any(),
+                    Err(AppError::NotFound) => view! {
+                        <Frame title="Not found".into() business="Tessera".into()>
+                            <h1>"This membership is not on offer here"</h1>
+                            <p>"Please check the link you were given."</p>
+                        </Frame>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Signup(o: SignupOptions) -> impl IntoView {
+    let details = details_from_query();
+    let title = format!("Join with {}", o.offer.name);
+    let back = format!("/join/{}", o.location_slug);
+    view! {
+        <Frame title=title.clone() business=o.business_name.clone()>
+            <p class="breadcrumb"><a href=back>{o.location_name.clone()}</a> " › Join"</p>
+            <h1>{title.clone()}</h1>
+            <p class="offer-price">{o.offer.price.clone()}</p>
+            {o.offer.initiation_fee.clone().map(|f| view! { <p>"One-time joining fee: " {f}</p> })}
+            <p>"Term: " {o.offer.term.clone()}</p>
+            {
+                let o = o.clone();
+                move || match details.get() {
+                    None => view! { <DetailsForm o=o.clone() form=SignupForm::default() /> }.into_any(),
+                    Some(form) => view! { <PreviewAndPay o=o.clone() form /> }.into_any(),
+                }
+            }
+        </Frame>
+    }
+}
+
+/// Step one: who joins and from when (a GET form: the next step previews it).
+#[component]
+fn DetailsForm(o: SignupOptions, form: SignupForm) -> impl IntoView {
+    let start = if form.start.is_empty() {
+        o.today.to_string()
+    } else {
+        form.start.clone()
+    };
+    view! {
+        <Form method="GET" action="" attr:aria-label="Your details">
+            <h2>"Your details"</h2>
+            <div class="field">
+                <label for="s-first-name">"First name"</label>
+                <input id="s-first-name" name="first_name" autocomplete="given-name" required value=form.first_name.clone() />
+            </div>
+            <div class="field">
+                <label for="s-last-name">"Last name"</label>
+                <input id="s-last-name" name="last_name" autocomplete="family-name" required value=form.last_name.clone() />
+            </div>
+            <div class="field">
+                <label for="s-email">"Email"</label>
+                <input id="s-email" name="email" type="email" autocomplete="email" inputmode="email" required value=form.email.clone() />
+            </div>
+            <div class="field">
+                <label for="s-phone">"Phone (optional)"</label>
+                <input id="s-phone" name="phone" type="tel" autocomplete="tel" value=form.phone.clone() />
+            </div>
+            <div class="field">
+                <label for="s-dob">"Date of birth (optional)"</label>
+                <input id="s-dob" name="date_of_birth" type="date" autocomplete="bday" value=form.date_of_birth.clone() />
+            </div>
+            <div class="field">
+                <label for="s-start">"Start on"</label>
+                <input id="s-start" name="start" type="date" required value=start min=o.today.to_string() />
+            </div>
+            <button type="submit" class="primary wide">"See the first invoice"</button>
+        </Form>
+    }
+}
+
+/// Step two: the first invoice's preview, the card, and the confirmation.
+#[component]
+fn PreviewAndPay(o: SignupOptions, form: SignupForm) -> impl IntoView {
+    let start = ServerAction::<StartSignup>::new();
+    let errors = FormErrors::of(start.value());
+    let location = o.location_slug.clone();
+    let asked = SignupForm {
+        type_id: o.type_id.to_string(),
+        ..form.clone()
+    };
+    let preview = Resource::new(
+        {
+            let location = location.clone();
+            let asked = asked.clone();
+            move || (location.clone(), asked.clone())
+        },
+        |(location, form)| preview_signup(location, form),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Working out your first invoice…"</p> }>
+            {
+                let asked = asked.clone();
+                let o = o.clone();
+                let location = location.clone();
+                move || {
+                    let asked = asked.clone();
+                    let o = o.clone();
+                    let location = location.clone();
+                    Suspend::new(async move {
+                        match preview.await {
+                            Ok(p) => view! {
+                                <section aria-labelledby="preview-heading" class="portal-card" data-testid="signup-preview">
+                                    <h2 id="preview-heading">"Your first invoice"</h2>
+                                    <ul class="portal-list">
+                                        {p.preview.lines.iter().map(|l| view! {
+                                            <li><span class="grow">{l.description.clone()}</span> <strong>{l.amount.to_string()}</strong></li>
+                                        }).collect_view()}
+                                    </ul>
+                                    <p><strong data-testid="signup-total">{format!("Total today: {}", p.preview.total)}</strong></p>
+                                    {p.preview.next_billing.map(|d| view! { <p>{format!("Then billed on {}.", d.format("%-d %B %Y"))}</p> })}
+                                    <p class="muted">{p.preview.explanation.clone()}</p>
+                                </section>
+                                <ActionForm action=start attr:aria-label="Pay and join">
+                                    <h2>"Pay by card"</h2>
+                                    <input type="hidden" name="location" value=location.clone() />
+                                    <input type="hidden" name="form[type_id]" value=asked.type_id.clone() />
+                                    <input type="hidden" name="form[first_name]" value=asked.first_name.clone() />
+                                    <input type="hidden" name="form[last_name]" value=asked.last_name.clone() />
+                                    <input type="hidden" name="form[email]" value=asked.email.clone() />
+                                    <input type="hidden" name="form[phone]" value=asked.phone.clone() />
+                                    <input type="hidden" name="form[date_of_birth]" value=asked.date_of_birth.clone() />
+                                    <input type="hidden" name="form[start]" value=asked.start.clone() />
+                                    <input type="hidden" name="form[key]" value=o.key.clone() />
+                                    <div class="field">
+                                        <label for="s-number">"Card number"</label>
+                                        <input id="s-number" name="form[number]" inputmode="numeric" autocomplete="cc-number" required aria-describedby="s-number-error" />
+                                        <p id="s-number-error" class="field-error" role="alert">{move || errors.field("number").get()}</p>
+                                    </div>
+                                    <div class="field">
+                                        <label for="s-expiry">"Expiry (MM/YY)"</label>
+                                        <input id="s-expiry" name="form[expiry]" autocomplete="cc-exp" required aria-describedby="s-expiry-error" />
+                                        <p id="s-expiry-error" class="field-error" role="alert">{move || errors.field("expiry").get()}</p>
+                                    </div>
+                                    <p class="hint">"Sandbox test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined."</p>
+                                    <FormError message=errors.general() />
+                                    <FormError message=errors.field("email") />
+                                    <button type="submit" class="primary wide" disabled=move || start.pending().get()>"Pay and join"</button>
+                                </ActionForm>
+                                <p><a href="?">"Change my details"</a></p>
+                            }.into_any(),
+                            Err(error) => {
+                                let known = error.field("email").is_some_and(|m| m.contains("already a member"));
+                                view! {
+                                    <div class="form-error" role="alert" data-testid="signup-refusal">
+                                        {match &error {
+                                            AppError::Invalid { invalid } => invalid.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
+                                            other => other.to_string(),
+                                        }}
+                                    </div>
+                                    {known.then(|| view! { <p><a class="button" href="/portal/sign-in">"Sign in to the member portal"</a></p> })}
+                                    <DetailsForm o=o.clone() form=asked.clone() />
+                                }.into_any()
+                            }
+                        }
+                    })
+                }
+            }
+        </Suspense>
+    }
+}
+
+/// `/join/status/{token}`: active, waiting for approval, or payment failed with a retry.
+#[component]
+pub fn SignupStatusPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    let retry = ServerAction::<RetrySignup>::new();
+    let status = Resource::new(
+        move || (token(), retry.version().get()),
+        |(token, _)| get_signup_status(token),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(v) => view! { <Status v retry /> }.into_any(),
+                    Err(AppError::NotFound) => view! {
+                        <Frame title="Signup not found".into() business="Tessera".into()>
+                            <h1>"Signup not found"</h1>
+                            <p>"Please check the link you were given."</p>
+                        </Frame>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Status(v: SignupView, retry: ServerAction<RetrySignup>) -> impl IntoView {
+    let errors = FormErrors::of(retry.value());
+    let heading = match v.state {
+        SignupState::Active => "You are in",
+        SignupState::PendingApproval => "Waiting for approval",
+        SignupState::PaymentFailed { .. } => "Payment failed",
+    };
+    let failed = matches!(v.state, SignupState::PaymentFailed { .. });
+    view! {
+        <Frame title=heading.to_string() business=v.business_name.clone()>
+            <h1>{heading}</h1>
+            <p role="status" data-testid="signup-status">{v.message()}</p>
+            <dl class="facts">
+                <div><dt>"Membership"</dt><dd>{v.type_name.clone()}</dd></div>
+                <div><dt>"Starts"</dt><dd>{v.start.format("%-d %B %Y").to_string()}</dd></div>
+                {v.first_invoice_total.map(|t| view! { <div><dt>"First invoice"</dt><dd>{t.to_string()}</dd></div> })}
+                {v.amount_due.filter(|d| d.minor > 0).map(|d| view! { <div><dt>"Still to pay"</dt><dd>{d.to_string()}</dd></div> })}
+            </dl>
+            {failed.then(|| view! {
+                <ActionForm action=retry attr:aria-label="Try another card">
+                    <h2>"Try another card"</h2>
+                    <input type="hidden" name="token" value=v.token.clone() />
+                    <input type="hidden" name="form[key]" value=v.retry_key.clone() />
+                    <div class="field">
+                        <label for="r-number">"Card number"</label>
+                        <input id="r-number" name="form[number]" inputmode="numeric" autocomplete="cc-number" required aria-describedby="r-number-error" />
+                        <p id="r-number-error" class="field-error" role="alert">{move || errors.field("number").get()}</p>
+                    </div>
+                    <div class="field">
+                        <label for="r-expiry">"Expiry (MM/YY)"</label>
+                        <input id="r-expiry" name="form[expiry]" autocomplete="cc-exp" required aria-describedby="r-expiry-error" />
+                        <p id="r-expiry-error" class="field-error" role="alert">{move || errors.field("expiry").get()}</p>
+                    </div>
+                    <FormError message=errors.general() />
+                    <button type="submit" class="primary wide" disabled=move || retry.pending().get()>"Pay and join"</button>
+                </ActionForm>
+            })}
+            {(!failed).then(|| view! {
+                <p><a class="button" href="/portal/sign-in">"Sign in to the member portal"</a></p>
+            })}
+        </Frame>
+    }
+}
