@@ -357,20 +357,30 @@ pub async fn of_membership(
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
+    let list = membership_bookings(&mut tx, &business, membership_id).await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+/// A membership's bookings, newest first (at most 200).
+async fn membership_bookings(
+    tx: &mut Tx,
+    business: &Business,
+    membership_id: i64,
+) -> Result<Vec<BookingView>, Error> {
     let sql = format!(
         "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.membership_id = $2 ORDER BY b.starts_at DESC, b.id DESC LIMIT 200"
     );
-    let rows = query!(
-        &mut tx,
+    query!(
+        tx,
         fetch_all as BookingRow,
         sqlx::AssertSqlSafe(sql),
         business.id,
         membership_id
-    )?;
-    tx.commit().await?;
-    rows.into_iter()
-        .map(|r| booking_view(r, &business))
-        .collect()
+    )?
+    .into_iter()
+    .map(|r| booking_view(r, business))
+    .collect()
 }
 
 /// Books a slot for a membership's member; returns the booking's id. The
@@ -978,19 +988,7 @@ pub(crate) async fn booking_page_for(
         }
     }
     let credit_balance = crate::credits::balance(&mut tx, membership_id).await?;
-    let sql = format!(
-        "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.membership_id = $2 ORDER BY b.starts_at DESC, b.id DESC LIMIT 200"
-    );
-    let bookings = query!(
-        &mut tx,
-        fetch_all as BookingRow,
-        sqlx::AssertSqlSafe(sql),
-        business.id,
-        membership_id
-    )?
-    .into_iter()
-    .map(|r| booking_view(r, &business))
-    .collect::<Result<Vec<_>, _>>()?;
+    let bookings = membership_bookings(&mut tx, &business, membership_id).await?;
     tx.commit().await?;
     Ok(domain::bookings::BookingPage {
         membership_id,

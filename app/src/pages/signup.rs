@@ -196,16 +196,7 @@ fn PreviewAndPay(o: SignupOptions, form: SignupForm) -> impl IntoView {
                                     <input type="hidden" name="form[date_of_birth]" value=asked.date_of_birth.clone() />
                                     <input type="hidden" name="form[start]" value=asked.start.clone() />
                                     <input type="hidden" name="form[key]" value=o.key.clone() />
-                                    <div class="field">
-                                        <label for="s-number">"Card number"</label>
-                                        <input id="s-number" name="form[number]" inputmode="numeric" autocomplete="cc-number" required aria-describedby="s-number-error" />
-                                        <p id="s-number-error" class="field-error" role="alert">{move || errors.field("number").get()}</p>
-                                    </div>
-                                    <div class="field">
-                                        <label for="s-expiry">"Expiry (MM/YY)"</label>
-                                        <input id="s-expiry" name="form[expiry]" autocomplete="cc-exp" required aria-describedby="s-expiry-error" />
-                                        <p id="s-expiry-error" class="field-error" role="alert">{move || errors.field("expiry").get()}</p>
-                                    </div>
+                                    <CardFields errors />
                                     <p class="hint">"Sandbox test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined."</p>
                                     <FormError message=errors.general() />
                                     <FormError message=errors.field("email") />
@@ -286,16 +277,7 @@ fn Status(v: SignupView, retry: ServerAction<RetrySignup>) -> impl IntoView {
                     <h2>"Try another card"</h2>
                     <input type="hidden" name="token" value=v.token.clone() />
                     <input type="hidden" name="form[key]" value=v.retry_key.clone() />
-                    <div class="field">
-                        <label for="r-number">"Card number"</label>
-                        <input id="r-number" name="form[number]" inputmode="numeric" autocomplete="cc-number" required aria-describedby="r-number-error" />
-                        <p id="r-number-error" class="field-error" role="alert">{move || errors.field("number").get()}</p>
-                    </div>
-                    <div class="field">
-                        <label for="r-expiry">"Expiry (MM/YY)"</label>
-                        <input id="r-expiry" name="form[expiry]" autocomplete="cc-exp" required aria-describedby="r-expiry-error" />
-                        <p id="r-expiry-error" class="field-error" role="alert">{move || errors.field("expiry").get()}</p>
-                    </div>
+                    <CardFields errors />
                     <FormError message=errors.general() />
                     <button type="submit" class="primary wide" disabled=move || retry.pending().get()>"Pay and join"</button>
                 </ActionForm>
@@ -304,5 +286,23 @@ fn Status(v: SignupView, retry: ServerAction<RetrySignup>) -> impl IntoView {
                 <p><a class="button" href="/portal/sign-in">"Sign in to the member portal"</a></p>
             })}
         </Frame>
+    }
+}
+
+/// The card number and expiry, posted as `form[number]` and `form[expiry]`,
+/// each with its error.
+#[component]
+fn CardFields(errors: FormErrors) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="card-number">"Card number"</label>
+            <input id="card-number" name="form[number]" inputmode="numeric" autocomplete="cc-number" required aria-describedby="card-number-error" />
+            <p id="card-number-error" class="field-error" role="alert">{move || errors.field("number").get()}</p>
+        </div>
+        <div class="field">
+            <label for="card-expiry">"Expiry (MM/YY)"</label>
+            <input id="card-expiry" name="form[expiry]" autocomplete="cc-exp" required aria-describedby="card-expiry-error" />
+            <p id="card-expiry-error" class="field-error" role="alert">{move || errors.field("expiry").get()}</p>
+        </div>
     }
 }
