@@ -671,3 +671,89 @@ async fn a_member_reads_only_their_own_memberships_invoices_bookings_and_credits
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_member_pays_only_their_own_invoices_with_their_own_card() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let ana = member_with_email(&c, "Ana", "ana@example.com").await;
+        let flex = portal_type(&c).await;
+        memberships::sell(
+            &c.s,
+            &c.owner,
+            HolderRef::Member(ana),
+            &SellForm {
+                type_id: flex.to_string(),
+                start: "2026-11-22".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let adas_invoice = {
+            let mut tx = c.s.db.begin_read().await.unwrap();
+            let (id,) = query!(
+                &mut tx,
+                fetch_one as (i64,),
+                "SELECT id FROM invoices WHERE membership_id = $1",
+                c.membership
+            )
+            .unwrap();
+            tx.commit().await.unwrap();
+            id
+        };
+        let me = signed_in(&c, "ana@example.com").await;
+        let mine = portal::invoices(&c.s, me).await.unwrap()[0].id;
+        // No card yet: nothing to remove, nothing to charge.
+        assert!(matches!(
+            portal::remove_card(&c.s, me).await,
+            Err(Error::Conflict(_))
+        ));
+        assert_eq!(portal::card(&c.s, me).await.unwrap(), None);
+        // A bad number is refused and nothing is kept.
+        let bad = portal::keep_card(
+            &c.s,
+            me,
+            &domain::payments::CardForm {
+                number: "1234".into(),
+                expiry: "12/30".into(),
+            },
+        )
+        .await;
+        assert!(matches!(bad, Err(Error::Invalid(_))));
+        assert_eq!(portal::card(&c.s, me).await.unwrap(), None);
+        let label = portal::keep_card(
+            &c.s,
+            me,
+            &domain::payments::CardForm {
+                number: "4242 4242 4242 4242".into(),
+                expiry: "12/30".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert!(label.contains("4242"), "{label}");
+        // Someone else's invoice is not found, and nothing is charged.
+        assert!(matches!(
+            portal::pay_invoice(&c.s, me, adas_invoice, "k-ada").await,
+            Err(Error::NotFound)
+        ));
+        // Her own is paid once, however often the same form is sent.
+        portal::pay_invoice(&c.s, me, mine, "k-1").await.unwrap();
+        portal::pay_invoice(&c.s, me, mine, "k-1").await.unwrap();
+        let paid = portal::invoice(&c.s, me, mine).await.unwrap();
+        assert_eq!(paid.amount_due().minor, 0);
+        assert_eq!(paid.payments.iter().filter(|p| p.succeeded).count(), 1);
+        let adas = memberships::membership(&c.s, &c.owner, c.membership)
+            .await
+            .unwrap();
+        assert!(
+            adas.invoices.iter().all(|i| i.amount_paid.minor == 0),
+            "Ada's invoices untouched"
+        );
+        // Removed, the card is gone.
+        portal::remove_card(&c.s, me).await.unwrap();
+        assert_eq!(portal::card(&c.s, me).await.unwrap(), None);
+    })
+    .await;
+}
