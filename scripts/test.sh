@@ -3,8 +3,10 @@
 #   1. domain   pure rules, no database
 #   2. backend  repository and use-case tests on SQLite and PostgreSQL
 #   3. server   HTTP tests against a spawned app on SQLite and PostgreSQL
-#   4. end2end  Playwright in Debian's Chromium against the built app
-# and then builds the release the run command serves.
+#   4. end2end  Playwright in Debian's Chromium against the built app, with
+#               axe-core on every portal and signup page
+# and then builds the release the run command serves, and runs Lighthouse
+# (mobile) on it: the portal home and the signup page.
 # PostgreSQL parts run when TEST_POSTGRES_URL is set (each test makes and drops
 # its own database); otherwise they are skipped, and this says so.
 set -euo pipefail
@@ -54,6 +56,20 @@ echo "==> tier 4: Playwright in /usr/bin/chromium"
 # (type-depth limits in the wasm, say). It also warms the run command.
 echo "==> release build (the run command's)"
 LEPTOS_SITE_ROOT="$(site_root_for release)" cargo leptos build --release
+
+# Lighthouse measures what members get: the release build, on a fresh demo.
+echo "==> Lighthouse (mobile) on the portal home and the signup page"
+lh_port=$((E2E_PORT + 1))
+DATABASE_URL="sqlite://$e2e_dir/lighthouse.db" TESSERA_ADDR="127.0.0.1:$lh_port" RUST_LOG=warn \
+  LEPTOS_SITE_ROOT="$(site_root_for release)" "$CARGO_TARGET_DIR/release/server" serve --demo &
+lh_pid=$!
+trap 'kill "$lh_pid" 2>/dev/null || true; rm -rf "$e2e_dir" "$test_log"' EXIT
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$lh_port/healthz" >/dev/null 2>&1 && break
+  sleep 1
+done
+node end2end/lighthouse.mjs "http://127.0.0.1:$lh_port"
+kill "$lh_pid" 2>/dev/null || true
 
 passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$test_log" | awk '{s+=$4} END {print s+0}')
 echo "==> all tiers passed: $passed cargo tests and the Playwright suite, in $(( $(date +%s) - started )) s"

@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
                 <Route path=path!("/portal/sign-in") view=pages::portal::PortalSignInPage />
+                <Route path=path!("/portal/sign-in/:business") view=pages::portal::PortalSignInPage />
                 <Route path=path!("/portal/choose") view=pages::portal::PortalChoosePage ssr=SsrMode::Async />
                 <ParentRoute path=path!("/portal") view=pages::portal::PortalLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::portal::PortalHomePage />
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("bookings/:id") view=pages::portal::PortalBookingPage />
                     <Route path=path!("invoices") view=pages::portal::PortalInvoicesPage />
                     <Route path=path!("invoices/:id") view=pages::portal::PortalInvoicePage />
+                    <Route path=path!("profile") view=pages::portal::PortalProfilePage />
                 </ParentRoute>
                 <Route path=path!("/join/status/:token") view=pages::signup::SignupStatusPage ssr=SsrMode::Async />
                 <Route path=path!("/join/:location") view=pages::join::JoinPage ssr=SsrMode::Async />

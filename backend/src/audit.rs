@@ -10,6 +10,8 @@ use crate::query;
 #[derive(Clone, Copy, Debug)]
 pub enum By {
     Staff(i64),
+    /// A member, in the portal.
+    Member(i64),
     System,
 }
 
@@ -49,6 +51,7 @@ pub async fn record(
 ) -> Result<(), Error> {
     let (actor, actor_id) = match by {
         By::Staff(id) => ("staff", Some(id)),
+        By::Member(id) => ("member", Some(id)),
         By::System => ("system", None),
     };
     query!(tx, execute,

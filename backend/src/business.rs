@@ -15,6 +15,8 @@ use crate::{Services, query};
 pub struct Business {
     pub id: i64,
     pub name: String,
+    /// Its portal's address: /portal/sign-in/{slug}.
+    pub slug: String,
     pub time_zone: Tz,
     pub currency: Currency,
     pub simulated_today: Option<NaiveDate>,
@@ -30,6 +32,7 @@ pub struct Business {
 struct BusinessRow {
     id: i64,
     name: String,
+    slug: Option<String>,
     time_zone: String,
     currency: String,
     simulated_today: Option<NaiveDate>,
@@ -63,6 +66,7 @@ impl TryFrom<BusinessRow> for Business {
             credit_unused_on_cancel: row.credit_unused_on_cancel,
             credit_adjust_limit: row.credit_adjust_limit,
             name: row.name,
+            slug: row.slug.unwrap_or_default(),
             simulated_today: row.simulated_today,
         })
     }
@@ -76,7 +80,7 @@ pub async fn load(tx: &mut Tx, business_id: i64) -> Result<Business, Error> {
     query!(
         tx,
         fetch_optional as BusinessRow,
-        "SELECT id, name, time_zone, currency, simulated_today, terms_days, retry_days, past_due_after_days,
+        "SELECT id, name, slug, time_zone, currency, simulated_today, terms_days, retry_days, past_due_after_days,
                 suspend_after_days, credit_unused_on_cancel, credit_adjust_limit
            FROM businesses WHERE id = $1",
         business_id
@@ -123,13 +127,20 @@ pub async fn insert(
         return Err(invalid.into());
     }
     let currency = currency.expect("checked above");
+    let slug = free_slug(
+        tx,
+        "SELECT id FROM businesses WHERE slug = $1",
+        &slugify(new.name),
+    )
+    .await?;
     let (id,) = query!(
         tx,
         fetch_one as (i64,),
-        "INSERT INTO businesses (name, time_zone, currency, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO businesses (name, time_zone, currency, slug, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         new.name.trim(),
         new.time_zone,
         currency.code(),
+        &slug,
         now
     )?;
     for (position, name) in DEFAULT_MEMBER_TYPES.iter().enumerate() {
@@ -196,6 +207,19 @@ pub fn slugify(name: &str) -> String {
     }
 }
 
+/// `base`, or `base-2`, `base-3`, ...: the first slug `taken` (a query for
+/// the id of a row with slug $1) finds no row for.
+async fn free_slug(tx: &mut Tx, taken: &'static str, base: &str) -> Result<String, Error> {
+    let mut slug = base.to_string();
+    for n in 2.. {
+        if query!(tx, fetch_optional as (i64,), taken, &slug)?.is_none() {
+            break;
+        }
+        slug = format!("{base}-{n}");
+    }
+    Ok(slug)
+}
+
 /// Adds a location with a public slug unique across all businesses ("riverside", "riverside-2", ...).
 pub async fn insert_location(
     tx: &mut Tx,
@@ -207,20 +231,12 @@ pub async fn insert_location(
     if name.trim().is_empty() {
         return Err(Error::invalid("name", "enter the location's name"));
     }
-    let base = slugify(name);
-    let mut slug = base.clone();
-    for n in 2.. {
-        let taken = query!(
-            tx,
-            fetch_optional as (i64,),
-            "SELECT id FROM locations WHERE slug = $1",
-            &slug
-        )?;
-        if taken.is_none() {
-            break;
-        }
-        slug = format!("{base}-{n}");
-    }
+    let slug = free_slug(
+        tx,
+        "SELECT id FROM locations WHERE slug = $1",
+        &slugify(name),
+    )
+    .await?;
     let (id,) = query!(
         tx,
         fetch_one as (i64,),

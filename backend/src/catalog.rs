@@ -871,6 +871,7 @@ pub async fn public_offer(
         .collect();
     Ok(domain::catalog::PublicOffer {
         business_name: business.name,
+        business_slug: business.slug,
         location_name,
         types,
     })

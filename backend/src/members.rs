@@ -219,6 +219,33 @@ async fn load(tx: &mut Tx, business_id: i64, id: i64) -> Result<MemberRow, Error
     .ok_or(Error::NotFound)
 }
 
+/// A member's number and details (the portal's profile reads them).
+pub(crate) async fn details_of(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+) -> Result<(i64, MemberDetails), Error> {
+    let row = load(tx, business_id, id).await?;
+    Ok((row.member_number, row.details()))
+}
+
+/// Saves validated details over a member's (with the lower-cased search columns).
+pub(crate) async fn write_details(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+    d: &MemberDetails,
+) -> Result<(), Error> {
+    query!(tx, execute,
+        "UPDATE members SET first_name = $1, last_name = $2, email = $3, phone = $4, date_of_birth = $5, member_type = $6,
+                home_location_id = $7, notes = $8, marketing_consent = $9, first_name_lc = $10, last_name_lc = $11,
+                email_lc = $12, phone_digits = $13
+          WHERE id = $14 AND business_id = $15",
+        &d.first_name, &d.last_name, &d.email, &d.phone, d.date_of_birth, d.member_type.as_deref(), d.home_location_id, &d.notes,
+        d.marketing_consent, d.first_name.to_lowercase(), d.last_name.to_lowercase(), &d.email, d.phone_digits(), id, business_id)?;
+    Ok(())
+}
+
 /// The member's page as it stands inside `tx`.
 async fn current_view(
     tx: &mut Tx,
@@ -354,13 +381,7 @@ pub async fn update_member(
     let business = business::load(&mut tx, actor.business_id).await?;
     let before = load(&mut tx, business.id, id).await?;
     let d = form.validate(&context(&mut tx, &business, services.today(&business)).await?)?;
-    query!(&mut tx, execute,
-        "UPDATE members SET first_name = $1, last_name = $2, email = $3, phone = $4, date_of_birth = $5, member_type = $6,
-                home_location_id = $7, notes = $8, marketing_consent = $9, first_name_lc = $10, last_name_lc = $11,
-                email_lc = $12, phone_digits = $13
-          WHERE id = $14 AND business_id = $15",
-        &d.first_name, &d.last_name, &d.email, &d.phone, d.date_of_birth, d.member_type.as_deref(), d.home_location_id, &d.notes,
-        d.marketing_consent, d.first_name.to_lowercase(), d.last_name.to_lowercase(), &d.email, d.phone_digits(), id, business.id)?;
+    write_details(&mut tx, business.id, id, &d).await?;
     let audit_details = serde_json::json!({ "before": before.details(), "after": d });
     audit::by_staff(
         &mut tx,

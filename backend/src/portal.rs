@@ -9,9 +9,9 @@
 
 use chrono::{DateTime, Utc};
 use domain::portal::{
-    CODE_VALID, CodeCheck, CodeForm, CodeState, PortalAccount, PortalHome, PortalMembership,
-    PortalSession, REQUEST_WINDOW, Reach, SESSION_IDLE, check_code, may_request_code,
-    normalize_email, parse_code,
+    CODE_VALID, CodeCheck, CodeForm, CodeState, EmailChangeForm, EmailCodeForm, PortalAccount,
+    PortalBusiness, PortalHome, PortalMembership, PortalSession, Profile, ProfileForm,
+    REQUEST_WINDOW, Reach, SESSION_IDLE, check_code, may_request_code, normalize_email, parse_code,
 };
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -53,8 +53,8 @@ fn code_hash(email: &str, code: &str) -> String {
 async fn accounts(tx: &mut Tx, email: &str) -> Result<Vec<PortalAccount>, Error> {
     let rows = query!(
         tx,
-        fetch_all as (i64, String, String, String, i64),
-        "SELECT m.id, b.name, m.first_name, m.last_name, m.member_number
+        fetch_all as (i64, String, String, String, String, i64),
+        "SELECT m.id, b.name, b.slug, m.first_name, m.last_name, m.member_number
            FROM members m JOIN businesses b ON b.id = m.business_id
           WHERE m.email_lc = $1 AND m.status = $2
           ORDER BY b.name, m.member_number",
@@ -64,9 +64,10 @@ async fn accounts(tx: &mut Tx, email: &str) -> Result<Vec<PortalAccount>, Error>
     Ok(rows
         .into_iter()
         .map(
-            |(member_id, business_name, first, last, number)| PortalAccount {
+            |(member_id, business_name, business_slug, first, last, number)| PortalAccount {
                 member_id,
                 business_name,
+                business_slug,
                 member_name: format!("{first} {last}"),
                 member_number: number,
             },
@@ -74,9 +75,41 @@ async fn accounts(tx: &mut Tx, email: &str) -> Result<Vec<PortalAccount>, Error>
         .collect())
 }
 
+/// The business whose portal lives at /portal/sign-in/{slug}.
+pub async fn portal_business(services: &Services, slug: &str) -> Result<PortalBusiness, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let found = query!(
+        &mut tx,
+        fetch_optional as (String, String),
+        "SELECT slug, name FROM businesses WHERE slug = $1",
+        slug
+    )?;
+    tx.commit().await?;
+    let (slug, name) = found.ok_or(Error::NotFound)?;
+    Ok(PortalBusiness { slug, name })
+}
+
+/// The accounts a sign-in at `business` (a slug; empty on the shared page) is about.
+fn at_business(accounts: Vec<PortalAccount>, business: &str) -> Vec<PortalAccount> {
+    if business.is_empty() {
+        accounts
+    } else {
+        accounts
+            .into_iter()
+            .filter(|a| a.business_slug == business)
+            .collect()
+    }
+}
+
 /// Sends a sign-in code to the email if it belongs to a member; answers the
-/// same either way. `client` is the address the request came from.
-pub async fn request_code(services: &Services, email: &str, client: &str) -> Result<(), Error> {
+/// same either way. `client` is the address the request came from; at a
+/// business's own portal (`business`, a slug), only that business writes.
+pub async fn request_code(
+    services: &Services,
+    email: &str,
+    client: &str,
+    business: &str,
+) -> Result<(), Error> {
     let email = normalize_email(email)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
@@ -110,7 +143,7 @@ pub async fn request_code(services: &Services, email: &str, client: &str) -> Res
     )?;
     // One message per business the email belongs to (each has its own outbox).
     let mut mailed = std::collections::BTreeSet::new();
-    for account in accounts(&mut tx, &email).await? {
+    for account in at_business(accounts(&mut tx, &email).await?, business) {
         let (business_id, first_name) = query!(
             &mut tx,
             fetch_one as (i64, String),
@@ -200,9 +233,10 @@ pub async fn verify_code(services: &Services, form: &CodeForm) -> Result<NewSess
     if taken == 0 {
         return Err(Error::invalid("code", CodeCheck::Used.message()));
     }
-    let accounts = accounts(&mut tx, &email).await?;
-    let single = match accounts.as_slice() {
-        [one] => Some(one.member_id),
+    let all = accounts(&mut tx, &email).await?;
+    let here = at_business(all.clone(), &form.business);
+    let single = match (here.as_slice(), all.as_slice()) {
+        ([one], _) | (_, [one]) => Some(one.member_id),
         _ => None,
     };
     let business_id = match single {
@@ -386,6 +420,246 @@ pub async fn sign_out(services: &Services, token: &str) -> Result<(), Error> {
         token_hash(token)
     )?;
     tx.commit().await
+}
+
+// ---------------------------------------------------------------------------
+// The member's profile
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    id: i64,
+    new_email: String,
+    code_hash: String,
+    expires_at: DateTime<Utc>,
+    wrong_attempts: i64,
+    used_at: Option<DateTime<Utc>>,
+}
+
+impl ChangeRow {
+    fn state(&self) -> CodeState {
+        CodeState {
+            expires_at: self.expires_at,
+            wrong_attempts: self.wrong_attempts.max(0) as u32,
+            used: self.used_at.is_some(),
+        }
+    }
+}
+
+/// The member's newest email change, whatever became of it.
+async fn newest_change(tx: &mut Tx, member: Member) -> Result<Option<ChangeRow>, Error> {
+    Ok(query!(
+        tx,
+        fetch_optional as ChangeRow,
+        "SELECT id, new_email, code_hash, expires_at, wrong_attempts, used_at FROM portal_email_changes
+          WHERE member_id = $1 AND business_id = $2 ORDER BY id DESC LIMIT 1",
+        member.member_id,
+        member.business_id
+    )?)
+}
+
+/// The member's profile, with the new email that waits for its code, if any.
+pub async fn profile(services: &Services, member: Member) -> Result<Profile, Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_read().await?;
+    let profile = profile_in(&mut tx, member, now).await?;
+    tx.commit().await?;
+    Ok(profile)
+}
+
+async fn profile_in(tx: &mut Tx, member: Member, now: DateTime<Utc>) -> Result<Profile, Error> {
+    let (member_number, d) =
+        crate::members::details_of(tx, member.business_id, member.member_id).await?;
+    let pending_email = newest_change(tx, member)
+        .await?
+        .filter(|c| check_code(Some(c.state()), true, now) == CodeCheck::Accepted)
+        .map(|c| c.new_email);
+    Ok(Profile {
+        member_number,
+        first_name: d.first_name,
+        last_name: d.last_name,
+        email: d.email,
+        phone: d.phone,
+        marketing_consent: d.marketing_consent,
+        pending_email,
+    })
+}
+
+/// Saves the name, phone and marketing consent a member gave, checked by the
+/// same rules as the staff form; the audit keeps the details before and after.
+pub async fn update_profile(
+    services: &Services,
+    member: Member,
+    form: &ProfileForm,
+) -> Result<Profile, Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, member.business_id).await?;
+    let (_, before) = crate::members::details_of(&mut tx, business.id, member.member_id).await?;
+    let context = crate::members::context(&mut tx, &business, services.today(&business)).await?;
+    let after = form.onto(&before).validate(&context)?;
+    crate::members::write_details(&mut tx, business.id, member.member_id, &after).await?;
+    let details = serde_json::json!({ "before": before, "after": after });
+    crate::audit::record(
+        &mut tx,
+        business.id,
+        crate::audit::By::Member(member.member_id),
+        "member.updated",
+        "member",
+        Some(member.member_id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    let profile = profile_in(&mut tx, member, now).await?;
+    tx.commit().await?;
+    Ok(profile)
+}
+
+/// Sends a code to the new address; the email changes only when the code
+/// comes back. Limited like sign-in codes (per member).
+pub async fn request_email_change(
+    services: &Services,
+    member: Member,
+    form: &EmailChangeForm,
+) -> Result<(), Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, member.business_id).await?;
+    let (_, current) = crate::members::details_of(&mut tx, business.id, member.member_id).await?;
+    let email = form.check(&current.email)?;
+    let (recent,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM portal_email_changes WHERE member_id = $1 AND created_at > $2",
+        member.member_id,
+        now - REQUEST_WINDOW
+    )?;
+    may_request_code(services.code_limits, recent as u32, 0).map_err(Error::TooMany)?;
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32));
+    query!(
+        &mut tx,
+        execute,
+        "INSERT INTO portal_email_changes (business_id, member_id, new_email, code_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        business.id,
+        member.member_id,
+        &email,
+        code_hash(&email, &code),
+        now,
+        now + CODE_VALID
+    )?;
+    let body = format!(
+        "Hello {first},\n\nTo use this address for your membership at {business}, enter the code {spaced} on your profile page in the member portal.\n\nIt works once, for {minutes} minutes. If you did not ask for it, you can ignore this message.",
+        first = current.first_name,
+        business = business.name,
+        spaced = format_args!("{} {}", &code[..3], &code[3..]),
+        minutes = CODE_VALID.num_minutes(),
+    );
+    query!(
+        &mut tx,
+        execute,
+        "INSERT INTO outbox (business_id, to_address, subject, body, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        business.id,
+        &email,
+        format!("Confirm your new email: {code}"),
+        body,
+        "portal_email_code",
+        now
+    )?;
+    tx.commit().await
+}
+
+/// Checks the code sent to the new address; a right one moves the member
+/// (and their portal sessions) to it, and the old address is told.
+pub async fn confirm_email_change(
+    services: &Services,
+    member: Member,
+    form: &EmailCodeForm,
+) -> Result<Profile, Error> {
+    let code = parse_code(&form.code)?;
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, member.business_id).await?;
+    let row = newest_change(&mut tx, member).await?;
+    let matches = row
+        .as_ref()
+        .is_some_and(|r| r.code_hash == code_hash(&r.new_email, &code));
+    let check = check_code(row.as_ref().map(ChangeRow::state), matches, now);
+    let row = match (check, row) {
+        (CodeCheck::Accepted, Some(row)) => row,
+        (check, row) => {
+            if check.counts_as_wrong()
+                && let Some(row) = row
+            {
+                query!(
+                    &mut tx,
+                    execute,
+                    "UPDATE portal_email_changes SET wrong_attempts = wrong_attempts + 1 WHERE id = $1",
+                    row.id
+                )?;
+                tx.commit().await?;
+            }
+            return Err(Error::invalid("code", check.message()));
+        }
+    };
+    let taken = query!(
+        &mut tx,
+        execute,
+        "UPDATE portal_email_changes SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+        now,
+        row.id
+    )?;
+    if taken == 0 {
+        return Err(Error::invalid("code", CodeCheck::Used.message()));
+    }
+    let (_, before) = crate::members::details_of(&mut tx, business.id, member.member_id).await?;
+    let after = domain::members::MemberDetails {
+        email: row.new_email.clone(),
+        ..before.clone()
+    };
+    crate::members::write_details(&mut tx, business.id, member.member_id, &after).await?;
+    // The member stays signed in, now under the new address.
+    query!(
+        &mut tx,
+        execute,
+        "UPDATE portal_sessions SET email = $1 WHERE member_id = $2 AND ended_at IS NULL",
+        &row.new_email,
+        member.member_id
+    )?;
+    let details = serde_json::json!({ "before": before.email, "after": after.email });
+    crate::audit::record(
+        &mut tx,
+        business.id,
+        crate::audit::By::Member(member.member_id),
+        "member.email_changed",
+        "member",
+        Some(member.member_id),
+        &details.to_string(),
+        now,
+    )
+    .await?;
+    if !before.email.is_empty() {
+        let body = format!(
+            "Hello {first},\n\nThe email address of your membership at {business} was changed to {new} in the member portal. If this was not you, please contact {business}.",
+            first = before.first_name,
+            business = business.name,
+            new = after.email,
+        );
+        query!(
+            &mut tx,
+            execute,
+            "INSERT INTO outbox (business_id, to_address, subject, body, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            business.id,
+            &before.email,
+            "Your email address was changed",
+            body,
+            "portal_email_changed",
+            now
+        )?;
+    }
+    let profile = profile_in(&mut tx, member, now).await?;
+    tx.commit().await?;
+    Ok(profile)
 }
 
 // ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ use backend::{Error, Services, members, query};
 use chrono::TimeDelta;
 use domain::lifecycle::sale::SellForm;
 use domain::members::MemberForm;
-use domain::portal::CodeForm;
+use domain::portal::{CodeForm, EmailChangeForm, EmailCodeForm, ProfileForm};
 use support::{Club, club};
 
 async fn member_with_email(c: &Club, first: &str, email: &str) -> i64 {
@@ -30,15 +30,20 @@ async fn member_with_email(c: &Club, first: &str, email: &str) -> i64 {
     .id
 }
 
-/// The newest code mailed to `email`, read from the outbox as a person would.
+/// The newest sign-in code mailed to `email`, read from the outbox as a person would.
 async fn mailed_code(s: &Services, email: &str) -> Option<String> {
+    mailed(s, email, "portal_code").await
+}
+
+/// The code at the end of the subject of the newest message of `kind` to `email`.
+async fn mailed(s: &Services, email: &str, kind: &str) -> Option<String> {
     let mut tx = s.db.begin_read().await.unwrap();
     let row = query!(
         &mut tx,
         fetch_optional as (String,),
         "SELECT subject FROM outbox WHERE to_address = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
         email,
-        "portal_code"
+        kind
     )
     .unwrap();
     tx.commit().await.unwrap();
@@ -46,13 +51,17 @@ async fn mailed_code(s: &Services, email: &str) -> Option<String> {
 }
 
 async fn outbox_count(s: &Services, email: &str) -> i64 {
+    outbox_count_of(s, email, "portal_code").await
+}
+
+async fn outbox_count_of(s: &Services, email: &str, kind: &str) -> i64 {
     let mut tx = s.db.begin_read().await.unwrap();
     let (n,) = query!(
         &mut tx,
         fetch_one as (i64,),
         "SELECT COUNT(*) FROM outbox WHERE to_address = $1 AND kind = $2",
         email,
-        "portal_code"
+        kind
     )
     .unwrap();
     tx.commit().await.unwrap();
@@ -63,6 +72,7 @@ fn form(email: &str, code: &str) -> CodeForm {
     CodeForm {
         email: email.into(),
         code: code.into(),
+        business: String::new(),
     }
 }
 
@@ -94,7 +104,7 @@ async fn a_code_signs_in_once_and_the_session_ends_on_sign_out() {
     each_db(|db| async move {
         let c = club(db).await;
         let ana = member_with_email(&c, "Ana", "ana@example.com").await;
-        portal::request_code(&c.s, "  Ana@Example.com ", "10.0.0.1")
+        portal::request_code(&c.s, "  Ana@Example.com ", "10.0.0.1", "")
             .await
             .unwrap();
         let code = mailed_code(&c.s, "ana@example.com")
@@ -146,7 +156,7 @@ async fn a_code_expires_after_ten_minutes() {
     each_db(|db| async move {
         let c = club(db).await;
         member_with_email(&c, "Ana", "ana@example.com").await;
-        portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1", "")
             .await
             .unwrap();
         let code = mailed_code(&c.s, "ana@example.com").await.unwrap();
@@ -170,7 +180,7 @@ async fn five_wrong_codes_lock_the_code() {
     each_db(|db| async move {
         let c = club(db).await;
         member_with_email(&c, "Ana", "ana@example.com").await;
-        portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1", "")
             .await
             .unwrap();
         let code = mailed_code(&c.s, "ana@example.com").await.unwrap();
@@ -190,7 +200,7 @@ async fn five_wrong_codes_lock_the_code() {
             .unwrap_err();
         assert_eq!(message(right), "Too many wrong codes. Ask for a new code.");
         // A new code works again.
-        portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1", "")
             .await
             .unwrap();
         let fresh = mailed_code(&c.s, "ana@example.com").await.unwrap();
@@ -208,8 +218,8 @@ async fn unknown_and_known_emails_get_the_same_answers() {
     each_db(|db| async move {
         let c = club(db).await;
         member_with_email(&c, "Ana", "ana@example.com").await;
-        let known = portal::request_code(&c.s, "ana@example.com", "10.0.0.1").await;
-        let unknown = portal::request_code(&c.s, "nobody@example.com", "10.0.0.2").await;
+        let known = portal::request_code(&c.s, "ana@example.com", "10.0.0.1", "").await;
+        let unknown = portal::request_code(&c.s, "nobody@example.com", "10.0.0.2", "").await;
         assert!(known.is_ok() && unknown.is_ok());
         assert_eq!(outbox_count(&c.s, "ana@example.com").await, 1);
         assert_eq!(
@@ -225,17 +235,17 @@ async fn unknown_and_known_emails_get_the_same_answers() {
         }
         // Rate limits count unknown emails the same way.
         for _ in 0..2 {
-            portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+            portal::request_code(&c.s, "ana@example.com", "10.0.0.1", "")
                 .await
                 .unwrap();
-            portal::request_code(&c.s, "nobody@example.com", "10.0.0.2")
+            portal::request_code(&c.s, "nobody@example.com", "10.0.0.2", "")
                 .await
                 .unwrap();
         }
-        let a = portal::request_code(&c.s, "ana@example.com", "10.0.0.3")
+        let a = portal::request_code(&c.s, "ana@example.com", "10.0.0.3", "")
             .await
             .unwrap_err();
-        let b = portal::request_code(&c.s, "nobody@example.com", "10.0.0.3")
+        let b = portal::request_code(&c.s, "nobody@example.com", "10.0.0.3", "")
             .await
             .unwrap_err();
         assert_eq!(a.to_string(), b.to_string());
@@ -252,34 +262,34 @@ async fn requests_are_limited_per_email_and_per_client_address() {
     each_db(|db| async move {
         let c = club(db).await;
         for n in 0..3 {
-            portal::request_code(&c.s, "ana@example.com", &format!("10.0.1.{n}"))
+            portal::request_code(&c.s, "ana@example.com", &format!("10.0.1.{n}"), "")
                 .await
                 .unwrap();
         }
         assert!(matches!(
-            portal::request_code(&c.s, "ana@example.com", "10.0.1.9").await,
+            portal::request_code(&c.s, "ana@example.com", "10.0.1.9", "").await,
             Err(Error::TooMany(_))
         ));
         // One address asking for many emails.
         for n in 0..10 {
-            portal::request_code(&c.s, &format!("m{n}@example.com"), "10.0.2.1")
+            portal::request_code(&c.s, &format!("m{n}@example.com"), "10.0.2.1", "")
                 .await
                 .unwrap();
         }
         assert!(matches!(
-            portal::request_code(&c.s, "m99@example.com", "10.0.2.1").await,
+            portal::request_code(&c.s, "m99@example.com", "10.0.2.1", "").await,
             Err(Error::TooMany(_))
         ));
         // After the window, both may ask again.
         let soon = later(&c.s, TimeDelta::minutes(16));
-        portal::request_code(&soon, "ana@example.com", "10.0.1.9")
+        portal::request_code(&soon, "ana@example.com", "10.0.1.9", "")
             .await
             .unwrap();
-        portal::request_code(&soon, "m99@example.com", "10.0.2.1")
+        portal::request_code(&soon, "m99@example.com", "10.0.2.1", "")
             .await
             .unwrap();
         // Bad input is answered, not counted.
-        let bad = portal::request_code(&c.s, "not an email", "10.0.3.1")
+        let bad = portal::request_code(&c.s, "not an email", "10.0.3.1", "")
             .await
             .unwrap_err();
         assert!(matches!(bad, Error::Invalid(_)));
@@ -349,7 +359,7 @@ async fn an_email_of_two_businesses_chooses_and_sees_only_its_own() {
         .await
         .unwrap()
         .id;
-        portal::request_code(&c.s, "ana@example.com", "10.0.0.1")
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1", "")
             .await
             .unwrap();
         assert_eq!(
@@ -397,6 +407,45 @@ async fn an_email_of_two_businesses_chooses_and_sees_only_its_own() {
         let home = portal::home(&c.s, me).await.unwrap();
         assert_eq!(home.business_name, "Another Gym");
         assert!(home.memberships.is_empty());
+
+        // Each business's portal has its own address: signing in there mails
+        // only that business and lands on its account without a choice.
+        let here = portal::portal_business(&c.s, "another-gym").await.unwrap();
+        assert_eq!(here.name, "Another Gym");
+        assert!(matches!(
+            portal::portal_business(&c.s, "no-such-gym").await,
+            Err(Error::NotFound)
+        ));
+        let later_on = later(&c.s, TimeDelta::minutes(1));
+        portal::request_code(&later_on, "ana@example.com", "10.0.0.1", "club")
+            .await
+            .unwrap();
+        assert_eq!(
+            outbox_count(&c.s, "ana@example.com").await,
+            3,
+            "one more, from Club only"
+        );
+        let code = mailed_code(&c.s, "ana@example.com").await.unwrap();
+        let at_club = portal::verify_code(
+            &later_on,
+            &CodeForm {
+                business: "club".into(),
+                ..form("ana@example.com", &code)
+            },
+        )
+        .await
+        .unwrap();
+        assert!(!at_club.must_choose);
+        let me = portal::authenticate(&later_on, &at_club.token)
+            .await
+            .unwrap();
+        assert_eq!(
+            me,
+            Member {
+                business_id: c.owner.business_id,
+                member_id: ana
+            }
+        );
     })
     .await;
 }
@@ -427,7 +476,9 @@ async fn portal_type(c: &Club) -> i64 {
 }
 
 async fn signed_in(c: &Club, email: &str) -> Member {
-    portal::request_code(&c.s, email, "10.0.0.1").await.unwrap();
+    portal::request_code(&c.s, email, "10.0.0.1", "")
+        .await
+        .unwrap();
     let code = mailed_code(&c.s, email).await.unwrap();
     let session = portal::verify_code(&c.s, &form(email, &code))
         .await
@@ -754,6 +805,99 @@ async fn a_member_pays_only_their_own_invoices_with_their_own_card() {
         // Removed, the card is gone.
         portal::remove_card(&c.s, me).await.unwrap();
         assert_eq!(portal::card(&c.s, me).await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_member_edits_their_profile_and_confirms_a_new_email_with_a_code_sent_there() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let ana = member_with_email(&c, "Ana", "ana@example.com").await;
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1", "").await.unwrap();
+        let code = mailed_code(&c.s, "ana@example.com").await.unwrap();
+        let session = portal::verify_code(&c.s, &form("ana@example.com", &code)).await.unwrap();
+        let me = portal::authenticate(&c.s, &session.token).await.unwrap();
+        let p = portal::profile(&c.s, me).await.unwrap();
+        assert_eq!((p.first_name.as_str(), p.email.as_str()), ("Ana", "ana@example.com"));
+        assert_eq!(p.pending_email, None);
+
+        // Name, phone and consent, checked by the staff form's rules.
+        let refused = portal::update_profile(
+            &c.s,
+            me,
+            &ProfileForm { first_name: " ".into(), last_name: "Tester".into(), ..Default::default() },
+        )
+        .await;
+        assert!(
+            matches!(&refused, Err(Error::Invalid(i)) if i.message_for("first_name").is_some()),
+            "{refused:?}"
+        );
+        let saved = portal::update_profile(
+            &c.s,
+            me,
+            &ProfileForm {
+                first_name: "Anna".into(),
+                last_name: "Tester".into(),
+                phone: "+49 30 1234567".into(),
+                marketing_consent: "on".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!((saved.first_name.as_str(), saved.phone.as_str()), ("Anna", "+49 30 1234567"));
+        assert!(saved.marketing_consent);
+        let staff_view = members::member(&c.s, &c.owner, ana).await.unwrap();
+        assert_eq!(staff_view.details.full_name(), "Anna Tester");
+        assert!(staff_view.details.marketing_consent);
+
+        // The same address is refused; a new one waits for the code sent to it.
+        let same = portal::request_email_change(&c.s, me, &EmailChangeForm { email: "ANA@example.com".into() }).await;
+        assert!(matches!(&same, Err(Error::Invalid(i)) if i.message_for("email") == Some("this is already your email address")));
+        portal::request_email_change(&c.s, me, &EmailChangeForm { email: " Ana.New@Example.com ".into() })
+            .await
+            .unwrap();
+        let p = portal::profile(&c.s, me).await.unwrap();
+        assert_eq!(p.email, "ana@example.com", "nothing changes before the code comes back");
+        assert_eq!(p.pending_email.as_deref(), Some("ana.new@example.com"));
+        assert_eq!(mailed(&c.s, "ana@example.com", "portal_email_code").await, None, "the code goes to the new address only");
+        let code = mailed(&c.s, "ana.new@example.com", "portal_email_code").await.unwrap();
+        let wrong = portal::confirm_email_change(&c.s, me, &EmailCodeForm { code: other_than(&code) }).await;
+        assert_eq!(message(wrong.unwrap_err()), "That code is not right. You have 4 more tries.");
+        let expired = portal::confirm_email_change(&later(&c.s, TimeDelta::minutes(11)), me, &EmailCodeForm { code: code.clone() }).await;
+        assert_eq!(message(expired.unwrap_err()), "That code has expired. Ask for a new code.");
+        let changed = portal::confirm_email_change(&c.s, me, &EmailCodeForm { code: code.clone() }).await.unwrap();
+        assert_eq!(changed.email, "ana.new@example.com");
+        assert_eq!(changed.pending_email, None);
+        let again = portal::confirm_email_change(&c.s, me, &EmailCodeForm { code }).await;
+        assert_eq!(message(again.unwrap_err()), "That code has already been used. Ask for a new code.");
+
+        // The member stays signed in under the new address; the old one is told,
+        // and the change is in the audit trail.
+        assert_eq!(portal::authenticate(&c.s, &session.token).await.unwrap(), me);
+        assert_eq!(portal::session(&c.s, &session.token).await.unwrap().email, "ana.new@example.com");
+        assert_eq!(outbox_count_of(&c.s, "ana@example.com", "portal_email_changed").await, 1);
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (actor, details) = query!(
+            &mut tx,
+            fetch_one as (String, String),
+            "SELECT actor, details FROM audit_events WHERE action = $1 AND subject_id = $2",
+            "member.email_changed",
+            ana
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(actor, "member");
+        assert!(details.contains("ana.new@example.com"), "{details}");
+
+        // Asking for codes is limited like sign-in codes.
+        for n in 0..2 {
+            portal::request_email_change(&c.s, me, &EmailChangeForm { email: format!("ana{n}@example.com") })
+                .await
+                .unwrap();
+        }
+        let limited = portal::request_email_change(&c.s, me, &EmailChangeForm { email: "ana9@example.com".into() }).await;
+        assert!(matches!(limited, Err(Error::TooMany(_))), "{limited:?}");
     })
     .await;
 }

@@ -11,6 +11,7 @@ use crate::Invalid;
 use crate::bookings::BookingView;
 use crate::credits::EntryView;
 use crate::lifecycle::StatusReport;
+use crate::members::{MemberDetails, MemberForm};
 use crate::memberships::{ActionForm, ActionKind};
 use crate::money::Money;
 
@@ -54,6 +55,16 @@ pub struct CodeRequestForm {
 pub struct CodeForm {
     pub email: String,
     pub code: String,
+    /// The slug of the business whose portal the member signs in at (empty
+    /// on the shared sign-in page): its account is chosen when the email has one there.
+    pub business: String,
+}
+
+/// A business's own portal, as its sign-in page names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalBusiness {
+    pub slug: String,
+    pub name: String,
 }
 
 /// The email as the portal compares it: trimmed and lower-cased.
@@ -178,6 +189,8 @@ pub fn may_request_code(limits: CodeLimits, for_email: u32, for_client: u32) -> 
 pub struct PortalAccount {
     pub member_id: i64,
     pub business_name: String,
+    /// The business's portal address: /portal/sign-in/{business_slug}.
+    pub business_slug: String,
     pub member_name: String,
     pub member_number: i64,
 }
@@ -277,9 +290,145 @@ pub struct PortalSession {
     pub accounts: Vec<PortalAccount>,
 }
 
+/// What a member may change about themselves in the portal. The email is
+/// changed apart, by a code sent to the new address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: String,
+    /// "on" when the box is ticked (an HTML checkbox's value).
+    pub marketing_consent: String,
+}
+
+impl ProfileForm {
+    /// The member's whole details with these fields in place, for the same
+    /// validation the staff form gets; what a member cannot change is kept.
+    pub fn onto(&self, current: &MemberDetails) -> MemberForm {
+        MemberForm {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            phone: self.phone.clone(),
+            marketing_consent: self.marketing_consent.clone(),
+            ..current.to_form()
+        }
+    }
+}
+
+/// A member's profile as the portal shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub member_number: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    pub marketing_consent: bool,
+    /// A new email waiting for its code, if one was asked for and is still valid.
+    pub pending_email: Option<String>,
+}
+
+impl Profile {
+    pub fn form(&self) -> ProfileForm {
+        ProfileForm {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            phone: self.phone.clone(),
+            marketing_consent: if self.marketing_consent {
+                "on".into()
+            } else {
+                String::new()
+            },
+        }
+    }
+}
+
+/// The new address a member wants; a code goes there to prove it is theirs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailChangeForm {
+    pub email: String,
+}
+
+impl EmailChangeForm {
+    /// The new address, normalized; refused when it is the current one.
+    pub fn check(&self, current: &str) -> Result<String, Invalid> {
+        let email = normalize_email(&self.email)?;
+        if email == current {
+            return Err(Invalid::one("email", "this is already your email address"));
+        }
+        Ok(email)
+    }
+}
+
+/// The code sent to the new address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailCodeForm {
+    pub code: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn details() -> MemberDetails {
+        MemberDetails {
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            email: "ada@example.com".into(),
+            phone: "+44 20 1234".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1990, 12, 10),
+            member_type: Some("Adult".into()),
+            home_location_id: Some(3),
+            notes: "Front desk note".into(),
+            marketing_consent: false,
+        }
+    }
+
+    #[test]
+    fn a_profile_form_changes_only_what_a_member_may_change() {
+        let form = ProfileForm {
+            first_name: "Augusta".into(),
+            last_name: "King".into(),
+            phone: "".into(),
+            marketing_consent: "on".into(),
+        };
+        let merged = form.onto(&details());
+        assert_eq!(merged.first_name, "Augusta");
+        assert_eq!(merged.last_name, "King");
+        assert_eq!(merged.phone, "");
+        assert_eq!(merged.marketing_consent, "on");
+        // Kept as staff set them.
+        assert_eq!(merged.email, "ada@example.com");
+        assert_eq!(merged.date_of_birth, "1990-12-10");
+        assert_eq!(merged.member_type, "Adult");
+        assert_eq!(merged.home_location, "3");
+        assert_eq!(merged.notes, "Front desk note");
+    }
+
+    #[test]
+    fn a_new_email_must_be_an_address_and_not_the_current_one() {
+        let change = |email: &str| {
+            EmailChangeForm {
+                email: email.into(),
+            }
+            .check("ada@example.com")
+        };
+        assert_eq!(
+            change(" Ada.King@Example.com ").unwrap(),
+            "ada.king@example.com"
+        );
+        assert_eq!(
+            change("ADA@example.com")
+                .unwrap_err()
+                .message_for("email")
+                .map(str::to_string),
+            Some("this is already your email address".to_string())
+        );
+        assert!(change("ada@").is_err());
+    }
 
     fn at(minute: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap() + TimeDelta::minutes(minute)

@@ -107,20 +107,24 @@ export async function newMember(page: Page): Promise<string> {
 
 
 /** The newest sign-in code mailed to `email`, read by the owner from the mail outbox in a browser of their own. */
-export async function mailedCode(browser: Browser, email: string): Promise<string> {
+export async function mailedCode(
+  browser: Browser,
+  email: string,
+  { subject = "Your sign-in code", owner = DEMO.owner }: { subject?: string; owner?: string } = {},
+): Promise<string> {
   const context = await browser.newContext();
   try {
     const staff = await context.newPage();
-    await signInAs(staff, DEMO.owner);
+    await signInAs(staff, owner);
     await staff.goto("/billing");
     const summary = staff
       .getByTestId("outbox")
       .locator("summary")
       .filter({ hasText: `to ${email}` })
-      .filter({ hasText: "Your sign-in code" })
+      .filter({ hasText: subject })
       .first();
     const text = (await summary.textContent()) ?? "";
-    const found = /code: (\d{6})/.exec(text);
+    const found = /: (\d{6})/.exec(text);
     if (!found) throw new Error(`no sign-in code for ${email} in "${text}"`);
     return found[1];
   } finally {

@@ -43,7 +43,9 @@ test("a member signs in with the code from the outbox, sees their membership and
   await expect(page.getByRole("heading", { level: 1, name: `Hello, ${me.first}` })).toBeVisible();
   await hydrated(page);
   await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(/\/portal\/sign-in$/);
+  // Back to the sign-in page of the club's own portal.
+  await expect(page).toHaveURL(/\/portal\/sign-in\/harbour-athletic-club$/);
+  await expect(page.getByText("Member portal of Harbour Athletic Club")).toBeVisible();
   await page.goto("/portal");
   await expect(page).toHaveURL(/\/portal\/sign-in$/);
 });
@@ -176,4 +178,79 @@ test("a member adds a card and pays an open invoice from the portal", async ({ p
   await hydrated(page);
   await page.getByRole("button", { name: "Remove the card" }).click();
   await expect(page.getByTestId("portal-card")).toHaveText("No card on file.");
+});
+
+// Each project edits its own demo member, so the runs never meet.
+const profiles = {
+  desktop: { email: "kira.tanaka@example.com", first: "Kira", last: "Tanaka" },
+  phone: { email: "leo.fischer@example.com", first: "Leo", last: "Fischer" },
+};
+
+test("a member edits their profile and changes their email with a code sent to the new address", async ({ page, browser }, info) => {
+  const me = profiles[info.project.name as keyof typeof profiles];
+  await portalSignIn(page, browser, me.email);
+  await page.getByRole("link", { name: "Profile" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Your profile" })).toBeVisible();
+  await hydrated(page);
+
+  // A blank name is refused next to the field; a good form is saved.
+  const details = page.getByRole("form", { name: "Your details" });
+  await details.getByLabel("First name").fill(" ");
+  await details.getByRole("button", { name: "Save my details" }).click();
+  await expect(details.getByText("enter a name")).toBeVisible();
+  await details.getByLabel("First name").fill(`${me.first}-Marie`);
+  await details.getByLabel("Phone (optional)").fill("+49 30 7654321");
+  await details.getByLabel("Send me news and offers by email").check();
+  await details.getByRole("button", { name: "Save my details" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Your details are saved." })).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel("First name")).toHaveValue(`${me.first}-Marie`);
+  await expect(page.getByLabel("Phone (optional)")).toHaveValue("+49 30 7654321");
+  await expect(page.getByLabel("Send me news and offers by email")).toBeChecked();
+  await hydrated(page);
+
+  // A new email changes only when the code sent to it comes back.
+  const newEmail = `${me.first.toLowerCase()}.${info.project.name}@example.net`;
+  await page.getByLabel("New email").fill(newEmail);
+  await page.getByRole("button", { name: "Send a code to the new address" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `We sent a code to ${newEmail}` })).toBeVisible();
+  await expect(page.getByTestId("profile-email")).toHaveText(me.email);
+  const code = await mailedCode(browser, newEmail, { subject: "Confirm your new email" });
+  await page.getByLabel("Code from the email").fill(code);
+  await page.getByRole("button", { name: "Confirm the new email" }).click();
+  await expect(page.getByTestId("profile-email")).toHaveText(newEmail);
+  await expect(page.getByRole("status").filter({ hasText: "Your email address is changed." })).toBeVisible();
+
+  // Still signed in; the staff app shows the new details.
+  await page.getByRole("link", { name: "Home" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: `Hello, ${me.first}-Marie` })).toBeVisible();
+});
+
+test("each business's portal has its own address; a member of two picks one on the shared page", async ({ page, browser }) => {
+  // At the studio's own address she lands on her studio account.
+  await page.goto("/portal/sign-in/lakeside-yoga-studio");
+  await expect(page.getByText("Member portal of Lakeside Yoga Studio")).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Email").fill("grace.liu@example.com");
+  await page.getByRole("button", { name: "Send me a code" }).click();
+  await expect(page).toHaveURL(/\/portal\/sign-in\/lakeside-yoga-studio\?email=/);
+  const code = await mailedCode(browser, "grace.liu@example.com", { owner: "owner@lakeside.example" });
+  await page.getByLabel("Code from the email").fill(code);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Hello, Grace" })).toBeVisible();
+  await expect(page.getByRole("banner")).toContainText("Lakeside Yoga Studio");
+  await expect(page.getByRole("heading", { name: "Unlimited Yoga" })).toBeVisible();
+
+  // She has an account at the club too: she can switch.
+  await hydrated(page);
+  await page.getByRole("link", { name: "Switch to another account" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Choose your account" })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole("button", { name: /Harbour Athletic Club/ }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Hello, Grace" })).toBeVisible();
+  await expect(page.getByRole("banner")).toContainText("Harbour Athletic Club");
+
+  // An unknown business's address says so.
+  await page.goto("/portal/sign-in/no-such-club");
+  await expect(page.getByRole("alert").filter({ hasText: "There is no member portal at this address." })).toBeVisible();
 });

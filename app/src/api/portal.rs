@@ -10,19 +10,50 @@ use crate::error::AppError;
 
 /// Sends a sign-in code (when the email belongs to a member) and moves to
 /// the code step. The answer is the same for every well-formed email.
+/// At a business's own portal (`business`, its slug) only that business's
+/// account is written to and chosen.
 #[server(prefix = "/rpc", endpoint = "portal/request-code")]
-pub async fn request_code(email: String) -> Result<(), AppError> {
+pub async fn request_code(
+    email: String,
+    #[server(default)] business: String,
+) -> Result<(), AppError> {
     ssr::reply(
         async move {
             let state = ssr::state()?;
             let client = ssr::client_address();
-            backend::portal::request_code(&state.services, &email, &client).await?;
+            backend::portal::request_code(&state.services, &email, &client, &business).await?;
             let email = domain::portal::normalize_email(&email)?;
             let query: String = form_urlencoded::Serializer::new(String::new())
                 .append_pair("email", &email)
                 .finish();
-            leptos_axum::redirect(&format!("/portal/sign-in?{query}"));
+            leptos_axum::redirect(&format!("{}?{query}", sign_in_path(&business)));
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// The sign-in page of a business's portal, or the shared one.
+pub fn sign_in_path(business: &str) -> String {
+    if business.is_empty() {
+        "/portal/sign-in".to_string()
+    } else {
+        // Slugs are lower-case letters, digits and dashes; nothing else gets into a link.
+        let slug: String = business
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        format!("/portal/sign-in/{slug}")
+    }
+}
+
+/// The business whose portal lives at /portal/sign-in/{slug}.
+#[server(prefix = "/rpc", endpoint = "portal/business")]
+pub async fn get_portal_business(slug: String) -> Result<domain::portal::PortalBusiness, AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            Ok(backend::portal::portal_business(&state.services, &slug).await?)
         }
         .await,
     )
@@ -54,7 +85,11 @@ pub async fn get_portal_session() -> Result<PortalSession, AppError> {
         async move {
             let state = ssr::state()?;
             let token = ssr::request_cookie(ssr::PORTAL_COOKIE).ok_or(AppError::Unauthenticated)?;
-            Ok(backend::portal::session(&state.services, &token).await?)
+            let session = backend::portal::session(&state.services, &token).await?;
+            // Every page asks for the session: the cookie lasts as long as the
+            // session, a week from the member's last visit.
+            ssr::set_portal_cookie(&state, Some(&token));
+            Ok(session)
         }
         .await,
     )
@@ -80,11 +115,18 @@ pub async fn portal_sign_out() -> Result<(), AppError> {
     ssr::reply(
         async move {
             let state = ssr::state()?;
+            // Back to the sign-in page of the business the member was at.
+            let mut business = String::new();
             if let Some(token) = ssr::request_cookie(ssr::PORTAL_COOKIE) {
+                if let Ok(session) = backend::portal::session(&state.services, &token).await
+                    && let Some(account) = session.account
+                {
+                    business = account.business_slug;
+                }
                 backend::portal::sign_out(&state.services, &token).await?;
             }
             ssr::set_portal_cookie(&state, None);
-            leptos_axum::redirect("/portal/sign-in");
+            leptos_axum::redirect(&sign_in_path(&business));
             Ok(())
         }
         .await,
@@ -282,6 +324,60 @@ pub async fn portal_pay_invoice(id: i64, key: String) -> Result<String, AppError
         async move {
             let (state, member) = ssr::member().await?;
             Ok(backend::portal::pay_invoice(&state.services, member, id, &key).await?)
+        }
+        .await,
+    )
+}
+
+/// The signed-in member's profile.
+#[server(prefix = "/rpc", endpoint = "portal/profile")]
+pub async fn get_portal_profile() -> Result<domain::portal::Profile, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            Ok(backend::portal::profile(&state.services, member).await?)
+        }
+        .await,
+    )
+}
+
+/// Saves the member's name, phone and marketing consent.
+#[server(prefix = "/rpc", endpoint = "portal/save-profile")]
+pub async fn save_portal_profile(form: domain::portal::ProfileForm) -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            backend::portal::update_profile(&state.services, member, &form).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Sends a code to the new email address; the change waits for it.
+#[server(prefix = "/rpc", endpoint = "portal/change-email")]
+pub async fn request_email_change(form: domain::portal::EmailChangeForm) -> Result<(), AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            backend::portal::request_email_change(&state.services, member, &form).await?;
+            leptos_axum::redirect("/portal/profile");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Confirms the new email with the code sent to it.
+#[server(prefix = "/rpc", endpoint = "portal/confirm-email")]
+pub async fn confirm_email_change(form: domain::portal::EmailCodeForm) -> Result<String, AppError> {
+    ssr::reply(
+        async move {
+            let (state, member) = ssr::member().await?;
+            let profile =
+                backend::portal::confirm_email_change(&state.services, member, &form).await?;
+            leptos_axum::redirect("/portal/profile");
+            Ok(profile.email)
         }
         .await,
     )

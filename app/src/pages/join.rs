@@ -49,7 +49,7 @@ pub fn JoinPage() -> impl IntoView {
                                         </li>
                                     }}).collect_view()}
                                 </ul>
-                                <p class="hint">"Already a member? " <a href="/portal/sign-in">"Sign in to the member portal"</a></p>
+                                <p class="hint">"Already a member? " <a href=crate::api::portal::sign_in_path(&o.business_slug)>"Sign in to the member portal"</a></p>
                             </main>
                         }.into_any(),
                         Err(AppError::NotFound) => view! {

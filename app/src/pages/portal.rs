@@ -7,14 +7,15 @@ use domain::portal::{PortalHome, PortalMembership, PortalMembershipPage, PortalS
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form, Outlet, Redirect};
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::portal::{
-    ChooseAccount, PortalAct, PortalBook, PortalCancelBooking, PortalKeepCard, PortalPayInvoice,
-    PortalRemoveCard, PortalSignOut, RequestCode, VerifyCode, get_portal_booking,
-    get_portal_booking_page, get_portal_bookings, get_portal_card, get_portal_home,
-    get_portal_invoice, get_portal_invoices, get_portal_membership, get_portal_session,
-    preview_portal_action,
+    ChooseAccount, ConfirmEmailChange, PortalAct, PortalBook, PortalCancelBooking, PortalKeepCard,
+    PortalPayInvoice, PortalRemoveCard, PortalSignOut, RequestCode, RequestEmailChange,
+    SavePortalProfile, VerifyCode, get_portal_booking, get_portal_booking_page,
+    get_portal_bookings, get_portal_business, get_portal_card, get_portal_home, get_portal_invoice,
+    get_portal_invoices, get_portal_membership, get_portal_profile, get_portal_session,
+    preview_portal_action, sign_in_path,
 };
 use crate::components::form::{ErrorNotice, Field, FormError, FormErrors, Text, successes};
 use crate::error::AppError;
@@ -53,6 +54,7 @@ pub fn PortalLayout() -> impl IntoView {
                                     <li><A href="/portal" exact=true>"Home"</A></li>
                                     <li><A href="/portal/bookings">"Bookings"</A></li>
                                     <li><A href="/portal/invoices">"Invoices"</A></li>
+                                    <li><A href="/portal/profile">"Profile"</A></li>
                                 </ul>
                             </nav>
                         }.into_any(),
@@ -95,17 +97,44 @@ fn Plain(title: &'static str, children: Children) -> impl IntoView {
 }
 
 /// Signing in: first the email, then the six-digit code from the email.
+///
+/// At /portal/sign-in/{business} it is that business's own portal: its name
+/// heads the page and the member lands on their account there.
 #[component]
 pub fn PortalSignInPage() -> impl IntoView {
     let query = use_query_map();
+    let params = use_params_map();
+    let business = move || params.with(|p| p.get("business").unwrap_or_default());
     let email = move || query.with(|q| q.get("email").unwrap_or_default());
     let request = ServerAction::<RequestCode>::new();
     let verify = ServerAction::<VerifyCode>::new();
     let request_errors = FormErrors::of(request.value());
     let verify_errors = FormErrors::of(verify.value());
+    let named = Resource::new(business, |slug| async move {
+        if slug.is_empty() {
+            Ok(None)
+        } else {
+            get_portal_business(slug).await.map(Some)
+        }
+    });
     view! {
         <Plain title="Sign in">
-            <h1>"Sign in"</h1>
+            <Suspense fallback=|| view! { <h1>"Sign in"</h1> }>
+                {move || Suspend::new(async move {
+                    match named.await {
+                        Ok(None) => view! { <h1>"Sign in"</h1> }.into_any(),
+                        Ok(Some(b)) => view! {
+                            <h1>"Sign in"</h1>
+                            <p class="lead">{format!("Member portal of {}", b.name)}</p>
+                        }.into_any(),
+                        Err(AppError::NotFound) => view! {
+                            <h1>"Sign in"</h1>
+                            <p class="form-error" role="alert">"There is no member portal at this address. Please check the link you were given."</p>
+                        }.into_any(),
+                        Err(error) => view! { <h1>"Sign in"</h1><ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
             <Show
                 when=move || !email().is_empty()
                 fallback=move || view! {
@@ -116,6 +145,7 @@ pub fn PortalSignInPage() -> impl IntoView {
                             <input id="portal-email" name="email" type="email" autocomplete="email" inputmode="email" required
                                 aria-describedby="portal-email-error" />
                         </Field>
+                        <input type="hidden" name="business" value=business />
                         <button type="submit" class="primary wide" disabled=move || request.pending().get()>"Send me a code"</button>
                     </ActionForm>
                 }
@@ -127,6 +157,7 @@ pub fn PortalSignInPage() -> impl IntoView {
                     <FormError message=verify_errors.general() />
                     <FormError message=verify_errors.field("email") />
                     <input type="hidden" name="form[email]" value=email />
+                    <input type="hidden" name="form[business]" value=business />
                     <Field id="portal-code" label="Code from the email" error=verify_errors.field("code")>
                         <input id="portal-code" name="form[code]" type="text" inputmode="numeric" autocomplete="one-time-code"
                             maxlength="9" required aria-describedby="portal-code-error" />
@@ -135,10 +166,11 @@ pub fn PortalSignInPage() -> impl IntoView {
                 </ActionForm>
                 <ActionForm action=request attr:class="inline">
                     <input type="hidden" name="email" value=email />
+                    <input type="hidden" name="business" value=business />
                     <FormError message=request_errors.general() />
                     <button type="submit" class="link-button">"Send a new code"</button>
                 </ActionForm>
-                <p><a href="/portal/sign-in">"Use another email"</a></p>
+                <p><a href=move || sign_in_path(&business())>"Use another email"</a></p>
             </Show>
         </Plain>
     }
@@ -875,5 +907,94 @@ fn CardOnFile() -> impl IntoView {
             </Suspense>
             <FormError message=remove_errors.general() />
         </section>
+    }
+}
+
+/// Profile: name, phone and marketing consent; a new email is confirmed by a
+/// code sent to it before it replaces the old one.
+#[component]
+pub fn PortalProfilePage() -> impl IntoView {
+    let save = ServerAction::<SavePortalProfile>::new();
+    let change = ServerAction::<RequestEmailChange>::new();
+    let confirm = ServerAction::<ConfirmEmailChange>::new();
+    let saved = successes!(save);
+    let asked = successes!(change);
+    let confirmed = successes!(confirm);
+    let profile = Resource::new(
+        move || (saved.get(), asked.get(), confirmed.get()),
+        |_| get_portal_profile(),
+    );
+    let errors = FormErrors::of(save.value());
+    let change_errors = FormErrors::of(change.value());
+    let confirm_errors = FormErrors::of(confirm.value());
+    view! {
+        <Title text="Your profile" />
+        <h1>"Your profile"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(p) => {
+                        let f = p.form();
+                        view! {
+                            <p class="muted">{format!("Member number {}", p.member_number)}</p>
+                            <p role="status" class="notice">
+                                {move || (saved.get() > 0).then_some("Your details are saved.")}
+                                {move || (confirmed.get() > 0).then_some("Your email address is changed.")}
+                            </p>
+                            <ActionForm action=save attr:aria-label="Your details">
+                                <FormError message=errors.general() />
+                                <Field id="profile-first-name" label="First name" error=errors.field("first_name")>
+                                    <input id="profile-first-name" name="form[first_name]" autocomplete="given-name" required
+                                        value=f.first_name aria-describedby="profile-first-name-error" />
+                                </Field>
+                                <Field id="profile-last-name" label="Last name" error=errors.field("last_name")>
+                                    <input id="profile-last-name" name="form[last_name]" autocomplete="family-name" required
+                                        value=f.last_name aria-describedby="profile-last-name-error" />
+                                </Field>
+                                <Field id="profile-phone" label="Phone (optional)" error=errors.field("phone")>
+                                    <input id="profile-phone" name="form[phone]" type="tel" autocomplete="tel"
+                                        value=f.phone aria-describedby="profile-phone-error" />
+                                </Field>
+                                <div class="field checkbox">
+                                    <input id="profile-marketing" type="checkbox" name="form[marketing_consent]" value="on"
+                                        checked=p.marketing_consent />
+                                    <label for="profile-marketing">"Send me news and offers by email"</label>
+                                </div>
+                                <button type="submit" class="primary wide" disabled=move || save.pending().get()>"Save my details"</button>
+                            </ActionForm>
+                            <section class="portal-card" aria-labelledby="email-heading">
+                                <h2 id="email-heading">"Email address"</h2>
+                                <p>"We send sign-in codes and invoices to " <strong data-testid="profile-email">{p.email.clone()}</strong> "."</p>
+                                {match p.pending_email.clone() {
+                                    Some(new_email) => view! {
+                                        <p role="status">"We sent a code to " <strong>{new_email}</strong> ". Enter it to use that address."</p>
+                                        <ActionForm action=confirm attr:aria-label="Confirm the new email">
+                                            <FormError message=confirm_errors.general() />
+                                            <Field id="email-code" label="Code from the email" error=confirm_errors.field("code")>
+                                                <input id="email-code" name="form[code]" type="text" inputmode="numeric" autocomplete="one-time-code"
+                                                    maxlength="9" required aria-describedby="email-code-error" />
+                                            </Field>
+                                            <button type="submit" class="primary wide" disabled=move || confirm.pending().get()>"Confirm the new email"</button>
+                                        </ActionForm>
+                                    }.into_any(),
+                                    None => view! {
+                                        <FormError message=confirm_errors.field("code") />
+                                    }.into_any(),
+                                }}
+                                <ActionForm action=change attr:aria-label="Change my email">
+                                    <FormError message=change_errors.general() />
+                                    <Field id="new-email" label="New email" error=change_errors.field("email")>
+                                        <input id="new-email" name="form[email]" type="email" autocomplete="email" inputmode="email" required
+                                            aria-describedby="new-email-error" />
+                                    </Field>
+                                    <button type="submit" class="wide" disabled=move || change.pending().get()>"Send a code to the new address"</button>
+                                </ActionForm>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

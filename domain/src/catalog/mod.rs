@@ -806,6 +806,8 @@ pub struct FormOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicOffer {
     pub business_name: String,
+    /// Where the business's members sign in: /portal/sign-in/{business_slug}.
+    pub business_slug: String,
     pub location_name: String,
     pub types: Vec<PublicType>,
 }
