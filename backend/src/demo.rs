@@ -674,6 +674,19 @@ async fn seed_studio(services: &Services, today: NaiveDate) -> Result<(), Error>
         },
     )
     .await?;
+    // Everyone pays by card.
+    for member_id in &member_ids {
+        payments::add_card(
+            &setup,
+            &owner,
+            Account::Member(*member_id),
+            &domain::payments::CardForm {
+                number: "4242 4242 4242 4242".into(),
+                expiry: "09/29".into(),
+            },
+        )
+        .await?;
+    }
     for (i, member_id) in member_ids.into_iter().enumerate() {
         let start = started + Days::new(i as u64 * 9);
         memberships::sell_as(
@@ -688,6 +701,12 @@ async fn seed_studio(services: &Services, today: NaiveDate) -> Result<(), Error>
             },
         )
         .await?;
+    }
+    // The studio's days, each with its billing and collection.
+    let mut day = started;
+    while day <= today {
+        memberships::day_work(&services_on(&services.db, day), business_id).await?;
+        day = day + Days::new(1);
     }
     Ok(())
 }
