@@ -6,6 +6,9 @@ import { hydrated, mailedCode } from "./pages";
 // projects (desktop and phone): no serious or critical violations. Each page's
 // counts are printed, so the test output shows what was checked.
 
+// Each test audits many pages (and signs members in): more than the default 30 s.
+test.describe.configure({ timeout: 120_000 });
+
 async function audit(page: Page, label: string): Promise<void> {
   await hydrated(page);
   const results = await new AxeBuilder({ page }).analyze();
