@@ -800,6 +800,22 @@ async fn a_member_signs_in_to_the_portal_with_a_mailed_code_and_cannot_reach_the
             html.contains("Hello, Ben") && html.contains("Adult Monthly"),
             "{html}"
         );
+        // Every portal page asks for the session, which sets the cookie again:
+        // it lasts a week from the member's last visit, like the session.
+        let session = member.rpc("portal/session", &[]).await;
+        assert_eq!(session.status(), StatusCode::OK);
+        let refreshed: Vec<String> = session
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|c| c.starts_with("tessera_member="))
+            .map(str::to_string)
+            .collect();
+        assert!(
+            refreshed.iter().any(|c| c.contains("Max-Age=604800")),
+            "{refreshed:?}"
+        );
         // The portal session opens no staff door, and the staff session no portal door.
         assert_eq!(
             member.rpc("dashboard/counts", &[]).await.status(),
