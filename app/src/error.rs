@@ -85,7 +85,7 @@ impl From<backend::Error> for AppError {
             E::Forbidden => AppError::Forbidden,
             E::NotFound => AppError::NotFound,
             E::Invalid(invalid) => AppError::Invalid { invalid },
-            E::Conflict(message) => AppError::Conflict { message },
+            E::Conflict(message) | E::Refused(message) => AppError::Conflict { message },
             E::TooMany(message) => AppError::TooMany { message },
             E::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error in a server function");

@@ -58,5 +58,15 @@ pub async fn record(
         "INSERT INTO audit_events (business_id, actor, actor_id, action, subject, subject_id, details, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         business_id, actor, actor_id, action, subject, subject_id, details, now)?;
-    Ok(())
+    crate::events::from_audit(
+        tx,
+        business_id,
+        actor,
+        action,
+        subject,
+        subject_id,
+        details,
+        now,
+    )
+    .await
 }

@@ -19,6 +19,10 @@ pub enum Error {
     /// The request is well formed but conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// A policy of the business refuses it (staff may override some with
+    /// `force`); the message is the policy's explanation.
+    #[error("{0}")]
+    Refused(String),
     /// Asked too often (sign-in codes); the message says how long to wait.
     #[error("{0}")]
     TooMany(String),

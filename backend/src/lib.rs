@@ -2,6 +2,7 @@
 //! load, apply a domain rule and persist in one transaction, authentication,
 //! and the clock. Nothing here renders HTML or parses HTTP.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod bench;
@@ -15,6 +16,7 @@ pub mod credits;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod gateway;
 pub mod members;
 pub mod memberships;

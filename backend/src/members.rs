@@ -578,3 +578,88 @@ pub async fn merge_members(
     tx.commit().await?;
     Ok(view)
 }
+
+/// The API's member list filters: all optional, combined with AND.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberListFilter {
+    /// `active` or `archived`.
+    pub status: Option<MemberStatus>,
+    /// Exactly this email (any case).
+    pub email: Option<String>,
+    /// The start of a first name, last name or email.
+    pub search: Option<String>,
+}
+
+/// Which rows of a list in id order: `limit` rows from `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub fn like_prefix(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// A window of the business's members in id order, and how many match in all.
+pub async fn page_of_members(
+    services: &Services,
+    actor: &Actor,
+    filter: &MemberListFilter,
+    window: Window,
+) -> Result<(Vec<MemberSummary>, i64), Error> {
+    actor.require(Role::Viewer)?;
+    let status = filter.status.map(|s| s.as_str()).unwrap_or_default();
+    let email = filter
+        .email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .unwrap_or_default();
+    let search = filter
+        .search
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .map(|s| like_prefix(&s))
+        .unwrap_or_default();
+    let conditions = "business_id = $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR email_lc = $3)
+        AND ($4 = '' OR first_name_lc LIKE $4 ESCAPE '\\' OR last_name_lc LIKE $4 ESCAPE '\\' OR email_lc LIKE $4 ESCAPE '\\')";
+    let mut tx = services.db.begin_read().await?;
+    let (count,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM members WHERE {conditions}")),
+        actor.business_id,
+        status,
+        &email,
+        &search
+    )?;
+    let rows = query!(
+        &mut tx,
+        fetch_all as MemberRow,
+        sqlx::AssertSqlSafe(format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE {conditions} ORDER BY id LIMIT $5 OFFSET $6"
+        )),
+        actor.business_id,
+        status,
+        &email,
+        &search,
+        window.limit,
+        window.offset
+    )?;
+    tx.commit().await?;
+    let members = rows
+        .into_iter()
+        .map(MemberRow::summary)
+        .collect::<Result<_, _>>()?;
+    Ok((members, count))
+}

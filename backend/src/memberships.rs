@@ -1083,8 +1083,14 @@ fn request_for(
     })
 }
 
+/// A missing field, a policy's objection, or a fact of the membership's
+/// state that no one can override.
 fn refused(refusal: policy::Refusal) -> Error {
-    Error::Conflict(refusal.message)
+    match refusal.field {
+        Some(field) => Error::invalid(&field, refusal.message),
+        None if refusal.policy => Error::Refused(refusal.message),
+        None => Error::Conflict(refusal.message),
+    }
 }
 
 /// What an action would do, without saving it.
@@ -1743,4 +1749,17 @@ pub async fn day_work(services: &Services, business_id: i64) -> Result<(), Error
         tracing::info!(business = business_id, %today, entries, "credits");
     }
     Ok(())
+}
+
+/// Applies an action as staff (or an API key) and returns what it did with
+/// the membership afterwards.
+pub async fn act_returning(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    form: &ActionForm,
+) -> Result<(ActionPreview, MembershipPage), Error> {
+    actor.require(Role::FrontDesk)?;
+    let done = act_as(services, By::Staff(actor), actor.business_id, id, form).await?;
+    Ok((done, membership(services, actor, id).await?))
 }

@@ -164,16 +164,30 @@ async fn settle_invoice(
         "INSERT INTO payment_allocations (business_id, invoice_id, payment_id, account_entry_id, amount_minor, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
         business_id, invoice_id, payment_id, entry_id, amount, now)?;
-    query!(
+    let (status, paid, total, number) = query!(
         tx,
-        execute,
+        fetch_one as (String, i64, i64, i64),
         "UPDATE invoices SET amount_paid_minor = amount_paid_minor + $1,
                 status = CASE WHEN amount_paid_minor + $1 >= total_minor THEN 'paid' ELSE status END
-          WHERE business_id = $2 AND id = $3",
+          WHERE business_id = $2 AND id = $3
+          RETURNING status, amount_paid_minor, total_minor, number",
         amount,
         business_id,
         invoice_id
     )?;
+    // The events feed hears of an invoice once: when this payment completed it.
+    if status == "paid" && paid - amount < total {
+        crate::events::emit(
+            tx,
+            business_id,
+            "invoice.paid",
+            "invoice",
+            Some(invoice_id),
+            &serde_json::json!({ "number": number, "total_minor": total, "amount_paid_minor": paid }),
+            now,
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -736,6 +750,21 @@ pub async fn charge_card(
                 invoice.membership_id,
                 today,
                 &note,
+                now,
+            )
+            .await?;
+            crate::events::emit(
+                &mut tx,
+                business.id,
+                "payment.failed",
+                "invoice",
+                Some(invoice_id),
+                &serde_json::json!({
+                    "invoice_number": invoice.number,
+                    "payment_id": payment_id,
+                    "reason": reason.to_string(),
+                    "retry_on": retry_on,
+                }),
                 now,
             )
             .await?;

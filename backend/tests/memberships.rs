@@ -171,7 +171,7 @@ fn action(kind: &str) -> ActionForm {
 
 fn conflict(result: Result<impl std::fmt::Debug, Error>) -> String {
     match result {
-        Err(Error::Conflict(message)) => message,
+        Err(Error::Conflict(message) | Error::Refused(message)) => message,
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

@@ -2,6 +2,7 @@
 //! the browser and the server. Nothing here performs I/O or reads a clock:
 //! every rule that depends on the date takes `today` as an argument.
 
+pub mod api_keys;
 pub mod billing;
 pub mod bookings;
 pub mod business;

@@ -52,6 +52,17 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         per_task: usize,
     },
+    /// Make an API key for the business of the owner with this email and
+    /// print it (shown only now). Scopes: read_catalog, read_members,
+    /// write_members, write_memberships, billing, credits (default: all).
+    ApiKey {
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
     /// Create a business and its first owner. The password is read from
     /// TESSERA_OWNER_PASSWORD or from the first line of standard input.
     CreateOwner {
@@ -134,6 +145,27 @@ async fn run(cli: Cli) -> Result<(), String> {
                 r.bare_per_second()
             );
             println!("  ratio ledger / bare: {:.2}", r.ratio());
+            Ok(())
+        }
+        Command::ApiKey {
+            owner,
+            name,
+            scopes,
+        } => {
+            let services = backend::Services::new(db, clock);
+            let scopes = if scopes.is_empty() {
+                domain::api_keys::Scope::ALL
+                    .iter()
+                    .map(|s| s.as_str().to_string())
+                    .collect()
+            } else {
+                scopes
+            };
+            let form = domain::api_keys::ApiKeyForm { name, scopes };
+            let created = backend::api_keys::create_for_owner_email(&services, &owner, &form)
+                .await
+                .map_err(|e| e.for_people())?;
+            println!("{}", created.secret);
             Ok(())
         }
         Command::SeedDemo => {

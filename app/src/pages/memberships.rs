@@ -823,7 +823,10 @@ fn ActionPreviewCard(
         Err(error) => view! {
             <section class="card refused" role="alert" data-testid="action-refused">
                 <h2>{format!("{label}: not possible")}</h2>
-                <p>{error.to_string()}</p>
+                <p>{match &error {
+                    AppError::Invalid { invalid } => invalid.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "),
+                    other => other.to_string(),
+                }}</p>
                 <p><A href=format!("/memberships/{id}")>"Back to the membership"</A></p>
             </section>
         }

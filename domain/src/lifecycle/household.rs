@@ -23,6 +23,8 @@ fn refuse(message: String) -> Refusal {
     Refusal {
         message,
         overridable: false,
+        policy: false,
+        field: None,
     }
 }
 

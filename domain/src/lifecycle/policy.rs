@@ -141,12 +141,30 @@ pub struct Decision {
 pub struct Refusal {
     pub message: String,
     pub overridable: bool,
+    /// The business's policy objects (rather than a fact of the membership's
+    /// state, such as pausing a cancelled membership).
+    #[serde(default)]
+    pub policy: bool,
+    /// Set when the request lacks something the person must fill in (a
+    /// reason): a form shows the message by that field.
+    #[serde(default)]
+    pub field: Option<String>,
 }
 
 fn fact(message: impl Into<String>) -> Refusal {
     Refusal {
         message: message.into(),
         overridable: false,
+        policy: false,
+        field: None,
+    }
+}
+
+/// The reason field is empty where one is required.
+fn reason_needed(message: &str) -> Refusal {
+    Refusal {
+        field: Some("reason".into()),
+        ..fact(message)
     }
 }
 
@@ -172,7 +190,7 @@ pub fn decide(
             return Err(fact("Only managers and owners can override the policy."));
         }
         if reason.is_empty() {
-            return Err(fact("Give a reason for overriding the policy."));
+            return Err(reason_needed("Give a reason for overriding the policy."));
         }
     }
     if m.locked() && request.action != Action::Unlock {
@@ -192,7 +210,7 @@ pub fn decide(
     // Staff explain their changes; a member's own pause or cancellation may
     // come without one (the portal asks, optionally).
     if needs_reason && reason.is_empty() && acting != Acting::Member {
-        return Err(fact(
+        return Err(reason_needed(
             "Give a reason: it is kept on the membership's timeline.",
         ));
     }
@@ -345,6 +363,8 @@ pub fn decide(
         return Err(Refusal {
             message,
             overridable: acting.is_manager(),
+            policy: true,
+            field: None,
         });
     }
     Ok(Decision {

@@ -1,0 +1,214 @@
+//! Invoices and payments.
+
+use app::api::ssr::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use backend::billing::InvoiceListFilter;
+use domain::api_keys::Scope;
+use domain::invoices::InvoiceStatus;
+use domain::payments::PaymentForm;
+use domain::{Currency, Money};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{
+    ApiQuery, Client, IDEMPOTENCY_HEADER, answer, id, idempotent, json, optional_id,
+};
+use super::page::{Here, PageQuery, one_more};
+use super::types::{InvoiceDto, InvoiceSummaryDto, MoneyDto, PaymentInput, RecordedPaymentDto};
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceListQuery {
+    /// `open`, `paid`, `void`, `uncollectible` or `draft`.
+    pub status: Option<String>,
+    /// Invoices billed to this member.
+    pub member: Option<String>,
+    pub membership: Option<String>,
+    /// Billing dates from (YYYY-MM-DD, included).
+    pub billing_date_from: Option<String>,
+    /// Billing dates to (YYYY-MM-DD, included).
+    pub billing_date_to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoicePage {
+    pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    /// In id order (oldest first).
+    pub results: Vec<InvoiceSummaryDto>,
+}
+
+fn date(field: &str, text: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiError::invalid(field, "a date is YYYY-MM-DD")),
+    }
+}
+
+/// List invoices
+#[utoipa::path(get, path = "/invoices", tag = "Billing",
+    params(InvoiceListQuery, PageQuery),
+    responses(
+        (status = 200, body = InvoicePage),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ),
+    security(("api_key" = ["billing"])))]
+pub async fn list_invoices(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(q): ApiQuery<InvoiceListQuery>,
+    ApiQuery(p): ApiQuery<PageQuery>,
+) -> Result<Json<InvoicePage>, ApiError> {
+    let c = client.with(Scope::Billing)?;
+    let filter = InvoiceListFilter {
+        status: match q.status.as_deref() {
+            None | Some("") => None,
+            Some(t) => Some(InvoiceStatus::parse(t).ok_or_else(|| {
+                ApiError::invalid(
+                    "status",
+                    "a status is draft, open, paid, void or uncollectible",
+                )
+            })?),
+        },
+        member_id: optional_id("member", q.member.as_deref())?,
+        membership_id: optional_id("membership", q.membership.as_deref())?,
+        from: date("billing_date_from", q.billing_date_from.as_deref())?,
+        to: date("billing_date_to", q.billing_date_to.as_deref())?,
+    };
+    let window = p.window()?;
+    let (rows, count) =
+        backend::billing::page_of_invoices(&state.services, &c.actor, &filter, one_more(window))
+            .await?;
+    let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
+    let mut results = Vec::with_capacity(rows.len());
+    for r in rows {
+        let currency = Currency::from_code(&r.currency)
+            .map_err(|e| backend::Error::internal(format!("invoice {}: {e}", r.id)))?;
+        let money = |minor| MoneyDto::from(Money { minor, currency });
+        results.push(InvoiceSummaryDto {
+            id: r.id.to_string(),
+            number: r.number,
+            status: r.status,
+            billing_date: r.billing_date,
+            due_date: r.due_date,
+            total: money(r.total_minor),
+            amount_paid: money(r.amount_paid_minor),
+            amount_due: money(r.total_minor - r.amount_paid_minor),
+            membership_id: Some(r.membership_id.to_string()),
+            member_id: r.member_id.map(|i| i.to_string()),
+            organization_id: r.organization_id.map(|i| i.to_string()),
+            credit_note_for: r.credit_note_for.map(|i| i.to_string()),
+        });
+    }
+    Ok(Json(InvoicePage {
+        count,
+        next,
+        previous,
+        results,
+    }))
+}
+
+/// Read an invoice
+///
+/// With its lines (and how each amount was reached) and its payments.
+#[utoipa::path(get, path = "/invoices/{id}", tag = "Billing",
+    params(("id" = String, Path, description = "The invoice's id")),
+    responses(
+        (status = 200, body = InvoiceDto),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security(("api_key" = ["billing"])))]
+pub async fn read_invoice(
+    State(state): State<AppState>,
+    client: Client,
+    Path(invoice_id): Path<String>,
+) -> Result<Json<InvoiceDto>, ApiError> {
+    let c = client.with(Scope::Billing)?;
+    Ok(Json(
+        backend::billing::invoice(&state.services, &c.actor, id(&invoice_id)?)
+            .await?
+            .into(),
+    ))
+}
+
+/// Record a payment
+///
+/// Money taken outside Tessera (cash, card at the desk, bank transfer, other
+/// with a reference) for an invoice. Without `amount`, what is due. The same
+/// `Idempotency-Key` never records a payment twice.
+#[utoipa::path(post, path = "/invoices/{id}/payments", tag = "Billing",
+    request_body = PaymentInput,
+    params(("id" = String, Path, description = "The invoice's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    responses(
+        (status = 201, body = RecordedPaymentDto),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ),
+    security(("api_key" = ["billing"])))]
+pub async fn record_payment(
+    State(state): State<AppState>,
+    client: Client,
+    Path(invoice_id): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let c = match client.with(Scope::Billing) {
+        Ok(c) => c.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let services = &state.services;
+    // The payment's own key: the request's, so that even a repeat after the
+    // stored answer expired records nothing twice.
+    let key = headers
+        .get(IDEMPOTENCY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|k| format!("api:{}:{}", c.key_id, k.trim()))
+        .filter(|k| k.len() <= 100)
+        .unwrap_or_else(backend::payments::new_key);
+    idempotent(&state, &c, (&method, &uri, &headers, &body), || async {
+        let invoice_id = id(&invoice_id)?;
+        let input: PaymentInput = json(&body)?;
+        let before = backend::billing::invoice(services, &c.actor, invoice_id).await?;
+        let amount = match input.amount {
+            Some(a) => a,
+            None => {
+                let s = &before.summary;
+                Money {
+                    minor: s.total.minor - s.amount_paid.minor,
+                    currency: s.total.currency,
+                }
+                .to_plain()
+            }
+        };
+        let form = PaymentForm {
+            amount,
+            method: input.method,
+            reference: input.reference.unwrap_or_default(),
+            key,
+        };
+        let payment_id =
+            backend::payments::record_payment(services, &c.actor, invoice_id, &form).await?;
+        let invoice = backend::billing::invoice(services, &c.actor, invoice_id).await?;
+        answer(
+            StatusCode::CREATED,
+            &RecordedPaymentDto {
+                payment_id: payment_id.to_string(),
+                invoice: invoice.into(),
+            },
+        )
+    })
+    .await
+}

@@ -1,0 +1,490 @@
+//! The REST API over HTTP: a spawned app with the demo data on port 0, a
+//! fresh database per test, on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
+
+use backend::testing::each_db;
+use backend::{Clock, Db, Services, demo};
+use chrono::{TimeZone, Utc};
+use domain::api_keys::ApiKeyForm;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use server::{Config, app_state, router};
+
+struct Api {
+    base: String,
+    services: Services,
+    http: reqwest::Client,
+}
+
+fn config() -> Config {
+    Config {
+        database_url: String::new(),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
+        site_root: "target/site".into(),
+        output_name: "tessera".into(),
+        portal_codes_per_client: None,
+    }
+}
+
+async fn spawn(db: Db) -> Api {
+    let state = app_state(
+        &config(),
+        db,
+        Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()),
+    );
+    demo::seed_demo(&state.services)
+        .await
+        .expect("demo data loads");
+    let services = state.services.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    Api {
+        base,
+        services,
+        http: reqwest::Client::new(),
+    }
+}
+
+/// An answer: status, headers and JSON body.
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    fn field(&self) -> &str {
+        self.body["error"]["field"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    async fn key(&self, owner: &str, scopes: &[&str]) -> String {
+        let form = ApiKeyForm {
+            name: "Website".into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        };
+        backend::api_keys::create_for_owner_email(&self.services, owner, &form)
+            .await
+            .unwrap()
+            .secret
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        key: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+        idem: Option<&str>,
+    ) -> Answer {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut request = self.http.request(method, url);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(idem) = idem {
+            request = request.header("Idempotency-Key", idem);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text}"));
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, key: &str, path: &str) -> Answer {
+        self.call(Method::GET, Some(key), path, None, None).await
+    }
+
+    async fn post(&self, key: &str, path: &str, body: Value, idem: Option<&str>) -> Answer {
+        self.call(Method::POST, Some(key), path, Some(body), idem)
+            .await
+    }
+
+    /// Every event of the feed, following `last_seq` page by page.
+    async fn all_events(&self, key: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .get(key, &format!("/events?after={after}&limit=50"))
+                .await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            events.extend(page.body["results"].as_array().unwrap().iter().cloned());
+            after = page.body["last_seq"].as_i64().unwrap();
+            if !page.body["has_more"].as_bool().unwrap() {
+                return events;
+            }
+        }
+    }
+}
+
+const ALL: &[&str] = &[
+    "read_catalog",
+    "read_members",
+    "write_members",
+    "write_memberships",
+    "billing",
+    "credits",
+];
+const LAKESIDE_OWNER: &str = "owner@lakeside.example";
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint_and_unknown_paths_answer_json() {
+    each_db(|db| async move {
+        let api = spawn(db).await;
+        let doc = api
+            .call(Method::GET, None, "/openapi.json", None, None)
+            .await;
+        assert_eq!(doc.status, StatusCode::OK);
+        assert!(
+            doc.body["openapi"].as_str().unwrap().starts_with("3.1"),
+            "{}",
+            doc.body["openapi"]
+        );
+        let paths = doc.body["paths"].as_object().unwrap();
+        for path in [
+            "/membership-types",
+            "/membership-types/{id}",
+            "/members",
+            "/members/{id}",
+            "/memberships",
+            "/memberships/{id}",
+            "/memberships/{id}/actions/{action}",
+            "/invoices",
+            "/invoices/{id}",
+            "/invoices/{id}/payments",
+            "/events",
+        ] {
+            assert!(paths.contains_key(path), "{path} is documented");
+        }
+        assert_eq!(
+            doc.body["components"]["securitySchemes"]["api_key"]["scheme"],
+            "bearer"
+        );
+        assert!(doc.body["components"]["schemas"]["ErrorBody"].is_object());
+        let nothing = api
+            .call(Method::GET, None, "/no-such-thing", None, None)
+            .await;
+        assert_eq!(
+            (nothing.status, nothing.code()),
+            (StatusCode::NOT_FOUND, "not_found")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn keys_authenticate_their_business_and_scopes_limit_them() {
+    each_db(|db| async move {
+        let api = spawn(db).await;
+        let none = api
+            .call(Method::GET, None, "/membership-types", None, None)
+            .await;
+        assert_eq!(
+            (none.status, none.code()),
+            (StatusCode::UNAUTHORIZED, "unauthenticated")
+        );
+        assert!(none.headers.get("www-authenticate").is_some());
+        let wrong = api.get("tsk_0000", "/membership-types").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+
+        let catalog = api.key(demo::DEMO_OWNER_EMAIL, &["read_catalog"]).await;
+        let types = api.get(&catalog, "/membership-types").await;
+        assert_eq!(types.status, StatusCode::OK, "{}", types.body);
+        let results = types.body["results"].as_array().unwrap();
+        let adult = results
+            .iter()
+            .find(|t| t["name"] == "Adult Monthly")
+            .expect("the demo's adult plan");
+        assert_eq!(
+            adult["price"]["fee"],
+            json!({ "amount_minor": 5900, "currency": "EUR", "display": "€59.00" })
+        );
+        assert_eq!(adult["policies"]["pause"]["max_days"], 60);
+        assert_eq!(adult["policies"]["min_commitment_periods"], 3);
+        assert!(adult["id"].is_string());
+        // Active types come first; retired ones only when asked for.
+        assert!(results.iter().all(|t| t["status"] != "retired"));
+        let recurring = api
+            .get(&catalog, "/membership-types?purchase_type=recurring")
+            .await;
+        assert!(
+            recurring.body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["purchase_type"] == "recurring")
+        );
+        let bad = api.get(&catalog, "/membership-types?status=happy").await;
+        assert_eq!(
+            (bad.status, bad.code(), bad.field()),
+            (StatusCode::BAD_REQUEST, "validation_failed", "status")
+        );
+        let one = api
+            .get(
+                &catalog,
+                &format!("/membership-types/{}", adult["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(one.body["name"], "Adult Monthly");
+        for missing in [
+            "/membership-types/999999",
+            "/membership-types/abc",
+            "/membership-types/-1",
+        ] {
+            assert_eq!(
+                api.get(&catalog, missing).await.status,
+                StatusCode::NOT_FOUND,
+                "{missing}"
+            );
+        }
+        // The scope is missing: 403, and nothing is written.
+        let members = api.get(&catalog, "/members").await;
+        assert_eq!(
+            (members.status, members.code()),
+            (StatusCode::FORBIDDEN, "forbidden")
+        );
+        let create = api
+            .post(
+                &catalog,
+                "/members",
+                json!({ "first_name": "A", "last_name": "B" }),
+                None,
+            )
+            .await;
+        assert_eq!(create.status, StatusCode::FORBIDDEN);
+
+        // Another business's key never sees this business's types.
+        let lakeside = api.key(LAKESIDE_OWNER, &["read_catalog"]).await;
+        let theirs = api
+            .get(
+                &lakeside,
+                &format!("/membership-types/{}", adult["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+
+        // A revoked key stops working at once.
+        let owner =
+            backend::auth::sign_in(&api.services, demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+                .await
+                .unwrap();
+        let actor = backend::auth::authenticate(&api.services, &owner.token)
+            .await
+            .unwrap();
+        let keys = backend::api_keys::list(&api.services, &actor)
+            .await
+            .unwrap();
+        assert!(
+            keys[0].last_used_at.is_some(),
+            "the key's last use is noted"
+        );
+        backend::api_keys::revoke(&api.services, &actor, keys[0].id)
+            .await
+            .unwrap();
+        assert_eq!(
+            api.get(&catalog, "/membership-types").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn members_are_created_once_per_idempotency_key_updated_in_part_and_listed_in_pages() {
+    each_db(|db| async move {
+        let api = spawn(db).await;
+        let key = api.key(demo::DEMO_OWNER_EMAIL, ALL).await;
+        let ada = json!({ "first_name": "Ada", "last_name": "Quill", "email": "ada.quill@example.com", "member_type": "Adult" });
+        let created = api.post(&key, "/members", ada.clone(), Some("ada-1")).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.body["id"].as_str().unwrap().to_string();
+        assert_eq!(created.body["email"], "ada.quill@example.com");
+        let again = api.post(&key, "/members", ada.clone(), Some("ada-1")).await;
+        assert_eq!((again.status, again.body["id"].as_str()), (StatusCode::CREATED, Some(id.as_str())));
+        assert_eq!(again.headers["idempotent-replayed"], "true");
+        let other = api.post(&key, "/members", json!({ "first_name": "Bea", "last_name": "Quill" }), Some("ada-1")).await;
+        assert_eq!((other.status, other.code()), (StatusCode::CONFLICT, "idempotency_key_reused"));
+        let found = api.get(&key, "/members?email=ADA.QUILL@example.com").await;
+        assert_eq!(found.body["count"], 1, "one Ada, however often the request was sent");
+
+        // Bad input: named fields, nothing written.
+        let blank = api.post(&key, "/members", json!({ "last_name": "Quill" }), None).await;
+        assert_eq!((blank.status, blank.field()), (StatusCode::BAD_REQUEST, "first_name"));
+        let typo = api.post(&key, "/members", json!({ "first_name": "A", "last_name": "B", "emial": "x" }), None).await;
+        assert_eq!(typo.status, StatusCode::BAD_REQUEST);
+        assert!(typo.body["error"]["message"].as_str().unwrap().contains("emial"), "{}", typo.body);
+        let wrong_type = api.post(&key, "/members", json!({ "first_name": 5, "last_name": "B" }), None).await;
+        assert_eq!((wrong_type.status, wrong_type.field()), (StatusCode::BAD_REQUEST, "first_name"));
+        let not_json = api.call(Method::POST, Some(&key), "/members", None, None).await;
+        assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
+
+        // PATCH changes what is sent and keeps the rest; null clears.
+        let patched = api.call(Method::PATCH, Some(&key), &format!("/members/{id}"),
+            Some(json!({ "phone": "+353 1 555 0100", "member_type": null })), None).await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+        assert_eq!((patched.body["first_name"].as_str(), patched.body["phone"].as_str()), (Some("Ada"), Some("+353 1 555 0100")));
+        assert_eq!(patched.body["member_type"], Value::Null);
+        let read = api.get(&key, &format!("/members/{id}")).await;
+        assert_eq!(read.body["phone"], "+353 1 555 0100");
+
+        // Pages: absolute links that keep the filters; cursor and page agree.
+        let first = api.get(&key, "/members?status=active&page_size=10").await;
+        let count = first.body["count"].as_i64().unwrap();
+        assert!(count > 20, "the demo's members and Ada: {count}");
+        assert_eq!(first.body["results"].as_array().unwrap().len(), 10);
+        assert_eq!(first.body["previous"], Value::Null);
+        let next = first.body["next"].as_str().unwrap();
+        assert!(next.starts_with("http://127.0.0.1:") && next.contains("status=active"), "{next}");
+        let second = api.call(Method::GET, Some(&key), next, None, None).await;
+        let by_page = api.get(&key, "/members?status=active&page_size=10&page=2").await;
+        assert_eq!(second.body["results"], by_page.body["results"]);
+        assert_ne!(second.body["results"][0]["id"], first.body["results"][0]["id"]);
+        assert!(second.body["previous"].as_str().is_some());
+        let bad = api.get(&key, "/members?page_size=1000").await;
+        assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "page_size"));
+        let bad = api.get(&key, "/members?cursor=nonsense").await;
+        assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "cursor"));
+
+        // Another business: its key cannot read or change this member.
+        let lakeside = api.key(LAKESIDE_OWNER, ALL).await;
+        assert_eq!(api.get(&lakeside, &format!("/members/{id}")).await.status, StatusCode::NOT_FOUND);
+        let theirs = api.call(Method::PATCH, Some(&lakeside), &format!("/members/{id}"), Some(json!({ "phone": "1" })), None).await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        assert_eq!(api.get(&key, &format!("/members/{id}")).await.body["phone"], "+353 1 555 0100");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_integrator_sells_and_pauses_a_membership_records_a_payment_and_follows_the_events() {
+    each_db(|db| async move {
+        let api = spawn(db).await;
+        let key = api.key(demo::DEMO_OWNER_EMAIL, ALL).await;
+        let types = api.get(&key, "/membership-types?status=active").await;
+        let adult = types.body["results"].as_array().unwrap().iter()
+            .find(|t| t["name"] == "Adult Monthly").unwrap()["id"].as_str().unwrap().to_string();
+        let member = api.post(&key, "/members", json!({ "first_name": "Noor", "last_name": "Haddad", "email": "noor@example.com" }), None).await;
+        let member_id = member.body["id"].as_str().unwrap().to_string();
+
+        // Preview first: nothing saved.
+        let sale = json!({ "member_id": member_id, "type_id": adult });
+        let preview = api.post(&key, "/memberships?preview=true", sale.clone(), None).await;
+        assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+        assert_eq!(preview.body["total"]["amount_minor"], 5900 + 2500, "first month and the initiation fee");
+        assert_eq!(api.get(&key, &format!("/members/{member_id}")).await.body["membership_ids"], json!([]));
+        let bad_sale = api.post(&key, "/memberships", json!({ "member_id": member_id, "type_id": "nope" }), None).await;
+        assert_eq!((bad_sale.status, bad_sale.field()), (StatusCode::BAD_REQUEST, "type_id"));
+
+        let sold = api.post(&key, "/memberships", sale.clone(), Some("sale-noor")).await;
+        assert_eq!(sold.status, StatusCode::CREATED, "{}", sold.body);
+        let membership = sold.body["id"].as_str().unwrap().to_string();
+        assert_eq!(sold.body["status"]["status"], "active");
+        assert_eq!(sold.body["holder"], json!({ "kind": "member", "id": member_id, "name": "Noor Haddad", "member_number": member.body["member_number"] }));
+        let twice = api.post(&key, "/memberships", sale.clone(), Some("sale-noor")).await;
+        assert_eq!(twice.body["id"].as_str(), Some(membership.as_str()));
+        assert_eq!(api.get(&key, &format!("/members/{member_id}")).await.body["membership_ids"], json!([membership]));
+
+        // Actions: a preview, a policy refusal (422) with the policy's words, the action.
+        let actions = format!("/memberships/{membership}/actions");
+        let pause = json!({ "from": "2026-12-01", "until": "2026-12-15", "reason": "travelling" });
+        let previewed = api.post(&key, &format!("{actions}/pause?preview=true"), pause.clone(), None).await;
+        assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.body);
+        assert_eq!((previewed.body["preview"].as_bool(), &previewed.body["membership"]), (Some(true), &Value::Null));
+        let no_reason = api.post(&key, &format!("{actions}/pause"), json!({ "from": "2026-12-01", "until": "2026-12-15" }), None).await;
+        assert_eq!((no_reason.status, no_reason.field()), (StatusCode::BAD_REQUEST, "reason"), "{}", no_reason.body);
+        let too_long = api.post(&key, &format!("{actions}/pause"), json!({ "from": "2026-12-01", "until": "2027-03-01", "reason": "a long trip" }), None).await;
+        assert_eq!((too_long.status, too_long.code()), (StatusCode::UNPROCESSABLE_ENTITY, "policy_refused"), "{}", too_long.body);
+        assert!(too_long.body["error"]["message"].as_str().unwrap().contains("60"), "{}", too_long.body);
+        let paused = api.post(&key, &format!("{actions}/pause"), pause.clone(), Some("pause-noor")).await;
+        assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+        assert_eq!(paused.body["membership"]["status"]["status"], "active", "the pause starts on 1 December");
+        assert!(paused.body["effect"].as_str().unwrap().contains("2026-12-01"), "{}", paused.body);
+        let unknown = api.post(&key, &format!("{actions}/teleport"), json!({}), None).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        let bad_date = api.post(&key, &format!("{actions}/pause"), json!({ "from": "1 December" }), None).await;
+        assert_eq!((bad_date.status, bad_date.field()), (StatusCode::BAD_REQUEST, "from"));
+        let lakeside = api.key(LAKESIDE_OWNER, ALL).await;
+        assert_eq!(api.post(&lakeside, &format!("{actions}/pause?preview=true"), pause.clone(), None).await.status, StatusCode::NOT_FOUND);
+        let read_only = api.key(demo::DEMO_OWNER_EMAIL, &["read_members"]).await;
+        assert_eq!(api.post(&read_only, &format!("{actions}/pause"), pause, None).await.status, StatusCode::FORBIDDEN);
+        let read = api.get(&read_only, &format!("/memberships/{membership}")).await;
+        assert!(!read.body["status"]["explanation"].as_str().unwrap().is_empty());
+
+        // The first invoice, paid once however often the payment is sent.
+        // (The pause credited part of the first month on a second invoice,
+        // settled from the first one's balance.)
+        let all = api.get(&key, &format!("/invoices?membership={membership}")).await;
+        assert_eq!(all.body["count"], 2, "{}", all.body);
+        let invoices = api.get(&key, &format!("/invoices?membership={membership}&status=open")).await;
+        assert_eq!(invoices.body["count"], 1, "{}", invoices.body);
+        let invoice = invoices.body["results"][0]["id"].as_str().unwrap().to_string();
+        assert_eq!(invoices.body["results"][0]["total"]["amount_minor"], 8400);
+        let payment = json!({ "method": "bank_transfer", "reference": "SEPA 42" });
+        let paid = api.post(&key, &format!("/invoices/{invoice}/payments"), payment.clone(), Some("pay-noor")).await;
+        assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
+        assert_eq!(paid.body["invoice"]["status"], "paid");
+        let repeat = api.post(&key, &format!("/invoices/{invoice}/payments"), payment.clone(), Some("pay-noor")).await;
+        assert_eq!(repeat.body["payment_id"], paid.body["payment_id"]);
+        let read = api.get(&key, &format!("/invoices/{invoice}")).await;
+        assert_eq!(read.body["payments"].as_array().unwrap().len(), 1);
+        assert_eq!(read.body["amount_due"]["amount_minor"], 0);
+        let bad = api.post(&key, &format!("/invoices/{invoice}/payments"), json!({ "method": "gold", "amount": "1.00" }), None).await;
+        assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "method"));
+        let bad = api.get(&key, "/invoices?billing_date_from=yesterday").await;
+        assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "billing_date_from"));
+
+        // The feed: numbered 1, 2, 3... with this story in order, each once.
+        let events = api.all_events(&key).await;
+        let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+        let ours: Vec<&str> = events.iter()
+            .filter(|e| {
+                let about = (e["subject"].as_str().unwrap(), e["subject_id"].as_str().unwrap_or(""));
+                about == ("member", member_id.as_str()) || about == ("membership", membership.as_str()) || about == ("invoice", invoice.as_str())
+            })
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        for kind in ["member.created", "membership.sold", "membership.paused", "invoice.paid"] {
+            assert_eq!(ours.iter().filter(|k| **k == kind).count(), 1, "{kind} once in {ours:?}");
+        }
+        assert!(events.iter().all(|e| e["data"].is_object()));
+        let last = seqs.last().unwrap();
+        let nothing = api.get(&key, &format!("/events?after={last}")).await;
+        assert_eq!((nothing.body["results"].as_array().unwrap().len(), nothing.body["last_seq"].as_i64()), (0, Some(*last)));
+        let bad = api.get(&key, "/events?after=-1").await;
+        assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "after"));
+        // Another business's feed is its own.
+        let theirs = api.all_events(&lakeside).await;
+        assert!(theirs.iter().all(|e| !(e["subject"] == "membership" && e["subject_id"] == json!(membership))));
+        // A state conflict is 409: a cancelled membership cannot be paused.
+        let cancelled = api.post(&key, &format!("{actions}/cancel"), json!({ "when": "immediately", "reason": "moving away" }), None).await;
+        let state_conflict = if cancelled.status == StatusCode::OK {
+            api.post(&key, &format!("{actions}/pause"), json!({ "from": "2027-01-10", "until": "2027-01-20", "reason": "again" }), None).await
+        } else {
+            assert_eq!(cancelled.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", cancelled.body);
+            api.post(&key, &format!("{actions}/approve"), json!({}), None).await
+        };
+        assert_eq!((state_conflict.status, state_conflict.code()), (StatusCode::CONFLICT, "conflict"), "{}", state_conflict.body);
+    })
+    .await;
+}
