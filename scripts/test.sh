@@ -4,7 +4,8 @@
 #   2. backend  repository and use-case tests on SQLite and PostgreSQL
 #   3. server   HTTP tests against a spawned app on SQLite and PostgreSQL
 #   4. end2end  Playwright in Debian's Chromium against the built app, with
-#               axe-core on every portal and signup page
+#               axe-core on every portal and signup page; schemathesis against
+#               the REST API's OpenAPI document
 # and then builds the release the run command serves, and runs Lighthouse
 # (mobile) on it: the portal home and the signup page.
 # PostgreSQL parts run when TEST_POSTGRES_URL is set (each test makes and drops
@@ -50,6 +51,9 @@ export E2E_PORT="${E2E_PORT:-3456}"
 export E2E_SERVER_CMD="env DATABASE_URL=sqlite://$e2e_dir/e2e.db TESSERA_ADDR=127.0.0.1:$E2E_PORT TESSERA_PORTAL_CODES_PER_CLIENT=1000 RUST_LOG=warn $CARGO_TARGET_DIR/debug/server serve --demo"
 echo "==> tier 4: Playwright in /usr/bin/chromium"
 (cd end2end && npx playwright test)
+
+echo "==> API: schemathesis against /api/v1/openapi.json (no 5xx, every answer as documented)"
+./scripts/schemathesis.sh "$CARGO_TARGET_DIR/debug/server" "$e2e_dir" "$((E2E_PORT + 2))"
 
 # The release build is what the run command serves; it compiles the views
 # without `erase_components`, so it catches what the debug build cannot

@@ -90,6 +90,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("membership-types/:id/edit") view=pages::type_editor::EditTypePage />
                     <Route path=path!("settings/clock") view=pages::clock::ClockPage />
                     <Route path=path!("settings/locations") view=pages::locations::LocationsPage />
+                    <Route path=path!("settings/api-keys") view=pages::api::ApiKeysPage />
+                    <Route path=path!("settings/api") view=pages::api::ApiReferencePage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -606,6 +606,16 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         },
     )
     .await?;
+    // The club's website reads the catalog and members through the API.
+    crate::api_keys::create(
+        services,
+        &owner,
+        &domain::api_keys::ApiKeyForm {
+            name: "Website".into(),
+            scopes: vec!["read_catalog".into(), "read_members".into(), "write_members".into()],
+        },
+    )
+    .await?;
     seed_studio(services, today).await?;
     Ok(true)
 }

@@ -174,3 +174,37 @@ mod tests {
         );
     }
 }
+
+/// The API reference page: every endpoint of the OpenAPI document, grouped by tag.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiReference {
+    pub title: String,
+    pub version: String,
+    pub description: String,
+    pub endpoints: Vec<ApiEndpoint>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiEndpoint {
+    pub method: String,
+    /// Under `/api/v1`.
+    pub path: String,
+    pub tag: String,
+    pub summary: String,
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub parameters: Vec<ApiParameter>,
+    /// The request body's schema name, if it takes one.
+    pub body: Option<String>,
+    /// (status, what it answers: a schema name or a description)
+    pub responses: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiParameter {
+    pub name: String,
+    /// `path`, `query` or `header`.
+    pub location: String,
+    pub required: bool,
+    pub description: String,
+}

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
+pub mod api_keys;
 pub mod bookings;
 pub mod catalog;
 pub mod credits;

@@ -69,6 +69,8 @@ fn Frame(staff: StaffOverview) -> impl IntoView {
                     <li><A href="/organizations">"Organizations"</A></li>
                     <li><A href="/membership-types">"Membership types"</A></li>
                     <li><A href="/settings/locations">"Locations"</A></li>
+                    <li><A href="/settings/api">"API"</A></li>
+                    {is_owner.then(|| view! { <li><A href="/settings/api-keys">"API keys"</A></li> })}
                     {is_owner.then(|| view! { <li><A href="/settings/clock">"Clock"</A></li> })}
                 </ul>
             </nav>

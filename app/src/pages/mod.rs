@@ -1,3 +1,4 @@
+pub mod api;
 pub mod billing;
 pub mod bookings;
 pub mod clock;

@@ -126,6 +126,26 @@ pub async fn sell(
     idempotent(&state, &c, (&method, &uri, &headers, &body), run).await
 }
 
+/// The actions, as the path names them.
+#[derive(Clone, Copy, Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionName {
+    Approve,
+    Reject,
+    Pause,
+    Resume,
+    Cancel,
+    Reactivate,
+    Renew,
+    ChangeType,
+    ChangePrice,
+    SwitchCycle,
+    ChangeBillingDate,
+    AddFreePeriod,
+    Lock,
+    Unlock,
+}
+
 /// The API's action names, as the staff forms name them.
 pub const ACTIONS: &[&str] = &[
     "approve",
@@ -185,7 +205,7 @@ fn action_form(action: &str, input: &ActionInput) -> Result<ActionForm, ApiError
 #[utoipa::path(post, path = "/memberships/{id}/actions/{action}", tag = "Memberships",
     request_body = ActionInput,
     params(("id" = String, Path, description = "The membership's id"),
-        ("action" = String, Path, description = "The action's name"),
+        ("action" = ActionName, Path, description = "The action's name"),
         PreviewQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
     responses(

@@ -23,6 +23,7 @@ pub mod extract;
 pub mod members;
 pub mod memberships;
 pub mod page;
+pub mod reference;
 pub mod types;
 
 pub const BASE: &str = "/api/v1";
@@ -98,6 +99,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// `/api/v1/...`: the routes, the document, and JSON answers for unknown paths.
 pub fn router() -> Router<AppState> {
     let (routes, doc) = routes();
+    let _ = app::api::api_keys::REFERENCE.set(reference::reference(&doc));
     let doc = Arc::new(doc);
     let api = routes
         .route(
