@@ -612,7 +612,11 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         &owner,
         &domain::api_keys::ApiKeyForm {
             name: "Website".into(),
-            scopes: vec!["read_catalog".into(), "read_members".into(), "write_members".into()],
+            scopes: vec![
+                "read_catalog".into(),
+                "read_members".into(),
+                "write_members".into(),
+            ],
         },
     )
     .await?;

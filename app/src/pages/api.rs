@@ -26,9 +26,10 @@ pub fn ApiKeysPage() -> impl IntoView {
     );
     let value = create.value();
     let other_error = Signal::derive(move || {
-        form_error(value)
-            .get()
-            .filter(|_| field_error(value, "name").get().is_none() && field_error(value, "scopes").get().is_none())
+        form_error(value).get().filter(|_| {
+            field_error(value, "name").get().is_none()
+                && field_error(value, "scopes").get().is_none()
+        })
     });
     view! {
         <Title text="API keys" />
@@ -119,7 +120,11 @@ pub fn ApiKeysPage() -> impl IntoView {
 }
 
 fn endpoint_view(e: ApiEndpoint) -> impl IntoView {
-    let anchor = format!("{}-{}", e.method.to_lowercase(), e.path.replace(['/', '{', '}'], "-"));
+    let anchor = format!(
+        "{}-{}",
+        e.method.to_lowercase(),
+        e.path.replace(['/', '{', '}'], "-")
+    );
     view! {
         <section class="card endpoint" id=anchor.clone() aria-labelledby=format!("{anchor}-h")>
             <h3 id=format!("{anchor}-h")><code>{format!("{} /api/v1{}", e.method, e.path)}</code></h3>

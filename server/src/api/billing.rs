@@ -2,9 +2,8 @@
 
 use app::api::ssr::AppState;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use backend::billing::InvoiceListFilter;
 use domain::api_keys::Scope;
@@ -16,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    ApiQuery, Client, IDEMPOTENCY_HEADER, answer, id, idempotent, json, optional_id,
+    ApiQuery, Client, IDEMPOTENCY_HEADER, WriteRequest, answer, id, idempotent, json, optional_id,
 };
 use super::page::{Here, PageQuery, one_more};
 use super::types::{InvoiceDto, InvoiceSummaryDto, MoneyDto, PaymentInput, RecordedPaymentDto};
@@ -160,10 +159,7 @@ pub async fn record_payment(
     State(state): State<AppState>,
     client: Client,
     Path(invoice_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: WriteRequest,
 ) -> Response {
     let c = match client.with(Scope::Billing) {
         Ok(c) => c.clone(),
@@ -172,15 +168,16 @@ pub async fn record_payment(
     let services = &state.services;
     // The payment's own key: the request's, so that even a repeat after the
     // stored answer expired records nothing twice.
-    let key = headers
+    let key = request
+        .headers
         .get(IDEMPOTENCY_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(|k| format!("api:{}:{}", c.key_id, k.trim()))
         .filter(|k| k.len() <= 100)
         .unwrap_or_else(backend::payments::new_key);
-    idempotent(&state, &c, (&method, &uri, &headers, &body), || async {
+    idempotent(&state, &c, &request, || async {
         let invoice_id = id(&invoice_id)?;
-        let input: PaymentInput = json(&body)?;
+        let input: PaymentInput = json(&request.body)?;
         let before = backend::billing::invoice(services, &c.actor, invoice_id).await?;
         let amount = match input.amount {
             Some(a) => a,

@@ -123,20 +123,58 @@ pub fn answer<T: Serialize>(status: StatusCode, value: &T) -> Result<Answer, Api
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
+/// The most a request body may hold.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// A write as received: what its idempotency fingerprint is made of.
+pub struct WriteRequest {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for WriteRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, _: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|o| o.0.clone())
+            .unwrap_or_else(|| parts.uri.clone());
+        let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::invalid("body", "the body is too large (at most 1 MiB)"))?;
+        Ok(WriteRequest {
+            method: parts.method,
+            uri,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
 /// Runs a write once per `Idempotency-Key` (when one is sent): the first
 /// answer is stored and replayed for a repeat of the same request; the same
 /// key with another request is refused (409).
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     client: &ApiClient,
-    request: (&Method, &Uri, &HeaderMap, &Bytes),
+    request: &WriteRequest,
     run: F,
 ) -> Response
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<Answer, ApiError>>,
 {
-    let (method, uri, headers, body) = request;
+    let WriteRequest {
+        method,
+        uri,
+        headers,
+        body,
+    } = request;
     let key = match headers.get(IDEMPOTENCY_HEADER).map(|v| v.to_str()) {
         None => return respond(run().await),
         Some(Ok(key)) if !key.trim().is_empty() && key.len() <= 255 => key.trim().to_string(),

@@ -2,9 +2,8 @@
 
 use app::api::ssr::AppState;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use backend::members::MemberListFilter;
 use domain::api_keys::Scope;
@@ -13,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiQuery, Client, answer, id, idempotent, json};
+use super::extract::{ApiQuery, Client, WriteRequest, answer, id, idempotent, json};
 use super::page::{Here, PageQuery, one_more};
 use super::types::{MemberDto, MemberInput, MemberSummaryDto};
 
@@ -114,17 +113,14 @@ pub async fn read_member(
 pub async fn create_member(
     State(state): State<AppState>,
     client: Client,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: WriteRequest,
 ) -> Response {
     let c = match client.with(Scope::WriteMembers) {
         Ok(c) => c.clone(),
         Err(e) => return axum::response::IntoResponse::into_response(e),
     };
-    idempotent(&state, &c, (&method, &uri, &headers, &body), || async {
-        let input: MemberInput = json(&body)?;
+    idempotent(&state, &c, &request, || async {
+        let input: MemberInput = json(&request.body)?;
         let form = input.onto(None);
         let view = backend::members::create_member(&state.services, &c.actor, &form).await?;
         answer(StatusCode::CREATED, &MemberDto::from(view))
@@ -149,18 +145,15 @@ pub async fn update_member(
     State(state): State<AppState>,
     client: Client,
     Path(member_id): Path<String>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: WriteRequest,
 ) -> Response {
     let c = match client.with(Scope::WriteMembers) {
         Ok(c) => c.clone(),
         Err(e) => return axum::response::IntoResponse::into_response(e),
     };
-    idempotent(&state, &c, (&method, &uri, &headers, &body), || async {
+    idempotent(&state, &c, &request, || async {
         let member_id = id(&member_id)?;
-        let input: MemberInput = json(&body)?;
+        let input: MemberInput = json(&request.body)?;
         let current = backend::members::member(&state.services, &c.actor, member_id).await?;
         let form = input.onto(Some(&current.details));
         let view =

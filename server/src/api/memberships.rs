@@ -3,9 +3,8 @@
 
 use app::api::ssr::AppState;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use backend::memberships::HolderRef;
 use domain::api_keys::Scope;
@@ -15,7 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiQuery, Client, answer, id, idempotent, json, optional_id};
+use super::extract::{ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_id};
 use super::types::{ActionInput, ActionResultDto, MembershipDto, SaleInput, SalePreviewDto};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -98,10 +97,7 @@ pub async fn sell(
     State(state): State<AppState>,
     client: Client,
     ApiQuery(q): ApiQuery<PreviewQuery>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: WriteRequest,
 ) -> Response {
     let c = match client.with(Scope::WriteMemberships) {
         Ok(c) => c.clone(),
@@ -109,7 +105,7 @@ pub async fn sell(
     };
     let services = &state.services;
     let run = || async {
-        let input: SaleInput = json(&body)?;
+        let input: SaleInput = json(&request.body)?;
         let (holder, form) = sell_form(&input)?;
         if q.preview == Some(true) {
             let summary =
@@ -123,7 +119,7 @@ pub async fn sell(
     if q.preview == Some(true) {
         return super::extract::respond(run().await);
     }
-    idempotent(&state, &c, (&method, &uri, &headers, &body), run).await
+    idempotent(&state, &c, &request, run).await
 }
 
 /// The actions, as the path names them.
@@ -219,10 +215,7 @@ pub async fn act(
     client: Client,
     Path((membership_id, action)): Path<(String, String)>,
     ApiQuery(q): ApiQuery<PreviewQuery>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: WriteRequest,
 ) -> Response {
     let c = match client.with(Scope::WriteMemberships) {
         Ok(c) => c.clone(),
@@ -232,10 +225,10 @@ pub async fn act(
     let preview = q.preview == Some(true);
     let run = || async {
         let membership_id = id(&membership_id)?;
-        let input: ActionInput = if body.iter().all(u8::is_ascii_whitespace) {
+        let input: ActionInput = if request.body.iter().all(u8::is_ascii_whitespace) {
             ActionInput::default()
         } else {
-            json(&body)?
+            json(&request.body)?
         };
         let form = action_form(&action, &input)?;
         let (done, after) = if preview {
@@ -265,5 +258,5 @@ pub async fn act(
     if preview {
         return super::extract::respond(run().await);
     }
-    idempotent(&state, &c, (&method, &uri, &headers, &body), run).await
+    idempotent(&state, &c, &request, run).await
 }

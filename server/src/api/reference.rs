@@ -46,14 +46,20 @@ pub fn reference(doc: &utoipa::openapi::OpenApi) -> ApiReference {
                     .unwrap_or_default();
                 let body = op["requestBody"]["content"]["application/json"]["schema"]
                     .as_object()
-                    .map(|_| schema_name(&op["requestBody"]["content"]["application/json"]["schema"]));
+                    .map(|_| {
+                        schema_name(&op["requestBody"]["content"]["application/json"]["schema"])
+                    });
                 let responses = op["responses"]
                     .as_object()
                     .map(|rs| {
                         rs.iter()
                             .map(|(status, r)| {
                                 let schema = &r["content"]["application/json"]["schema"];
-                                let what = if schema.is_object() { schema_name(schema) } else { text(&r["description"]) };
+                                let what = if schema.is_object() {
+                                    schema_name(schema)
+                                } else {
+                                    text(&r["description"])
+                                };
                                 (status.clone(), what)
                             })
                             .collect()
@@ -68,7 +74,11 @@ pub fn reference(doc: &utoipa::openapi::OpenApi) -> ApiReference {
                 endpoints.push(ApiEndpoint {
                     method: method.to_uppercase(),
                     path: path.clone(),
-                    tag: op["tags"].as_array().and_then(|t| t.first()).map(text).unwrap_or_default(),
+                    tag: op["tags"]
+                        .as_array()
+                        .and_then(|t| t.first())
+                        .map(text)
+                        .unwrap_or_default(),
                     summary: text(&op["summary"]),
                     description: text(&op["description"]),
                     scopes,
