@@ -1009,3 +1009,92 @@ pub(crate) async fn booking_page_for(
         users,
     })
 }
+
+/// The API's booking list filters, combined with AND.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BookingListFilter {
+    pub status: Option<BookingStatus>,
+    pub member_id: Option<i64>,
+    pub membership_id: Option<i64>,
+    pub service_id: Option<i64>,
+    /// Starting on these days (both included), in the business's time.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// A window of the business's bookings in id order, and how many match.
+pub async fn page_of_bookings(
+    services: &Services,
+    actor: &Actor,
+    filter: &BookingListFilter,
+    window: crate::members::Window,
+) -> Result<(Vec<BookingView>, i64), Error> {
+    actor.require(Role::Viewer)?;
+    let conditions = "b.business_id = $1 AND ($2 = '' OR b.status = $2) AND ($3 = 0 OR b.member_id = $3)
+        AND ($4 = 0 OR b.membership_id = $4) AND ($5 = 0 OR b.service_id = $5) AND b.starts_at >= $6 AND b.starts_at < $7";
+    let day = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight");
+    let from = day(filter
+        .from
+        .unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).expect("a date")));
+    let to = day(filter
+        .to
+        .and_then(|d| d.succ_opt())
+        .unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date")));
+    let status = filter.status.map(|s| s.as_str()).unwrap_or("");
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let (count,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM bookings b WHERE {conditions}"
+        )),
+        business.id,
+        status,
+        filter.member_id.unwrap_or(0),
+        filter.membership_id.unwrap_or(0),
+        filter.service_id.unwrap_or(0),
+        from,
+        to
+    )?;
+    let rows = query!(
+        &mut tx,
+        fetch_all as BookingRow,
+        sqlx::AssertSqlSafe(format!(
+            "{BOOKING_SELECT} WHERE {conditions} ORDER BY b.id LIMIT $8 OFFSET $9"
+        )),
+        business.id,
+        status,
+        filter.member_id.unwrap_or(0),
+        filter.membership_id.unwrap_or(0),
+        filter.service_id.unwrap_or(0),
+        from,
+        to,
+        window.limit,
+        window.offset
+    )?;
+    tx.commit().await?;
+    let bookings = rows
+        .into_iter()
+        .map(|r| booking_view(r, &business))
+        .collect::<Result<_, _>>()?;
+    Ok((bookings, count))
+}
+
+/// One booking of the business. Viewers and up.
+pub async fn booking(services: &Services, actor: &Actor, id: i64) -> Result<BookingView, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let row = query!(
+        &mut tx,
+        fetch_optional as BookingRow,
+        sqlx::AssertSqlSafe(format!(
+            "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.id = $2"
+        )),
+        business.id,
+        id
+    )?;
+    tx.commit().await?;
+    booking_view(row.ok_or(Error::NotFound)?, &business)
+}

@@ -488,3 +488,94 @@ async fn an_integrator_sells_and_pauses_a_membership_records_a_payment_and_follo
     })
     .await;
 }
+
+#[tokio::test]
+async fn credits_are_read_and_adjusted_and_a_class_is_booked_with_them_and_cancelled_in_time() {
+    each_db(|db| async move {
+        let api = spawn(db).await;
+        let key = api.key(demo::DEMO_OWNER_EMAIL, ALL).await;
+        let types = api.get(&key, "/membership-types?purchase_type=prepaid").await;
+        let pass = types.body["results"].as_array().unwrap().iter()
+            .find(|t| t["name"] == "10-Visit Pass").unwrap()["id"].as_str().unwrap().to_string();
+        let member = api.post(&key, "/members", json!({ "first_name": "Ines", "last_name": "Varga" }), None).await;
+        let member_id = member.body["id"].as_str().unwrap().to_string();
+        let sold = api.post(&key, "/memberships", json!({ "member_id": member_id, "type_id": pass }), None).await;
+        assert_eq!(sold.status, StatusCode::CREATED, "{}", sold.body);
+        let membership = sold.body["id"].as_str().unwrap().to_string();
+        // The scheduler's next minute grants the card's credits.
+        backend::memberships::run_daily(&api.services).await.unwrap();
+        let credits = format!("/memberships/{membership}/credits");
+        let read = api.get(&key, &credits).await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+        assert_eq!(read.body["balance"], 10, "the card's ten visits");
+        assert_eq!(read.body["results"][0]["kind"], "grant");
+
+        // Adjustments: refused below zero with the balance named, needs a description, then applied once.
+        let overdraw = api.post(&key, &format!("{credits}/adjustments"), json!({ "amount": -11, "description": "test" }), None).await;
+        assert_eq!((overdraw.status, overdraw.field()), (StatusCode::BAD_REQUEST, "amount"), "{}", overdraw.body);
+        assert!(overdraw.body["error"]["message"].as_str().unwrap().contains("10"), "{}", overdraw.body);
+        let undescribed = api.post(&key, &format!("{credits}/adjustments"), json!({ "amount": 2, "description": " " }), None).await;
+        assert_eq!((undescribed.status, undescribed.field()), (StatusCode::BAD_REQUEST, "description"), "{}", undescribed.body);
+        let zero = api.post(&key, &format!("{credits}/adjustments"), json!({ "amount": 0, "description": "nothing" }), None).await;
+        assert_eq!((zero.status, zero.field()), (StatusCode::BAD_REQUEST, "amount"), "{}", zero.body);
+        let goodwill = json!({ "amount": 2, "description": "goodwill after the sauna was closed" });
+        let added = api.post(&key, &format!("{credits}/adjustments"), goodwill.clone(), Some("goodwill-ines")).await;
+        assert_eq!((added.status, added.body["balance"].as_i64()), (StatusCode::CREATED, Some(12)), "{}", added.body);
+        let again = api.post(&key, &format!("{credits}/adjustments"), goodwill, Some("goodwill-ines")).await;
+        assert_eq!(again.body["balance"], 12, "the repeat adjusts nothing");
+        assert_eq!(api.get(&key, &credits).await.body["balance"], 12);
+        let adjusts = api.get(&key, &format!("{credits}?kind=adjust")).await;
+        assert_eq!(adjusts.body["count"], 1);
+        assert_eq!(adjusts.body["results"][0]["reason"], "goodwill after the sauna was closed");
+
+        // Services and a class's availability on Monday 23 November.
+        let services = api.get(&key, "/services").await;
+        assert_eq!(services.status, StatusCode::OK, "{}", services.body);
+        let yoga = services.body["results"].as_array().unwrap().iter().find(|s| s["name"] == "Yoga").unwrap();
+        assert_eq!((yoga["price_credits"].as_u64(), yoga["kind"].as_str()), (Some(1), Some("class")));
+        let yoga_id = yoga["id"].as_str().unwrap().to_string();
+        let slots = api.get(&key, &format!("/services/{yoga_id}/availability?day=2026-11-23")).await;
+        assert_eq!(slots.status, StatusCode::OK, "{}", slots.body);
+        let slot = &slots.body["slots"][0];
+        assert_eq!(slot["starts"], "2026-11-23T18:00:00");
+        let places = slot["places_left"].as_u64().unwrap();
+        let bad_day = api.get(&key, &format!("/services/{yoga_id}/availability?day=Monday")).await;
+        assert_eq!((bad_day.status, bad_day.field()), (StatusCode::BAD_REQUEST, "day"));
+
+        // Book with credits, then cancel inside the window: the credit comes back.
+        let booking = json!({ "service_id": yoga_id, "membership_id": membership, "day": "2026-11-23", "time": "18:00", "pay_with": "credits" });
+        let booked = api.post(&key, "/bookings", booking.clone(), Some("yoga-ines")).await;
+        assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.body);
+        assert_eq!((booked.body["paid_by"].as_str(), booked.body["credits"].as_i64()), (Some("credits"), Some(1)));
+        let booking_id = booked.body["id"].as_str().unwrap().to_string();
+        assert_eq!(api.post(&key, "/bookings", booking.clone(), Some("yoga-ines")).await.body["id"].as_str(), Some(booking_id.as_str()));
+        assert_eq!(api.get(&key, &credits).await.body["balance"], 11);
+        let after = api.get(&key, &format!("/services/{yoga_id}/availability?day=2026-11-23")).await;
+        assert_eq!(after.body["slots"][0]["places_left"].as_u64(), Some(places - 1));
+        let twice = api.post(&key, "/bookings", booking.clone(), None).await;
+        assert_eq!(twice.status, StatusCode::CONFLICT, "the same member in the same class: {}", twice.body);
+        let no_slot = api.post(&key, "/bookings", json!({ "service_id": yoga_id, "membership_id": membership, "day": "2026-11-23", "time": "07:00" }), None).await;
+        assert_eq!(no_slot.status.as_u16() / 100, 4, "{}", no_slot.body);
+        let listed = api.get(&key, &format!("/bookings?membership={membership}&status=booked")).await;
+        assert_eq!(listed.body["count"], 1, "{}", listed.body);
+        let cancelled = api.post(&key, &format!("/bookings/{booking_id}/cancel"), json!({}), None).await;
+        assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+        assert_eq!(cancelled.body["booking"]["status"], "cancelled");
+        assert_eq!(api.get(&key, &credits).await.body["balance"], 12, "the credit came back");
+        let cancel_again = api.post(&key, &format!("/bookings/{booking_id}/cancel"), json!({}), None).await;
+        assert_eq!(cancel_again.status, StatusCode::CONFLICT, "{}", cancel_again.body);
+
+        // Scopes and other businesses.
+        let catalog_only = api.key(demo::DEMO_OWNER_EMAIL, &["read_catalog"]).await;
+        assert_eq!(api.get(&catalog_only, &credits).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(api.get(&catalog_only, "/bookings").await.status, StatusCode::FORBIDDEN);
+        let lakeside = api.key(LAKESIDE_OWNER, ALL).await;
+        assert_eq!(api.get(&lakeside, &credits).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(api.get(&lakeside, &format!("/bookings/{booking_id}")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(api.post(&lakeside, &format!("/bookings/{booking_id}/cancel"), json!({}), None).await.status, StatusCode::NOT_FOUND);
+        let theirs = api.post(&lakeside, &format!("{credits}/adjustments"), json!({ "amount": 5, "description": "x" }), None).await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        assert_eq!(api.get(&key, &credits).await.body["balance"], 12);
+    })
+    .await;
+}

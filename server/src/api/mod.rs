@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 
 pub mod billing;
 pub mod catalog;
+pub mod credits;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -51,6 +52,8 @@ request is refused (409). Errors are `{ \"error\": { \"code\", \"message\", \"fi
         (name = "Members", description = "Members"),
         (name = "Memberships", description = "Memberships: sell, read, and their lifecycle actions"),
         (name = "Billing", description = "Invoices and payments"),
+        (name = "Credits", description = "Credits: balance, history, adjustments"),
+        (name = "Bookings", description = "Services, their availability, and bookings"),
         (name = "Events", description = "The events feed"),
     )
 )]
@@ -87,6 +90,13 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(billing::list_invoices))
         .routes(routes!(billing::read_invoice))
         .routes(routes!(billing::record_payment))
+        .routes(routes!(credits::credits))
+        .routes(routes!(credits::adjust))
+        .routes(routes!(credits::list_services))
+        .routes(routes!(credits::availability))
+        .routes(routes!(credits::list_bookings, credits::create_booking))
+        .routes(routes!(credits::read_booking))
+        .routes(routes!(credits::cancel_booking))
         .routes(routes!(events::events))
         .split_for_parts()
 }

@@ -789,3 +789,190 @@ pub struct EventsPageDto {
     /// More events are waiting: ask again at once.
     pub has_more: bool,
 }
+
+// ---------------------------------------------------------------------------
+// Credits
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CreditEntryDto {
+    pub id: String,
+    /// `grant`, `carry_over`, `expire`, `adjust`, `redeem`, `reverse`.
+    pub kind: String,
+    /// Signed whole credits.
+    pub amount: i64,
+    pub on: NaiveDate,
+    pub recorded_at: String,
+    pub by: String,
+    pub reason: String,
+    pub expires_on: Option<NaiveDate>,
+    pub booking_id: Option<String>,
+}
+
+/// A membership's credits: balance and history, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CreditsDto {
+    pub membership_id: String,
+    /// Never below zero.
+    pub balance: i64,
+    pub next_expiry_on: Option<NaiveDate>,
+    pub next_expiry_credits: Option<i64>,
+    pub credits_per_period: u32,
+    pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<CreditEntryDto>,
+}
+
+/// A staff adjustment of a membership's credits.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentInput {
+    /// Signed whole credits, not zero: 5 or -2. A negative one that would
+    /// take the balance below zero is refused.
+    pub amount: i64,
+    /// Why; required, kept on the entry.
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AdjustedDto {
+    pub membership_id: String,
+    pub balance: i64,
+}
+
+// ---------------------------------------------------------------------------
+// Services and bookings
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ServiceDto {
+    pub id: String,
+    pub name: String,
+    /// `class`, `appointment` or `resource`.
+    pub kind: String,
+    pub location_id: Option<String>,
+    pub location: String,
+    pub duration_minutes: u32,
+    /// Places per slot.
+    pub capacity: u32,
+    pub price: Option<MoneyDto>,
+    pub price_credits: Option<u32>,
+    pub cancel_window_hours: u32,
+    pub late_fee: MoneyDto,
+    pub requires_membership: bool,
+    /// Weekly start times: "mon 18:00".
+    pub timetable: Vec<String>,
+    pub active: bool,
+}
+
+impl From<domain::bookings::ServiceView> for ServiceDto {
+    fn from(v: domain::bookings::ServiceView) -> Self {
+        let s = v.spec;
+        ServiceDto {
+            id: v.id.to_string(),
+            name: s.name,
+            kind: s.kind.as_str().into(),
+            location_id: s.location_id.map(|i| i.to_string()),
+            location: v.location,
+            duration_minutes: s.duration_minutes,
+            capacity: s.capacity,
+            price: s.price.map(Into::into),
+            price_credits: s.price_credits,
+            cancel_window_hours: s.cancel_window_hours,
+            late_fee: s.late_fee.into(),
+            requires_membership: s.requires_membership,
+            timetable: s
+                .timetable
+                .iter()
+                .map(|(d, t)| format!("{} {}", d.to_string().to_lowercase(), t.format("%H:%M")))
+                .collect(),
+            active: v.active,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SlotDto {
+    /// Local time of the business: YYYY-MM-DDTHH:MM:SS.
+    pub starts: chrono::NaiveDateTime,
+    pub capacity: u32,
+    pub booked: u32,
+    pub places_left: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AvailabilityDto {
+    pub service_id: String,
+    pub day: NaiveDate,
+    pub slots: Vec<SlotDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BookingDto {
+    pub id: String,
+    pub service_id: String,
+    pub service: String,
+    pub location: String,
+    /// Local times of the business.
+    pub starts: chrono::NaiveDateTime,
+    pub ends: chrono::NaiveDateTime,
+    pub member_id: String,
+    pub member: String,
+    pub membership_id: Option<String>,
+    /// `booked`, `cancelled`, `attended`, `no_show`.
+    pub status: String,
+    /// `allowance`, `credits`, `money`, `free`.
+    pub paid_by: String,
+    pub credits: i64,
+    pub price: Option<MoneyDto>,
+    /// Cancelled after the window: credits kept, late fee charged.
+    pub late: bool,
+    pub invoice_id: Option<String>,
+    pub booked_by: String,
+}
+
+impl From<domain::bookings::BookingView> for BookingDto {
+    fn from(b: domain::bookings::BookingView) -> Self {
+        BookingDto {
+            id: b.id.to_string(),
+            service_id: b.service_id.to_string(),
+            service: b.service,
+            location: b.location,
+            starts: b.starts,
+            ends: b.ends,
+            member_id: b.member_id.to_string(),
+            member: b.member,
+            membership_id: b.membership_id.map(|i| i.to_string()),
+            status: b.status.as_str().into(),
+            paid_by: b.paid_by.as_str().into(),
+            credits: b.credits,
+            price: b.price.map(Into::into),
+            late: b.late,
+            invoice_id: b.invoice_id.map(|i| i.to_string()),
+            booked_by: b.booked_by,
+        }
+    }
+}
+
+/// A booking to make.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingInput {
+    pub service_id: String,
+    pub membership_id: String,
+    /// YYYY-MM-DD
+    pub day: String,
+    /// HH:MM, one of the service's start times that day.
+    pub time: String,
+    /// `allowance`, `credits` or `money`; left out, the first that works.
+    pub pay_with: Option<String>,
+    /// Who it is for, when not the membership's holder (a family member, or
+    /// an organization's authorized member).
+    pub member_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CancelledBookingDto {
+    /// What happened, for people: credits given back, or kept with a late fee.
+    pub outcome: String,
+    pub booking: BookingDto,
+}
