@@ -1313,7 +1313,7 @@ pub async fn list_memberships(
         today,
     )
     .await?;
-    let out = summaries(&mut tx, &business, rows, today, |s, type_id| {
+    let out = summaries(&mut tx, &business, rows, today, LIST_LIMIT, |s, type_id| {
         q.status.is_none_or(|st| s.status.status == st) && q.type_id.is_none_or(|t| t == type_id)
     })
     .await?;
@@ -1399,6 +1399,7 @@ async fn summaries(
     business: &Business,
     (rows, event_rows): (Vec<MembershipRow>, Vec<EventRow>),
     today: NaiveDate,
+    limit: usize,
     keep: impl Fn(&MembershipSummary, i64) -> bool,
 ) -> Result<Vec<MembershipSummary>, Error> {
     let types = types(tx, business.id).await?;
@@ -1465,7 +1466,7 @@ async fn summaries(
         };
         if keep(&summary, current.id) {
             out.push(summary);
-            if out.len() == LIST_LIMIT {
+            if out.len() == limit {
                 break;
             }
         }
@@ -1492,7 +1493,7 @@ pub(crate) async fn held_by(
         today,
     )
     .await?;
-    summaries(tx, business, rows, today, |_, _| true).await
+    summaries(tx, business, rows, today, LIST_LIMIT, |_, _| true).await
 }
 
 // ---------------------------------------------------------------------------
@@ -1762,4 +1763,38 @@ pub async fn act_returning(
     actor.require(Role::FrontDesk)?;
     let done = act_as(services, By::Staff(actor), actor.business_id, id, form).await?;
     Ok((done, membership(services, actor, id).await?))
+}
+
+/// Every membership matching the filters (and held by `holder`, when given),
+/// in id order, with no limit: the API pages through it.
+pub async fn all_matching(
+    services: &Services,
+    actor: &Actor,
+    filter: &MembershipFilter,
+    holder: Option<HolderRef>,
+) -> Result<Vec<MembershipSummary>, Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let q = filter.parse(today)?;
+    let rows = fetch_filtered(
+        &mut tx,
+        &Filters {
+            business_id: business.id,
+            location_id: q.location_id.unwrap_or(0),
+            active: q.active,
+            ending: q.ending,
+            holder,
+        },
+        today,
+    )
+    .await?;
+    let mut out = summaries(&mut tx, &business, rows, today, usize::MAX, |s, type_id| {
+        q.status.is_none_or(|st| s.status.status == st) && q.type_id.is_none_or(|t| t == type_id)
+    })
+    .await?;
+    tx.commit().await?;
+    out.sort_by_key(|m| m.id);
+    Ok(out)
 }

@@ -579,3 +579,143 @@ async fn credits_are_read_and_adjusted_and_a_class_is_booked_with_them_and_cance
     })
     .await;
 }
+
+#[tokio::test]
+async fn organizations_family_members_and_membership_lists() {
+    each_db(|db| async move {
+        let api = spawn(db).await;
+        let key = api.key(demo::DEMO_OWNER_EMAIL, ALL).await;
+        // Organizations: create, patch, authorize a member, list and remove.
+        let org = api.post(&key, "/organizations", json!({ "name": "Quayside Labs", "email": "office@quayside.example", "max_members": 1 }), Some("org-1")).await;
+        assert_eq!(org.status, StatusCode::CREATED, "{}", org.body);
+        let org_id = org.body["id"].as_str().unwrap().to_string();
+        let nameless = api.post(&key, "/organizations", json!({ "email": "x@example.com" }), None).await;
+        assert_eq!((nameless.status, nameless.field()), (StatusCode::BAD_REQUEST, "name"));
+        let patched = api.call(Method::PATCH, Some(&key), &format!("/organizations/{org_id}"), Some(json!({ "phone": "+49 30 1234" })), None).await;
+        assert_eq!((patched.body["name"].as_str(), patched.body["phone"].as_str()), (Some("Quayside Labs"), Some("+49 30 1234")));
+        let a = api.post(&key, "/members", json!({ "first_name": "Ada", "last_name": "Byrne" }), None).await.body["id"].as_str().unwrap().to_string();
+        let b = api.post(&key, "/members", json!({ "first_name": "Bo", "last_name": "Byrne" }), None).await.body["id"].as_str().unwrap().to_string();
+        let authorized = api.post(&key, &format!("/organizations/{org_id}/members"), json!({ "member_id": a }), None).await;
+        assert_eq!(authorized.status, StatusCode::CREATED, "{}", authorized.body);
+        let full = api.post(&key, &format!("/organizations/{org_id}/members"), json!({ "member_id": b }), None).await;
+        assert_eq!((full.status, full.field()), (StatusCode::BAD_REQUEST, "member_id"), "one member at most: {}", full.body);
+        let nobody = api.post(&key, &format!("/organizations/{org_id}/members"), json!({ "member_id": "999999" }), None).await;
+        assert_eq!((nobody.status, nobody.field()), (StatusCode::BAD_REQUEST, "member_id"));
+        let listed = api.get(&key, &format!("/organizations/{org_id}/members")).await;
+        assert_eq!((listed.body["count"].as_i64(), listed.body["results"][0]["member_id"].as_str()), (Some(1), Some(a.as_str())));
+        let removed = api.call(Method::DELETE, Some(&key), &format!("/organizations/{org_id}/members/{a}"), None, None).await;
+        assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+        assert_eq!(api.get(&key, &format!("/organizations/{org_id}/members")).await.body["count"], 0);
+        let orgs = api.get(&key, "/organizations").await;
+        assert!(orgs.body["results"].as_array().unwrap().iter().any(|o| o["name"] == "Northwind Design"));
+        let lakeside = api.key(LAKESIDE_OWNER, ALL).await;
+        assert_eq!(api.get(&lakeside, &format!("/organizations/{org_id}")).await.status, StatusCode::NOT_FOUND);
+
+        // A family membership: add and remove a family member.
+        let types = api.get(&key, "/membership-types").await;
+        let family_type = types.body["results"].as_array().unwrap().iter()
+            .find(|t| t["name"] == "Family Quarterly").unwrap()["id"].as_str().unwrap().to_string();
+        let sold = api.post(&key, "/memberships", json!({ "member_id": a, "type_id": family_type }), None).await;
+        assert_eq!(sold.status, StatusCode::CREATED, "{}", sold.body);
+        let family = format!("/memberships/{}/family-members", sold.body["id"].as_str().unwrap());
+        let added = api.post(&key, &family, json!({ "member_id": b }), None).await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+        assert_eq!((added.body["results"][0]["member_id"].as_str(), added.body["max"].as_u64()), (Some(b.as_str()), Some(4)));
+        let twice = api.post(&key, &family, json!({ "member_id": b }), None).await;
+        assert_eq!(twice.status.as_u16() / 100, 4, "{}", twice.body);
+        // Bo now holds it too: the member filter finds it.
+        let bos = api.get(&key, &format!("/memberships?member={b}")).await;
+        assert_eq!(bos.body["count"], 1, "{}", bos.body);
+        let gone = api.call(Method::DELETE, Some(&key), &format!("{family}/{b}"), None, None).await;
+        assert_eq!((gone.status, gone.body["results"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{}", gone.body);
+
+        // Membership lists: filters, pages, bad filters.
+        let paused = api.get(&key, "/memberships?status=paused").await;
+        assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+        assert!(paused.body["count"].as_i64().unwrap() >= 1, "the demo has a paused membership");
+        assert!(paused.body["results"].as_array().unwrap().iter().all(|m| m["status"]["status"] == "paused"));
+        let all = api.get(&key, "/memberships?page_size=5").await;
+        assert!(all.body["count"].as_i64().unwrap() > 5);
+        assert_eq!(all.body["results"].as_array().unwrap().len(), 5);
+        let of_type = api.get(&key, &format!("/memberships?type={family_type}&active_between=2026-11-01,2026-11-30")).await;
+        assert!(of_type.body["results"].as_array().unwrap().iter().all(|m| m["type_name"] == "Family Quarterly"), "{}", of_type.body);
+        let bad = api.get(&key, "/memberships?active_between=2026-11-01").await;
+        assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "active_between"));
+        let bad = api.get(&key, "/memberships?status=sleepy").await;
+        assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "status"), "{}", bad.body);
+        assert_eq!(api.get(&lakeside, &format!("/memberships?member={a}")).await.body["count"], 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn public_signup_then_card_charges_refunds_and_credit_notes() {
+    each_db(|db| async move {
+        let api = spawn(db).await;
+        let offer = api.call(Method::GET, None, "/public/locations/harbour-street/membership-types", None, None).await;
+        assert_eq!(offer.status, StatusCode::OK, "{}", offer.body);
+        assert_eq!(offer.body["business_name"], "Harbour Athletic Club");
+        let adult = offer.body["results"].as_array().unwrap().iter()
+            .find(|t| t["name"] == "Adult Monthly").unwrap()["id"].as_str().unwrap().to_string();
+        assert_eq!(api.call(Method::GET, None, "/public/locations/nowhere/membership-types", None, None).await.status, StatusCode::NOT_FOUND);
+
+        let visitor = json!({ "type_id": adult, "first_name": "Rafa", "last_name": "Lind", "email": "rafa.lind@example.com",
+                              "card_number": "4242 4242 4242 4242", "card_expiry": "12/30" });
+        let signup = "/public/locations/harbour-street/signups";
+        let joined = api.call(Method::POST, None, signup, Some(visitor.clone()), Some("join-rafa")).await;
+        assert_eq!(joined.status, StatusCode::CREATED, "{}", joined.body);
+        assert_eq!(joined.body["state"], "active");
+        let again = api.call(Method::POST, None, signup, Some(visitor.clone()), Some("join-rafa")).await;
+        assert_eq!(again.body["token"], joined.body["token"], "the same signup, nothing made twice");
+        let status = api.call(Method::GET, None, &format!("/public/signups/{}", joined.body["token"].as_str().unwrap()), None, None).await;
+        assert_eq!(status.body["state"], "active");
+        assert_eq!(api.call(Method::GET, None, "/public/signups/nonsense", None, None).await.status, StatusCode::NOT_FOUND);
+        let known = api.call(Method::POST, None, signup, Some(visitor.clone()), Some("join-rafa-2")).await;
+        assert_eq!((known.status, known.field()), (StatusCode::BAD_REQUEST, "email"), "{}", known.body);
+        let bad_card = api.call(Method::POST, None, signup, Some(json!({ "type_id": adult, "first_name": "X", "last_name": "Y",
+            "email": "x.y@example.com", "card_number": "1234", "card_expiry": "12/30" })), None).await;
+        assert_eq!((bad_card.status, bad_card.field()), (StatusCode::BAD_REQUEST, "card_number"), "{}", bad_card.body);
+        let declined = api.call(Method::POST, None, signup, Some(json!({ "type_id": adult, "first_name": "Dee", "last_name": "Klein",
+            "email": "dee.klein@example.com", "card_number": "4000 0000 0000 0002", "card_expiry": "12/30" })), None).await;
+        assert_eq!((declined.status, declined.body["state"].as_str()), (StatusCode::CREATED, Some("payment_failed")), "{}", declined.body);
+
+        // The new member has a card on file: a second membership's invoice is charged to it.
+        let key = api.key(demo::DEMO_OWNER_EMAIL, ALL).await;
+        let rafa = api.get(&key, "/members?email=rafa.lind@example.com").await.body["results"][0]["id"].as_str().unwrap().to_string();
+        let types = api.get(&key, "/membership-types").await;
+        let spa = types.body["results"].as_array().unwrap().iter().find(|t| t["name"] == "Spa Monthly").unwrap()["id"].as_str().unwrap().to_string();
+        let sold = api.post(&key, "/memberships", json!({ "member_id": rafa, "type_id": spa }), None).await;
+        let membership = sold.body["id"].as_str().unwrap().to_string();
+        let open = api.get(&key, &format!("/invoices?membership={membership}&status=open")).await;
+        let invoice = open.body["results"][0]["id"].as_str().unwrap().to_string();
+        let charged = api.post(&key, &format!("/invoices/{invoice}/charge"), json!({}), Some("charge-spa")).await;
+        assert_eq!(charged.status, StatusCode::CREATED, "{}", charged.body);
+        assert_eq!(charged.body["invoice"]["status"], "paid");
+        let replay = api.post(&key, &format!("/invoices/{invoice}/charge"), json!({}), Some("charge-spa")).await;
+        assert_eq!(replay.body["payment_id"], charged.body["payment_id"]);
+        let nothing_due = api.post(&key, &format!("/invoices/{invoice}/charge"), json!({}), None).await;
+        assert_eq!(nothing_due.status, StatusCode::CONFLICT, "{}", nothing_due.body);
+
+        // Refund part of the payment, then a credit note for the rest.
+        let payment = charged.body["payment_id"].as_str().unwrap().to_string();
+        let no_reason = api.post(&key, &format!("/payments/{payment}/refunds"), json!({ "amount": "10.00", "reason": "" }), None).await;
+        assert_eq!((no_reason.status, no_reason.field()), (StatusCode::BAD_REQUEST, "reason"), "{}", no_reason.body);
+        let refunded = api.post(&key, &format!("/payments/{payment}/refunds"), json!({ "amount": "10.00", "reason": "sauna closed a week" }), Some("refund-1")).await;
+        assert_eq!(refunded.status, StatusCode::CREATED, "{}", refunded.body);
+        let read = api.get(&key, &format!("/invoices/{invoice}")).await;
+        let refundable = read.body["payments"][0]["refundable"]["amount_minor"].as_i64().unwrap();
+        assert_eq!(refundable, read.body["total"]["amount_minor"].as_i64().unwrap() - 1000);
+        let too_much = api.post(&key, &format!("/payments/{payment}/refunds"), json!({ "amount": "9999.00", "reason": "oops" }), None).await;
+        assert_eq!(too_much.status.as_u16() / 100, 4, "{}", too_much.body);
+        let note = api.post(&key, &format!("/invoices/{invoice}/credit-notes"), json!({ "amount": "5.00", "reason": "goodwill" }), Some("note-1")).await;
+        assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+        assert_eq!(note.body["total"]["amount_minor"], -500);
+        assert_eq!(note.body["credit_note_for"].as_str(), Some(invoice.as_str()));
+        let lakeside = api.key(LAKESIDE_OWNER, ALL).await;
+        assert_eq!(api.post(&lakeside, &format!("/payments/{payment}/refunds"), json!({ "amount": "1.00", "reason": "x" }), None).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(api.post(&lakeside, &format!("/invoices/{invoice}/charge"), json!({}), None).await.status, StatusCode::NOT_FOUND);
+        let billing_only = api.key(demo::DEMO_OWNER_EMAIL, &["read_members"]).await;
+        assert_eq!(api.post(&billing_only, &format!("/invoices/{invoice}/credit-notes"), json!({ "reason": "x" }), None).await.status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}

@@ -15,10 +15,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    ApiQuery, Client, IDEMPOTENCY_HEADER, WriteRequest, answer, id, idempotent, json, optional_id,
+    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_id, use_case_key,
 };
 use super::page::{Here, PageQuery, one_more};
-use super::types::{InvoiceDto, InvoiceSummaryDto, MoneyDto, PaymentInput, RecordedPaymentDto};
+use super::types::{
+    ChargeDto, InvoiceDto, InvoiceSummaryDto, MoneyDto, PaymentInput, RecordedPaymentDto,
+    RefundDto, RefundInput,
+};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -166,15 +169,7 @@ pub async fn record_payment(
         Err(e) => return e.into_response(),
     };
     let services = &state.services;
-    // The payment's own key: the request's, so that even a repeat after the
-    // stored answer expired records nothing twice.
-    let key = request
-        .headers
-        .get(IDEMPOTENCY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(|k| format!("api:{}:{}", c.key_id, k.trim()))
-        .filter(|k| k.len() <= 100)
-        .unwrap_or_else(backend::payments::new_key);
+    let key = use_case_key(&c, &request);
     idempotent(&state, &c, &request, || async {
         let invoice_id = id(&invoice_id)?;
         let input: PaymentInput = json(&request.body)?;
@@ -206,6 +201,154 @@ pub async fn record_payment(
                 invoice: invoice.into(),
             },
         )
+    })
+    .await
+}
+
+/// Charge the card on file
+///
+/// Charges the invoice's account's card on file (the sandbox gateway) for
+/// what is due. A declined card is 402 `payment_failed` with the gateway's
+/// reason (the failed attempt is kept on the invoice); no card on file or
+/// nothing due is 409.
+#[utoipa::path(post, path = "/invoices/{id}/charge", tag = "Billing",
+    params(("id" = String, Path, description = "The invoice's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the card is charged once")),
+    responses(
+        (status = 201, body = ChargeDto),
+        (status = 401, body = ErrorBody), (status = 402, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ),
+    security(("api_key" = ["billing"])))]
+pub async fn charge(
+    State(state): State<AppState>,
+    client: Client,
+    Path(invoice_id): Path<String>,
+    request: WriteRequest,
+) -> Response {
+    use backend::payments::{Charged, TakenBy};
+    let c = match client.with(Scope::Billing) {
+        Ok(c) => c.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let key = use_case_key(&c, &request);
+    idempotent(&state, &c, &request, || async {
+        let invoice_id = id(&invoice_id)?;
+        let services = &state.services;
+        let payment_id = match backend::payments::charge_card(
+            services,
+            TakenBy::Staff(&c.actor),
+            invoice_id,
+            None,
+            &key,
+        )
+        .await?
+        {
+            Charged::Succeeded(p) | Charged::Replayed(p) => p,
+            Charged::Failed { reason, .. } => {
+                return Err(ApiError::new(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "payment_failed",
+                    format!("The card on file was not charged: {reason}."),
+                ));
+            }
+        };
+        let invoice = backend::billing::invoice(services, &c.actor, invoice_id).await?;
+        answer(
+            StatusCode::CREATED,
+            &ChargeDto {
+                payment_id: payment_id.to_string(),
+                invoice: invoice.into(),
+            },
+        )
+    })
+    .await
+}
+
+/// Refund a payment
+///
+/// All or part of what may still be refunded of a payment, with a reason.
+/// Managers' work: the key acts as a manager.
+#[utoipa::path(post, path = "/payments/{id}/refunds", tag = "Billing",
+    request_body = RefundInput,
+    params(("id" = String, Path, description = "The payment's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: refunded once")),
+    responses(
+        (status = 201, body = RefundDto),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ),
+    security(("api_key" = ["billing"])))]
+pub async fn refund(
+    State(state): State<AppState>,
+    client: Client,
+    Path(payment_id): Path<String>,
+    request: WriteRequest,
+) -> Response {
+    let c = match client.with(Scope::Billing) {
+        Ok(c) => c.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let key = use_case_key(&c, &request);
+    idempotent(&state, &c, &request, || async {
+        let payment_id = id(&payment_id)?;
+        let input: RefundInput = json(&request.body)?;
+        let form = domain::payments::RefundForm {
+            amount: input.amount.unwrap_or_default(),
+            reason: input.reason,
+            key,
+        };
+        let refund_id =
+            backend::payments::refund(&state.services, &c.actor, payment_id, &form).await?;
+        answer(
+            StatusCode::CREATED,
+            &RefundDto {
+                refund_id: refund_id.to_string(),
+                payment_id: payment_id.to_string(),
+            },
+        )
+    })
+    .await
+}
+
+/// Issue a credit note
+///
+/// A credit note for all or part of an invoice (what was not credited
+/// before), with a reason; the credit goes to the account's balance. The
+/// answer is the credit note (itself an invoice with a negative total).
+#[utoipa::path(post, path = "/invoices/{id}/credit-notes", tag = "Billing",
+    request_body = RefundInput,
+    params(("id" = String, Path, description = "The invoice's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: credited once")),
+    responses(
+        (status = 201, body = InvoiceDto),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    ),
+    security(("api_key" = ["billing"])))]
+pub async fn credit_note(
+    State(state): State<AppState>,
+    client: Client,
+    Path(invoice_id): Path<String>,
+    request: WriteRequest,
+) -> Response {
+    let c = match client.with(Scope::Billing) {
+        Ok(c) => c.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let key = use_case_key(&c, &request);
+    idempotent(&state, &c, &request, || async {
+        let invoice_id = id(&invoice_id)?;
+        let input: RefundInput = json(&request.body)?;
+        let form = domain::invoices::CreditNoteForm {
+            amount: input.amount.unwrap_or_default(),
+            reason: input.reason,
+            key,
+        };
+        let note =
+            backend::payments::credit_note(&state.services, &c.actor, invoice_id, &form).await?;
+        let view = backend::billing::invoice(&state.services, &c.actor, note).await?;
+        answer(StatusCode::CREATED, &InvoiceDto::from(view))
     })
     .await
 }

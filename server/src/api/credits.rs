@@ -15,7 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    ApiQuery, Client, IDEMPOTENCY_HEADER, WriteRequest, answer, id, idempotent, json, optional_id,
+    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_id, renamed,
+    use_case_key,
 };
 use super::page::{Here, PageQuery};
 use super::types::{
@@ -30,18 +31,6 @@ fn date(field: &str, text: Option<&str>) -> Result<Option<chrono::NaiveDate>, Ap
             .map(Some)
             .map_err(|_| ApiError::invalid(field, "a date is YYYY-MM-DD")),
     }
-}
-
-/// A write's own key for the use case's idempotency: the request's, so a
-/// repeat after the stored answer expired still writes once.
-fn write_key(client: &backend::api_keys::ApiClient, request: &WriteRequest) -> String {
-    request
-        .headers
-        .get(IDEMPOTENCY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(|k| format!("api:{}:{}", client.key_id, k.trim()))
-        .filter(|k| k.len() <= 100)
-        .unwrap_or_else(backend::payments::new_key)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -143,7 +132,7 @@ pub async fn adjust(
         Ok(c) => c.clone(),
         Err(e) => return e.into_response(),
     };
-    let key = write_key(&c, &request);
+    let key = use_case_key(&c, &request);
     idempotent(&state, &c, &request, || async {
         let membership_id = id(&membership_id)?;
         let input: AdjustmentInput = json(&request.body)?;
@@ -154,17 +143,7 @@ pub async fn adjust(
         };
         let balance = backend::credits::adjust(&state.services, &c.actor, membership_id, &form)
             .await
-            .map_err(|e| match e {
-                backend::Error::Invalid(mut invalid) => {
-                    for error in &mut invalid.errors {
-                        if error.field == "reason" {
-                            error.field = "description".into();
-                        }
-                    }
-                    backend::Error::Invalid(invalid)
-                }
-                other => other,
-            })?;
+            .map_err(|e| renamed(e, &[("reason", "description")]))?;
         answer(
             StatusCode::CREATED,
             &AdjustedDto {
@@ -375,7 +354,7 @@ pub async fn create_booking(
         Ok(c) => c.clone(),
         Err(e) => return e.into_response(),
     };
-    let key = write_key(&c, &request);
+    let key = use_case_key(&c, &request);
     idempotent(&state, &c, &request, || async {
         let input: BookingInput = json(&request.body)?;
         let form = BookingForm {

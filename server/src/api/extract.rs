@@ -112,6 +112,22 @@ pub fn json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// The use case's form names some fields otherwise than the API: rename them
+/// in a validation error (`reason` → `description`, ...).
+pub fn renamed(error: backend::Error, names: &[(&str, &str)]) -> backend::Error {
+    match error {
+        backend::Error::Invalid(mut invalid) => {
+            for e in &mut invalid.errors {
+                if let Some((_, to)) = names.iter().find(|(from, _)| *from == e.field) {
+                    e.field = (*to).to_string();
+                }
+            }
+            backend::Error::Invalid(invalid)
+        }
+        other => other,
+    }
+}
+
 /// A JSON answer with its status.
 pub type Answer = (StatusCode, serde_json::Value);
 
@@ -122,6 +138,19 @@ pub fn answer<T: Serialize>(status: StatusCode, value: &T) -> Result<Answer, Api
 }
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+/// A write's own key for the use case's idempotency (payments, credits,
+/// bookings keep one): the request's `Idempotency-Key`, so a repeat after the
+/// stored answer expired still writes once; without one, a fresh key.
+pub fn use_case_key(client: &ApiClient, request: &WriteRequest) -> String {
+    request
+        .headers
+        .get(IDEMPOTENCY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|k| format!("api:{}:{}", client.key_id, k.trim()))
+        .filter(|k| k.len() <= 100)
+        .unwrap_or_else(backend::payments::new_key)
+}
 
 /// The most a request body may hold.
 pub const MAX_BODY_BYTES: usize = 1 << 20;

@@ -3,19 +3,26 @@
 
 use app::api::ssr::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use backend::memberships::HolderRef;
 use domain::api_keys::Scope;
 use domain::lifecycle::sale::SellForm;
 use domain::memberships::ActionForm;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_id};
-use super::types::{ActionInput, ActionResultDto, MembershipDto, SaleInput, SalePreviewDto};
+use super::extract::{
+    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_id, renamed,
+};
+use super::page::{Here, PageQuery};
+use super::types::{
+    ActionInput, ActionResultDto, FamilyDto, FamilyInput, MembershipDto, MembershipSummaryDto,
+    SaleInput, SalePreviewDto,
+};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -259,4 +266,224 @@ pub async fn act(
         return super::extract::respond(run().await);
     }
     idempotent(&state, &c, &request, run).await
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MembershipListQuery {
+    /// Held by this member (as primary or family member).
+    pub member: Option<String>,
+    /// Held by this organization.
+    pub organization: Option<String>,
+    /// Of this membership type.
+    pub r#type: Option<String>,
+    /// Computed status today: `not_approved`, `pending`, `active`, `paused`,
+    /// `past_due`, `suspended`, `cancelling`, `cancelled`, `expired`, `rejected`.
+    pub status: Option<String>,
+    /// Usable at this location.
+    pub location: Option<String>,
+    /// Active on some day between two dates: `2026-11-01,2026-11-30`.
+    pub active_between: Option<String>,
+    /// Ending (cancellation or fixed term) between two dates: `2026-12-01,2026-12-31`.
+    pub expiring_between: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipPage {
+    pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    /// In id order (oldest first).
+    pub results: Vec<MembershipSummaryDto>,
+}
+
+fn between(field: &str, text: Option<&str>) -> Result<(String, String), ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(Default::default()),
+        Some(t) => {
+            let parts: Vec<&str> = t.split(',').map(str::trim).collect();
+            let ok = parts.len() == 2
+                && parts
+                    .iter()
+                    .all(|p| chrono::NaiveDate::parse_from_str(p, "%Y-%m-%d").is_ok());
+            if !ok {
+                return Err(ApiError::invalid(
+                    field,
+                    "two dates, from and to: 2026-11-01,2026-11-30",
+                ));
+            }
+            Ok((parts[0].to_string(), parts[1].to_string()))
+        }
+    }
+}
+
+/// List memberships
+///
+/// Each with its status computed for today.
+#[utoipa::path(get, path = "/memberships", tag = "Memberships",
+    params(MembershipListQuery, PageQuery),
+    responses(
+        (status = 200, body = MembershipPage),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ),
+    security(("api_key" = ["read_members"])))]
+pub async fn list_memberships(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(q): ApiQuery<MembershipListQuery>,
+    ApiQuery(p): ApiQuery<PageQuery>,
+) -> Result<axum::Json<MembershipPage>, ApiError> {
+    let c = client.with(Scope::ReadMembers)?;
+    let window = p.window()?;
+    let member = optional_id("member", q.member.as_deref())?;
+    let organization = optional_id("organization", q.organization.as_deref())?;
+    let holder = match (member, organization) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "member",
+                "filter by a member or an organization, not both",
+            ));
+        }
+        (Some(m), None) => Some(HolderRef::Member(m)),
+        (None, Some(o)) => Some(HolderRef::Organization(o)),
+        (None, None) => None,
+    };
+    let (active_from, active_to) = between("active_between", q.active_between.as_deref())?;
+    let (ending_from, ending_to) = between("expiring_between", q.expiring_between.as_deref())?;
+    let filter = domain::memberships::MembershipFilter {
+        status: q.status.unwrap_or_default(),
+        type_id: optional_id("type", q.r#type.as_deref())?
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
+        location_id: optional_id("location", q.location.as_deref())?
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
+        active_from,
+        active_to,
+        ending_from,
+        ending_to,
+        ending_within: String::new(),
+    };
+    let all =
+        backend::memberships::all_matching(&state.services, &c.actor, &filter, holder).await?;
+    let count = all.len() as i64;
+    let rows: Vec<_> = all
+        .into_iter()
+        .skip(window.offset as usize)
+        .take(window.limit as usize + 1)
+        .collect();
+    let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
+    Ok(axum::Json(MembershipPage {
+        count,
+        next,
+        previous,
+        results: rows.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// List a membership's family members
+#[utoipa::path(get, path = "/memberships/{id}/family-members", tag = "Memberships",
+    params(("id" = String, Path, description = "The membership's id")),
+    responses(
+        (status = 200, body = FamilyDto),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security(("api_key" = ["read_members"])))]
+pub async fn family(
+    State(state): State<AppState>,
+    client: Client,
+    Path(membership_id): Path<String>,
+) -> Result<axum::Json<FamilyDto>, ApiError> {
+    let c = client.with(Scope::ReadMembers)?;
+    let page =
+        backend::memberships::membership(&state.services, &c.actor, id(&membership_id)?).await?;
+    Ok(axum::Json(FamilyDto::from(&page)))
+}
+
+/// Add a family member
+///
+/// Only on a group type, up to its maximum (409 beyond it); the family
+/// member's fee is billed from today.
+#[utoipa::path(post, path = "/memberships/{id}/family-members", tag = "Memberships",
+    request_body = FamilyInput,
+    params(("id" = String, Path, description = "The membership's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    responses(
+        (status = 201, body = FamilyDto),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("api_key" = ["write_memberships"])))]
+pub async fn add_family_member(
+    State(state): State<AppState>,
+    client: Client,
+    Path(membership_id): Path<String>,
+    request: WriteRequest,
+) -> Response {
+    let c = match client.with(Scope::WriteMemberships) {
+        Ok(c) => c.clone(),
+        Err(e) => return e.into_response(),
+    };
+    idempotent(&state, &c, &request, || async {
+        let membership_id = id(&membership_id)?;
+        let input: FamilyInput = json(&request.body)?;
+        let member_id = optional_id("member_id", Some(&input.member_id))?
+            .ok_or_else(|| ApiError::invalid("member_id", "name the member to add"))?;
+        let member = backend::members::member(&state.services, &c.actor, member_id)
+            .await
+            .map_err(|e| match e {
+                backend::Error::NotFound => {
+                    ApiError::invalid("member_id", "there is no such member")
+                }
+                other => other.into(),
+            })?;
+        let page = backend::memberships::add_family_member(
+            &state.services,
+            &c.actor,
+            membership_id,
+            &member.member_number.to_string(),
+            None,
+        )
+        .await
+        .map_err(|e| renamed(e, &[("member_number", "member_id")]))?;
+        answer(StatusCode::CREATED, &FamilyDto::from(&page))
+    })
+    .await
+}
+
+/// Remove a family member
+#[utoipa::path(delete, path = "/memberships/{id}/family-members/{member_id}", tag = "Memberships",
+    params(("id" = String, Path, description = "The membership's id"),
+        ("member_id" = String, Path, description = "The family member's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    responses(
+        (status = 200, body = FamilyDto),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    ),
+    security(("api_key" = ["write_memberships"])))]
+pub async fn remove_family_member(
+    State(state): State<AppState>,
+    client: Client,
+    Path((membership_id, member_id)): Path<(String, String)>,
+    request: WriteRequest,
+) -> Response {
+    let c = match client.with(Scope::WriteMemberships) {
+        Ok(c) => c.clone(),
+        Err(e) => return e.into_response(),
+    };
+    idempotent(&state, &c, &request, || async {
+        let page = backend::memberships::remove_family_member(
+            &state.services,
+            &c.actor,
+            id(&membership_id)?,
+            id(&member_id)?,
+            None,
+        )
+        .await?;
+        answer(StatusCode::OK, &FamilyDto::from(&page))
+    })
+    .await
 }

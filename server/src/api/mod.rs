@@ -23,7 +23,9 @@ pub mod events;
 pub mod extract;
 pub mod members;
 pub mod memberships;
+pub mod organizations;
 pub mod page;
+pub mod public;
 pub mod reference;
 pub mod types;
 
@@ -49,12 +51,13 @@ request is refused (409). Errors are `{ \"error\": { \"code\", \"message\", \"fi
     modifiers(&BearerKey),
     tags(
         (name = "Catalog", description = "Membership types"),
-        (name = "Members", description = "Members"),
+        (name = "Members", description = "Members, organizations and the members they authorize"),
         (name = "Memberships", description = "Memberships: sell, read, and their lifecycle actions"),
-        (name = "Billing", description = "Invoices and payments"),
+        (name = "Billing", description = "Invoices, payments, card charges, refunds and credit notes"),
         (name = "Credits", description = "Credits: balance, history, adjustments"),
         (name = "Bookings", description = "Services, their availability, and bookings"),
         (name = "Events", description = "The events feed"),
+        (name = "Public", description = "No key needed: what a location offers, and signing up"),
     )
 )]
 struct ApiDoc;
@@ -84,12 +87,30 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(catalog::read_type))
         .routes(routes!(members::list_members, members::create_member))
         .routes(routes!(members::read_member, members::update_member))
-        .routes(routes!(memberships::sell))
+        .routes(routes!(
+            organizations::list_organizations,
+            organizations::create_organization
+        ))
+        .routes(routes!(
+            organizations::read_organization,
+            organizations::update_organization
+        ))
+        .routes(routes!(
+            organizations::list_authorized,
+            organizations::authorize
+        ))
+        .routes(routes!(organizations::remove_authorized))
+        .routes(routes!(memberships::list_memberships, memberships::sell))
+        .routes(routes!(memberships::family, memberships::add_family_member))
+        .routes(routes!(memberships::remove_family_member))
         .routes(routes!(memberships::read_membership))
         .routes(routes!(memberships::act))
         .routes(routes!(billing::list_invoices))
         .routes(routes!(billing::read_invoice))
         .routes(routes!(billing::record_payment))
+        .routes(routes!(billing::charge))
+        .routes(routes!(billing::refund))
+        .routes(routes!(billing::credit_note))
         .routes(routes!(credits::credits))
         .routes(routes!(credits::adjust))
         .routes(routes!(credits::list_services))
@@ -98,6 +119,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(credits::read_booking))
         .routes(routes!(credits::cancel_booking))
         .routes(routes!(events::events))
+        .routes(routes!(public::offer))
+        .routes(routes!(public::sign_up))
+        .routes(routes!(public::signup_status))
         .split_for_parts()
 }
 

@@ -976,3 +976,315 @@ pub struct CancelledBookingDto {
     pub outcome: String,
     pub booking: BookingDto,
 }
+
+// ---------------------------------------------------------------------------
+// Organizations
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AuthorizedMemberDto {
+    pub member_id: String,
+    pub member_number: i64,
+    pub name: String,
+    pub since: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrganizationDto {
+    pub id: String,
+    pub name: String,
+    pub contact_name: String,
+    pub email: String,
+    pub phone: String,
+    pub billing_address: String,
+    /// Null: no limit.
+    pub max_members: Option<u32>,
+    pub authorized_members: Vec<AuthorizedMemberDto>,
+    /// Memberships the organization holds itself.
+    pub membership_ids: Vec<String>,
+}
+
+impl From<domain::organizations::OrganizationView> for OrganizationDto {
+    fn from(v: domain::organizations::OrganizationView) -> Self {
+        let d = v.details;
+        OrganizationDto {
+            id: v.id.to_string(),
+            name: d.name,
+            contact_name: d.contact_name,
+            email: d.email,
+            phone: d.phone,
+            billing_address: d.billing_address,
+            max_members: d.max_members,
+            authorized_members: v
+                .authorized
+                .into_iter()
+                .map(|a| AuthorizedMemberDto {
+                    member_id: a.member_id.to_string(),
+                    member_number: a.member_number,
+                    name: a.name,
+                    since: a.since,
+                })
+                .collect(),
+            membership_ids: v.memberships.iter().map(|m| m.id.to_string()).collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrganizationSummaryDto {
+    pub id: String,
+    pub name: String,
+    pub contact_name: String,
+    pub email: String,
+    /// Members it authorizes now.
+    pub authorized: i64,
+    pub max_members: Option<u32>,
+}
+
+/// A new organization, or (PATCH) the fields to change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationInput {
+    pub name: Option<String>,
+    pub contact_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub billing_address: Option<String>,
+    /// The most members it may authorize; `null` for no limit.
+    #[serde(default, deserialize_with = "present_u32")]
+    #[schema(value_type = Option<u32>)]
+    pub max_members: Option<Option<u32>>,
+}
+
+fn present_u32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(d).map(Some)
+}
+
+impl OrganizationInput {
+    /// The staff form's fields, laid over the organization's current details.
+    pub fn onto(
+        &self,
+        c: Option<&domain::organizations::OrganizationDetails>,
+    ) -> domain::organizations::OrganizationForm {
+        let keep = |new: &Option<String>, old: Option<&String>| {
+            new.clone().or_else(|| old.cloned()).unwrap_or_default()
+        };
+        domain::organizations::OrganizationForm {
+            name: keep(&self.name, c.map(|c| &c.name)),
+            contact_name: keep(&self.contact_name, c.map(|c| &c.contact_name)),
+            email: keep(&self.email, c.map(|c| &c.email)),
+            phone: keep(&self.phone, c.map(|c| &c.phone)),
+            billing_address: keep(&self.billing_address, c.map(|c| &c.billing_address)),
+            max_members: match self.max_members {
+                Some(value) => value,
+                None => c.and_then(|c| c.max_members),
+            }
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeInput {
+    pub member_id: String,
+}
+
+/// A refund of a payment, or a credit note on an invoice.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundInput {
+    /// "20.00" in the business's currency; left out, all that may still be refunded (or credited).
+    pub amount: Option<String>,
+    /// Why; required, kept with it.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RefundDto {
+    pub refund_id: String,
+    pub payment_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ChargeDto {
+    pub payment_id: String,
+    pub invoice: InvoiceDto,
+}
+
+/// A membership as lists show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MembershipSummaryDto {
+    pub id: String,
+    pub holder: HolderDto,
+    pub type_name: String,
+    pub status: StatusDto,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub locked: bool,
+}
+
+impl From<domain::memberships::MembershipSummary> for MembershipSummaryDto {
+    fn from(m: domain::memberships::MembershipSummary) -> Self {
+        MembershipSummaryDto {
+            id: m.id.to_string(),
+            holder: (&m.holder).into(),
+            type_name: m.type_name,
+            status: m.status.into(),
+            start: m.start,
+            end: m.end,
+            locked: m.locked,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FamilyMemberDto {
+    pub member_id: String,
+    pub member_number: i64,
+    pub name: String,
+    pub since: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FamilyDto {
+    pub membership_id: String,
+    /// Family members besides the primary member.
+    pub results: Vec<FamilyMemberDto>,
+    /// The most the type allows; null: not a group type.
+    pub max: Option<u32>,
+}
+
+impl From<&domain::memberships::MembershipPage> for FamilyDto {
+    fn from(p: &domain::memberships::MembershipPage) -> Self {
+        FamilyDto {
+            membership_id: p.id.to_string(),
+            results: p
+                .family
+                .iter()
+                .map(|f| FamilyMemberDto {
+                    member_id: f.member_id.to_string(),
+                    member_number: f.member_number,
+                    name: f.name.clone(),
+                    since: f.added_on,
+                })
+                .collect(),
+            max: p.family_max,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyInput {
+    pub member_id: String,
+}
+
+// ---------------------------------------------------------------------------
+// Public (no key)
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PublicTypeDto {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// For people: "€59.00 monthly".
+    pub price: String,
+    pub initiation_fee: Option<String>,
+    pub term: String,
+    pub benefits: Vec<String>,
+}
+
+/// What a location offers the public.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PublicOfferDto {
+    pub business_name: String,
+    /// The business's member portal: /portal/sign-in/{business_slug}.
+    pub business_slug: String,
+    pub location_name: String,
+    /// Active types offered there, in display order.
+    pub results: Vec<PublicTypeDto>,
+}
+
+impl From<domain::catalog::PublicOffer> for PublicOfferDto {
+    fn from(o: domain::catalog::PublicOffer) -> Self {
+        PublicOfferDto {
+            business_name: o.business_name,
+            business_slug: o.business_slug,
+            location_name: o.location_name,
+            results: o
+                .types
+                .into_iter()
+                .map(|t| PublicTypeDto {
+                    id: t.id.to_string(),
+                    name: t.name,
+                    description: t.description,
+                    price: t.price,
+                    initiation_fee: t.initiation_fee,
+                    term: t.term,
+                    benefits: t.benefits,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A visitor's signup: their details, the type, and a card (sandbox).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupInput {
+    pub type_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    /// YYYY-MM-DD.
+    pub date_of_birth: Option<String>,
+    /// The first day, YYYY-MM-DD; left out, today.
+    pub start: Option<String>,
+    /// The card's number (the sandbox gateway: 4242 4242 4242 4242 is accepted, 4000 0000 0000 0002 declined).
+    pub card_number: String,
+    /// MM/YY.
+    pub card_expiry: String,
+}
+
+/// A signup's status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SignupStatusDto {
+    /// The signup's token: `/join/status/{token}` shows it to the visitor.
+    pub token: String,
+    /// `active`, `pending_approval` or `payment_failed`.
+    pub state: String,
+    /// For people.
+    pub message: String,
+    pub business_name: String,
+    pub member_name: String,
+    pub email: String,
+    pub type_name: String,
+    pub start: NaiveDate,
+    pub first_invoice_total: Option<MoneyDto>,
+    pub amount_due: Option<MoneyDto>,
+}
+
+impl From<domain::signup::SignupView> for SignupStatusDto {
+    fn from(v: domain::signup::SignupView) -> Self {
+        use domain::signup::SignupState;
+        SignupStatusDto {
+            message: v.message(),
+            state: match &v.state {
+                SignupState::Active => "active",
+                SignupState::PendingApproval => "pending_approval",
+                SignupState::PaymentFailed { .. } => "payment_failed",
+            }
+            .into(),
+            token: v.token,
+            business_name: v.business_name,
+            member_name: v.member_name,
+            email: v.email,
+            type_name: v.type_name,
+            start: v.start,
+            first_invoice_total: v.first_invoice_total.map(Into::into),
+            amount_due: v.amount_due.map(Into::into),
+        }
+    }
+}
