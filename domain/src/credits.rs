@@ -249,7 +249,8 @@ pub fn check_adjust(form: &AdjustForm) -> Result<Adjustment, Invalid> {
             invalid.push("amount", "an adjustment of 0 changes nothing");
             None
         }
-        Ok(n) if n.abs() > 10_000 => {
+        // `unsigned_abs`: the absolute value of i64::MIN does not fit an i64.
+        Ok(n) if n.unsigned_abs() > 10_000 => {
             invalid.push("amount", "adjust by at most 10,000 credits at once");
             None
         }

@@ -181,6 +181,31 @@ async fn the_openapi_document_describes_every_endpoint_and_unknown_paths_answer_
             "bearer"
         );
         assert!(doc.body["components"]["schemas"]["ErrorBody"].is_object());
+        // Every reference resolves to a schema of the document.
+        fn refs(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(map) => {
+                    if let Some(Value::String(r)) = map.get("$ref") {
+                        out.push(r.clone());
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        refs(&doc.body, &mut all);
+        assert!(all.len() > 50, "{} references", all.len());
+        for r in all {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("{r} points into the schemas"));
+            assert!(
+                doc.body["components"]["schemas"][name].is_object(),
+                "{r} resolves"
+            );
+        }
         let nothing = api
             .call(Method::GET, None, "/no-such-thing", None, None)
             .await;

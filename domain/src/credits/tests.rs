@@ -235,4 +235,15 @@ fn adjustments_need_a_whole_number_and_a_reason() {
         zero.message_for("amount"),
         Some("an adjustment of 0 changes nothing")
     );
+    // The smallest i64 has no absolute value in i64: refused, not a panic.
+    let huge = check_adjust(&AdjustForm {
+        amount: i64::MIN.to_string(),
+        reason: "r".into(),
+        key: "k".into(),
+    })
+    .unwrap_err();
+    assert_eq!(
+        huge.message_for("amount"),
+        Some("adjust by at most 10,000 credits at once")
+    );
 }

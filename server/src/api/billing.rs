@@ -15,7 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_id, use_case_key,
+    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_date as date,
+    optional_id, use_case_key,
 };
 use super::page::{Here, PageQuery, one_more};
 use super::types::{
@@ -44,15 +45,6 @@ pub struct InvoicePage {
     pub previous: Option<String>,
     /// In id order (oldest first).
     pub results: Vec<InvoiceSummaryDto>,
-}
-
-fn date(field: &str, text: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| ApiError::invalid(field, "a date is YYYY-MM-DD")),
-    }
 }
 
 /// List invoices
@@ -215,6 +207,7 @@ pub async fn record_payment(
     params(("id" = String, Path, description = "The invoice's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the card is charged once")),
     responses(
+        (status = 400, body = ErrorBody, description = "A malformed Idempotency-Key or body"),
         (status = 201, body = ChargeDto),
         (status = 401, body = ErrorBody), (status = 402, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),

@@ -15,23 +15,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_id, renamed,
-    use_case_key,
+    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_date as date,
+    optional_id, renamed, use_case_key,
 };
 use super::page::{Here, PageQuery};
 use super::types::{
     AdjustedDto, AdjustmentInput, AvailabilityDto, BookingDto, BookingInput, CancelledBookingDto,
     CreditEntryDto, CreditsDto, ServiceDto, SlotDto,
 };
-
-fn date(field: &str, text: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| ApiError::invalid(field, "a date is YYYY-MM-DD")),
-    }
-}
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -381,6 +372,7 @@ pub async fn create_booking(
     params(("id" = String, Path, description = "The booking's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
     responses(
+        (status = 400, body = ErrorBody, description = "A malformed Idempotency-Key or body"),
         (status = 200, body = CancelledBookingDto),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody),

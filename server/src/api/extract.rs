@@ -92,6 +92,19 @@ pub fn optional_id(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiEr
     }
 }
 
+/// An optional date given as a query parameter: `YYYY-MM-DD`.
+pub fn optional_date(
+    field: &str,
+    text: Option<&str>,
+) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiError::invalid(field, "a date is YYYY-MM-DD")),
+    }
+}
+
 /// A JSON body; the first field that cannot be read is named.
 pub fn json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     if body.is_empty() {

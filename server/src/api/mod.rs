@@ -48,6 +48,8 @@ request is refused (409). Errors are `{ \"error\": { \"code\", \"message\", \"fi
 409 state conflict, 422 refused by the business's policy."
     ),
     servers((url = "/api/v1")),
+    // Schemas named only by path parameters are not collected on their own.
+    components(schemas(memberships::ActionName)),
     modifiers(&BearerKey),
     tags(
         (name = "Catalog", description = "Membership types"),
@@ -143,6 +145,17 @@ pub fn router() -> Router<AppState> {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
-        .fallback(|| async { error::ApiError::not_found() });
+        .fallback(|| async { error::ApiError::not_found() })
+        // A bug must not drop the connection: answer the error shape, log it.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("an API request panicked");
+                axum::response::IntoResponse::into_response(error::ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; try again later",
+                ))
+            },
+        ));
     Router::new().nest(BASE, api)
 }

@@ -250,6 +250,7 @@ pub async fn authorize(
         ("member_id" = String, Path, description = "The member's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
     responses(
+        (status = 400, body = ErrorBody, description = "A malformed Idempotency-Key or body"),
         (status = 200, body = OrganizationDto),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody),

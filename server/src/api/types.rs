@@ -892,7 +892,8 @@ impl From<domain::bookings::ServiceView> for ServiceDto {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SlotDto {
-    /// Local time of the business: YYYY-MM-DDTHH:MM:SS.
+    /// Local time of the business, without an offset: `2026-12-02T18:00:00`.
+    #[schema(value_type = String, example = "2026-12-02T18:00:00")]
     pub starts: chrono::NaiveDateTime,
     pub capacity: u32,
     pub booked: u32,
@@ -912,8 +913,11 @@ pub struct BookingDto {
     pub service_id: String,
     pub service: String,
     pub location: String,
-    /// Local times of the business.
+    /// Local time of the business, without an offset: `2026-12-02T18:00:00`.
+    #[schema(value_type = String, example = "2026-12-02T18:00:00")]
     pub starts: chrono::NaiveDateTime,
+    /// Local time of the business, without an offset.
+    #[schema(value_type = String, example = "2026-12-02T19:00:00")]
     pub ends: chrono::NaiveDateTime,
     pub member_id: String,
     pub member: String,
