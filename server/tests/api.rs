@@ -744,3 +744,182 @@ async fn public_signup_then_card_charges_refunds_and_credit_notes() {
     })
     .await;
 }
+
+/// Every operation of the OpenAPI document, driven by the document itself:
+/// no key is 401; a key without the operation's scope is 403; another
+/// business's ids are 404; a write's unreadable body is 400 naming the field;
+/// a write repeated with its `Idempotency-Key` is replayed and the same key
+/// with another body is 409.
+#[tokio::test]
+async fn every_operation_authenticates_checks_its_scope_hides_other_businesses_and_replays_writes()
+{
+    each_db(|db| async move {
+        let api = spawn(db).await;
+        let doc = api
+            .call(Method::GET, None, "/openapi.json", None, None)
+            .await
+            .body;
+        let harbour = api.key(demo::DEMO_OWNER_EMAIL, ALL).await;
+        let lakeside = api.key(LAKESIDE_OWNER, ALL).await;
+        let mut without = std::collections::HashMap::new();
+        for scope in ALL {
+            let others: Vec<&str> = ALL.iter().copied().filter(|s| s != scope).collect();
+            without.insert(*scope, api.key(demo::DEMO_OWNER_EMAIL, &others).await);
+        }
+        // Bodies a use case accepts, so that only the id can be at fault.
+        let valid = |path: &str| -> Option<Value> {
+            Some(match path {
+                "/members/{id}" | "/organizations/{id}" => json!({ "phone": "+49 30 1" }),
+                "/organizations/{id}/members" | "/memberships/{id}/family-members" => {
+                    json!({ "member_id": "1" })
+                }
+                "/memberships/{id}/actions/{action}" => {
+                    json!({ "from": "2026-12-01", "until": "2026-12-10", "reason": "x" })
+                }
+                "/memberships/{id}/credits/adjustments" => {
+                    json!({ "amount": 1, "description": "x" })
+                }
+                "/invoices/{id}/payments" => json!({ "method": "cash", "amount": "1.00" }),
+                "/invoices/{id}/credit-notes" | "/payments/{id}/refunds" => {
+                    json!({ "amount": "1.00", "reason": "x" })
+                }
+                _ => return None,
+            })
+        };
+        // Harbour was made first: id 1 of everything is Harbour's.
+        let fill = |path: &str| {
+            path.replace("{action}", "pause")
+                .replace(['{', '}'], "")
+                .replace("member_id", "1")
+                .replace("/id", "/1")
+        };
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let concrete = fill(path);
+                let scope = op["security"][0]["api_key"][0].as_str();
+                let Some(scope) = scope else {
+                    assert!(path.starts_with("/public/"), "{path} needs a key");
+                    continue;
+                };
+                operations += 1;
+                let is_write = method != Method::GET;
+                let body = is_write.then(|| json!({ "x_unknown": 1 }));
+                let none = api
+                    .call(method.clone(), None, &concrete, body.clone(), None)
+                    .await;
+                assert_eq!(
+                    none.status,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} without a key"
+                );
+                let scoped = api
+                    .call(
+                        method.clone(),
+                        Some(&without[scope]),
+                        &concrete,
+                        body.clone(),
+                        None,
+                    )
+                    .await;
+                assert_eq!(
+                    scoped.status,
+                    StatusCode::FORBIDDEN,
+                    "{method} {path} without {scope}: {}",
+                    scoped.body
+                );
+                if path.contains('{') {
+                    let theirs = api
+                        .call(
+                            method.clone(),
+                            Some(&lakeside),
+                            &concrete,
+                            valid(path),
+                            None,
+                        )
+                        .await;
+                    assert_eq!(
+                        theirs.status,
+                        StatusCode::NOT_FOUND,
+                        "{method} {path} of another business: {}",
+                        theirs.body
+                    );
+                }
+                if !is_write {
+                    continue;
+                }
+                let has_body = op["requestBody"].is_object();
+                if has_body {
+                    let unreadable = api
+                        .call(
+                            method.clone(),
+                            Some(&harbour),
+                            &concrete,
+                            body.clone(),
+                            None,
+                        )
+                        .await;
+                    assert_eq!(
+                        (unreadable.status, unreadable.code()),
+                        (StatusCode::BAD_REQUEST, "validation_failed"),
+                        "{method} {path}: {}",
+                        unreadable.body
+                    );
+                    assert!(
+                        unreadable.body["error"]["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains("x_unknown"),
+                        "{method} {path}: {}",
+                        unreadable.body
+                    );
+                }
+                let key = format!("every-{operations}");
+                let first = api
+                    .call(
+                        method.clone(),
+                        Some(&harbour),
+                        &concrete,
+                        body.clone(),
+                        Some(&key),
+                    )
+                    .await;
+                let again = api
+                    .call(
+                        method.clone(),
+                        Some(&harbour),
+                        &concrete,
+                        body.clone(),
+                        Some(&key),
+                    )
+                    .await;
+                assert_eq!(
+                    (again.status, &again.body),
+                    (first.status, &first.body),
+                    "{method} {path} replayed"
+                );
+                assert_eq!(
+                    again.headers["idempotent-replayed"], "true",
+                    "{method} {path}"
+                );
+                let other = api
+                    .call(
+                        method.clone(),
+                        Some(&harbour),
+                        &concrete,
+                        Some(json!({ "y_unknown": 2 })),
+                        Some(&key),
+                    )
+                    .await;
+                assert_eq!(
+                    (other.status, other.code()),
+                    (StatusCode::CONFLICT, "idempotency_key_reused"),
+                    "{method} {path}"
+                );
+            }
+        }
+        assert!(operations >= 30, "{operations} operations with a key");
+    })
+    .await;
+}

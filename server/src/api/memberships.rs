@@ -428,6 +428,8 @@ pub async fn add_family_member(
     };
     idempotent(&state, &c, &request, || async {
         let membership_id = id(&membership_id)?;
+        // Another business's membership is not found, whoever is named.
+        backend::memberships::membership(&state.services, &c.actor, membership_id).await?;
         let input: FamilyInput = json(&request.body)?;
         let member_id = optional_id("member_id", Some(&input.member_id))?
             .ok_or_else(|| ApiError::invalid("member_id", "name the member to add"))?;

@@ -219,6 +219,8 @@ pub async fn authorize(
     };
     idempotent(&state, &c, &request, || async {
         let organization_id = id(&organization_id)?;
+        // Another business's organization is not found, whoever is named.
+        backend::organizations::organization(&state.services, &c.actor, organization_id).await?;
         let input: AuthorizeInput = json(&request.body)?;
         let member_id = input.member_id.trim().parse::<i64>().map_err(|_| {
             ApiError::invalid("member_id", "an id is a string of digits, such as \"12\"")
