@@ -249,6 +249,25 @@ async fn keys_authenticate_their_business_and_scopes_limit_them() {
         assert!(adult["id"].is_string());
         // Active types come first; retired ones only when asked for.
         assert!(results.iter().all(|t| t["status"] != "retired"));
+        let paged = api.get(&catalog, "/membership-types?page_size=2").await;
+        assert_eq!(paged.body["results"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            paged.body["count"].as_u64().unwrap() as usize,
+            results.len()
+        );
+        let second = api
+            .call(
+                Method::GET,
+                Some(&catalog),
+                paged.body["next"].as_str().unwrap(),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            second.body["results"][0]["id"], results[2]["id"],
+            "the same order, page by page"
+        );
         let recurring = api
             .get(&catalog, "/membership-types?purchase_type=recurring")
             .await;

@@ -2,7 +2,8 @@
 
 use app::api::ssr::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
 use domain::api_keys::Scope;
 use domain::catalog::{PurchaseType, TypeFilter, TypeStatus};
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiQuery, Client, id, optional_id};
+use super::page::{Here, PageQuery, in_memory};
 use super::types::MembershipTypeDto;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -28,16 +30,17 @@ pub struct TypeListQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TypeList {
     pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
     /// Ordered by status (active, draft, retired), display order, then name.
     pub results: Vec<MembershipTypeDto>,
 }
 
 /// List membership types
 ///
-/// Every type with every catalog field, its prices and policies. Not paginated:
-/// a catalog is short.
+/// Every type with every catalog field, its prices and policies.
 #[utoipa::path(get, path = "/membership-types", tag = "Catalog",
-    params(TypeListQuery),
+    params(TypeListQuery, PageQuery),
     responses(
         (status = 200, body = TypeList),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -46,9 +49,13 @@ pub struct TypeList {
 pub async fn list_types(
     State(state): State<AppState>,
     client: Client,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
     ApiQuery(q): ApiQuery<TypeListQuery>,
+    ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<TypeList>, ApiError> {
     let c = client.with(Scope::ReadCatalog)?;
+    let window = p.window()?;
     let filter = TypeFilter {
         status: match q.status.as_deref() {
             None | Some("") => None,
@@ -71,8 +78,10 @@ pub async fn list_types(
     };
     let summaries =
         backend::catalog::list_membership_types(&state.services, &c.actor, &filter).await?;
-    let mut results = Vec::with_capacity(summaries.len());
-    for t in summaries {
+    let (page, count) = in_memory(summaries, window);
+    let (count, next, previous, page) = Here::new(&headers, &uri).page(window, page, count);
+    let mut results = Vec::with_capacity(page.len());
+    for t in page {
         results.push(
             backend::catalog::membership_type(&state.services, &c.actor, t.id)
                 .await?
@@ -80,7 +89,9 @@ pub async fn list_types(
         );
     }
     Ok(Json(TypeList {
-        count: results.len() as i64,
+        count,
+        next,
+        previous,
         results,
     }))
 }

@@ -18,7 +18,7 @@ use super::extract::{
     ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_date as date,
     optional_id, renamed, use_case_key,
 };
-use super::page::{Here, PageQuery};
+use super::page::{Here, PageQuery, in_memory};
 use super::types::{
     AdjustedDto, AdjustmentInput, AvailabilityDto, BookingDto, BookingInput, CancelledBookingDto,
     CreditEntryDto, CreditsDto, ServiceDto, SlotDto,
@@ -64,13 +64,7 @@ pub async fn credits(
         to: q.to.unwrap_or_default(),
     };
     let view = backend::credits::view(&state.services, &c.actor, membership_id, &filter).await?;
-    let count = view.entries.len() as i64;
-    let rows: Vec<_> = view
-        .entries
-        .into_iter()
-        .skip(window.offset as usize)
-        .take(window.limit as usize + 1)
-        .collect();
+    let (rows, count) = in_memory(view.entries, window);
     let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
     Ok(Json(CreditsDto {
         membership_id: view.membership_id.to_string(),
@@ -149,6 +143,8 @@ pub async fn adjust(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceList {
     pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
     pub results: Vec<ServiceDto>,
 }
 
@@ -157,24 +153,29 @@ pub struct ServiceList {
 /// Classes, appointments and bookable resources, with their prices (money
 /// and/or credits), capacity, cancellation window and weekly timetable.
 #[utoipa::path(get, path = "/services", tag = "Bookings",
+    params(PageQuery),
     responses(
         (status = 200, body = ServiceList),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     ),
     security(("api_key" = ["credits"])))]
 pub async fn list_services(
     State(state): State<AppState>,
     client: Client,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<ServiceList>, ApiError> {
     let c = client.with(Scope::Credits)?;
-    let results: Vec<ServiceDto> = backend::bookings::services(&state.services, &c.actor)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
+    let window = p.window()?;
+    let all = backend::bookings::services(&state.services, &c.actor).await?;
+    let (rows, count) = in_memory(all, window);
+    let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
     Ok(Json(ServiceList {
-        count: results.len() as i64,
-        results,
+        count,
+        next,
+        previous,
+        results: rows.into_iter().map(ServiceDto::from).collect(),
     }))
 }
 

@@ -18,7 +18,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{
     ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_id, renamed,
 };
-use super::page::{Here, PageQuery};
+use super::page::{Here, PageQuery, in_memory};
 use super::types::{
     ActionInput, ActionResultDto, FamilyDto, FamilyInput, MembershipDto, MembershipSummaryDto,
     SaleInput, SalePreviewDto,
@@ -368,12 +368,7 @@ pub async fn list_memberships(
     };
     let all =
         backend::memberships::all_matching(&state.services, &c.actor, &filter, holder).await?;
-    let count = all.len() as i64;
-    let rows: Vec<_> = all
-        .into_iter()
-        .skip(window.offset as usize)
-        .take(window.limit as usize + 1)
-        .collect();
+    let (rows, count) = in_memory(all, window);
     let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
     Ok(axum::Json(MembershipPage {
         count,

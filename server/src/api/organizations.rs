@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiQuery, Client, WriteRequest, answer, id, idempotent, json, renamed};
-use super::page::{Here, PageQuery};
+use super::page::{Here, PageQuery, in_memory};
 use super::types::{
     AuthorizeInput, AuthorizedMemberDto, OrganizationDto, OrganizationInput, OrganizationSummaryDto,
 };
@@ -43,12 +43,7 @@ pub async fn list_organizations(
     let c = client.with(Scope::ReadMembers)?;
     let window = p.window()?;
     let all = backend::organizations::list_organizations(&state.services, &c.actor).await?;
-    let count = all.len() as i64;
-    let rows: Vec<_> = all
-        .into_iter()
-        .skip(window.offset as usize)
-        .take(window.limit as usize + 1)
-        .collect();
+    let (rows, count) = in_memory(all, window);
     let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
     Ok(Json(OrganizationPage {
         count,
