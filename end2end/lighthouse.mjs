@@ -14,6 +14,7 @@
 // The portal home needs a member's session: the script signs a demo member in
 // as a person would (code from the outbox, read by the owner in the staff
 // app) and hands Lighthouse the portal cookie.
+import { writeFileSync } from "node:fs";
 import { chromium } from "@playwright/test";
 import * as chromeLauncher from "chrome-launcher";
 import lighthouse from "lighthouse";
@@ -112,6 +113,11 @@ try {
     // The run whose performance is the median, for its metrics.
     const mid = runs[perfs.indexOf(perf)];
     const metric = (id) => mid.audits[id]?.displayValue ?? "?";
+    if (process.env.LIGHTHOUSE_JSON_DIR) {
+      // The median run's whole report, to see where the time goes.
+      const file = `${process.env.LIGHTHOUSE_JSON_DIR}/${p.name.replace(/ /g, "-")}.json`;
+      writeFileSync(file, JSON.stringify(mid, null, 1));
+    }
     const perfOk = perf >= BARS.performance;
     const a11yOk = a11y >= BARS.accessibility;
     failed ||= !a11yOk || (ENFORCE_PERFORMANCE && !perfOk);

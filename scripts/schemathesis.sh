@@ -19,7 +19,7 @@ if [ ! -x "$venv/bin/st" ]; then
 fi
 
 db="sqlite://$work/schemathesis.db"
-DATABASE_URL="$db" TESSERA_ADDR="127.0.0.1:$port" RUST_LOG=error "$server_bin" serve --demo &
+DATABASE_URL="$db" TESSERA_ADDR="127.0.0.1:$port" TESSERA_SIGNUPS_PER_CLIENT=100000 RUST_LOG=error "$server_bin" serve --demo &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

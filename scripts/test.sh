@@ -48,7 +48,7 @@ cargo test --workspace --exclude frontend --locked 2>&1 | tee "$test_log"
 echo "==> tier 4: building the app for the browser tests"
 cargo leptos build
 export E2E_PORT="${E2E_PORT:-3456}"
-export E2E_SERVER_CMD="env DATABASE_URL=sqlite://$e2e_dir/e2e.db TESSERA_ADDR=127.0.0.1:$E2E_PORT TESSERA_PORTAL_CODES_PER_CLIENT=1000 RUST_LOG=warn $CARGO_TARGET_DIR/debug/server serve --demo"
+export E2E_SERVER_CMD="env DATABASE_URL=sqlite://$e2e_dir/e2e.db TESSERA_ADDR=127.0.0.1:$E2E_PORT TESSERA_PORTAL_CODES_PER_CLIENT=1000 TESSERA_SIGNUPS_PER_CLIENT=1000 RUST_LOG=warn $CARGO_TARGET_DIR/debug/server serve --demo"
 echo "==> tier 4: Playwright in /usr/bin/chromium"
 (cd end2end && npx playwright test)
 

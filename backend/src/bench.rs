@@ -164,39 +164,57 @@ pub struct RedemptionReport {
     pub tasks: usize,
     pub per_task: usize,
     pub accepted: usize,
+    /// The redemptions through the ledger.
     pub ledger: Duration,
+    /// A bare loop doing the same writes: in each transaction the conditional
+    /// UPDATE of the balance, the UPDATE of the lot and the INSERT of the
+    /// entry, in the ledger's own tables (with their keys and indexes), as
+    /// fixed SQL with nothing looked up or decided.
     pub bare: Duration,
+    /// The smallest ledger one could write: the conditional UPDATE of a
+    /// balance and the INSERT of an entry, in bare tables without indexes.
+    pub minimal: Duration,
 }
 
 impl RedemptionReport {
+    fn per_second(&self, took: Duration) -> f64 {
+        (self.tasks * self.per_task) as f64 / took.as_secs_f64().max(1e-9)
+    }
+
     pub fn ledger_per_second(&self) -> f64 {
-        (self.tasks * self.per_task) as f64 / self.ledger.as_secs_f64().max(1e-9)
+        self.per_second(self.ledger)
     }
 
     pub fn bare_per_second(&self) -> f64 {
-        (self.tasks * self.per_task) as f64 / self.bare.as_secs_f64().max(1e-9)
+        self.per_second(self.bare)
     }
 
-    /// Ledger redemptions per second over the bare loop's.
+    pub fn minimal_per_second(&self) -> f64 {
+        self.per_second(self.minimal)
+    }
+
+    /// Ledger redemptions per second over the bare loop's (the same writes).
     pub fn ratio(&self) -> f64 {
         self.ledger_per_second() / self.bare_per_second().max(1e-9)
     }
+
+    /// Ledger redemptions per second over the minimal loop's.
+    pub fn ratio_to_minimal(&self) -> f64 {
+        self.ledger_per_second() / self.minimal_per_second().max(1e-9)
+    }
 }
 
-/// `tasks` concurrent tasks each redeem one credit `per_task` times from one
-/// membership through the ledger (conditional debit, lots, entry), beside the
-/// same number of bare transactions that each run the conditional UPDATE of a
-/// balance and INSERT one entry row.
-pub async fn bench_redemptions(
+/// A membership of the bench business's member with `credits` credits,
+/// granted by staff adjustments of at most 10,000 (each a lot).
+async fn membership_with_credits(
     services: &Services,
-    tasks: usize,
-    per_task: usize,
-) -> Result<RedemptionReport, Error> {
-    let (owner, plan) = scratch_business(services, "credits").await?;
-    let business_id = owner.business_id;
+    owner: &Actor,
+    plan: i64,
+    credits: usize,
+) -> Result<i64, Error> {
     let member = crate::members::create_member(
         services,
-        &owner,
+        owner,
         &domain::members::MemberForm {
             first_name: "Bench".into(),
             last_name: "Member".into(),
@@ -207,7 +225,7 @@ pub async fn bench_redemptions(
     .id;
     let membership = crate::memberships::sell(
         services,
-        &owner,
+        owner,
         crate::memberships::HolderRef::Member(member),
         &domain::lifecycle::sale::SellForm {
             type_id: plan.to_string(),
@@ -216,13 +234,12 @@ pub async fn bench_redemptions(
         },
     )
     .await?;
-    let total = tasks * per_task;
     let mut given = 0;
-    while given < total {
-        let n = (total - given).min(10_000);
+    while given < credits {
+        let n = (credits - given).min(10_000);
         crate::credits::adjust(
             services,
-            &owner,
+            owner,
             membership,
             &domain::credits::AdjustForm {
                 amount: n.to_string(),
@@ -233,31 +250,111 @@ pub async fn bench_redemptions(
         .await?;
         given += n;
     }
+    Ok(membership)
+}
 
+/// Runs `one(task, i)` `per_task` times in each of `tasks` concurrent tasks
+/// and returns how long they all took and how many succeeded.
+async fn concurrently<F, Fut>(
+    tasks: usize,
+    per_task: usize,
+    one: F,
+) -> Result<(Duration, usize), Error>
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<bool, Error>> + Send,
+{
     let began = Instant::now();
     let mut handles = Vec::new();
     for t in 0..tasks {
-        let s = services.clone();
+        let one = one.clone();
         handles.push(tokio::spawn(async move {
             let mut ok = 0;
             for i in 0..per_task {
-                if crate::credits::redeem_one(&s, business_id, membership, &format!("b{t}:{i}"))
-                    .await
-                    .is_ok()
-                {
+                if one(t, i).await? {
                     ok += 1;
                 }
             }
-            ok
+            Ok::<usize, Error>(ok)
         }));
     }
     let mut accepted = 0;
     for h in handles {
         accepted += h
             .await
-            .map_err(|e| Error::internal(format!("a benchmark task failed: {e}")))?;
+            .map_err(|e| Error::internal(format!("a benchmark task failed: {e}")))??;
     }
-    let ledger = began.elapsed();
+    Ok((began.elapsed(), accepted))
+}
+
+/// `tasks` concurrent tasks each redeem one credit `per_task` times from one
+/// membership through the ledger (conditional debit, lot chosen by expiry,
+/// entry), beside the same number of bare transactions doing the same writes
+/// for a second membership, and beside the minimal loop (see the report).
+pub async fn bench_redemptions(
+    services: &Services,
+    tasks: usize,
+    per_task: usize,
+) -> Result<RedemptionReport, Error> {
+    let (owner, plan) = scratch_business(services, "credits").await?;
+    let business_id = owner.business_id;
+    let total = tasks * per_task;
+    let membership = membership_with_credits(services, &owner, plan, total).await?;
+    let other = membership_with_credits(services, &owner, plan, total).await?;
+
+    let (ledger, accepted) = concurrently(tasks, per_task, {
+        let s = services.clone();
+        move |t, i| {
+            let s = s.clone();
+            async move {
+                Ok(
+                    crate::credits::redeem_one(&s, business_id, membership, &format!("b{t}:{i}"))
+                        .await
+                        .is_ok(),
+                )
+            }
+        }
+    })
+    .await?;
+
+    // The bare loop: the same three writes, for the other membership, with
+    // its lot and the day fixed beforehand.
+    let mut tx = services.db.begin_read().await?;
+    let (lot,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT entry_id FROM credit_lots WHERE membership_id = $1 ORDER BY entry_id LIMIT 1",
+        other
+    )?;
+    tx.commit().await?;
+    let today = services.clock.now().date_naive();
+    let (bare, _) = concurrently(tasks, per_task, {
+        let s = services.clone();
+        move |t, i| {
+            let s = s.clone();
+            async move {
+                let now = s.clock.now();
+                let mut tx = s.db.begin_write().await?;
+                let taken = query!(&mut tx, fetch_optional as (i64,),
+                    "UPDATE credit_balances SET balance = balance - 1
+                      WHERE membership_id = $1 AND business_id = $2 AND balance >= 1 RETURNING balance",
+                    other, business_id)?;
+                if taken.is_some() {
+                    query!(&mut tx, execute,
+                        "UPDATE credit_lots SET remaining = remaining - 1 WHERE entry_id = $1 AND remaining >= 1",
+                        lot)?;
+                    query!(&mut tx, execute,
+                        "INSERT INTO credit_entries (business_id, membership_id, kind, amount, lot_id, effective_on,
+                                                     reason, actor_label, entry_key, created_at)
+                         VALUES ($1, $2, 'redeem', -1, $3, $4, 'a redemption', 'the system', $5, $6)",
+                        business_id, other, lot, today, format!("b{t}:{i}"), now)?;
+                }
+                tx.commit().await?;
+                Ok(taken.is_some())
+            }
+        }
+    })
+    .await?;
 
     let mut tx = services.db.begin_write().await?;
     query!(
@@ -277,12 +374,11 @@ pub async fn bench_redemptions(
         total as i64
     )?;
     tx.commit().await?;
-    let began = Instant::now();
-    let mut handles = Vec::new();
-    for t in 0..tasks {
+    let (minimal, _) = concurrently(tasks, per_task, {
         let s = services.clone();
-        handles.push(tokio::spawn(async move {
-            for i in 0..per_task {
+        move |t, i| {
+            let s = s.clone();
+            async move {
                 let mut tx = s.db.begin_write().await?;
                 let taken = query!(&mut tx, fetch_optional as (i64,),
                     "UPDATE bench_balance SET balance = balance - 1 WHERE id = 1 AND balance >= 1 RETURNING balance")?;
@@ -291,15 +387,11 @@ pub async fn bench_redemptions(
                         format!("b{t}:{i}"))?;
                 }
                 tx.commit().await?;
+                Ok(taken.is_some())
             }
-            Ok::<(), Error>(())
-        }));
-    }
-    for h in handles {
-        h.await
-            .map_err(|e| Error::internal(format!("a benchmark task failed: {e}")))??;
-    }
-    let bare = began.elapsed();
+        }
+    })
+    .await?;
     let mut tx = services.db.begin_write().await?;
     query!(&mut tx, execute, "DROP TABLE bench_balance")?;
     query!(&mut tx, execute, "DROP TABLE bench_entries")?;
@@ -310,5 +402,6 @@ pub async fn bench_redemptions(
         accepted,
         ledger,
         bare,
+        minimal,
     })
 }

@@ -587,6 +587,7 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
             key: "demo-signup".into(),
             ..Default::default()
         },
+        "demo",
     )
     .await?;
     let by_member = crate::portal::Member {

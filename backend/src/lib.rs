@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod gateway;
+pub mod mail;
 pub mod members;
 pub mod memberships;
 pub mod organizations;
@@ -41,6 +42,8 @@ pub struct Services {
     pub gateway: std::sync::Arc<dyn gateway::PaymentGateway>,
     /// How often portal sign-in codes may be asked for.
     pub code_limits: domain::portal::CodeLimits,
+    /// Public signups one client address may make per hour.
+    pub signups_per_client: u32,
 }
 
 impl Services {
@@ -51,6 +54,7 @@ impl Services {
             clock,
             gateway: std::sync::Arc::new(gateway::Sandbox::default()),
             code_limits: Default::default(),
+            signups_per_client: domain::signup::SIGNUPS_PER_CLIENT,
         }
     }
 }

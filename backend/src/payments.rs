@@ -1848,37 +1848,59 @@ pub async fn outbox(
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        DateTime<Utc>,
+        Option<i64>,
+        Option<DateTime<Utc>>,
+        i64,
+        Option<String>,
+        Option<DateTime<Utc>>,
+    );
     let rows = query!(
         &mut tx,
-        fetch_all
-            as (
-                i64,
-                String,
-                String,
-                String,
-                String,
-                DateTime<Utc>,
-                Option<i64>
-            ),
-        "SELECT id, to_address, subject, body, kind, created_at, invoice_id FROM outbox
-          WHERE business_id = $1 ORDER BY id DESC LIMIT 200",
+        fetch_all as Row,
+        "SELECT id, to_address, subject, body, kind, created_at, invoice_id, sent_at, attempts, last_error, next_attempt_at
+           FROM outbox WHERE business_id = $1 ORDER BY id DESC LIMIT 200",
         business.id
     )?;
     tx.commit().await?;
+    let local = |at: DateTime<Utc>| {
+        at.with_timezone(&business.time_zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
     Ok(rows
         .into_iter()
         .map(
-            |(id, to, subject, body, kind, at, invoice_id)| domain::invoices::OutboxMessage {
-                id,
-                to,
-                subject,
-                body,
-                kind,
-                created: at
-                    .with_timezone(&business.time_zone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
-                invoice_id,
+            |(id, to, subject, body, kind, at, invoice_id, sent, attempts, error, next)| {
+                let delivery = match (sent, error) {
+                    (Some(sent), _) => format!("sent {}", local(sent)),
+                    _ if to.is_empty() => "not sent: no email address on file".to_string(),
+                    (None, Some(error)) if attempts >= crate::mail::MAX_ATTEMPTS => {
+                        format!("not sent after {attempts} tries: {error}")
+                    }
+                    (None, Some(error)) => format!(
+                        "not sent yet ({attempts} failed {}: {error}); next try {}",
+                        if attempts == 1 { "try" } else { "tries" },
+                        next.map_or_else(|| "soon".to_string(), local)
+                    ),
+                    (None, None) => "waiting".to_string(),
+                };
+                domain::invoices::OutboxMessage {
+                    id,
+                    to,
+                    subject,
+                    body,
+                    kind,
+                    created: local(at),
+                    invoice_id,
+                    delivery,
+                }
             },
         )
         .collect())

@@ -868,6 +868,28 @@ pub async fn membership(
     .collect();
     let bookings =
         crate::bookings::of_member_membership(&mut tx, &business, member.member_id, id).await?;
+    let mut entries = credits.entries;
+    if reach == Reach::Organization {
+        // Colleagues share the credits, not what each other booked.
+        let own: Vec<i64> = query!(
+            &mut tx,
+            fetch_all as (i64,),
+            "SELECT id FROM bookings WHERE business_id = $1 AND membership_id = $2 AND member_id = $3",
+            business.id,
+            id,
+            member.member_id
+        )?
+        .into_iter()
+        .map(|(b,)| b)
+        .collect();
+        for entry in &mut entries {
+            if entry.booking_id.is_some_and(|b| !own.contains(&b)) {
+                entry.by = "another member".into();
+                entry.reason = "Used by another member of your organization".into();
+                entry.booking_id = None;
+            }
+        }
+    }
     tx.commit().await?;
     let status = summary.status.status;
     let actions = if reach == Reach::Holder {
@@ -893,7 +915,7 @@ pub async fn membership(
     Ok(domain::portal::PortalMembershipPage {
         membership: summary,
         family,
-        credits: credits.entries,
+        credits: entries,
         next_expiry: credits.next_expiry,
         bookings,
         actions,

@@ -69,6 +69,7 @@ pub async fn options(
         location_slug: slug.to_string(),
         type_id,
         offer: PublicType::new(t.id, &t.spec, price.fee, price.initiation_fee),
+        member_types: t.spec.member_types.clone(),
         today,
         key: crate::payments::new_key(),
     })
@@ -131,7 +132,8 @@ pub async fn preview(
     // The same checks as the sale, on a member made in a transaction that is
     // rolled back: what is previewed is what the signup will bill.
     let mut tx = services.db.begin_write().await?;
-    let (business, location_id, _, _) = offered(&mut tx, slug, type_id).await?;
+    let (business, location_id, _, offer) = offered(&mut tx, slug, type_id).await?;
+    form.check_member_type(&offer.spec.member_types)?;
     let today = services.today(&business);
     let member = new_member(&mut tx, &business, form, today, now).await?;
     let summary = crate::memberships::sale_summary(
@@ -151,12 +153,19 @@ pub async fn preview(
 
 /// Signs up: returns the token of the signup's status page. The same key
 /// answers the same token without doing anything twice.
-pub async fn start(services: &Services, slug: &str, form: &SignupForm) -> Result<String, Error> {
+/// At most `services.signups_per_client` new signups come from one client
+/// address per hour (a replay of the same key is not a new one).
+pub async fn start(
+    services: &Services,
+    slug: &str,
+    form: &SignupForm,
+    client: &str,
+) -> Result<String, Error> {
     let type_id = form.check_basics()?;
     let key = form.check_key()?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let (business, location_id, _, _) = offered(&mut tx, slug, type_id).await?;
+    let (business, location_id, _, offer) = offered(&mut tx, slug, type_id).await?;
     if let Some((token,)) = query!(
         &mut tx,
         fetch_optional as (String,),
@@ -165,6 +174,17 @@ pub async fn start(services: &Services, slug: &str, form: &SignupForm) -> Result
         key
     )? {
         return Ok(token);
+    }
+    form.check_member_type(&offer.spec.member_types)?;
+    let (recent,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM signups WHERE client_address = $1 AND created_at > $2",
+        client,
+        now - chrono::TimeDelta::hours(1)
+    )?;
+    if recent >= i64::from(services.signups_per_client) {
+        return Err(Error::TooMany(domain::signup::too_many_signups()));
     }
     let today = services.today(&business);
     // The card is checked before anything is made; it is charged afterwards.
@@ -188,13 +208,15 @@ pub async fn start(services: &Services, slug: &str, form: &SignupForm) -> Result
     query!(
         &mut tx,
         execute,
-        "INSERT INTO signups (business_id, token, idempotency_key, member_id, membership_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO signups (business_id, token, idempotency_key, member_id, membership_id, created_at, client_address)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         business.id,
         &token,
         key,
         member,
         membership,
-        now
+        now,
+        client
     )?;
     let (type_name,) = query!(
         &mut tx,

@@ -388,6 +388,63 @@ async fn an_organizations_authorized_members_book_with_its_shared_credits() {
         assert_eq!(page.users, [(c.member, "Ada Lovelace".to_string())]);
         assert_eq!(page.credit_balance, 1, "the organization's credits paid");
         assert_eq!(page.bookings[0].member, "Ada Lovelace");
+
+        // In the portal, Ada sees her own use of the credits; a colleague
+        // sees the credits used, not who booked what.
+        let ben = backend::members::create_member(
+            &c.s,
+            &c.owner,
+            &domain::members::MemberForm {
+                first_name: "Ben".into(),
+                last_name: "Colleague".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (ben_number,) = query!(
+            &mut tx,
+            fetch_one as (i64,),
+            "SELECT member_number FROM members WHERE id = $1",
+            ben
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        backend::organizations::authorize_member(&c.s, &c.owner, org, &ben_number.to_string())
+            .await
+            .unwrap();
+        let as_member = |member_id| backend::portal::Member {
+            business_id: c.owner.business_id,
+            member_id,
+        };
+        let ada_view = backend::portal::membership(&c.s, as_member(c.member), membership)
+            .await
+            .unwrap();
+        let ada_redeem = ada_view
+            .credits
+            .iter()
+            .find(|e| e.amount < 0)
+            .expect("the redemption is in the history");
+        assert!(ada_redeem.booking_id.is_some());
+        assert_ne!(ada_redeem.by, "another member");
+        let ben_view = backend::portal::membership(&c.s, as_member(ben), membership)
+            .await
+            .unwrap();
+        let ben_sees = ben_view
+            .credits
+            .iter()
+            .find(|e| e.amount < 0)
+            .expect("the redemption is in the history");
+        assert_eq!(ben_sees.amount, ada_redeem.amount);
+        assert_eq!(ben_sees.by, "another member");
+        assert_eq!(
+            ben_sees.reason,
+            "Used by another member of your organization"
+        );
+        assert_eq!(ben_sees.booking_id, None);
+        assert!(!ben_view.credits.iter().any(|e| e.reason.contains("Ada")));
     })
     .await;
 }

@@ -327,7 +327,28 @@ async fn the_redemption_benchmark_redeems_every_credit_it_grants() {
         let c = club(db).await;
         let r = backend::bench::bench_redemptions(&c.s, 2, 5).await.unwrap();
         assert_eq!(r.accepted, 10);
-        assert!(r.ratio() > 0.0);
+        assert!(r.ratio() > 0.0 && r.ratio_to_minimal() > 0.0);
+        // Both the ledger and the bare loop spent every credit of their
+        // membership, and what they wrote adds up (balances, lots, entries).
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let rows = query!(
+            &mut tx,
+            fetch_all as (i64, i64, i64, i64),
+            "SELECT b.membership_id, b.balance,
+                    CAST((SELECT COALESCE(SUM(amount), 0) FROM credit_entries e WHERE e.membership_id = b.membership_id) AS BIGINT),
+                    CAST((SELECT COALESCE(SUM(remaining), 0) FROM credit_lots l WHERE l.membership_id = b.membership_id) AS BIGINT)
+               FROM credit_balances b JOIN memberships m ON m.id = b.membership_id
+               JOIN businesses s ON s.id = m.business_id
+              WHERE s.name LIKE 'Benchmark credits %' ORDER BY b.membership_id"
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        for (_, balance, sum, remaining) in rows {
+            assert_eq!((balance, sum, remaining), (0, 0, 0));
+        }
+        let report = backend::check::check(&c.s).await.unwrap();
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
     })
     .await;
 }

@@ -92,8 +92,12 @@ async fn a_visitor_signs_up_once_however_often_the_form_is_sent() {
         );
         assert_eq!(count(&c, MEMBERS, "ana@example.com").await, 0);
         // Sent twice (a double click, a refresh): one member, one invoice, one payment.
-        let token = signup::start(&c.s, &slug, &asked).await.unwrap();
-        let again = signup::start(&c.s, &slug, &asked).await.unwrap();
+        let token = signup::start(&c.s, &slug, &asked, "10.0.0.1")
+            .await
+            .unwrap();
+        let again = signup::start(&c.s, &slug, &asked, "10.0.0.1")
+            .await
+            .unwrap();
         assert_eq!(token, again);
         assert_eq!(count(&c, MEMBERS, "ana@example.com").await, 1);
         assert_eq!(count(&c, INVOICES, "ana@example.com").await, 1);
@@ -146,6 +150,7 @@ async fn a_declined_card_leaves_the_signup_waiting_and_another_card_completes_it
             &c.s,
             &slug,
             &form(adult, "bo@example.com", "4000 0000 0000 0002", "k1"),
+            "10.0.0.1",
         )
         .await
         .unwrap();
@@ -192,9 +197,14 @@ async fn bad_details_types_not_on_offer_and_approval_are_answered() {
         let slug = location(&c).await;
         let adult = adult_id(&c).await;
         // Nothing is made for a bad card number or missing names.
-        let bad_card = signup::start(&c.s, &slug, &form(adult, "cy@example.com", "1234", "k1"))
-            .await
-            .unwrap_err();
+        let bad_card = signup::start(
+            &c.s,
+            &slug,
+            &form(adult, "cy@example.com", "1234", "k1"),
+            "10.0.0.1",
+        )
+        .await
+        .unwrap_err();
         assert!(
             matches!(bad_card, Error::Invalid(ref i) if i.message_for("number").is_some()),
             "{bad_card:?}"
@@ -206,6 +216,7 @@ async fn bad_details_types_not_on_offer_and_approval_are_answered() {
                 first_name: String::new(),
                 ..form(adult, "cy@example.com", "4242 4242 4242 4242", "k2")
             },
+            "10.0.0.1",
         )
         .await
         .unwrap_err();
@@ -242,7 +253,8 @@ async fn bad_details_types_not_on_offer_and_approval_are_answered() {
             signup::start(
                 &c.s,
                 &slug,
-                &form(draft, "cy@example.com", "4242 4242 4242 4242", "k3")
+                &form(draft, "cy@example.com", "4242 4242 4242 4242", "k3"),
+                "10.0.0.1"
             )
             .await,
             Err(Error::NotFound)
@@ -268,6 +280,7 @@ async fn bad_details_types_not_on_offer_and_approval_are_answered() {
             &c.s,
             &slug,
             &form(vetted, "cy@example.com", "4242 4242 4242 4242", "k4"),
+            "10.0.0.1",
         )
         .await
         .unwrap();
@@ -275,6 +288,139 @@ async fn bad_details_types_not_on_offer_and_approval_are_answered() {
             signup::status(&c.s, &token).await.unwrap().state,
             SignupState::PendingApproval
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_address_makes_at_most_the_limit_of_signups_an_hour_and_a_replay_is_not_counted() {
+    each_db(|db| async move {
+        let mut c = club(db).await;
+        c.s.signups_per_client = 3;
+        let slug = location(&c).await;
+        let adult = adult_id(&c).await;
+        let card = "4242 4242 4242 4242";
+        for i in 0..3 {
+            let f = form(adult, &format!("p{i}@example.com"), card, &format!("k{i}"));
+            signup::start(&c.s, &slug, &f, "203.0.113.7").await.unwrap();
+        }
+        // The same form again (a refresh) answers its signup: not a new one.
+        let replay = form(adult, "p0@example.com", card, "k0");
+        signup::start(&c.s, &slug, &replay, "203.0.113.7")
+            .await
+            .unwrap();
+        let fourth = form(adult, "p3@example.com", card, "k3");
+        let refused = signup::start(&c.s, &slug, &fourth, "203.0.113.7")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, Error::TooMany(m) if m.contains("Too many signups")),
+            "{refused:?}"
+        );
+        assert_eq!(
+            count(
+                &c,
+                "SELECT COUNT(*) FROM members WHERE email = $1",
+                "p3@example.com"
+            )
+            .await,
+            0,
+            "nothing was made"
+        );
+        // Another address may sign up; the first may again an hour later.
+        signup::start(&c.s, &slug, &fourth, "198.51.100.2")
+            .await
+            .unwrap();
+        let later = backend::Services {
+            clock: backend::Clock::fixed(c.s.clock.now() + chrono::TimeDelta::minutes(61)),
+            ..c.s.clone()
+        };
+        let fifth = form(adult, "p4@example.com", card, "k4");
+        signup::start(&later, &slug, &fifth, "203.0.113.7")
+            .await
+            .unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_type_for_students_is_joined_as_a_student_and_the_member_is_one() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let slug = location(&c).await;
+        let student = catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &MembershipTypeForm {
+                name: "Student Monthly".into(),
+                purchase_type: "recurring".into(),
+                billing_interval: "monthly".into(),
+                fee: "29".into(),
+                status: "active".into(),
+                member_types: vec!["Student".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let options = signup::options(&c.s, &slug, student).await.unwrap();
+        assert_eq!(options.member_types, ["Student"]);
+        assert!(
+            options
+                .offer
+                .benefits
+                .contains(&"for Student members".to_string())
+        );
+        let card = "4242 4242 4242 4242";
+        // Without saying who joins: refused on the field, before anything is made.
+        let unsaid = form(student, "sam@example.com", card, "s1");
+        let Err(Error::Invalid(e)) = signup::preview(&c.s, &slug, &unsaid).await else {
+            panic!("the preview asks who joins")
+        };
+        assert_eq!(
+            e.message_for("member_type"),
+            Some("this membership is for Student members: choose which you are")
+        );
+        let Err(Error::Invalid(_)) = signup::start(&c.s, &slug, &unsaid, "10.0.0.1").await else {
+            panic!("the signup asks who joins")
+        };
+        let as_adult = SignupForm {
+            member_type: "Adult".into(),
+            ..unsaid.clone()
+        };
+        assert!(
+            signup::start(&c.s, &slug, &as_adult, "10.0.0.1")
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            count(
+                &c,
+                "SELECT COUNT(*) FROM members WHERE email = $1",
+                "sam@example.com"
+            )
+            .await,
+            0
+        );
+        let as_student = SignupForm {
+            member_type: "student".into(),
+            ..unsaid
+        };
+        signup::preview(&c.s, &slug, &as_student).await.unwrap();
+        signup::start(&c.s, &slug, &as_student, "10.0.0.1")
+            .await
+            .unwrap();
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (member_type,) = query!(
+            &mut tx,
+            fetch_one as (Option<String>,),
+            "SELECT member_type FROM members WHERE email = $1",
+            "sam@example.com"
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(member_type.as_deref(), Some("Student"));
     })
     .await;
 }

@@ -358,6 +358,9 @@ pub struct OutboxMessage {
     pub kind: String,
     pub created: String,
     pub invoice_id: Option<i64>,
+    /// Whether it went out by SMTP: "sent 2026-11-22 10:04", "waiting", or the
+    /// last error and when it is tried again.
+    pub delivery: String,
 }
 
 /// A membership that is past due or suspended, for the dunning list.

@@ -25,6 +25,9 @@ pub struct SignupForm {
     pub date_of_birth: String,
     /// The first day, YYYY-MM-DD; empty for today.
     pub start: String,
+    /// Who the visitor joins as ("Student"), when the type is for some
+    /// member types only (`SignupOptions::member_types`); else empty.
+    pub member_type: String,
     pub number: String,
     pub expiry: String,
     pub key: String,
@@ -39,7 +42,28 @@ impl SignupForm {
             email: self.email.clone(),
             phone: self.phone.clone(),
             date_of_birth: self.date_of_birth.clone(),
+            member_type: self.member_type.clone(),
             ..Default::default()
+        }
+    }
+
+    /// A type for some member types only is joined as one of them, which the
+    /// visitor says (and the front desk may ask to see proof of).
+    pub fn check_member_type(&self, eligible: &[String]) -> Result<(), Invalid> {
+        if eligible.is_empty() {
+            return Ok(());
+        }
+        let said = self.member_type.trim();
+        if eligible.iter().any(|t| t.eq_ignore_ascii_case(said)) {
+            Ok(())
+        } else {
+            Err(Invalid::one(
+                "member_type",
+                format!(
+                    "this membership is for {} members: choose which you are",
+                    eligible.join(" or ")
+                ),
+            ))
         }
     }
 
@@ -82,6 +106,16 @@ impl SignupForm {
     }
 }
 
+/// Public signups one client address may make per hour (a setting:
+/// `TESSERA_SIGNUPS_PER_CLIENT`).
+pub const SIGNUPS_PER_CLIENT: u32 = 10;
+
+/// The refusal of one signup too many from one address.
+pub fn too_many_signups() -> String {
+    "Too many signups have come from your connection in the last hour. Please try again later, or ask the front desk."
+        .to_string()
+}
+
 /// The signup page of one type at one location.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignupOptions {
@@ -90,6 +124,8 @@ pub struct SignupOptions {
     pub location_slug: String,
     pub type_id: i64,
     pub offer: PublicType,
+    /// The member types the type is for ("Student"); empty: anyone.
+    pub member_types: Vec<String>,
     pub today: NaiveDate,
     /// A fresh idempotency key for the form.
     pub key: String,
@@ -160,6 +196,23 @@ pub struct SignupPreview {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_type_for_some_member_types_is_joined_as_one_of_them() {
+        let students = vec!["Student".to_string()];
+        let mut form = SignupForm::default();
+        assert!(form.check_member_type(&[]).is_ok(), "open to anyone");
+        let refused = form.check_member_type(&students).unwrap_err();
+        assert_eq!(
+            refused.message_for("member_type"),
+            Some("this membership is for Student members: choose which you are")
+        );
+        form.member_type = "Adult".into();
+        assert!(form.check_member_type(&students).is_err());
+        form.member_type = "student".into();
+        assert!(form.check_member_type(&students).is_ok());
+        assert_eq!(form.member().member_type, "student");
+    }
 
     #[test]
     fn a_signup_needs_a_type_an_email_and_a_key() {

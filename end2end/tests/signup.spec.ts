@@ -64,3 +64,32 @@ test("a double-submitted signup makes one member and one invoice", async ({ page
   await expect(staff.getByTestId("card-on-file")).toContainText("ending 4242");
   await expect(staff.getByText("Unpaid invoices")).toHaveCount(0);
 });
+
+test("a student membership is joined as a student, and the member is one", async ({ page, browser }) => {
+  const email = `${unique("sami").replace(/\s+/g, "").toLowerCase()}@example.com`;
+  await page.goto("/join/harbour-street");
+  await hydrated(page);
+  await expect(page.getByText("for Student members")).toBeVisible();
+  await page.getByRole("link", { name: "Join with Student Monthly" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Join with Student Monthly" })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("First name").fill("Sami");
+  await page.getByLabel("Last name").fill(unique("Student").replace(/\s+/g, ""));
+  await page.getByLabel("Email").fill(email);
+  // The type is for students only: the form says so and joins as one.
+  await expect(page.getByLabel("Joining as")).toHaveValue("Student");
+  await expect(page.getByText("the front desk may ask to see proof")).toBeVisible();
+  await page.getByRole("button", { name: "See the first invoice" }).click();
+  await expect(page.getByTestId("signup-preview")).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+  await page.getByLabel("Expiry (MM/YY)").fill("12/30");
+  await page.getByRole("button", { name: "Pay and join" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "You are in" })).toBeVisible();
+
+  const staff = await (await browser.newContext()).newPage();
+  await signInAs(staff, DEMO.desk);
+  await staff.goto(`/members?q=${encodeURIComponent(email)}`);
+  await hydrated(staff);
+  await expect(staff.getByTestId("members").getByRole("row").nth(1)).toContainText("Student");
+});

@@ -16,6 +16,8 @@ use backend::{Clock, Db, Services};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::trace::TraceLayer;
 
 pub mod api;
@@ -35,6 +37,14 @@ pub struct Config {
     /// ask for per 15 minutes (default 10; raise it when many members share one
     /// address, or in end-to-end tests where every request comes from 127.0.0.1).
     pub portal_codes_per_client: Option<u32>,
+    /// `TESSERA_TRUSTED_PROXIES`: how many proxies of ours stand in front of
+    /// the server (default 0). With N, the client's address for rate limits is
+    /// the one the Nth proxy from us saw: the Nth entry from the end of
+    /// `X-Forwarded-For`. Without it the header is ignored (anyone can send it).
+    pub trusted_proxies: usize,
+    /// `TESSERA_SIGNUPS_PER_CLIENT`: public signups one client address may
+    /// make per hour (default 10).
+    pub signups_per_client: Option<u32>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tessera.db";
@@ -64,6 +74,18 @@ impl Config {
                 Some(text) => Some(text.trim().parse().map_err(|_| {
                     format!("TESSERA_PORTAL_CODES_PER_CLIENT {text:?} is not a whole number")
                 })?),
+            },
+            signups_per_client: match var("TESSERA_SIGNUPS_PER_CLIENT") {
+                None => None,
+                Some(text) => Some(text.trim().parse().map_err(|_| {
+                    format!("TESSERA_SIGNUPS_PER_CLIENT {text:?} is not a whole number")
+                })?),
+            },
+            trusted_proxies: match var("TESSERA_TRUSTED_PROXIES") {
+                None => 0,
+                Some(text) => text.trim().parse().map_err(|_| {
+                    format!("TESSERA_TRUSTED_PROXIES {text:?} is not a whole number")
+                })?,
             },
         })
     }
@@ -109,10 +131,14 @@ pub fn app_state(config: &Config, db: Db, clock: Clock) -> AppState {
     if let Some(per_client) = config.portal_codes_per_client {
         services.code_limits.per_client = per_client;
     }
+    if let Some(per_client) = config.signups_per_client {
+        services.signups_per_client = per_client;
+    }
     AppState {
         services,
         leptos_options: config.leptos_options(),
         secure_cookies: config.secure_cookies(),
+        trusted_proxies: config.trusted_proxies,
     }
 }
 
@@ -139,7 +165,34 @@ pub fn router(state: AppState) -> Router {
             bad_requests_are_not_server_errors,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(compressible)))
         .with_state(state)
+}
+
+/// The WebAssembly, scripts, styles and JSON are gzipped for browsers that
+/// accept it (the release WebAssembly goes from about 4.7 MB to 1.7 MB, what
+/// a phone on a slow connection waits for). HTML is not: pages stream their
+/// parts as they are ready, and compression would hold them back.
+fn compressible(
+    _: StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            [
+                "application/wasm",
+                "text/javascript",
+                "application/javascript",
+                "text/css",
+                "application/json",
+            ]
+            .iter()
+            .any(|c| t.starts_with(c))
+        })
 }
 
 /// A server function whose arguments cannot be read (a missing field, a malformed

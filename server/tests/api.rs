@@ -23,6 +23,8 @@ fn config() -> Config {
         site_root: "target/site".into(),
         output_name: "tessera".into(),
         portal_codes_per_client: None,
+        trusted_proxies: 0,
+        signups_per_client: None,
     }
 }
 

@@ -22,6 +22,8 @@ fn config(public_url: Option<&str>) -> Config {
         site_root: "target/site".into(),
         output_name: "tessera".into(),
         portal_codes_per_client: None,
+        trusted_proxies: 0,
+        signups_per_client: None,
     }
 }
 
@@ -835,6 +837,107 @@ async fn a_member_signs_in_to_the_portal_with_a_mailed_code_and_cannot_reach_the
             member.rpc("portal/home", &[]).await.status(),
             StatusCode::UNAUTHORIZED
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_webassembly_scripts_and_json_are_gzipped_and_pages_stream_uncompressed() {
+    // A site folder of its own with a WebAssembly file and a script in pkg/.
+    let site = std::env::temp_dir().join(format!("tessera-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let wasm: Vec<u8> = (0..64 * 1024).map(|i| (i % 7) as u8).collect();
+    std::fs::write(site.join("pkg/tessera_bg.wasm"), &wasm).unwrap();
+    std::fs::write(
+        site.join("pkg/tessera.js"),
+        "export function run() {}\n".repeat(200),
+    )
+    .unwrap();
+    let site_root = site.display().to_string();
+    each_db(|db| {
+        let site_root = site_root.clone();
+        async move {
+            let app = spawn_app_with(
+                db,
+                Config {
+                    site_root,
+                    ..config(None)
+                },
+            )
+            .await;
+            let get = |path: &str, gzip: bool| {
+                let mut request = app.client.get(format!("{}{path}", app.base));
+                if gzip {
+                    request = request.header(reqwest::header::ACCEPT_ENCODING, "gzip");
+                }
+                request.send()
+            };
+            let encoding = |r: &Response| {
+                r.headers()
+                    .get(reqwest::header::CONTENT_ENCODING)
+                    .map(|v| v.to_str().unwrap().to_string())
+            };
+            let wasm_gz = get("/pkg/tessera_bg.wasm", true).await.unwrap();
+            assert_eq!(wasm_gz.status(), StatusCode::OK);
+            assert_eq!(
+                wasm_gz.headers()[reqwest::header::CONTENT_TYPE],
+                "application/wasm"
+            );
+            assert_eq!(encoding(&wasm_gz).as_deref(), Some("gzip"));
+            let gz_len = wasm_gz.bytes().await.unwrap().len();
+            assert!(gz_len < 64 * 1024 / 10, "gzipped to {gz_len} bytes");
+            let js = get("/pkg/tessera.js", true).await.unwrap();
+            assert_eq!(encoding(&js).as_deref(), Some("gzip"));
+            // A client that does not ask for gzip gets the bytes as they are.
+            let plain = get("/pkg/tessera_bg.wasm", false).await.unwrap();
+            assert_eq!(encoding(&plain), None);
+            assert_eq!(plain.bytes().await.unwrap().len(), 64 * 1024);
+            // Pages stream as they render: not compressed.
+            let page = get("/portal/sign-in", true).await.unwrap();
+            assert_eq!(page.status(), StatusCode::OK);
+            assert_eq!(encoding(&page), None);
+            assert!(page.text().await.unwrap().contains("Member portal"));
+        }
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&site);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_code_limit() {
+    each_db(|db| async move {
+        let app = spawn_app_with(
+            db,
+            Config {
+                trusted_proxies: 1,
+                ..config(None)
+            },
+        )
+        .await;
+        let ask = |email: String, forwarded: &'static str| {
+            app.client
+                .post(format!("{}/rpc/portal/request-code", app.base))
+                .header(ACCEPT, "application/json")
+                .header("x-forwarded-for", forwarded)
+                .form(&[("email", email)])
+                .send()
+        };
+        // The proxy appended 203.0.113.9; what the client claimed before it is not believed.
+        for i in 0..10 {
+            let r = ask(format!("visitor{i}@example.com"), "10.9.9.9, 203.0.113.9")
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "request {i}");
+        }
+        let eleventh = ask("visitor10@example.com".into(), "10.9.9.8, 203.0.113.9")
+            .await
+            .unwrap();
+        assert_eq!(eleventh.status(), StatusCode::TOO_MANY_REQUESTS);
+        // Another client behind the same proxy is not held back.
+        let other = ask("visitor11@example.com".into(), "203.0.113.10")
+            .await
+            .unwrap();
+        assert_eq!(other.status(), StatusCode::OK);
     })
     .await;
 }

@@ -38,6 +38,9 @@ pub mod ssr {
         pub leptos_options: LeptosOptions,
         /// Mark cookies `Secure` (the app is served over https).
         pub secure_cookies: bool,
+        /// Proxies of ours in front of the server, whose `X-Forwarded-For`
+        /// entries are believed (see `client_address`).
+        pub trusted_proxies: usize,
     }
 
     impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -98,13 +101,49 @@ pub mod ssr {
 
     /// The address the request came from (for rate limits), or "unknown".
     pub fn client_address() -> String {
+        let trusted = use_context::<AppState>().map_or(0, |s| s.trusted_proxies);
         use_context::<Parts>()
-            .and_then(|p| {
-                p.extensions
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|c| c.0.ip().to_string())
-            })
+            .map(|p| client_of(&p, trusted))
             .unwrap_or_else(|| "unknown".into())
+    }
+
+    /// The client's address: the connection's, or behind `trusted` proxies of
+    /// ours, the `trusted`th entry from the end of `X-Forwarded-For` (each
+    /// proxy appends the address it saw; what comes before is the client's
+    /// word and is not believed).
+    pub fn client_of(parts: &Parts, trusted: usize) -> String {
+        let connected = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        client_from(&parts.headers, connected, trusted)
+    }
+
+    /// `client_of` from the request's headers and the connection's address.
+    pub fn client_from(
+        headers: &axum::http::HeaderMap,
+        connected: Option<std::net::IpAddr>,
+        trusted: usize,
+    ) -> String {
+        if trusted > 0 {
+            let forwarded: Vec<&str> = headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .collect();
+            if let Some(seen) = forwarded
+                .len()
+                .checked_sub(trusted)
+                .and_then(|i| forwarded.get(i))
+                .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+            {
+                return seen.to_string();
+            }
+        }
+        connected.map_or_else(|| "unknown".into(), |ip| ip.to_string())
     }
 
     /// The member signed in to the portal, or `Unauthenticated`. Staff

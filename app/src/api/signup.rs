@@ -36,7 +36,9 @@ pub async fn start_signup(location: String, form: SignupForm) -> Result<String, 
     ssr::reply(
         async move {
             let state = ssr::state()?;
-            let token = backend::signup::start(&state.services, &location, &form).await?;
+            let token =
+                backend::signup::start(&state.services, &location, &form, &ssr::client_address())
+                    .await?;
             leptos_axum::redirect(&format!("/join/status/{token}"));
             Ok(token)
         }

@@ -60,7 +60,7 @@ pub fn BillingPage() -> impl IntoView {
         </section>
         <section class="card wide outbox" aria-labelledby="outbox-heading">
             <h2 id="outbox-heading">"Mail outbox"</h2>
-            <p class="hint">"Receipts, invoices and payment reminders waiting to be sent, newest first."</p>
+            <p class="hint">"Receipts, invoices, payment reminders and sign-in codes, newest first. With an SMTP server set (TESSERA_SMTP_URL) they are sent from here; each shows whether it went out."</p>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match outbox.await {
@@ -72,6 +72,7 @@ pub fn BillingPage() -> impl IntoView {
                                         <details>
                                             <summary>{format!("{} · {} · to {}", m.created, m.subject,
                                                 if m.to.is_empty() { "(no email address on file)".to_string() } else { m.to.clone() })}</summary>
+                                            <p class="hint">{format!("Delivery: {}", m.delivery)}</p>
                                             <pre>{m.body.clone()}</pre>
                                             {m.invoice_id.map(|id| view! { <A href=format!("/invoices/{id}")>"The invoice"</A> })}
                                         </details>

@@ -26,6 +26,7 @@ fn details_from_query() -> Memo<Option<SignupForm>> {
                 phone: q.get("phone").unwrap_or_default(),
                 date_of_birth: q.get("date_of_birth").unwrap_or_default(),
                 start: q.get("start").unwrap_or_default(),
+                member_type: q.get("member_type").unwrap_or_default(),
                 ..Default::default()
             })
         })
@@ -134,6 +135,26 @@ fn DetailsForm(o: SignupOptions, form: SignupForm) -> impl IntoView {
                 <label for="s-dob">"Date of birth (optional)"</label>
                 <input id="s-dob" name="date_of_birth" type="date" autocomplete="bday" value=form.date_of_birth.clone() />
             </div>
+            {(!o.member_types.is_empty()).then(|| {
+                let chosen = form.member_type.clone();
+                let only = o.member_types.len() == 1;
+                view! {
+                    <div class="field">
+                        <label for="s-member-type">"Joining as"</label>
+                        <select id="s-member-type" name="member_type" required aria-describedby="s-member-type-hint">
+                            {(!only).then(|| view! { <option value="">"Choose…"</option> })}
+                            {o.member_types.iter().map(|t| {
+                                let selected = only || chosen.eq_ignore_ascii_case(t);
+                                view! { <option value=t.clone() selected=selected>{t.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                        <p class="hint" id="s-member-type-hint">{format!(
+                            "This membership is for {} members; the front desk may ask to see proof.",
+                            o.member_types.join(" or ")
+                        )}</p>
+                    </div>
+                }
+            })}
             <div class="field">
                 <label for="s-start">"Start on"</label>
                 <input id="s-start" name="start" type="date" required value=start min=o.today.to_string() />
@@ -195,6 +216,7 @@ fn PreviewAndPay(o: SignupOptions, form: SignupForm) -> impl IntoView {
                                     <input type="hidden" name="form[phone]" value=asked.phone.clone() />
                                     <input type="hidden" name="form[date_of_birth]" value=asked.date_of_birth.clone() />
                                     <input type="hidden" name="form[start]" value=asked.start.clone() />
+                                    <input type="hidden" name="form[member_type]" value=asked.member_type.clone() />
                                     <input type="hidden" name="form[key]" value=o.key.clone() />
                                     <CardFields errors />
                                     <p class="hint">"Sandbox test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined."</p>

@@ -823,12 +823,17 @@ pub struct PublicType {
     pub initiation_fee: Option<String>,
     pub term: String,
     pub benefits: Vec<String>,
+    /// The member types it is for ("Student"); empty: anyone.
+    pub member_types: Vec<String>,
 }
 
 impl PublicType {
     pub fn new(id: i64, spec: &TypeSpec, fee: Money, initiation_fee: Money) -> PublicType {
         let mut benefits = Vec::new();
         let b = &spec.benefits;
+        if !spec.member_types.is_empty() {
+            benefits.push(format!("for {} members", spec.member_types.join(" or ")));
+        }
         if let Some(n) = spec.punch_card_credits {
             benefits.push(format!("{n} visits"));
         }
@@ -880,6 +885,7 @@ impl PublicType {
             initiation_fee: (initiation_fee.minor > 0).then(|| initiation_fee.to_string()),
             term: spec.term.describe(),
             benefits,
+            member_types: spec.member_types.clone(),
         }
     }
 }

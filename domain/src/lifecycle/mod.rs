@@ -529,6 +529,16 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
             format!("past due since {since}: an invoice is unpaid"),
         );
     }
+    // A pause booked for later (one resumed before it began is no pause).
+    let upcoming = pauses
+        .iter()
+        .filter(|p| p.from > today && p.until.is_none_or(|u| u > p.from))
+        .min_by_key(|p| p.from)
+        .map(|p| match p.until {
+            Some(u) => format!("; pauses {} until {u}", p.from),
+            None => format!("; pauses from {} until resumed", p.from),
+        })
+        .unwrap_or_default();
     if let Some((end, r)) = cancel {
         return report(
             Status::Cancelling,
@@ -538,7 +548,7 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
                 format!("active until {end}, then cancelled"),
                 &r.by,
                 &r.reason,
-            ),
+            ) + &upcoming,
         );
     }
     let next = facts
@@ -549,7 +559,7 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
         Status::Active,
         Some(start),
         facts.term_end,
-        format!("active since {start}{next}"),
+        format!("active since {start}{next}{upcoming}"),
     )
 }
 
@@ -578,6 +588,50 @@ mod tests {
             },
             "",
         )
+    }
+
+    #[test]
+    fn a_pause_booked_for_later_is_in_the_explanation_until_it_begins() {
+        let facts = Facts {
+            next_billing: Some(d(12, 1)),
+            ..Default::default()
+        };
+        let mut events = vec![
+            sold(d(3, 1)),
+            by_desk(
+                Event::Paused {
+                    from: d(12, 1),
+                    until: Some(d(12, 15)),
+                },
+                "travel",
+            ),
+        ];
+        let before = status(&events, &facts, d(11, 20));
+        assert_eq!(before.status, Status::Active);
+        assert_eq!(
+            before.explanation,
+            "active since 2026-03-01; next billing 2026-12-01; pauses 2026-12-01 until 2026-12-15"
+        );
+        assert_eq!(status(&events, &facts, d(12, 1)).status, Status::Paused);
+        // Called off before it began: no longer mentioned.
+        events.push(by_desk(Event::Resumed { on: d(11, 25) }, ""));
+        assert_eq!(
+            status(&events, &facts, d(11, 26)).explanation,
+            "active since 2026-03-01; next billing 2026-12-01"
+        );
+        // Open-ended, with a cancellation scheduled after it.
+        events.push(by_desk(
+            Event::Paused {
+                from: d(12, 5),
+                until: None,
+            },
+            "",
+        ));
+        events.push(by_desk(Event::CancelScheduled { end: d(12, 31) }, ""));
+        assert_eq!(
+            status(&events, &facts, d(11, 27)).explanation,
+            "active until 2026-12-31, then cancelled by a front-desk user; pauses from 2026-12-05 until resumed"
+        );
     }
 
     #[test]

@@ -174,6 +174,8 @@ pub struct WriteRequest {
     pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The address of the connection's other end, when the server knows it.
+    pub connected: Option<std::net::IpAddr>,
 }
 
 impl<S: Send + Sync> axum::extract::FromRequest<S> for WriteRequest {
@@ -186,6 +188,10 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for WriteRequest {
             .get::<axum::extract::OriginalUri>()
             .map(|o| o.0.clone())
             .unwrap_or_else(|| parts.uri.clone());
+        let connected = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
         let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
             .await
             .map_err(|_| ApiError::invalid("body", "the body is too large (at most 1 MiB)"))?;
@@ -194,6 +200,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for WriteRequest {
             uri,
             headers: parts.headers,
             body,
+            connected,
         })
     }
 }
@@ -216,6 +223,7 @@ where
         uri,
         headers,
         body,
+        ..
     } = request;
     let key = match headers.get(IDEMPOTENCY_HEADER).map(|v| v.to_str()) {
         None => return respond(run().await),

@@ -40,7 +40,9 @@ pub async fn offer(
 /// idempotent operation: the same `Idempotency-Key` answers the same signup
 /// and nothing is made twice. A declined card still answers 201 with state
 /// `payment_failed`. An email that is already a member's is refused (400 on
-/// `email`): they sign in to the portal instead. No key needed.
+/// `email`): they sign in to the portal instead. At most
+/// `TESSERA_SIGNUPS_PER_CLIENT` signups (default 10) come from one client
+/// address per hour (429 after). No key needed.
 #[utoipa::path(post, path = "/public/locations/{location}/signups", tag = "Public",
     request_body = SignupInput,
     params(("location" = String, Path, description = "The location's address name (slug)"),
@@ -48,6 +50,7 @@ pub async fn offer(
     responses(
         (status = 201, body = SignupStatusDto),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, description = "Too many signups from this address in the last hour", body = ErrorBody),
     ),
     security(()))]
 pub async fn sign_up(
@@ -72,11 +75,14 @@ pub async fn sign_up(
             phone: input.phone.unwrap_or_default(),
             date_of_birth: input.date_of_birth.unwrap_or_default(),
             start: input.start.unwrap_or_default(),
+            member_type: input.member_type.unwrap_or_default(),
             number: input.card_number,
             expiry: input.card_expiry,
             key,
         };
-        let token = backend::signup::start(&state.services, &location, &form)
+        let client =
+            app::api::ssr::client_from(&request.headers, request.connected, state.trusted_proxies);
+        let token = backend::signup::start(&state.services, &location, &form, &client)
             .await
             .map_err(|e| renamed(e, &[("number", "card_number"), ("expiry", "card_expiry")]))?;
         let view = backend::signup::status(&state.services, &token).await?;

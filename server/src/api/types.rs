@@ -1197,6 +1197,9 @@ pub struct PublicTypeDto {
     pub initiation_fee: Option<String>,
     pub term: String,
     pub benefits: Vec<String>,
+    /// The member types it is for ("Student"): a signup says which it joins
+    /// as (`member_type`). Empty: anyone.
+    pub member_types: Vec<String>,
 }
 
 /// What a location offers the public.
@@ -1227,6 +1230,7 @@ impl From<domain::catalog::PublicOffer> for PublicOfferDto {
                     initiation_fee: t.initiation_fee,
                     term: t.term,
                     benefits: t.benefits,
+                    member_types: t.member_types,
                 })
                 .collect(),
         }
@@ -1246,6 +1250,9 @@ pub struct SignupInput {
     pub date_of_birth: Option<String>,
     /// The first day, YYYY-MM-DD; left out, today.
     pub start: Option<String>,
+    /// Who the visitor joins as, for a type that is for some member types
+    /// only (its `member_types` in the location's offer), such as "Student".
+    pub member_type: Option<String>,
     /// The card's number (the sandbox gateway: 4242 4242 4242 4242 is accepted, 4000 0000 0000 0002 declined).
     pub card_number: String,
     /// MM/YY.

@@ -1,0 +1,10 @@
+-- A lot's remainder changes on every spend. Indexing it made each spend
+-- rewrite an index entry as well as the row (PostgreSQL cannot update a row
+-- in place, "HOT", when an indexed column changes); the lots are found by
+-- their membership (a handful each), so the index names the membership only.
+-- The balance and lot rows leave room on their pages for their next
+-- versions, so those updates stay on the page.
+DROP INDEX credit_lots_membership;
+CREATE INDEX credit_lots_membership ON credit_lots (membership_id);
+ALTER TABLE credit_lots SET (fillfactor = 70);
+ALTER TABLE credit_balances SET (fillfactor = 70);
