@@ -8,10 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use backend::mail::{self, Mailer, SendReport};
 use backend::testing::each_db;
-use backend::{Services, members, payments, portal, query};
+use backend::{Services, payments, portal, query};
 use chrono::TimeDelta;
-use domain::members::MemberForm;
-use support::{Club, club};
+use support::{Club, club, later, member_with_email};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -85,29 +84,6 @@ impl FakeSmtp {
 
     fn received(&self) -> Vec<String> {
         self.received.lock().unwrap().clone()
-    }
-}
-
-async fn member_with_email(c: &Club, first: &str, email: &str) -> i64 {
-    members::create_member(
-        &c.s,
-        &c.owner,
-        &MemberForm {
-            first_name: first.into(),
-            last_name: "Tester".into(),
-            email: email.into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .id
-}
-
-fn later(s: &Services, by: TimeDelta) -> Services {
-    Services {
-        clock: backend::Clock::fixed(s.clock.now() + by),
-        ..s.clone()
     }
 }
 

@@ -12,23 +12,7 @@ use chrono::TimeDelta;
 use domain::lifecycle::sale::SellForm;
 use domain::members::MemberForm;
 use domain::portal::{CodeForm, EmailChangeForm, EmailCodeForm, ProfileForm};
-use support::{Club, club};
-
-async fn member_with_email(c: &Club, first: &str, email: &str) -> i64 {
-    members::create_member(
-        &c.s,
-        &c.owner,
-        &MemberForm {
-            first_name: first.into(),
-            last_name: "Tester".into(),
-            email: email.into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .id
-}
+use support::{Club, club, later, member_with_email};
 
 /// The newest sign-in code mailed to `email`, read from the outbox as a person would.
 async fn mailed_code(s: &Services, email: &str) -> Option<String> {
@@ -73,13 +57,6 @@ fn form(email: &str, code: &str) -> CodeForm {
         email: email.into(),
         code: code.into(),
         business: String::new(),
-    }
-}
-
-fn later(s: &Services, by: TimeDelta) -> Services {
-    Services {
-        clock: backend::Clock::fixed(s.clock.now() + by),
-        ..s.clone()
     }
 }
 

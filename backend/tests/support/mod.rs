@@ -94,3 +94,28 @@ pub async fn club(db: Db) -> Club {
         membership,
     }
 }
+
+/// A member of the club with this email (the portal signs in by email).
+pub async fn member_with_email(c: &Club, first: &str, email: &str) -> i64 {
+    members::create_member(
+        &c.s,
+        &c.owner,
+        &MemberForm {
+            first_name: first.into(),
+            last_name: "Tester".into(),
+            email: email.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// The same services with the clock moved on by `by`.
+pub fn later(s: &Services, by: chrono::TimeDelta) -> Services {
+    Services {
+        clock: Clock::fixed(s.clock.now() + by),
+        ..s.clone()
+    }
+}
