@@ -5,11 +5,10 @@
 //
 //   node end2end/lighthouse.mjs http://127.0.0.1:3457
 //
-// Accessibility must reach 95 or the run fails. Performance is printed
-// against its target of 90 and fails the run only with
-// LIGHTHOUSE_ENFORCE_PERFORMANCE=1: both pages measure 83-94 on this
-// machine, the time going to the WebAssembly's start-up and hydration (total
-// blocking time 400-600 ms), which is work still to do.
+// Accessibility must reach 95 and performance 90, or the run fails (both
+// pages measure 96-100 on this machine). LIGHTHOUSE_ENFORCE_PERFORMANCE=0
+// prints performance without failing, for a machine too loaded to measure.
+// LIGHTHOUSE_JSON_DIR=dir keeps each page's median report there.
 //
 // The portal home needs a member's session: the script signs a demo member in
 // as a person would (code from the outbox, read by the owner in the staff
@@ -25,7 +24,7 @@ if (!base) {
   process.exit(2);
 }
 const BARS = { performance: 90, accessibility: 95 };
-const ENFORCE_PERFORMANCE = process.env.LIGHTHOUSE_ENFORCE_PERFORMANCE === "1";
+const ENFORCE_PERFORMANCE = process.env.LIGHTHOUSE_ENFORCE_PERFORMANCE !== "0";
 const RUNS = 3;
 const CHROMIUM = "/usr/bin/chromium";
 const FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
@@ -122,7 +121,7 @@ try {
     const a11yOk = a11y >= BARS.accessibility;
     failed ||= !a11yOk || (ENFORCE_PERFORMANCE && !perfOk);
     console.log(
-      `lighthouse ${p.name.padEnd(12)} performance ${perf} (runs ${perfs.join(", ")}; target ${BARS.performance}${perfOk ? "" : ", not met"}), ` +
+      `lighthouse ${p.name.padEnd(12)} performance ${perf} (runs ${perfs.join(", ")}; target ${BARS.performance}${perfOk ? "" : ENFORCE_PERFORMANCE ? ", FAILED" : ", not met"}), ` +
         `accessibility ${a11y} (bar ${BARS.accessibility}${a11yOk ? "" : ", FAILED"})` +
         ` · FCP ${metric("first-contentful-paint")}, LCP ${metric("largest-contentful-paint")}, TBT ${metric("total-blocking-time")}, CLS ${metric("cumulative-layout-shift")}`,
     );

@@ -55,9 +55,8 @@ echo "==> tier 4: Playwright in /usr/bin/chromium"
 echo "==> API: schemathesis against /api/v1/openapi.json (no 5xx, every answer as documented)"
 ./scripts/schemathesis.sh "$CARGO_TARGET_DIR/debug/server" "$e2e_dir" "$((E2E_PORT + 2))"
 
-# The release build is what the run command serves; it compiles the views
-# without `erase_components`, so it catches what the debug build cannot
-# (type-depth limits in the wasm, say). It also warms the run command.
+# The release build is what the run command serves (optimized, with LTO, so
+# it catches what the debug build cannot); it also warms the run command.
 echo "==> release build (the run command's)"
 LEPTOS_SITE_ROOT="$(site_root_for release)" cargo leptos build --release
 
