@@ -82,6 +82,14 @@ impl FakeSmtp {
         }
     }
 
+    /// The server and a mailer that sends to it as noreply@club.example.
+    async fn with_mailer() -> (FakeSmtp, Mailer) {
+        let (fake, port) = FakeSmtp::start().await;
+        let mailer =
+            Mailer::new(&format!("smtp://127.0.0.1:{port}"), "noreply@club.example").unwrap();
+        (fake, mailer)
+    }
+
     fn received(&self) -> Vec<String> {
         self.received.lock().unwrap().clone()
     }
@@ -115,9 +123,7 @@ async fn delivery_of(c: &Club, email: &str) -> String {
 async fn the_outbox_is_sent_by_smtp_once_and_a_failure_is_tried_again_later() {
     each_db(|db| async move {
         let c = club(db).await;
-        let (smtp, port) = FakeSmtp::start().await;
-        let mailer =
-            Mailer::new(&format!("smtp://127.0.0.1:{port}"), "noreply@club.example").unwrap();
+        let (smtp, mailer) = FakeSmtp::with_mailer().await;
         member_with_email(&c, "Ana", "ana@example.com").await;
         portal::request_code(&c.s, "ana@example.com", "10.0.0.1", "")
             .await
@@ -225,9 +231,7 @@ async fn the_outbox_is_sent_by_smtp_once_and_a_failure_is_tried_again_later() {
 async fn two_senders_at_once_send_each_message_once() {
     each_db(|db| async move {
         let c = club(db).await;
-        let (smtp, port) = FakeSmtp::start().await;
-        let mailer =
-            Mailer::new(&format!("smtp://127.0.0.1:{port}"), "noreply@club.example").unwrap();
+        let (smtp, mailer) = FakeSmtp::with_mailer().await;
         for i in 0..6 {
             let email = format!("m{i}@example.com");
             member_with_email(&c, &format!("M{i}"), &email).await;

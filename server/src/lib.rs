@@ -41,7 +41,7 @@ pub struct Config {
     /// the server (default 0). With N, the client's address for rate limits is
     /// the one the Nth proxy from us saw: the Nth entry from the end of
     /// `X-Forwarded-For`. Without it the header is ignored (anyone can send it).
-    pub trusted_proxies: usize,
+    pub trusted_proxies: u32,
     /// `TESSERA_SIGNUPS_PER_CLIENT`: public signups one client address may
     /// make per hour (default 10).
     pub signups_per_client: Option<u32>,
@@ -52,6 +52,16 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tessera.db";
 impl Config {
     pub fn from_env() -> Result<Config, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        // A whole-number setting: absent, or refused with its name and value.
+        let number = |name: &str| -> Result<Option<u32>, String> {
+            var(name)
+                .map(|text| {
+                    text.trim()
+                        .parse()
+                        .map_err(|_| format!("{name} {text:?} is not a whole number"))
+                })
+                .transpose()
+        };
         let addr_text = var("TESSERA_ADDR")
             .or_else(|| var("LEPTOS_SITE_ADDR"))
             .unwrap_or_else(|| "127.0.0.1:3000".into());
@@ -69,24 +79,9 @@ impl Config {
             output_name: var("LEPTOS_OUTPUT_NAME")
                 .or_else(|| option_env!("LEPTOS_OUTPUT_NAME").map(str::to_string))
                 .unwrap_or_else(|| "tessera".into()),
-            portal_codes_per_client: match var("TESSERA_PORTAL_CODES_PER_CLIENT") {
-                None => None,
-                Some(text) => Some(text.trim().parse().map_err(|_| {
-                    format!("TESSERA_PORTAL_CODES_PER_CLIENT {text:?} is not a whole number")
-                })?),
-            },
-            signups_per_client: match var("TESSERA_SIGNUPS_PER_CLIENT") {
-                None => None,
-                Some(text) => Some(text.trim().parse().map_err(|_| {
-                    format!("TESSERA_SIGNUPS_PER_CLIENT {text:?} is not a whole number")
-                })?),
-            },
-            trusted_proxies: match var("TESSERA_TRUSTED_PROXIES") {
-                None => 0,
-                Some(text) => text.trim().parse().map_err(|_| {
-                    format!("TESSERA_TRUSTED_PROXIES {text:?} is not a whole number")
-                })?,
-            },
+            portal_codes_per_client: number("TESSERA_PORTAL_CODES_PER_CLIENT")?,
+            signups_per_client: number("TESSERA_SIGNUPS_PER_CLIENT")?,
+            trusted_proxies: number("TESSERA_TRUSTED_PROXIES")?.unwrap_or(0),
         })
     }
 

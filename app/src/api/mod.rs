@@ -40,7 +40,7 @@ pub mod ssr {
         pub secure_cookies: bool,
         /// Proxies of ours in front of the server, whose `X-Forwarded-For`
         /// entries are believed (see `client_address`).
-        pub trusted_proxies: usize,
+        pub trusted_proxies: u32,
     }
 
     impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -111,7 +111,7 @@ pub mod ssr {
     /// ours, the `trusted`th entry from the end of `X-Forwarded-For` (each
     /// proxy appends the address it saw; what comes before is the client's
     /// word and is not believed).
-    pub fn client_of(parts: &Parts, trusted: usize) -> String {
+    pub fn client_of(parts: &Parts, trusted: u32) -> String {
         let connected = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -123,7 +123,7 @@ pub mod ssr {
     pub fn client_from(
         headers: &axum::http::HeaderMap,
         connected: Option<std::net::IpAddr>,
-        trusted: usize,
+        trusted: u32,
     ) -> String {
         if trusted > 0 {
             let forwarded: Vec<&str> = headers
@@ -136,7 +136,7 @@ pub mod ssr {
                 .collect();
             if let Some(seen) = forwarded
                 .len()
-                .checked_sub(trusted)
+                .checked_sub(trusted as usize)
                 .and_then(|i| forwarded.get(i))
                 .and_then(|a| a.parse::<std::net::IpAddr>().ok())
             {
