@@ -16,6 +16,8 @@ pub use error::AppError;
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    api::ssr::content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -44,7 +46,7 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/tessera.css" />
-        <Title formatter=|page: String| if page.is_empty() { "Tessera".to_string() } else { format!("{page} · Tessera") } />
+        <Title formatter=|page: String| components::text::rcdata(if page.is_empty() { "Tessera".to_string() } else { format!("{page} · Tessera") }) />
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />

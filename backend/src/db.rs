@@ -171,3 +171,24 @@ impl Db {
         tx.commit().await
     }
 }
+
+/// Makes write transactions that name the same key run one after the other,
+/// so a limit counted and then written ("at most N codes per email") holds
+/// under concurrency. On PostgreSQL it is a transaction-level advisory lock
+/// on the key's hash, released at commit or rollback (a read-then-write at
+/// READ COMMITTED would let concurrent requests all see the count below the
+/// limit); SQLite's write transactions (`BEGIN IMMEDIATE`) already run one
+/// at a time.
+pub async fn serialize_on(tx: &mut Tx, key: &str) -> Result<(), Error> {
+    use sha2::{Digest, Sha256};
+    if let Tx::Postgres(conn) = tx {
+        let digest = Sha256::digest(key.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(i64::from_be_bytes(first))
+            .execute(&mut **conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -44,6 +44,10 @@ pub struct Services {
     pub code_limits: domain::portal::CodeLimits,
     /// Public signups one client address may make per hour.
     pub signups_per_client: u32,
+    /// Mail really goes out (SMTP is set up): staff no longer see the codes
+    /// of sign-in and email-change messages in the outbox. Without a mail
+    /// server the outbox is how codes reach anyone, so they stay readable.
+    pub mail_goes_out: bool,
 }
 
 impl Services {
@@ -55,6 +59,7 @@ impl Services {
             gateway: std::sync::Arc::new(gateway::Sandbox::default()),
             code_limits: Default::default(),
             signups_per_client: domain::signup::SIGNUPS_PER_CLIENT,
+            mail_goes_out: false,
         }
     }
 }

@@ -381,6 +381,12 @@ pub enum TakenBy<'a> {
         business_id: i64,
         member_id: i64,
     },
+    /// A charge whose request died before its outcome was booked, finished
+    /// by a later attempt in the name of whoever started it.
+    Resumed {
+        label: &'static str,
+        staff_id: Option<i64>,
+    },
 }
 
 impl TakenBy<'_> {
@@ -389,11 +395,13 @@ impl TakenBy<'_> {
             TakenBy::Staff(_) => "staff",
             TakenBy::System => "the system",
             TakenBy::Member { .. } => "the member via the portal",
+            TakenBy::Resumed { label, .. } => label,
         }
     }
     fn staff_id(&self) -> Option<i64> {
         match self {
             TakenBy::Staff(a) => Some(a.staff_user_id),
+            TakenBy::Resumed { staff_id, .. } => *staff_id,
             TakenBy::System | TakenBy::Member { .. } => None,
         }
     }
@@ -593,9 +601,47 @@ async fn card_of(
     }))
 }
 
+/// How long a claimed charge may wait for the gateway's answer before the
+/// next attempt finishes it (asking the gateway again with the same key).
+const CHARGE_CLAIM: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// A card charge claimed for an invoice: the gateway is called with
+/// `intent:{id}` as its idempotency key.
+#[derive(sqlx::FromRow)]
+struct Intent {
+    id: i64,
+    invoice_id: i64,
+    amount_minor: i64,
+    token: String,
+    request_key: String,
+    recorded_by: String,
+    staff_user_id: Option<i64>,
+}
+
+impl Intent {
+    fn gateway_key(&self) -> String {
+        format!("intent:{}", self.id)
+    }
+}
+
+/// What claiming a charge found.
+enum Claim {
+    /// This request's key was charged before.
+    Replayed(i64),
+    /// Call the gateway for this intent, then book its outcome.
+    Charge(Intent),
+}
+
 /// Charges the card on file of the invoice's account for what is due (or
-/// `amount`). The gateway is called outside any transaction with the key, so
-/// a retry after a crash asks it again and is charged once.
+/// `amount`, never more than is due).
+///
+/// Exactly one capture per invoice whatever the concurrency: the charge is
+/// first claimed in a write transaction (a row in `charge_intents`, one open
+/// per invoice, written after the amount due is checked under the account's
+/// lock), then the gateway is called outside any transaction with the
+/// intent's key, then the outcome is booked and the intent closed. A second
+/// attempt while one is open is a conflict; one after it finds nothing due.
+/// A retry with the same `key` replays the first payment.
 pub async fn charge_card(
     services: &Services,
     by: TakenBy<'_>,
@@ -620,6 +666,9 @@ pub async fn charge_card(
             b
         }
         TakenBy::Member { business_id, .. } => business_id,
+        TakenBy::Resumed { .. } => {
+            return Err(Error::internal("only an interrupted charge is resumed"));
+        }
     };
     if key.trim().is_empty() {
         return Err(Error::invalid(
@@ -627,86 +676,261 @@ pub async fn charge_card(
             "this form has expired; reload the page and try again",
         ));
     }
-    let (business, invoice, token, amount) = {
+    finish_stale_charges(services, business_id, invoice_id).await?;
+    let intent = match claim_charge(services, business_id, by, invoice_id, amount, key).await {
+        Ok(Claim::Charge(intent)) => intent,
+        Ok(Claim::Replayed(id)) => return Ok(Charged::Replayed(id)),
+        // A racing request with the same key claimed first.
+        Err(e) if e.is_unique_violation() => {
+            return match replayed_charge(services, business_id, key).await? {
+                Some(id) => Ok(Charged::Replayed(id)),
+                None => Err(in_progress()),
+            };
+        }
+        Err(e) => return Err(e),
+    };
+    let business = {
         let mut tx = services.db.begin_read().await?;
         let business = business::load(&mut tx, business_id).await?;
-        if let Some(id) = payment_by_key(&mut tx, business.id, key).await? {
-            return Ok(Charged::Replayed(id));
-        }
-        let invoice = invoice_ref(&mut tx, business.id, invoice_id).await?;
-        // A member pays only invoices billed to them.
-        if let TakenBy::Member { member_id, .. } = by
-            && invoice.member_id != Some(member_id)
-        {
-            return Err(Error::NotFound);
-        }
-        let due = invoice.due();
-        if due <= 0 {
-            return Err(Error::Conflict(format!(
-                "nothing is due on invoice #{}",
-                invoice.number
-            )));
-        }
-        let amount = amount.unwrap_or(Money::new(due, business.currency));
-        if amount.minor <= 0 || amount.minor > due {
-            return Err(Error::invalid(
-                "amount",
-                format!(
-                    "charge between {} and the {} due",
-                    Money::new(1, business.currency),
-                    Money::new(due, business.currency)
-                ),
-            ));
-        }
-        let Some((token, _)) = card_of(&mut tx, business.id, invoice.account()?).await? else {
-            return Err(Error::Conflict(
-                "there is no card on file for this account; add one on its page first".into(),
-            ));
-        };
         tx.commit().await?;
-        (business, invoice, token, amount)
+        business
     };
-    let outcome = services.gateway.charge(&token, amount, key).await;
+    let outcome = services
+        .gateway
+        .charge(
+            &intent.token,
+            Money::new(intent.amount_minor, business.currency),
+            &intent.gateway_key(),
+        )
+        .await;
+    book_charge(services, &business, &intent, by, outcome).await
+}
+
+fn in_progress() -> Error {
+    Error::Conflict(
+        "a card charge of this invoice is in progress; look at the invoice again in a moment"
+            .into(),
+    )
+}
+
+/// The payment a charge's key recorded, if its intent has been booked.
+async fn replayed_charge(
+    services: &Services,
+    business_id: i64,
+    key: &str,
+) -> Result<Option<i64>, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let id = payment_by_key(&mut tx, business_id, key).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Claims a charge of the invoice in one write transaction: what is due is
+/// read under the account's lock, and the intent is written before the
+/// transaction ends, so no second claim can see the same amount due.
+async fn claim_charge(
+    services: &Services,
+    business_id: i64,
+    by: TakenBy<'_>,
+    invoice_id: i64,
+    amount: Option<Money>,
+    key: &str,
+) -> Result<Claim, Error> {
     let now = services.clock.now();
-    let today = services.today(&business);
-    let account = invoice.account()?;
     let mut tx = services.db.begin_write().await?;
+    let business = business::load(&mut tx, business_id).await?;
+    if let Some(id) = payment_by_key(&mut tx, business.id, key).await? {
+        return Ok(Claim::Replayed(id));
+    }
+    let invoice = invoice_ref(&mut tx, business.id, invoice_id).await?;
+    // A member pays only invoices billed to them.
+    if let TakenBy::Member { member_id, .. } = by
+        && invoice.member_id != Some(member_id)
+    {
+        return Err(Error::NotFound);
+    }
+    let account = invoice.account()?;
     lock_account(&mut tx, business.id, account).await?;
+    // Read again under the lock: a charge booked meanwhile changed what is due.
+    let invoice = invoice_ref(&mut tx, business.id, invoice_id).await?;
+    let (open,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM charge_intents WHERE invoice_id = $1 AND state = 'claimed'",
+        invoice_id
+    )?;
+    if open > 0 {
+        return Err(in_progress());
+    }
+    let due = invoice.due();
+    if due <= 0 {
+        return Err(Error::Conflict(format!(
+            "nothing is due on invoice #{}",
+            invoice.number
+        )));
+    }
+    let amount = amount.unwrap_or(Money::new(due, business.currency));
+    if amount.minor <= 0 || amount.minor > due {
+        return Err(Error::invalid(
+            "amount",
+            format!(
+                "charge between {} and the {} due",
+                Money::new(1, business.currency),
+                Money::new(due, business.currency)
+            ),
+        ));
+    }
+    let Some((token, _)) = card_of(&mut tx, business.id, account).await? else {
+        return Err(Error::Conflict(
+            "there is no card on file for this account; add one on its page first".into(),
+        ));
+    };
+    let intent = query!(
+        &mut tx,
+        fetch_one as Intent,
+        "INSERT INTO charge_intents (business_id, invoice_id, amount_minor, token, request_key, recorded_by,
+                                     staff_user_id, state, claimed_until, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'claimed', $8, $9)
+         RETURNING id, invoice_id, amount_minor, token, request_key, recorded_by, staff_user_id",
+        business.id,
+        invoice_id,
+        amount.minor,
+        token,
+        key,
+        by.label(),
+        by.staff_id(),
+        now + CHARGE_CLAIM,
+        now
+    )?;
+    tx.commit().await?;
+    Ok(Claim::Charge(intent))
+}
+
+/// Finishes the invoice's charges whose claim ran out (their request died
+/// between the gateway and the booking): the gateway is asked again with the
+/// intent's key, which answers its first answer without charging again.
+async fn finish_stale_charges(
+    services: &Services,
+    business_id: i64,
+    invoice_id: i64,
+) -> Result<(), Error> {
+    let now = services.clock.now();
+    let stale = {
+        let mut tx = services.db.begin_write().await?;
+        let stale = query!(
+            &mut tx,
+            fetch_optional as Intent,
+            "UPDATE charge_intents SET claimed_until = $1
+              WHERE business_id = $2 AND invoice_id = $3 AND state = 'claimed' AND claimed_until <= $4
+              RETURNING id, invoice_id, amount_minor, token, request_key, recorded_by, staff_user_id",
+            now + CHARGE_CLAIM,
+            business_id,
+            invoice_id,
+            now
+        )?;
+        tx.commit().await?;
+        stale
+    };
+    let Some(intent) = stale else {
+        return Ok(());
+    };
+    let business = {
+        let mut tx = services.db.begin_read().await?;
+        let business = business::load(&mut tx, business_id).await?;
+        tx.commit().await?;
+        business
+    };
+    tracing::warn!(
+        intent = intent.id,
+        "finishing a card charge whose claim ran out"
+    );
+    let outcome = services
+        .gateway
+        .charge(
+            &intent.token,
+            Money::new(intent.amount_minor, business.currency),
+            &intent.gateway_key(),
+        )
+        .await;
+    let by = if intent.recorded_by == TakenBy::System.label() {
+        TakenBy::System
+    } else {
+        TakenBy::Resumed {
+            label: if intent.recorded_by == "staff" {
+                "staff"
+            } else {
+                "the member via the portal"
+            },
+            staff_id: intent.staff_user_id,
+        }
+    };
+    book_charge(services, &business, &intent, by, outcome).await?;
+    Ok(())
+}
+
+/// Books a gateway's answer for a claimed charge and closes the intent, in
+/// one write transaction; an intent booked by another request meanwhile
+/// answers that request's payment.
+async fn book_charge(
+    services: &Services,
+    business: &Business,
+    intent: &Intent,
+    by: TakenBy<'_>,
+    outcome: ChargeOutcome,
+) -> Result<Charged, Error> {
+    let now = services.clock.now();
+    let today = services.today(business);
+    let mut tx = services.db.begin_write().await?;
+    let invoice = invoice_ref(&mut tx, business.id, intent.invoice_id).await?;
+    let account = invoice.account()?;
+    lock_account(&mut tx, business.id, account).await?;
+    let closed = query!(
+        &mut tx,
+        execute,
+        "UPDATE charge_intents SET state = 'done' WHERE id = $1 AND state = 'claimed'",
+        intent.id
+    )?;
+    if closed == 0 {
+        drop(tx);
+        return match replayed_charge(services, business.id, &intent.request_key).await? {
+            Some(id) => Ok(Charged::Replayed(id)),
+            None => Err(in_progress()),
+        };
+    }
+    let amount = Money::new(intent.amount_minor, business.currency);
+    let invoice_id = intent.invoice_id;
     let result = match &outcome {
         ChargeOutcome::Succeeded { reference } => Ok(reference.as_str()),
         ChargeOutcome::Declined { reason } | ChargeOutcome::FailedTemporarily { reason } => {
             Err(reason.as_str())
         }
     };
-    let payment_id = match insert_payment(
+    let payment_id = insert_payment(
         &mut tx,
-        &business,
+        business,
         account,
         invoice_id,
         Method::CardOnFile,
         amount,
         result,
-        key,
+        &intent.request_key,
         by,
         today,
         now,
     )
-    .await
-    {
-        Ok(id) => id,
-        Err(e) if e.is_unique_violation() => {
-            drop(tx);
-            return Ok(Charged::Replayed(
-                replayed(services, business.id, key).await?,
-            ));
-        }
-        Err(e) => return Err(e),
-    };
+    .await?;
+    query!(
+        &mut tx,
+        execute,
+        "UPDATE charge_intents SET payment_id = $1 WHERE id = $2",
+        payment_id,
+        intent.id
+    )?;
     let charged = match result {
         Ok(_) => {
             let settled = book_payment(
                 &mut tx,
-                &business,
+                business,
                 account,
                 payment_id,
                 amount,
@@ -714,9 +938,9 @@ pub async fn charge_card(
                 now,
             )
             .await?;
-            after_settlement(&mut tx, &business, &settled, today, now).await?;
+            after_settlement(&mut tx, business, &settled, today, now).await?;
             receipt(
-                &mut tx, &business, account, payment_id, amount, &settled, now,
+                &mut tx, business, account, payment_id, amount, &settled, now,
             )
             .await?;
             Charged::Succeeded(payment_id)
@@ -727,7 +951,7 @@ pub async fn charge_card(
                 TakenBy::System => business
                     .dunning
                     .next_attempt(invoice.due_date, attempts as u32),
-                TakenBy::Staff(_) | TakenBy::Member { .. } => None,
+                TakenBy::Staff(_) | TakenBy::Member { .. } | TakenBy::Resumed { .. } => None,
             };
             if matches!(by, TakenBy::System) {
                 query!(
@@ -771,7 +995,7 @@ pub async fn charge_card(
             let text = Event::Billing { on: today, note }.describe();
             mail(
                 &mut tx,
-                &business,
+                business,
                 account,
                 "payment_failed",
                 &format!(
@@ -1891,6 +2115,12 @@ pub async fn outbox(
                     ),
                     (None, None) => "waiting".to_string(),
                 };
+                let secret = matches!(kind.as_str(), "portal_code" | "portal_email_code");
+                let (subject, body) = if secret && services.mail_goes_out {
+                    (mask_codes(&subject), mask_codes(&body))
+                } else {
+                    (subject, body)
+                };
                 domain::invoices::OutboxMessage {
                     id,
                     to,
@@ -1904,6 +2134,37 @@ pub async fn outbox(
             },
         )
         .collect())
+}
+
+/// Hides one-time codes ("123456" or "123 456") behind dots.
+pub(crate) fn mask_codes(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run = (i..).take_while(|&j| digit(j)).count();
+        let starts = i == 0 || !digit(i - 1);
+        if starts && run == 6 {
+            out.push_str("••••••");
+            i += 6;
+        } else if starts
+            && run == 3
+            && chars.get(i + 3) == Some(&' ')
+            && (i + 4..i + 7).all(digit)
+            && !digit(i + 7)
+        {
+            out.push_str("••• •••");
+            i += 7;
+        } else if run > 0 {
+            out.extend(&chars[i..i + run]);
+            i += run;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Memberships that are past due or suspended today, longest overdue first.

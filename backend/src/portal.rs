@@ -49,12 +49,17 @@ fn code_hash(email: &str, code: &str) -> String {
     hex::encode(Sha256::digest(format!("{email}:{code}").as_bytes()))
 }
 
-/// The accounts an email signs in to: active members of any business.
-async fn accounts(tx: &mut Tx, email: &str) -> Result<Vec<PortalAccount>, Error> {
+/// The accounts an email signs in to: active members of any business, or of
+/// one (`Some(business_id)`).
+async fn accounts(
+    tx: &mut Tx,
+    email: &str,
+    business_id: Option<i64>,
+) -> Result<Vec<PortalAccount>, Error> {
     let rows = query!(
         tx,
-        fetch_all as (i64, String, String, String, String, i64),
-        "SELECT m.id, b.name, b.slug, m.first_name, m.last_name, m.member_number
+        fetch_all as (i64, i64, String, String, String, String, i64),
+        "SELECT m.id, b.id, b.name, b.slug, m.first_name, m.last_name, m.member_number
            FROM members m JOIN businesses b ON b.id = m.business_id
           WHERE m.email_lc = $1 AND m.status = $2
           ORDER BY b.name, m.member_number",
@@ -63,8 +68,9 @@ async fn accounts(tx: &mut Tx, email: &str) -> Result<Vec<PortalAccount>, Error>
     )?;
     Ok(rows
         .into_iter()
+        .filter(|row| business_id.is_none_or(|b| b == row.1))
         .map(
-            |(member_id, business_name, business_slug, first, last, number)| PortalAccount {
+            |(member_id, _, business_name, business_slug, first, last, number)| PortalAccount {
                 member_id,
                 business_name,
                 business_slug,
@@ -101,9 +107,18 @@ fn at_business(accounts: Vec<PortalAccount>, business: &str) -> Vec<PortalAccoun
     }
 }
 
+fn new_code() -> String {
+    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32))
+}
+
 /// Sends a sign-in code to the email if it belongs to a member; answers the
 /// same either way. `client` is the address the request came from; at a
 /// business's own portal (`business`, a slug), only that business writes.
+///
+/// Each business the email belongs to mails its own code, and a code signs
+/// in only to that business's accounts: a code is read by whoever reads the
+/// channel it went through (that business's outbox, where staff may see it
+/// when no mail server is set up), so it proves nothing for another business.
 pub async fn request_code(
     services: &Services,
     email: &str,
@@ -113,6 +128,10 @@ pub async fn request_code(
     let email = normalize_email(email)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
+    // Concurrent requests for one email or from one client count one after
+    // the other (PostgreSQL; SQLite serialises writers anyway).
+    crate::db::serialize_on(&mut tx, &format!("portal-code-email:{email}")).await?;
+    crate::db::serialize_on(&mut tx, &format!("portal-code-client:{client}")).await?;
     let since = now - REQUEST_WINDOW;
     let (for_email,) = query!(
         &mut tx,
@@ -130,20 +149,19 @@ pub async fn request_code(
     )?;
     may_request_code(services.code_limits, for_email as u32, for_client as u32)
         .map_err(Error::TooMany)?;
-    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32));
-    query!(
+    let (code_id,) = query!(
         &mut tx,
-        execute,
-        "INSERT INTO portal_codes (email, client, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        fetch_one as (i64,),
+        "INSERT INTO portal_codes (email, client, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         &email,
         client,
-        code_hash(&email, &code),
+        "",
         now,
         now + CODE_VALID
     )?;
-    // One message per business the email belongs to (each has its own outbox).
+    // One code and message per business the email belongs to (each has its own outbox).
     let mut mailed = std::collections::BTreeSet::new();
-    for account in at_business(accounts(&mut tx, &email).await?, business) {
+    for account in at_business(accounts(&mut tx, &email, None).await?, business) {
         let (business_id, first_name) = query!(
             &mut tx,
             fetch_one as (i64, String),
@@ -153,8 +171,17 @@ pub async fn request_code(
         if !mailed.insert(business_id) {
             continue;
         }
+        let code = new_code();
+        query!(
+            &mut tx,
+            execute,
+            "INSERT INTO portal_code_businesses (code_id, business_id, code_hash) VALUES ($1, $2, $3)",
+            code_id,
+            business_id,
+            code_hash(&email, &code)
+        )?;
         let body = format!(
-            "Hello {first_name},\n\nYour code to sign in to the member portal of {business} is {spaced}.\n\nIt works once, for {minutes} minutes. If you did not ask for it, you can ignore this message.",
+            "Hello {first_name},\n\nYour code to sign in to the member portal of {business} is {spaced}.\n\nIt works once, for {minutes} minutes, and only at {business}. If you did not ask for it, you can ignore this message.",
             business = account.business_name,
             spaced = format_args!("{} {}", &code[..3], &code[3..]),
             minutes = CODE_VALID.num_minutes(),
@@ -177,23 +204,25 @@ pub async fn request_code(
 #[derive(sqlx::FromRow)]
 struct CodeRow {
     id: i64,
-    code_hash: String,
     expires_at: DateTime<Utc>,
     wrong_attempts: i64,
     used_at: Option<DateTime<Utc>>,
 }
 
-/// Checks a code against the email's newest one; a right code starts a
-/// portal session (on the email's account, when it has only one).
+/// Checks a code against the email's newest request; a right code starts a
+/// portal session on the business that mailed it (on the email's account
+/// there, when it has only one).
 pub async fn verify_code(services: &Services, form: &CodeForm) -> Result<NewSession, Error> {
     let email = normalize_email(&form.email)?;
     let code = parse_code(&form.code)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
+    // Guesses at one email's code are counted one after the other.
+    crate::db::serialize_on(&mut tx, &format!("portal-code-email:{email}")).await?;
     let row = query!(
         &mut tx,
         fetch_optional as CodeRow,
-        "SELECT id, code_hash, expires_at, wrong_attempts, used_at FROM portal_codes WHERE email = $1 ORDER BY id DESC LIMIT 1",
+        "SELECT id, expires_at, wrong_attempts, used_at FROM portal_codes WHERE email = $1 ORDER BY id DESC LIMIT 1",
         &email
     )?;
     let state = row.as_ref().map(|r| CodeState {
@@ -201,13 +230,21 @@ pub async fn verify_code(services: &Services, form: &CodeForm) -> Result<NewSess
         wrong_attempts: r.wrong_attempts.max(0) as u32,
         used: r.used_at.is_some(),
     });
-    let matches = row
-        .as_ref()
-        .is_some_and(|r| r.code_hash == code_hash(&email, &code));
-    let check = check_code(state, matches, now);
-    let row = match (check, row) {
-        (CodeCheck::Accepted, Some(row)) => row,
-        (check, row) => {
+    let proven = match &row {
+        Some(row) => query!(
+            &mut tx,
+            fetch_optional as (i64,),
+            "SELECT business_id FROM portal_code_businesses WHERE code_id = $1 AND code_hash = $2",
+            row.id,
+            code_hash(&email, &code)
+        )?
+        .map(|(b,)| b),
+        None => None,
+    };
+    let check = check_code(state, proven.is_some(), now);
+    let (row, scope) = match (check, row, proven) {
+        (CodeCheck::Accepted, Some(row), Some(scope)) => (row, scope),
+        (check, row, _) => {
             if check.counts_as_wrong()
                 && let Some(row) = row
             {
@@ -233,31 +270,28 @@ pub async fn verify_code(services: &Services, form: &CodeForm) -> Result<NewSess
     if taken == 0 {
         return Err(Error::invalid("code", CodeCheck::Used.message()));
     }
-    let all = accounts(&mut tx, &email).await?;
-    let here = at_business(all.clone(), &form.business);
-    let single = match (here.as_slice(), all.as_slice()) {
-        ([one], _) | (_, [one]) => Some(one.member_id),
+    let here = accounts(&mut tx, &email, Some(scope)).await?;
+    let single = match here.as_slice() {
+        [one] => Some(one.member_id),
         _ => None,
-    };
-    let business_id = match single {
-        Some(member_id) => Some(business_of(&mut tx, member_id).await?),
-        None => None,
     };
     let token = new_token();
     query!(
         &mut tx,
         execute,
-        "INSERT INTO portal_sessions (token_hash, email, business_id, member_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO portal_sessions (token_hash, email, business_id, member_id, scope_business_id, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         token_hash(&token),
         &email,
-        business_id,
+        single.map(|_| scope),
         single,
+        scope,
         now,
         now,
         now + SESSION_IDLE
     )?;
-    if let (Some(business_id), Some(member_id)) = (business_id, single) {
-        signed_in_audit(&mut tx, business_id, member_id, now).await?;
+    if let Some(member_id) = single {
+        signed_in_audit(&mut tx, scope, member_id, now).await?;
     }
     tx.commit().await?;
     Ok(NewSession {
@@ -300,13 +334,16 @@ struct SessionRow {
     id: i64,
     email: String,
     member_id: Option<i64>,
+    scope_business_id: Option<i64>,
     last_seen_at: DateTime<Utc>,
 }
 
-/// A live session behind a token: its id, email and the account it is on.
+/// A live session behind a token: its id, email, the business its code came
+/// from (the only one whose accounts it reaches) and the account it is on.
 struct Live {
     id: i64,
     email: String,
+    scope: i64,
     account: Option<Member>,
 }
 
@@ -316,21 +353,23 @@ async fn live(services: &Services, token: &str) -> Result<Live, Error> {
     let row = query!(
         &mut tx,
         fetch_optional as SessionRow,
-        "SELECT id, email, member_id, last_seen_at FROM portal_sessions
+        "SELECT id, email, member_id, scope_business_id, last_seen_at FROM portal_sessions
           WHERE token_hash = $1 AND ended_at IS NULL AND expires_at > $2",
         token_hash(token),
         now
     )?
     .ok_or(Error::Unauthenticated)?;
+    let scope = row.scope_business_id.ok_or(Error::Unauthenticated)?;
     // The account counts only while the member is active and still has this email.
     let account = match row.member_id {
         Some(member_id) => query!(
             &mut tx,
             fetch_optional as (i64,),
-            "SELECT business_id FROM members WHERE id = $1 AND email_lc = $2 AND status = $3",
+            "SELECT business_id FROM members WHERE id = $1 AND email_lc = $2 AND status = $3 AND business_id = $4",
             member_id,
             &row.email,
-            "active"
+            "active",
+            scope
         )?
         .map(|(business_id,)| Member {
             business_id,
@@ -355,6 +394,7 @@ async fn live(services: &Services, token: &str) -> Result<Live, Error> {
     Ok(Live {
         id: row.id,
         email: row.email,
+        scope,
         account,
     })
 }
@@ -372,7 +412,7 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Member, Er
 pub async fn session(services: &Services, token: &str) -> Result<PortalSession, Error> {
     let live = live(services, token).await?;
     let mut tx = services.db.begin_read().await?;
-    let all = accounts(&mut tx, &live.email).await?;
+    let all = accounts(&mut tx, &live.email, Some(live.scope)).await?;
     tx.commit().await?;
     Ok(PortalSession {
         account: live
@@ -383,12 +423,12 @@ pub async fn session(services: &Services, token: &str) -> Result<PortalSession, 
     })
 }
 
-/// Puts the session on one of its email's accounts.
+/// Puts the session on one of its email's accounts at the business its code came from.
 pub async fn choose(services: &Services, token: &str, member_id: i64) -> Result<(), Error> {
     let live = live(services, token).await?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    if !accounts(&mut tx, &live.email)
+    if !accounts(&mut tx, &live.email, Some(live.scope))
         .await?
         .iter()
         .any(|a| a.member_id == member_id)
@@ -787,7 +827,10 @@ pub async fn home(services: &Services, member: Member) -> Result<PortalHome, Err
     let now = crate::bookings::local_now(services, &business);
     let upcoming =
         crate::bookings::upcoming_of_member(&mut tx, &business, member.member_id, now).await?;
-    let other_accounts = accounts(&mut tx, &email).await?.len().saturating_sub(1);
+    let other_accounts = accounts(&mut tx, &email, Some(member.business_id))
+        .await?
+        .len()
+        .saturating_sub(1);
     tx.commit().await?;
     Ok(PortalHome {
         business_name: business.name,

@@ -22,4 +22,4 @@ pub mod validation;
 pub mod visits;
 
 pub use money::{Currency, Money, MoneyParseError};
-pub use validation::{FieldError, Invalid};
+pub use validation::{CONTROL_CHARACTERS, FieldError, Invalid, has_control_characters};

@@ -82,3 +82,29 @@ impl std::fmt::Display for Invalid {
 }
 
 impl std::error::Error for Invalid {}
+
+/// What is said of text with control characters.
+pub const CONTROL_CHARACTERS: &str = "remove the control characters (such as NUL) from this text; only line breaks and tabs are allowed";
+
+/// Whether text holds a control character other than a line break or a tab
+/// (NUL, escape, the C1 controls, ...): no field of Tessera takes one, and
+/// PostgreSQL refuses NUL in text outright.
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+#[cfg(test)]
+mod control_tests {
+    use super::has_control_characters;
+
+    #[test]
+    fn control_characters_but_line_breaks_and_tabs_are_found() {
+        assert!(has_control_characters("a\u{0}b"));
+        assert!(has_control_characters("\u{1b}[31m"));
+        assert!(has_control_characters("x\u{85}"));
+        assert!(has_control_characters("\u{7f}"));
+        assert!(!has_control_characters("two\nlines\r\nand\ta tab"));
+        assert!(!has_control_characters("Zoë 🙂 </script>"));
+    }
+}

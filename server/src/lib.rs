@@ -21,6 +21,7 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::trace::TraceLayer;
 
 pub mod api;
+pub mod guard;
 
 /// Settings read once at startup from the environment.
 #[derive(Clone, Debug)]
@@ -159,6 +160,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             bad_requests_are_not_server_errors,
         ))
+        .layer(axum::middleware::from_fn(guard::refuse_control_characters))
+        .layer(axum::middleware::from_fn(guard::same_origin_writes))
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(TraceLayer::new_for_http())
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(compressible)))
         .with_state(state)

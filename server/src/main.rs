@@ -236,12 +236,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Serve { demo } => {
-            let state = app_state(&config, db, clock);
+            let mut state = app_state(&config, db, clock);
+            let mailer = backend::mail::Mailer::from_env().map_err(|e| e.to_string())?;
+            state.services.mail_goes_out = mailer.is_some();
             if demo {
                 seed(&state.services).await?;
             }
             spawn_scheduler(state.services.clone());
-            match backend::mail::Mailer::from_env().map_err(|e| e.to_string())? {
+            match mailer {
                 Some(mailer) => {
                     tracing::info!(?mailer, "sending the mail outbox by SMTP");
                     backend::mail::spawn_sender(state.services.clone(), mailer);

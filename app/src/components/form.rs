@@ -173,7 +173,7 @@ pub fn Area(
             <label for=id.clone()>{label}</label>
             {hint.map(|h| view! { <p class="hint" id=format!("{id}-hint")>{h}</p> })}
             <textarea id=id.clone() name=format!("form[{name}]") rows="3" aria-describedby=described
-                aria-invalid=move || error.get().is_some().to_string()>{value}</textarea>
+                aria-invalid=move || error.get().is_some().to_string()>{crate::components::text::rcdata(value)}</textarea>
             <p class="field-error" id=format!("{id}-error") role="alert">{move || error.get()}</p>
         </div>
     }

@@ -1,0 +1,573 @@
+//! Tessera's promises under attack and under load, over HTTP: a spawned app
+//! with the demo data on port 0, a fresh database per test, on SQLite and
+//! (with TEST_POSTGRES_URL) PostgreSQL. Concurrent requests are real
+//! concurrent HTTP requests.
+
+use backend::payments::Account;
+use backend::testing::each_db;
+use backend::{Actor, Clock, Db, Services, demo, query};
+use chrono::{TimeZone, Utc};
+use domain::api_keys::ApiKeyForm;
+use domain::members::MemberForm;
+use domain::payments::CardForm;
+use futures::future::join_all;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, COOKIE};
+use server::{Config, app_state, router};
+
+struct App {
+    origin: String,
+    services: Services,
+    http: reqwest::Client,
+}
+
+fn config() -> Config {
+    Config {
+        database_url: String::new(),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
+        site_root: "target/site".into(),
+        output_name: "tessera".into(),
+        portal_codes_per_client: None,
+        trusted_proxies: 0,
+        signups_per_client: None,
+    }
+}
+
+async fn spawn(db: Db) -> App {
+    let state = app_state(
+        &config(),
+        db,
+        Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()),
+    );
+    demo::seed_demo(&state.services)
+        .await
+        .expect("demo data loads");
+    let services = state.services.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    App {
+        origin,
+        services,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+/// The demo owner, as the use cases see them.
+async fn owner(s: &Services) -> Actor {
+    let session = backend::auth::sign_in(s, demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    backend::auth::authenticate(s, &session.token)
+        .await
+        .unwrap()
+}
+
+/// A new member with an email, a sandbox card that succeeds and an Adult
+/// Monthly membership sold today: its first invoice is open. Returns the
+/// member's and the invoice's ids.
+async fn member_owing(s: &Services, owner: &Actor, email: &str) -> (i64, i64) {
+    let member = backend::members::create_member(
+        s,
+        owner,
+        &MemberForm {
+            first_name: "Tess".into(),
+            last_name: "Target".into(),
+            email: email.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    backend::payments::add_card(
+        s,
+        owner,
+        Account::Member(member),
+        &CardForm {
+            number: "4242 4242 4242 4242".into(),
+            expiry: "12/30".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let mut tx = s.db.begin_read().await.unwrap();
+    let (type_id,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT id FROM membership_types WHERE business_id = $1 AND name = $2",
+        owner.business_id,
+        "Adult Monthly"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    let membership = backend::memberships::sell(
+        s,
+        owner,
+        backend::memberships::HolderRef::Member(member),
+        &domain::lifecycle::sale::SellForm {
+            type_id: type_id.to_string(),
+            start: "2026-11-22".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut tx = s.db.begin_read().await.unwrap();
+    let (invoice,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT id FROM invoices WHERE membership_id = $1 AND status = 'open' ORDER BY id LIMIT 1",
+        membership
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    (member, invoice)
+}
+
+/// Succeeded card payments of an invoice, and the invoice's amount paid and total.
+async fn captured(s: &Services, invoice: i64) -> (i64, i64, i64) {
+    let mut tx = s.db.begin_read().await.unwrap();
+    let (n,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM payments WHERE invoice_id = $1 AND succeeded AND method = 'card_on_file'",
+        invoice
+    )
+    .unwrap();
+    let (paid, total) = query!(
+        &mut tx,
+        fetch_one as (i64, i64),
+        "SELECT amount_paid_minor, total_minor FROM invoices WHERE id = $1",
+        invoice
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    (n, paid, total)
+}
+
+const ATTEMPTS: usize = 20;
+
+#[tokio::test]
+async fn an_invoice_is_captured_once_however_many_api_charges_race() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let owner = owner(&app.services).await;
+        let (_, invoice) = member_owing(&app.services, &owner, "race.api@example.com").await;
+        let key = backend::api_keys::create_for_owner_email(
+            &app.services,
+            demo::DEMO_OWNER_EMAIL,
+            &ApiKeyForm {
+                name: "Race".into(),
+                scopes: vec!["billing".into()],
+            },
+        )
+        .await
+        .unwrap()
+        .secret;
+        // Every attempt with its own Idempotency-Key, all at once.
+        let answers = join_all((0..ATTEMPTS).map(|i| {
+            app.http
+                .post(format!("{}/api/v1/invoices/{invoice}/charge", app.origin))
+                .bearer_auth(&key)
+                .header("Idempotency-Key", format!("race-{i}"))
+                .send()
+        }))
+        .await;
+        let created = answers
+            .iter()
+            .filter(|a| a.as_ref().unwrap().status() == StatusCode::CREATED)
+            .count();
+        for a in &answers {
+            let status = a.as_ref().unwrap().status();
+            assert!(
+                status == StatusCode::CREATED || status == StatusCode::CONFLICT,
+                "{status}"
+            );
+        }
+        let (n, paid, total) = captured(&app.services, invoice).await;
+        assert_eq!((n, created), (1, 1), "one capture, one 201");
+        assert_eq!(paid, total);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_invoice_is_captured_once_however_many_staff_and_portal_charges_race() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let owner = owner(&app.services).await;
+        let email = "race.portal@example.com";
+        let (_, invoice) = member_owing(&app.services, &owner, email).await;
+
+        // Staff: the card-charge button, twenty times at once.
+        let staff = backend::auth::sign_in(&app.services, demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
+            .await
+            .unwrap()
+            .token;
+        // The member: signed in to the portal.
+        backend::portal::request_code(&app.services, email, "10.1.1.1", "")
+            .await
+            .unwrap();
+        let code = {
+            let mut tx = app.services.db.begin_read().await.unwrap();
+            let (subject,) = query!(
+                &mut tx,
+                fetch_one as (String,),
+                "SELECT subject FROM outbox WHERE to_address = $1 AND kind = 'portal_code' ORDER BY id DESC LIMIT 1",
+                email
+            )
+            .unwrap();
+            tx.commit().await.unwrap();
+            subject.rsplit(' ').next().unwrap().to_string()
+        };
+        let member = backend::portal::verify_code(
+            &app.services,
+            &domain::portal::CodeForm {
+                email: email.into(),
+                code,
+                business: String::new(),
+            },
+        )
+        .await
+        .unwrap()
+        .token;
+
+        let staff_calls = (0..ATTEMPTS).map(|i| {
+            app.http
+                .post(format!("{}/rpc/invoices/charge", app.origin))
+                .header(ACCEPT, "application/json")
+                .header(COOKIE, format!("tessera_staff={staff}"))
+                .form(&[("id", invoice.to_string()), ("key", format!("staff-{i}"))])
+                .send()
+        });
+        let portal_calls = (0..ATTEMPTS).map(|i| {
+            app.http
+                .post(format!("{}/rpc/portal/pay-invoice", app.origin))
+                .header(ACCEPT, "application/json")
+                .header(COOKIE, format!("tessera_member={member}"))
+                .form(&[("id", invoice.to_string()), ("key", format!("portal-{i}"))])
+                .send()
+        });
+        let (staff_answers, portal_answers) =
+            futures::join!(join_all(staff_calls), join_all(portal_calls));
+        let ok = staff_answers
+            .iter()
+            .chain(portal_answers.iter())
+            .filter(|a| a.as_ref().unwrap().status() == StatusCode::OK)
+            .count();
+        let (n, paid, total) = captured(&app.services, invoice).await;
+        assert_eq!((n, ok), (1, 1), "one capture among 40 attempts");
+        assert_eq!(paid, total);
+
+        // The daily collection finds nothing left to charge.
+        backend::payments::collect(&app.services, owner.business_id)
+            .await
+            .unwrap();
+        assert_eq!(captured(&app.services, invoice).await.0, 1);
+    })
+    .await;
+}
+
+/// A staff browser: signed in by the sign-in server function, cookies kept.
+async fn staff_browser(app: &App) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = client
+        .post(format!("{}/rpc/session/sign-in", app.origin))
+        .header(ACCEPT, "application/json")
+        .form(&[
+            ("email", demo::DEMO_OWNER_EMAIL),
+            ("password", demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    client
+}
+
+async fn simulated_today(s: &Services) -> Option<chrono::NaiveDate> {
+    let mut tx = s.db.begin_read().await.unwrap();
+    let (day,) = query!(
+        &mut tx,
+        fetch_one as (Option<chrono::NaiveDate>,),
+        "SELECT simulated_today FROM businesses WHERE name = $1",
+        "Harbour Athletic Club"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    day
+}
+
+#[tokio::test]
+async fn a_cross_site_post_changes_nothing_and_redirects_stay_on_the_site() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let staff = staff_browser(&app).await;
+        let before = simulated_today(&app.services).await;
+        let set_clock = |site: Option<&'static str>, origin: Option<&'static str>| {
+            let mut request = staff
+                .post(format!("{}/rpc/clock/set", app.origin))
+                .header(ACCEPT, "text/html")
+                .form(&[("date", "2030-01-01")]);
+            if let Some(site) = site {
+                request = request.header("Sec-Fetch-Site", site);
+            }
+            if let Some(origin) = origin {
+                request = request.header("Origin", origin);
+            }
+            request.send()
+        };
+        // A form on another site, posted with the owner's cookie.
+        for (site, origin) in [
+            (Some("cross-site"), Some("https://evil.example")),
+            (Some("same-site"), None),
+            (None, Some("https://evil.example")),
+        ] {
+            let answer = set_clock(site, origin).await.unwrap();
+            assert_eq!(
+                answer.status(),
+                StatusCode::FORBIDDEN,
+                "{site:?} {origin:?}"
+            );
+        }
+        assert_eq!(simulated_today(&app.services).await, before);
+
+        // Login CSRF: another site cannot sign a visitor in.
+        let answer = reqwest::Client::new()
+            .post(format!("{}/rpc/session/sign-in", app.origin))
+            .header("Sec-Fetch-Site", "cross-site")
+            .form(&[
+                ("email", demo::DEMO_OWNER_EMAIL),
+                ("password", demo::DEMO_PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+        assert!(answer.headers().get("set-cookie").is_none());
+
+        // The same request from the app itself goes through.
+        let same_origin = app.origin.clone();
+        let answer = staff
+            .post(format!("{}/rpc/clock/set", app.origin))
+            .header(ACCEPT, "application/json")
+            .header("Sec-Fetch-Site", "same-origin")
+            .header("Origin", same_origin)
+            .form(&[("date", "2026-11-23")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+
+        // A plain form post answers with a redirect to its Referer, never to another site.
+        let answer = staff
+            .post(format!("{}/rpc/clock/set", app.origin))
+            .header(ACCEPT, "text/html")
+            .header("Referer", "https://evil.example/phish")
+            .form(&[("date", "2026-11-23")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::FOUND);
+        assert_eq!(answer.headers().get("location").unwrap(), "/");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_a_fresh_nonce() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let page = |path: &'static str| {
+            app.http
+                .get(format!("{}{path}", app.origin))
+                .header(ACCEPT, "text/html")
+                .send()
+        };
+        let first = page("/portal/sign-in").await.unwrap();
+        let headers = first.headers().clone();
+        let html = first.text().await.unwrap();
+        let policy = headers
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap()
+            .to_string();
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(policy.contains("object-src 'none'"), "{policy}");
+        assert!(!policy.contains("'unsafe-inline' 'wasm"), "{policy}");
+        assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
+        assert!(headers.get("referrer-policy").is_some());
+        // Every inline script of the page carries the nonce.
+        let scripts = html.matches("<script").count();
+        let with_nonce = html.matches(&format!("nonce=\"{nonce}\"")).count();
+        assert!(
+            scripts > 0 && with_nonce >= scripts,
+            "{scripts} scripts, {with_nonce} with the nonce"
+        );
+        let second = page("/portal/sign-in").await.unwrap();
+        let again = second.headers().get("content-security-policy").unwrap();
+        assert_ne!(again.to_str().unwrap(), policy, "a new nonce each time");
+
+        // Other answers run nothing at all.
+        let health = page("/healthz").await.unwrap();
+        assert_eq!(
+            health.headers().get("content-security-policy").unwrap(),
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_at_the_door_with_the_field_named() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        // Unauthenticated doors: staff sign-in and the portal's code request.
+        for (endpoint, form) in [
+            ("session/sign-in", vec![("email", "a\u{0}@x.example"), ("password", "x")]),
+            ("portal/request-code", vec![("email", "nul\u{0}@example.com"), ("business", "")]),
+        ] {
+            let answer = app
+                .http
+                .post(format!("{}/rpc/{endpoint}", app.origin))
+                .header(ACCEPT, "application/json")
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{endpoint}");
+            let body: serde_json::Value = answer.json().await.unwrap();
+            assert_eq!(body["code"], "invalid", "{endpoint}: {body}");
+            assert_eq!(body["invalid"]["errors"][0]["field"], "email", "{body}");
+        }
+        // A staff form field by its name, and a search in the query string.
+        let staff = staff_browser(&app).await;
+        let answer = staff
+            .post(format!("{}/rpc/members/create", app.origin))
+            .header(ACCEPT, "application/json")
+            .form(&[("form[first_name]", "Ann"), ("form[last_name]", "Lee"), ("form[notes]", "a\u{1b}[31m")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["invalid"]["errors"][0]["field"], "notes", "{body}");
+        let answer = staff
+            .get(format!("{}/members?search=%00", app.origin))
+            .header(ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        // The REST API names the JSON field in its own error shape.
+        let key = backend::api_keys::create_for_owner_email(
+            &app.services,
+            demo::DEMO_OWNER_EMAIL,
+            &ApiKeyForm {
+                name: "Nul".into(),
+                scopes: vec!["write_members".into()],
+            },
+        )
+        .await
+        .unwrap()
+        .secret;
+        let answer = app
+            .http
+            .post(format!("{}/api/v1/members", app.origin))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"first_name": "Nul\u{0}", "last_name": "Byte"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["error"]["field"], "first_name", "{body}");
+        // Line breaks and tabs are text, not control: a note may have lines.
+        let answer = app
+            .http
+            .post(format!("{}/api/v1/members", app.origin))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"first_name": "Lines", "last_name": "Ok", "notes": "one\ntwo\tthree"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::CREATED);
+    })
+    .await;
+}
+
+/// Text that would be markup if it were written into the page unescaped.
+const HOSTILE: &[&str] = &[
+    "</title><script>alert('title')</script>",
+    "</textarea><script>alert('textarea')</script>",
+    "<img src=x onerror=alert('img')>",
+    "\"><svg onload=alert('attr')>",
+];
+
+#[tokio::test]
+async fn hostile_text_is_rendered_as_text_in_titles_and_text_areas() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let owner = owner(&app.services).await;
+        for (i, text) in HOSTILE.iter().enumerate() {
+            let member = backend::members::create_member(
+                &app.services,
+                &owner,
+                &MemberForm {
+                    first_name: text.to_string(),
+                    last_name: format!("Hostile{i}"),
+                    notes: text.to_string(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+            let staff = staff_browser(&app).await;
+            let html = staff
+                .get(format!("{}/members/{member}", app.origin))
+                .header(ACCEPT, "text/html")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                html.contains(&format!("Hostile{i}")),
+                "the page shows the member"
+            );
+            for marker in ["<script>alert(", "<img src=x", "<svg onload"] {
+                assert!(
+                    !html.contains(marker),
+                    "{text:?} left markup {marker:?} in the page"
+                );
+            }
+            assert!(html.contains("&lt;"), "the text is escaped");
+        }
+    })
+    .await;
+}
