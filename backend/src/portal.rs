@@ -564,6 +564,11 @@ pub async fn request_email_change(
 ) -> Result<(), Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
+    crate::db::serialize_on(
+        &mut tx,
+        &format!("portal-email-change:{}", member.member_id),
+    )
+    .await?;
     let business = business::load(&mut tx, member.business_id).await?;
     let (_, current) = crate::members::details_of(&mut tx, business.id, member.member_id).await?;
     let email = form.check(&current.email)?;
@@ -619,6 +624,11 @@ pub async fn confirm_email_change(
     let code = parse_code(&form.code)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
+    crate::db::serialize_on(
+        &mut tx,
+        &format!("portal-email-change:{}", member.member_id),
+    )
+    .await?;
     let business = business::load(&mut tx, member.business_id).await?;
     let row = newest_change(&mut tx, member).await?;
     let matches = row

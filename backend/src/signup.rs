@@ -165,6 +165,8 @@ pub async fn start(
     let key = form.check_key()?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
+    // Concurrent signups from one address are counted one after the other.
+    crate::db::serialize_on(&mut tx, &format!("signup-client:{client}")).await?;
     let (business, location_id, _, offer) = offered(&mut tx, slug, type_id).await?;
     if let Some((token,)) = query!(
         &mut tx,

@@ -571,3 +571,135 @@ async fn hostile_text_is_rendered_as_text_in_titles_and_text_areas() {
     })
     .await;
 }
+
+async fn count(s: &Services, sql: &'static str, text: &str) -> i64 {
+    let mut tx = s.db.begin_read().await.unwrap();
+    let (n,) = query!(&mut tx, fetch_one as (i64,), sql, text).unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn limits_hold_under_concurrent_requests() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let rpc = |endpoint: &'static str, form: Vec<(&'static str, String)>| {
+            app.http
+                .post(format!("{}/rpc/{endpoint}", app.origin))
+                .header(ACCEPT, "application/json")
+                .form(&form)
+                .send()
+        };
+        // Three codes per email every 15 minutes, however many ask at once.
+        let email = "ben.carter@example.com";
+        join_all((0..10).map(|_| {
+            rpc(
+                "portal/request-code",
+                vec![("email", email.into()), ("business", String::new())],
+            )
+        }))
+        .await;
+        let stored = count(
+            &app.services,
+            "SELECT COUNT(*) FROM portal_codes WHERE email = $1",
+            email,
+        )
+        .await;
+        assert_eq!(stored, 3, "codes stored for one email");
+
+        // Five wrong guesses at one code, however many come at once.
+        let answers = join_all((0..20).map(|i| {
+            rpc(
+                "portal/verify-code",
+                vec![
+                    ("form[email]", email.into()),
+                    ("form[code]", format!("{:06}", 100_000 + i)),
+                    ("form[business]", String::new()),
+                ],
+            )
+        }))
+        .await;
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.as_ref().unwrap().status() == StatusCode::BAD_REQUEST)
+        );
+        let counted = count(
+            &app.services,
+            "SELECT CAST(MAX(wrong_attempts) AS BIGINT) FROM portal_codes WHERE email = $1",
+            email,
+        )
+        .await;
+        assert_eq!(counted, 5, "wrong guesses counted against the code");
+
+        // Ten codes per client address (all these come from 127.0.0.1).
+        join_all((0..20).map(|i| {
+            rpc(
+                "portal/request-code",
+                vec![
+                    ("email", format!("guess{i}@example.com")),
+                    ("business", String::new()),
+                ],
+            )
+        }))
+        .await;
+        let from_client = count(
+            &app.services,
+            "SELECT COUNT(*) FROM portal_codes WHERE client = $1",
+            "127.0.0.1",
+        )
+        .await;
+        assert_eq!(
+            from_client, 10,
+            "codes asked for from one address (3 of them Ben's)"
+        );
+
+        // Ten public signups per client address an hour.
+        let offer: serde_json::Value = app
+            .http
+            .get(format!(
+                "{}/api/v1/public/locations/harbour-street/membership-types",
+                app.origin
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let adult = offer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "Adult Monthly")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let answers = join_all((0..20).map(|i| {
+            app.http
+                .post(format!(
+                    "{}/api/v1/public/locations/harbour-street/signups",
+                    app.origin
+                ))
+                .header("Idempotency-Key", format!("join-{i}"))
+                .json(&serde_json::json!({
+                    "type_id": adult, "first_name": "Many", "last_name": format!("Joiner{i}"),
+                    "email": format!("joiner{i}@example.com"),
+                    "card_number": "4242 4242 4242 4242", "card_expiry": "12/30",
+                }))
+                .send()
+        }))
+        .await;
+        let created = answers
+            .iter()
+            .filter(|a| a.as_ref().unwrap().status() == StatusCode::CREATED)
+            .count();
+        let refused = answers
+            .iter()
+            .filter(|a| a.as_ref().unwrap().status() == StatusCode::TOO_MANY_REQUESTS)
+            .count();
+        assert_eq!((created, refused), (10, 10), "signups accepted and refused");
+    })
+    .await;
+}
