@@ -26,6 +26,8 @@ pub struct Business {
     pub credit_unused_on_cancel: bool,
     /// The most credits the front desk may take away at once.
     pub credit_adjust_limit: i64,
+    /// Whole units of the currency a payment may bring beyond what is due.
+    pub overpayment_limit: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -42,6 +44,7 @@ struct BusinessRow {
     suspend_after_days: i64,
     credit_unused_on_cancel: bool,
     credit_adjust_limit: i64,
+    overpayment_limit: i64,
 }
 
 impl TryFrom<BusinessRow> for Business {
@@ -65,6 +68,7 @@ impl TryFrom<BusinessRow> for Business {
             },
             credit_unused_on_cancel: row.credit_unused_on_cancel,
             credit_adjust_limit: row.credit_adjust_limit,
+            overpayment_limit: row.overpayment_limit,
             name: row.name,
             slug: row.slug.unwrap_or_default(),
             simulated_today: row.simulated_today,
@@ -81,7 +85,7 @@ pub async fn load(tx: &mut Tx, business_id: i64) -> Result<Business, Error> {
         tx,
         fetch_optional as BusinessRow,
         "SELECT id, name, slug, time_zone, currency, simulated_today, terms_days, retry_days, past_due_after_days,
-                suspend_after_days, credit_unused_on_cancel, credit_adjust_limit
+                suspend_after_days, credit_unused_on_cancel, credit_adjust_limit, overpayment_limit
            FROM businesses WHERE id = $1",
         business_id
     )?
@@ -508,6 +512,7 @@ pub async fn billing_settings(
             dunning: business.dunning.clone(),
             credit_unused_on_cancel: business.credit_unused_on_cancel,
             credit_adjust_limit: u32::try_from(business.credit_adjust_limit).unwrap_or(0),
+            overpayment_limit: u32::try_from(business.overpayment_limit).unwrap_or(0),
         },
     ))
 }
@@ -535,13 +540,15 @@ pub async fn update_billing_settings(
         &mut tx,
         execute,
         "UPDATE businesses SET terms_days = $1, retry_days = $2, past_due_after_days = $3,
-                suspend_after_days = $4, credit_unused_on_cancel = $5, credit_adjust_limit = $6 WHERE id = $7",
+                suspend_after_days = $4, credit_unused_on_cancel = $5, credit_adjust_limit = $6,
+                overpayment_limit = $7 WHERE id = $8",
         i64::from(dunning.terms_days),
         retry,
         i64::from(dunning.past_due_after),
         i64::from(dunning.suspend_after),
         credit,
         i64::from(settings.credit_adjust_limit),
+        i64::from(settings.overpayment_limit),
         before.id
     )?;
     audit::by_staff(

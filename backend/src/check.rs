@@ -10,6 +10,9 @@
 //!   to account credit); a failed one is allocated nothing; refunds never
 //!   exceed their payment;
 //! - no account's credit balance is negative.
+//!
+//! A business whose data cannot be read or summed is reported as a finding,
+//! and the others are still checked.
 
 use chrono::NaiveDate;
 
@@ -36,7 +39,15 @@ pub struct Report {
 pub async fn check(services: &Services) -> Result<Report, Error> {
     let mut report = Report::default();
     for b in business::all(services).await? {
-        check_business(services, b.id, &mut report).await?;
+        // Data that cannot even be summed (amounts so large their sum
+        // overflows, written before amounts were bounded) is a finding,
+        // not a reason to stop checking the other businesses.
+        if let Err(error) = check_business(services, b.id, &mut report).await {
+            report.violations.push(Violation {
+                business_id: b.id,
+                message: format!("could not be checked to the end: {error}"),
+            });
+        }
     }
     Ok(report)
 }
@@ -191,6 +202,28 @@ async fn check_business(
     )? {
         found(format!(
             "payment {id}: {refunded} refunded of {amount} (minor units)"
+        ));
+    }
+    // No amount was ever typed this large (see `domain::money::TYPED_LIMIT`,
+    // in the currency with the most decimals); one that is came from before
+    // amounts were bounded, and sums over it may overflow.
+    const BEYOND: i64 = 1_000_000_000_000;
+    for (table, id, amount) in query!(
+        &mut tx,
+        fetch_all as (String, i64, i64),
+        "SELECT 'account entry', id, amount_minor FROM account_entries
+          WHERE business_id = $1 AND (amount_minor > $2 OR amount_minor < -$2)
+         UNION ALL
+         SELECT 'payment', id, amount_minor FROM payments
+          WHERE business_id = $1 AND (amount_minor > $2 OR amount_minor < -$2)
+         UNION ALL
+         SELECT 'invoice', number, total_minor FROM invoices
+          WHERE business_id = $1 AND (total_minor > $2 OR total_minor < -$2)",
+        business_id,
+        BEYOND
+    )? {
+        found(format!(
+            "{table} {id}: {amount} (minor units) is beyond any amount that can be typed; sums over it may overflow"
         ));
     }
     for (member, organization, balance) in

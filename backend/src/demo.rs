@@ -925,6 +925,7 @@ impl History {
                 method: "bank_transfer".into(),
                 reference: "SEPA 2026-DEMO-0001".into(),
                 key: "demo-transfer".into(),
+                amount_due: false,
             },
         )
         .await?;

@@ -456,7 +456,7 @@ pub async fn record_payment(
             services,
             TakenBy::Staff(actor),
             invoice_id,
-            Some(checked.amount),
+            checked.amount,
             &checked.key,
         )
         .await?;
@@ -485,13 +485,38 @@ pub async fn record_payment(
     }
     let account = invoice.account()?;
     lock_account(&mut tx, business.id, account).await?;
+    // What is due, read under the account's lock: a payment booked meanwhile counts.
+    let due = invoice_ref(&mut tx, business.id, invoice_id).await?.due();
+    let amount = match checked.amount {
+        Some(amount) => amount,
+        None if due > 0 => Money::new(due, business.currency),
+        None => {
+            return Err(Error::Conflict(format!(
+                "nothing is due on invoice #{}",
+                invoice.number
+            )));
+        }
+    };
+    let unit = 10_i64.pow(u32::from(business.currency.minor_digits()));
+    let most = due.saturating_add(business.overpayment_limit.saturating_mul(unit));
+    if amount.minor > most {
+        return Err(Error::Refused(format!(
+            "take at most {}: the {} due and up to {} more as account credit (the business's limit, in its billing settings)",
+            Money::new(most, business.currency),
+            Money::new(due, business.currency),
+            Money::new(
+                business.overpayment_limit.saturating_mul(unit),
+                business.currency
+            ),
+        )));
+    }
     let id = match insert_payment(
         &mut tx,
         &business,
         account,
         invoice_id,
         checked.method,
-        checked.amount,
+        amount,
         Ok(&checked.reference),
         &checked.key,
         TakenBy::Staff(actor),
@@ -512,22 +537,13 @@ pub async fn record_payment(
         &business,
         account,
         id,
-        checked.amount,
+        amount,
         Some(invoice_id),
         now,
     )
     .await?;
     after_settlement(&mut tx, &business, &settled, today, now).await?;
-    receipt(
-        &mut tx,
-        &business,
-        account,
-        id,
-        checked.amount,
-        &settled,
-        now,
-    )
-    .await?;
+    receipt(&mut tx, &business, account, id, amount, &settled, now).await?;
     audit::by_staff(
         &mut tx,
         actor,
@@ -536,7 +552,7 @@ pub async fn record_payment(
         Some(id),
         &format!(
             "{} {} for invoice #{}",
-            checked.amount,
+            amount,
             checked.method.label(),
             invoice.number
         ),

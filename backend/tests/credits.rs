@@ -223,6 +223,7 @@ async fn each_period_grants_credits_carries_up_to_the_cap_and_the_rest_expires()
                 suspend_after: "120".into(),
                 credit_unused_on_cancel: "on".into(),
                 credit_adjust_limit: "5".into(),
+                overpayment_limit: "500".into(),
             },
         )
         .await

@@ -120,6 +120,7 @@ async fn club(db: Db, name: &str) -> Club {
             suspend_after: "120".into(),
             credit_unused_on_cancel: "on".into(),
             credit_adjust_limit: "5".into(),
+            overpayment_limit: "500".into(),
         },
     )
     .await

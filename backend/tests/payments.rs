@@ -63,6 +63,7 @@ fn pay(amount: &str, method: &str, reference: &str, key: &str) -> PaymentForm {
         method: method.into(),
         reference: reference.into(),
         key: key.into(),
+        amount_due: false,
     }
 }
 
@@ -419,6 +420,39 @@ async fn void_only_without_payments_and_credit_notes_up_to_the_total_become_acco
             found.iter().any(|m| m.contains("recurring:2026-12-22")),
             "{found:?}"
         );
+
+        // Account credit so large its sum overflows (written before amounts
+        // were bounded): the checker says so and does not stop.
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        for _ in 0..2 {
+            query!(
+                &mut tx,
+                execute,
+                "INSERT INTO account_entries (business_id, member_id, kind, amount_minor, created_at)
+                 VALUES ($1, $2, 'overpayment', $3, $4)",
+                c.owner.business_id,
+                c.member,
+                i64::MAX,
+                c.s.clock.now()
+            )
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let report = check::check(&c.s).await.expect("check reports, never aborts");
+        assert!(
+            report
+                .violations
+                .iter()
+                .any(|v| v.message.contains("is beyond any amount that can be typed")),
+            "{report:?}"
+        );
+        assert!(
+            report
+                .violations
+                .iter()
+                .any(|v| v.message.starts_with("invoice #4: total 4901")),
+            "what was found before the overflow is still reported"
+        );
     })
     .await;
 }
@@ -526,6 +560,7 @@ async fn refused_requests_say_why_and_write_nothing_and_only_owners_change_setti
             suspend_after: "30".into(),
             credit_unused_on_cancel: String::new(),
             credit_adjust_limit: "5".into(),
+            overpayment_limit: "500".into(),
         };
         let manager = Actor {
             role: Role::Manager,

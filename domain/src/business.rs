@@ -58,6 +58,9 @@ pub struct BillingSettingsForm {
     pub credit_unused_on_cancel: String,
     /// The most credits the front desk may take away at once.
     pub credit_adjust_limit: String,
+    /// How much more than is due a payment may bring (whole units of the
+    /// currency); the rest is kept as account credit.
+    pub overpayment_limit: String,
 }
 
 /// The business's billing settings, checked.
@@ -66,7 +69,12 @@ pub struct BillingSettings {
     pub dunning: Dunning,
     pub credit_unused_on_cancel: bool,
     pub credit_adjust_limit: u32,
+    /// Whole units of the currency a payment may bring beyond what is due.
+    pub overpayment_limit: u32,
 }
+
+/// The overpayment limit a business starts with: 500 of its currency.
+pub const OVERPAYMENT_LIMIT: u32 = 500;
 
 impl BillingSettingsForm {
     pub fn from_settings(settings: &BillingSettings) -> Self {
@@ -84,6 +92,7 @@ impl BillingSettingsForm {
             suspend_after: d.suspend_after.to_string(),
             credit_unused_on_cancel: if credit_unused_on_cancel { "on" } else { "" }.into(),
             credit_adjust_limit: settings.credit_adjust_limit.to_string(),
+            overpayment_limit: settings.overpayment_limit.to_string(),
         }
     }
 
@@ -124,6 +133,19 @@ impl BillingSettingsForm {
                 }
             },
         };
+        let overpayment = match self.overpayment_limit.trim() {
+            "" => Some(OVERPAYMENT_LIMIT),
+            text => match text.parse::<u32>() {
+                Ok(n) if n <= 1_000_000 => Some(n),
+                _ => {
+                    invalid.push(
+                        "overpayment_limit",
+                        "enter a whole amount from 0 to 1000000",
+                    );
+                    None
+                }
+            },
+        };
         invalid.into_result(|| BillingSettings {
             dunning: Dunning {
                 terms_days: terms.expect("checked"),
@@ -133,6 +155,7 @@ impl BillingSettingsForm {
             },
             credit_unused_on_cancel: credit,
             credit_adjust_limit: limit.expect("checked"),
+            overpayment_limit: overpayment.expect("checked"),
         })
     }
 }
@@ -150,8 +173,10 @@ mod tests {
             suspend_after: "45".into(),
             credit_unused_on_cancel: "on".into(),
             credit_adjust_limit: "8".into(),
+            overpayment_limit: "250".into(),
         };
         let settings = form.validate().unwrap();
+        assert_eq!(settings.overpayment_limit, 250);
         let d = &settings.dunning;
         assert_eq!(
             (

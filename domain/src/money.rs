@@ -127,6 +127,10 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
+/// Amounts typed by people (fees, payments, refunds, discounts) are below
+/// this many major units.
+pub const TYPED_LIMIT: i128 = 1_000_000_000;
+
 /// An amount of money: integer minor units (cents) of one currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
@@ -146,7 +150,7 @@ pub enum MoneyParseError {
     TooManyDecimals { currency: Currency, max: u8 },
     #[error("{0} has no minor unit: enter a whole amount")]
     NoMinorUnit(Currency),
-    #[error("the amount is too large")]
+    #[error("enter an amount below 1,000,000,000")]
     TooLarge,
 }
 
@@ -198,6 +202,11 @@ impl Money {
                 .checked_mul(10)
                 .and_then(|m| m.checked_add(i128::from(b - b'0')))
                 .ok_or(MoneyParseError::TooLarge)?;
+        }
+        // Typed amounts stay below a billion of the major unit, so that even
+        // a million of them summed fits an i64 (no total can overflow).
+        if magnitude >= TYPED_LIMIT * 10_i128.pow(u32::from(digits)) {
+            return Err(MoneyParseError::TooLarge);
         }
         let signed = if negative { -magnitude } else { magnitude };
         let minor = i64::try_from(signed).map_err(|_| MoneyParseError::TooLarge)?;
@@ -325,8 +334,14 @@ mod tests {
 
     #[test]
     fn huge_values_are_rejected_instead_of_overflowing() {
-        assert_eq!(eur("92233720368547758.07"), Ok(i64::MAX));
-        assert_eq!(eur("92233720368547758.08"), Err(MoneyParseError::TooLarge));
+        assert_eq!(eur("999999999.99"), Ok(99_999_999_999));
+        assert_eq!(eur("-999999999.99"), Ok(-99_999_999_999));
+        assert_eq!(eur("1000000000"), Err(MoneyParseError::TooLarge));
+        assert_eq!(eur("92233720368547758.07"), Err(MoneyParseError::TooLarge));
+        assert_eq!(
+            Money::parse("1000000000", Currency::JPY),
+            Err(MoneyParseError::TooLarge)
+        );
         assert_eq!(
             eur("99999999999999999999999"),
             Err(MoneyParseError::TooLarge)
@@ -399,8 +414,20 @@ mod tests {
         fn every_amount_survives_plain_text_round_trip(minor in proptest::num::i64::ANY) {
             for currency in Currency::all() {
                 let money = Money::new(minor, currency);
-                proptest::prop_assert_eq!(Money::parse(&money.to_plain(), currency), Ok(money));
+                let limit = TYPED_LIMIT * 10_i128.pow(u32::from(currency.minor_digits));
+                let expected = if i128::from(minor).abs() < limit {
+                    Ok(money)
+                } else {
+                    Err(MoneyParseError::TooLarge)
+                };
+                proptest::prop_assert_eq!(Money::parse(&money.to_plain(), currency), expected);
             }
+        }
+
+        #[test]
+        fn every_typed_amount_survives_plain_text_round_trip(minor in -99_999_999_999_i64..=99_999_999_999) {
+            let money = Money::new(minor, Currency::EUR);
+            proptest::prop_assert_eq!(Money::parse(&money.to_plain(), Currency::EUR), Ok(money));
         }
     }
 }

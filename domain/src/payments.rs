@@ -42,11 +42,17 @@ pub struct PaymentForm {
     pub reference: String,
     /// Made when the form was shown; the same key is the same payment.
     pub key: String,
+    /// Take what is due when the payment is booked (`amount` left empty):
+    /// the amount is read under the account's lock, so two such payments
+    /// racing never both take it.
+    #[serde(default)]
+    pub amount_due: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckedPayment {
-    pub amount: Money,
+    /// `None`: what is due when the payment is booked.
+    pub amount: Option<Money>,
     pub method: Method,
     pub reference: String,
     pub key: String,
@@ -77,7 +83,11 @@ fn positive_amount(text: &str, currency: Currency, invalid: &mut Invalid) -> Opt
 /// Checks a payment staff record by hand or take from the card on file.
 pub fn check_payment(form: &PaymentForm, currency: Currency) -> Result<CheckedPayment, Invalid> {
     let mut invalid = Invalid::default();
-    let amount = positive_amount(&form.amount, currency, &mut invalid);
+    let amount = if form.amount_due && form.amount.trim().is_empty() {
+        None
+    } else {
+        Some(positive_amount(&form.amount, currency, &mut invalid))
+    };
     let method = Method::parse(&form.method);
     if method.is_none() {
         invalid.push("method", "choose how the money was paid");
@@ -94,7 +104,7 @@ pub fn check_payment(form: &PaymentForm, currency: Currency) -> Result<CheckedPa
     }
     check_key(&form.key, &mut invalid);
     invalid.into_result(|| CheckedPayment {
-        amount: amount.expect("checked"),
+        amount: amount.map(|a| a.expect("checked")),
         method: method.expect("checked"),
         reference,
         key: form.key.trim().to_string(),
@@ -490,17 +500,35 @@ mod tests {
                 method: "cash".into(),
                 reference: String::new(),
                 key: "k1".into(),
+                ..Default::default()
             },
             eur_c,
         )
         .unwrap();
-        assert_eq!((ok.amount, ok.method), (eur(4900), Method::Cash));
+        assert_eq!((ok.amount, ok.method), (Some(eur(4900)), Method::Cash));
+        // "What is due" leaves the amount to the booking; a typed amount still counts.
+        let due = |amount: &str| {
+            check_payment(
+                &PaymentForm {
+                    amount: amount.into(),
+                    method: "cash".into(),
+                    key: "k2".into(),
+                    amount_due: true,
+                    ..Default::default()
+                },
+                eur_c,
+            )
+        };
+        assert_eq!(due("").unwrap().amount, None);
+        assert_eq!(due("12").unwrap().amount, Some(eur(1200)));
+        assert!(due("92233720368547758.07").is_err(), "amounts are bounded");
         let bad = check_payment(
             &PaymentForm {
                 amount: "-3".into(),
                 method: "bank_transfer".into(),
                 reference: " ".into(),
                 key: String::new(),
+                ..Default::default()
             },
             eur_c,
         )

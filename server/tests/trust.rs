@@ -703,3 +703,79 @@ async fn limits_hold_under_concurrent_requests() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn money_typed_in_is_bounded_and_what_is_due_is_taken_once() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let owner = owner(&app.services).await;
+        let (_, invoice) = member_owing(&app.services, &owner, "bounded@example.com").await;
+        let key = backend::api_keys::create_for_owner_email(
+            &app.services,
+            demo::DEMO_OWNER_EMAIL,
+            &ApiKeyForm {
+                name: "Money".into(),
+                scopes: vec!["billing".into()],
+            },
+        )
+        .await
+        .unwrap()
+        .secret;
+        let pay = |body: serde_json::Value, idem: String| {
+            app.http
+                .post(format!("{}/api/v1/invoices/{invoice}/payments", app.origin))
+                .bearer_auth(&key)
+                .header("Idempotency-Key", idem)
+                .json(&body)
+                .send()
+        };
+        // An amount no one types: refused, nothing made.
+        let huge = pay(
+            serde_json::json!({"amount": "92233720368547758.07", "method": "cash"}),
+            "huge".into(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(huge.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = huge.json().await.unwrap();
+        assert_eq!(body["error"]["field"], "amount", "{body}");
+        // Beyond the business's overpayment limit (500): refused by policy.
+        let over = pay(
+            serde_json::json!({"amount": "10000", "method": "cash"}),
+            "over".into(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(over.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: serde_json::Value = over.json().await.unwrap();
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("account credit"),
+            "{body}"
+        );
+        assert_eq!(captured(&app.services, invoice).await.1, 0, "nothing was paid");
+
+        // "What is due", twenty times at once with different keys: taken once.
+        let answers = join_all((0..ATTEMPTS).map(|i| {
+            pay(serde_json::json!({"method": "cash"}), format!("due-{i}"))
+        }))
+        .await;
+        let created = answers
+            .iter()
+            .filter(|a| a.as_ref().unwrap().status() == StatusCode::CREATED)
+            .count();
+        assert_eq!(created, 1, "one payment of what was due");
+        let (_, paid, total) = captured(&app.services, invoice).await;
+        assert_eq!(paid, total);
+        let mut tx = app.services.db.begin_read().await.unwrap();
+        let (payments, credit) = query!(
+            &mut tx,
+            fetch_one as (i64, i64),
+            "SELECT COUNT(*), CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM payments WHERE invoice_id = $1",
+            invoice
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!((payments, credit), (1, total), "no second payment became credit");
+    })
+    .await;
+}

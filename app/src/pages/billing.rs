@@ -305,6 +305,7 @@ fn SettingsForm(
                 <dt>"Suspended"</dt><dd>{format!("{} days after the due date", form.suspend_after)}</dd>
                 <dt>"Cancelling at once"</dt><dd>{if form.credit_unused_on_cancel == "on" { "credits the unused days" } else { "credits nothing" }}</dd>
                 <dt>"Front desk takes away"</dt><dd>{format!("at most {} credits at once", form.credit_adjust_limit)}</dd>
+                <dt>"Payments above what is due"</dt><dd>{format!("at most {} more, kept as account credit", form.overpayment_limit)}</dd>
             </dl>
         }
         .into_any();
@@ -324,6 +325,8 @@ fn SettingsForm(
             <Check name="credit_unused_on_cancel" label="Cancelling at once credits the unused days" checked=form.credit_unused_on_cancel.clone() />
             <Text name="credit_adjust_limit" label="Front desk may take away at most (credits at once)" value=form.credit_adjust_limit.clone()
                 error=errors.field("credit_adjust_limit") kind="number" hint="Larger negative adjustments need a manager" />
+            <Text name="overpayment_limit" label="A payment may bring at most this much more than is due" value=form.overpayment_limit.clone()
+                error=errors.field("overpayment_limit") kind="number" hint="Whole amount in the business's currency; the extra is kept as account credit" />
             <FormError message=errors.general() />
             <p role="status">{move || matches!(saved.get(), Some(Ok(()))).then_some("Saved.")}</p>
             <button type="submit" class="primary">"Save settings"</button>

@@ -138,8 +138,10 @@ pub async fn read_invoice(
 /// Record a payment
 ///
 /// Money taken outside Tessera (cash, card at the desk, bank transfer, other
-/// with a reference) for an invoice. Without `amount`, what is due. The same
-/// `Idempotency-Key` never records a payment twice.
+/// with a reference) for an invoice. Without `amount`, what is due when the
+/// payment is booked (409 when nothing is). An amount above what is due by
+/// more than the business's overpayment limit is 422; amounts are below
+/// 1,000,000,000. The same `Idempotency-Key` never records a payment twice.
 #[utoipa::path(post, path = "/invoices/{id}/payments", tag = "Billing",
     request_body = PaymentInput,
     params(("id" = String, Path, description = "The invoice's id"),
@@ -148,6 +150,7 @@ pub async fn read_invoice(
         (status = 201, body = RecordedPaymentDto),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "More than the business's overpayment limit beyond what is due"),
     ),
     security(("api_key" = ["billing"])))]
 pub async fn record_payment(
@@ -165,20 +168,11 @@ pub async fn record_payment(
     idempotent(&state, &c, &request, || async {
         let invoice_id = id(&invoice_id)?;
         let input: PaymentInput = json(&request.body)?;
-        let before = backend::billing::invoice(services, &c.actor, invoice_id).await?;
-        let amount = match input.amount {
-            Some(a) => a,
-            None => {
-                let s = &before.summary;
-                Money {
-                    minor: s.total.minor - s.amount_paid.minor,
-                    currency: s.total.currency,
-                }
-                .to_plain()
-            }
-        };
+        // Without an amount, what is due when the payment is booked (read
+        // under the account's lock, so racing requests never both take it).
         let form = PaymentForm {
-            amount,
+            amount_due: input.amount.is_none(),
+            amount: input.amount.unwrap_or_default(),
             method: input.method,
             reference: input.reference.unwrap_or_default(),
             key,
