@@ -94,6 +94,20 @@ async fn lock_account(tx: &mut Tx, business_id: i64, account: Account) -> Result
     Ok(())
 }
 
+/// `NotFound` unless the account is a member or organization of the business:
+/// another business's id, or one that does not exist, shows nothing.
+async fn require_account(tx: &mut Tx, business_id: i64, account: Account) -> Result<(), Error> {
+    let sql = match account {
+        Account::Member(_) => "SELECT id FROM members WHERE business_id = $1 AND id = $2",
+        Account::Organization(_) => {
+            "SELECT id FROM organizations WHERE business_id = $1 AND id = $2"
+        }
+    };
+    query!(tx, fetch_optional as (i64,), sql, business_id, account.id())?
+        .map(|_| ())
+        .ok_or(Error::NotFound)
+}
+
 /// The account's credit balance in minor units.
 pub(crate) async fn balance(tx: &mut Tx, business_id: i64, account: Account) -> Result<i64, Error> {
     let sql = format!(
@@ -1852,6 +1866,7 @@ pub async fn card_label(
 ) -> Result<Option<String>, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
+    require_account(&mut tx, actor.business_id, account).await?;
     let card = card_of(&mut tx, actor.business_id, account).await?;
     tx.commit().await?;
     Ok(card.map(|(_, label)| label))
@@ -2253,6 +2268,7 @@ pub async fn account_billing(
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
+    require_account(&mut tx, business.id, account).await?;
     let card = card_of(&mut tx, business.id, account)
         .await?
         .map(|(_, l)| l);

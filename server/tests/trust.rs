@@ -779,3 +779,103 @@ async fn money_typed_in_is_bounded_and_what_is_due_is_taken_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn idempotency_keys_belong_to_the_api_key_that_sent_them() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let make = |name: &'static str| {
+            let s = app.services.clone();
+            async move {
+                backend::api_keys::create_for_owner_email(
+                    &s,
+                    demo::DEMO_OWNER_EMAIL,
+                    &ApiKeyForm {
+                        name: name.into(),
+                        scopes: vec!["write_members".into(), "read_members".into()],
+                    },
+                )
+                .await
+                .unwrap()
+                .secret
+            }
+        };
+        let (one, two) = (make("Shop").await, make("Website").await);
+        let create = |key: String, last: &'static str| {
+            app.http
+                .post(format!("{}/api/v1/members", app.origin))
+                .bearer_auth(key)
+                .header("Idempotency-Key", "order-1001")
+                .json(&serde_json::json!({"first_name": "Key", "last_name": last}))
+                .send()
+        };
+        let first = create(one.clone(), "One").await.unwrap();
+        assert_eq!(first.status(), StatusCode::CREATED);
+        let first: serde_json::Value = first.json().await.unwrap();
+        // The second key's request with the same Idempotency-Key is its own.
+        let second = create(two.clone(), "Two").await.unwrap();
+        assert_eq!(second.status(), StatusCode::CREATED);
+        assert!(second.headers().get("idempotent-replayed").is_none());
+        let second: serde_json::Value = second.json().await.unwrap();
+        assert_ne!(first["id"], second["id"]);
+        assert_eq!(second["last_name"], "Two");
+        // Each key replays its own answer.
+        let again = create(two, "Two").await.unwrap();
+        assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+        let again: serde_json::Value = again.json().await.unwrap();
+        assert_eq!(again["id"], second["id"]);
+        let again: serde_json::Value = create(one, "One").await.unwrap().json().await.unwrap();
+        assert_eq!(again["id"], first["id"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn another_businesss_ids_and_missing_ids_are_not_found_in_the_staff_app() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let staff = staff_browser(&app).await;
+        // The yoga studio's rows, seen from the club's owner.
+        let mut tx = app.services.db.begin_read().await.unwrap();
+        let studio = |table: &'static str| {
+            format!(
+                "SELECT CAST(MIN(t.id) AS BIGINT) FROM {table} t JOIN businesses b ON b.id = t.business_id WHERE b.name = $1"
+            )
+        };
+        let mut ids = std::collections::HashMap::new();
+        for table in ["members", "memberships", "invoices", "membership_types"] {
+            let (id,) = query!(
+                &mut tx,
+                fetch_one as (i64,),
+                sqlx::AssertSqlSafe(studio(table)),
+                "Lakeside Yoga Studio"
+            )
+            .unwrap();
+            ids.insert(table, id.to_string());
+        }
+        tx.commit().await.unwrap();
+        let calls: Vec<(&str, Vec<(&str, String)>)> = vec![
+            ("accounts/billing", vec![("kind", "member".into()), ("id", ids["members"].clone())]),
+            ("accounts/billing", vec![("kind", "member".into()), ("id", "999999".into())]),
+            ("accounts/billing", vec![("kind", "organization".into()), ("id", "999999".into())]),
+            ("members/get", vec![("id", ids["members"].clone())]),
+            ("memberships/get", vec![("id", ids["memberships"].clone())]),
+            ("invoices/get", vec![("id", ids["invoices"].clone())]),
+            ("membership-types/get", vec![("id", ids["membership_types"].clone())]),
+            ("credits/get", vec![("id", ids["memberships"].clone()), ("filter[kind]", String::new()),
+                ("filter[from]", String::new()), ("filter[to]", String::new())]),
+            ("memberships/sell-options", vec![("holder", "member".into()), ("id", ids["members"].clone())]),
+        ];
+        for (endpoint, form) in calls {
+            let answer = staff
+                .post(format!("{}/rpc/{endpoint}", app.origin))
+                .header(ACCEPT, "application/json")
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{endpoint} {form:?}");
+        }
+    })
+    .await;
+}

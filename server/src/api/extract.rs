@@ -250,6 +250,9 @@ where
     }
     let fingerprint = hex::encode(hash.finalize());
     let business_id = client.actor.business_id;
+    // Keys are the caller's: two API keys of one business may both send
+    // `order-1001` and each gets its own request run and replayed.
+    let key = format!("key:{}:{key}", client.key_id);
     let services = &state.services;
     match api_keys::begin_idempotent(services, business_id, &key, &fingerprint).await {
         Err(error) => ApiError::from(error).into_response(),
