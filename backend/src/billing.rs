@@ -503,6 +503,10 @@ pub struct Progress {
     pub failed: usize,
 }
 
+/// How long a billing run may go without a heartbeat (one after every batch)
+/// before it counts as interrupted: shown so, and no longer blocking a new run.
+pub const RUN_LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
 /// A billing run, recorded in `billing_runs` with its progress. Memberships
 /// are billed in batches, each in one transaction with the catalog loaded
 /// once; a batch that fails (a membership with bad data, or lines another
@@ -528,23 +532,35 @@ async fn begin_run(
     started_by: &str,
 ) -> Result<i64, Error> {
     let mut tx = services.db.begin_write().await?;
+    let run_id = insert_run(&mut tx, business_id, date, started_by, services.clock.now()).await?;
+    tx.commit().await?;
+    Ok(run_id)
+}
+
+/// The row of a run about to start, its first heartbeat at its start.
+async fn insert_run(
+    tx: &mut Tx,
+    business_id: i64,
+    date: NaiveDate,
+    started_by: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, Error> {
     let (total,) = query!(
-        &mut tx,
+        tx,
         fetch_one as (i64,),
         "SELECT COUNT(*) FROM memberships WHERE business_id = $1",
         business_id
     )?;
     let (run_id,) = query!(
-        &mut tx,
+        tx,
         fetch_one as (i64,),
-        "INSERT INTO billing_runs (business_id, run_date, started_by, started_at, total) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO billing_runs (business_id, run_date, started_by, started_at, heartbeat_at, total) VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
         business_id,
         date,
         started_by,
-        services.clock.now(),
+        now,
         total
     )?;
-    tx.commit().await?;
     Ok(run_id)
 }
 
@@ -630,12 +646,13 @@ async fn continue_run(
         query!(
             &mut tx,
             execute,
-            "UPDATE billing_runs SET done = $2, invoices = $3, failed = $4, failures = $5 WHERE id = $1",
+            "UPDATE billing_runs SET done = $2, invoices = $3, failed = $4, failures = $5, heartbeat_at = $6 WHERE id = $1",
             run_id,
             p.done as i64,
             p.invoices as i64,
             p.failed as i64,
-            failures_json
+            failures_json,
+            services.clock.now()
         )?;
         tx.commit().await?;
         progress(&p);
@@ -719,9 +736,10 @@ pub async fn runs(
         i64,
         i64,
         String,
+        Option<chrono::DateTime<chrono::Utc>>,
     );
     let rows = query!(&mut tx, fetch_all as Row,
-        "SELECT id, run_date, started_by, started_at, finished_at, total, done, invoices, failed, failures
+        "SELECT id, run_date, started_by, started_at, finished_at, total, done, invoices, failed, failures, heartbeat_at
            FROM billing_runs WHERE business_id = $1 ORDER BY id DESC LIMIT 20",
         business.id)?;
     tx.commit().await?;
@@ -745,6 +763,7 @@ pub async fn runs(
                 invoices,
                 failed,
                 failures,
+                heartbeat_at,
             )| {
                 Ok(domain::invoices::BillingRunView {
                     id,
@@ -759,7 +778,7 @@ pub async fn runs(
                     failures: serde_json::from_str(&failures)
                         .map_err(|e| Error::internal(format!("failures of run {id}: {e}")))?,
                     interrupted: finished_at.is_none()
-                        && now - started_at > chrono::Duration::hours(6),
+                        && now - heartbeat_at.unwrap_or(started_at) > RUN_LEASE,
                 })
             },
         )
@@ -784,22 +803,27 @@ pub async fn start_run(services: &Services, actor: &crate::auth::Actor) -> Resul
         business.id,
         actor.staff_user_id
     )?;
-    let since = services.clock.now() - chrono::Duration::hours(6);
+    tx.commit().await?;
+    let date = services.today(&business);
+    let now = services.clock.now();
+    // The check and the new run's row in one write transaction: two managers
+    // starting at once start one run.
+    let mut tx = services.db.begin_write().await?;
+    crate::db::serialize_on(&mut tx, &format!("billing-run:{}", business.id)).await?;
     let running = query!(
         &mut tx,
         fetch_optional as (i64,),
-        "SELECT id FROM billing_runs WHERE business_id = $1 AND finished_at IS NULL AND started_at > $2",
+        "SELECT id FROM billing_runs WHERE business_id = $1 AND finished_at IS NULL AND COALESCE(heartbeat_at, started_at) > $2",
         business.id,
-        since
+        now - RUN_LEASE
     )?;
-    tx.commit().await?;
     if running.is_some() {
         return Err(Error::Conflict(
             "A billing run is already in progress: its progress is shown below.".into(),
         ));
     }
-    let date = services.today(&business);
-    let run_id = begin_run(services, business.id, date, &name).await?;
+    let run_id = insert_run(&mut tx, business.id, date, &name, now).await?;
+    tx.commit().await?;
     let services = services.clone();
     let business_id = business.id;
     tokio::spawn(async move {

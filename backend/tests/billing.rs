@@ -381,3 +381,50 @@ async fn a_billing_date_move_and_a_cycle_switch_are_previewed_and_billed_as_prev
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_interrupted_run_is_shown_so_and_does_not_block_the_next_one() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let id = c.owner.business_id;
+        // A run whose server was killed: started, never finished, no more beats.
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        query!(
+            &mut tx,
+            execute,
+            "INSERT INTO billing_runs (business_id, run_date, started_by, started_at, heartbeat_at, total, done)
+             VALUES ($1, $2, 'server bill', $3, $3, 10, 4)",
+            id,
+            d(2026, 11, 22),
+            c.s.clock.now()
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        // While its lease lasts it is running, and a second run waits.
+        let page = billing::runs(&c.s, &c.owner).await.unwrap();
+        assert!(page.runs[0].running() && !page.runs[0].interrupted);
+        assert!(matches!(
+            billing::start_run(&c.s, &c.owner).await,
+            Err(backend::Error::Conflict(_))
+        ));
+        // Once its lease has run out without a beat, it was interrupted.
+        let later = support::later(&c.s, billing::RUN_LEASE + chrono::TimeDelta::seconds(1));
+        let page = billing::runs(&later, &c.owner).await.unwrap();
+        assert!(page.runs[0].interrupted, "{:?}", page.runs[0]);
+        billing::start_run(&later, &c.owner)
+            .await
+            .expect("a new run starts");
+        // The new run finishes in the background.
+        for _ in 0..100 {
+            let page = billing::runs(&later, &c.owner).await.unwrap();
+            if page.runs[0].finished_at.is_some() {
+                assert_eq!(page.runs.len(), 2);
+                assert!(page.runs[1].interrupted);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the new run did not finish");
+    })
+    .await;
+}
