@@ -86,6 +86,9 @@ impl From<backend::Error> for AppError {
             E::NotFound => AppError::NotFound,
             E::Invalid(invalid) => AppError::Invalid { invalid },
             E::Conflict(message) | E::Refused(message) => AppError::Conflict { message },
+            E::SignInInstead => AppError::Conflict {
+                message: E::SignInInstead.to_string(),
+            },
             E::TooMany(message) => AppError::TooMany { message },
             E::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error in a server function");

@@ -23,6 +23,12 @@ pub enum Error {
     /// `force`); the message is the policy's explanation.
     #[error("{0}")]
     Refused(String),
+    /// A public signup with an email that already belongs to a member of the
+    /// business: nothing was made; a portal sign-in code went to the email.
+    #[error(
+        "this email belongs to a member here: we sent a sign-in code to it; sign in to the member portal to add a membership"
+    )]
+    SignInInstead,
     /// Asked too often (sign-in codes); the message says how long to wait.
     #[error("{0}")]
     TooMany(String),

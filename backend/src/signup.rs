@@ -97,9 +97,17 @@ async fn new_member(
     form: &SignupForm,
     today: chrono::NaiveDate,
     now: chrono::DateTime<chrono::Utc>,
+    refuse_known: bool,
 ) -> Result<i64, Error> {
     let context = crate::members::context(tx, business, today).await?;
     let details = form.member().validate(&context)?;
+    if !refuse_known {
+        return Ok(
+            crate::members::insert_member(tx, business.id, &details, now)
+                .await?
+                .0,
+        );
+    }
     let known = query!(
         tx,
         fetch_optional as (i64,),
@@ -109,16 +117,68 @@ async fn new_member(
         "active"
     )?;
     if known.is_some() {
-        return Err(Error::invalid(
-            "email",
-            "you are already a member here: sign in to the member portal to manage your membership",
-        ));
+        return Err(Error::SignInInstead);
     }
     Ok(
         crate::members::insert_member(tx, business.id, &details, now)
             .await?
             .0,
     )
+}
+
+/// How long a draft of a visitor's details is kept.
+const DRAFT_KEPT: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// Keeps the details a visitor typed (no card, no key) and returns the
+/// draft's token for the page's address. The details are checked as the
+/// preview will check them only when it runs; here they are merely kept.
+pub async fn save_draft(services: &Services, form: &SignupForm) -> Result<String, Error> {
+    let now = services.clock.now();
+    let details = SignupForm {
+        number: String::new(),
+        expiry: String::new(),
+        key: String::new(),
+        ..form.clone()
+    };
+    let details = serde_json::to_string(&details)
+        .map_err(|e| Error::internal(format!("a signup draft: {e}")))?;
+    if details.len() > 4096 {
+        return Err(Error::invalid("first_name", "these details are too long"));
+    }
+    let token = crate::auth::new_token();
+    let mut tx = services.db.begin_write().await?;
+    query!(
+        &mut tx,
+        execute,
+        "DELETE FROM signup_drafts WHERE created_at < $1",
+        now - DRAFT_KEPT
+    )?;
+    query!(
+        &mut tx,
+        execute,
+        "INSERT INTO signup_drafts (token, details, created_at) VALUES ($1, $2, $3)",
+        &token,
+        details,
+        now
+    )?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The details of a draft; `NotFound` once it is a day old or unknown.
+pub async fn draft(services: &Services, token: &str) -> Result<SignupForm, Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_read().await?;
+    let row = query!(
+        &mut tx,
+        fetch_optional as (String,),
+        "SELECT details FROM signup_drafts WHERE token = $1 AND created_at > $2",
+        token,
+        now - DRAFT_KEPT
+    )?;
+    tx.commit().await?;
+    let (details,) = row.ok_or(Error::NotFound)?;
+    serde_json::from_str(&details).map_err(|e| Error::internal(format!("a signup draft: {e}")))
 }
 
 /// The first invoice the signup would bring, without saving anything.
@@ -135,7 +195,10 @@ pub async fn preview(
     let (business, location_id, _, offer) = offered(&mut tx, slug, type_id).await?;
     form.check_member_type(&offer.spec.member_types)?;
     let today = services.today(&business);
-    let member = new_member(&mut tx, &business, form, today, now).await?;
+    // The preview answers the same whether or not the email is a member's:
+    // only the signup itself, rate-limited and with a card, says so, and then
+    // only by sending the email a sign-in code.
+    let member = new_member(&mut tx, &business, form, today, now, false).await?;
     let summary = crate::memberships::sale_summary(
         &mut tx,
         &business,
@@ -168,13 +231,18 @@ pub async fn start(
     // Concurrent signups from one address are counted one after the other.
     crate::db::serialize_on(&mut tx, &format!("signup-client:{client}")).await?;
     let (business, location_id, _, offer) = offered(&mut tx, slug, type_id).await?;
-    if let Some((token,)) = query!(
+    if let Some((token, membership)) = query!(
         &mut tx,
-        fetch_optional as (String,),
-        "SELECT token FROM signups WHERE business_id = $1 AND idempotency_key = $2",
+        fetch_optional as (String, i64),
+        "SELECT token, membership_id FROM signups WHERE business_id = $1 AND idempotency_key = $2",
         business.id,
         key
     )? {
+        drop(tx);
+        // A second send of the form while the first is still charging the
+        // card answers once the first payment has an outcome, so that both
+        // show the same status page.
+        wait_for_first_payment(services, business.id, membership).await?;
         return Ok(token);
     }
     form.check_member_type(&offer.spec.member_types)?;
@@ -195,7 +263,14 @@ pub async fn start(
         .gateway
         .tokenize(&digits)
         .map_err(|reason| Error::invalid("number", reason))?;
-    let member = new_member(&mut tx, &business, form, today, now).await?;
+    let member = match new_member(&mut tx, &business, form, today, now, true).await {
+        Err(Error::SignInInstead) => {
+            drop(tx);
+            crate::portal::request_code(services, &form.email, client, &business.slug).await?;
+            return Err(Error::SignInInstead);
+        }
+        other => other?,
+    };
     let membership = crate::memberships::sell_in(
         &mut tx,
         &business,
@@ -244,6 +319,34 @@ pub async fn start(
     tx.commit().await?;
     pay(services, &business, member, membership, &form.card(), key).await?;
     Ok(token)
+}
+
+/// Waits (at most ten seconds) until the membership's first invoice is paid,
+/// has a failed payment, or is not open.
+async fn wait_for_first_payment(
+    services: &Services,
+    business_id: i64,
+    membership: i64,
+) -> Result<(), Error> {
+    for _ in 0..100 {
+        let mut tx = services.db.begin_read().await?;
+        let (waiting,) = query!(
+            &mut tx,
+            fetch_one as (i64,),
+            "SELECT COUNT(*) FROM invoices i
+              WHERE i.business_id = $1 AND i.membership_id = $2 AND i.status = 'open'
+                AND i.total_minor > i.amount_paid_minor
+                AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = i.id)",
+            business_id,
+            membership
+        )?;
+        tx.commit().await?;
+        if waiting == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(())
 }
 
 /// Bills the membership's first invoice (if not yet) and charges it to the

@@ -290,7 +290,7 @@ async fn requests_are_limited_per_email_and_per_client_address() {
 }
 
 #[tokio::test]
-async fn an_email_of_two_businesses_chooses_and_sees_only_its_own() {
+async fn an_email_of_two_businesses_signs_in_to_each_with_its_own_code_and_sees_only_its_own() {
     each_db(|db| async move {
         let c = club(db).await;
         // Ana is a member here (with the club's Adult Monthly membership) ...

@@ -116,22 +116,36 @@ async fn a_visitor_signs_up_once_however_often_the_form_is_sent() {
             .await
                 == 1
         );
-        // The same email again, with a new form: asked to sign in instead.
-        let twice = signup::preview(
-            &c.s,
-            &slug,
-            &form(adult, "ANA@example.com", "4242 4242 4242 4242", "other"),
+        // The same email again, with a new form. The preview answers as it
+        // would for anyone (it tells no one who is a member) ...
+        let again = form(adult, "ANA@example.com", "4242 4242 4242 4242", "other");
+        let unknown = form(adult, "nobody@example.com", "4242 4242 4242 4242", "other");
+        let known_preview = signup::preview(&c.s, &slug, &again).await.unwrap();
+        let unknown_preview = signup::preview(&c.s, &slug, &unknown).await.unwrap();
+        assert_eq!(known_preview, unknown_preview);
+        // ... and the signup makes and charges nothing: the email gets a
+        // sign-in code, which is where "you are a member already" is said.
+        let codes = count(
+            &c,
+            "SELECT COUNT(*) FROM outbox WHERE to_address = $1 AND kind = 'portal_code'",
+            "ana@example.com",
         )
-        .await
-        .unwrap_err();
-        match twice {
-            Error::Invalid(i) => assert!(
-                i.message_for("email")
-                    .unwrap()
-                    .contains("sign in to the member portal")
-            ),
-            other => panic!("{other:?}"),
-        }
+        .await;
+        assert!(matches!(
+            signup::start(&c.s, &slug, &again, "10.0.0.1").await,
+            Err(Error::SignInInstead)
+        ));
+        assert_eq!(count(&c, MEMBERS, "ana@example.com").await, 1);
+        assert_eq!(count(&c, PAID, "ana@example.com").await, 1);
+        assert_eq!(
+            count(
+                &c,
+                "SELECT COUNT(*) FROM outbox WHERE to_address = $1 AND kind = 'portal_code'",
+                "ana@example.com"
+            )
+            .await,
+            codes + 1
+        );
         assert!(matches!(
             signup::status(&c.s, "no-such-token").await,
             Err(Error::NotFound)

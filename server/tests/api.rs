@@ -717,7 +717,7 @@ async fn public_signup_then_card_charges_refunds_and_credit_notes() {
         assert_eq!(status.body["state"], "active");
         assert_eq!(api.call(Method::GET, None, "/public/signups/nonsense", None, None).await.status, StatusCode::NOT_FOUND);
         let known = api.call(Method::POST, None, signup, Some(visitor.clone()), Some("join-rafa-2")).await;
-        assert_eq!((known.status, known.field()), (StatusCode::BAD_REQUEST, "email"), "{}", known.body);
+        assert_eq!((known.status, known.code()), (StatusCode::CONFLICT, "sign_in_required"), "{}", known.body);
         let bad_card = api.call(Method::POST, None, signup, Some(json!({ "type_id": adult, "first_name": "X", "last_name": "Y",
             "email": "x.y@example.com", "card_number": "1234", "card_expiry": "12/30" })), None).await;
         assert_eq!((bad_card.status, bad_card.field()), (StatusCode::BAD_REQUEST, "card_number"), "{}", bad_card.body);

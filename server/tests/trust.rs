@@ -879,3 +879,112 @@ async fn another_businesss_ids_and_missing_ids_are_not_found_in_the_staff_app() 
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_visitors_details_are_posted_and_never_put_in_an_address() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let offer: serde_json::Value = app
+            .http
+            .get(format!(
+                "{}/api/v1/public/locations/harbour-street/membership-types",
+                app.origin
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let adult = offer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "Adult Monthly")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The join page's details form posts; it is no GET form.
+        let page = app
+            .http
+            .get(format!("{}/join/harbour-street/{adult}", app.origin))
+            .header(ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("/rpc/signup/details"),
+            "the details form posts to the server"
+        );
+        assert!(
+            !page.to_lowercase().contains("method=\"get\""),
+            "no GET form on the page"
+        );
+        // Posted without JavaScript: the answer sends the visitor on with a token only.
+        let answer = app
+            .http
+            .post(format!("{}/rpc/signup/details", app.origin))
+            .header(ACCEPT, "text/html")
+            .form(&[
+                ("location", "harbour-street".to_string()),
+                ("type_id", adult.clone()),
+                ("form[first_name]", "Priv".into()),
+                ("form[last_name]", "Acy".into()),
+                ("form[email]", "priv.acy@example.com".into()),
+                ("form[phone]", "+49 170 1234567".into()),
+                ("form[start]", "2026-11-22".into()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::FOUND);
+        let location = answer
+            .headers()
+            .get("location")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            location.starts_with(&format!("/join/harbour-street/{adult}?draft=")),
+            "{location}"
+        );
+        for private in ["priv", "Acy", "1234567", "%40"] {
+            assert!(!location.contains(private), "{location} holds {private}");
+        }
+        // The preview page reads the details back from the draft.
+        let preview = app
+            .http
+            .get(format!("{}{location}", app.origin))
+            .header(ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            preview.contains("priv.acy@example.com"),
+            "the preview has the details"
+        );
+        assert!(
+            preview.contains("Your first invoice"),
+            "the preview is shown"
+        );
+        // A made-up draft shows nothing of anyone.
+        let none = app
+            .http
+            .post(format!("{}/rpc/signup/draft", app.origin))
+            .header(ACCEPT, "application/json")
+            .form(&[("token", "made-up")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(none.status(), StatusCode::NOT_FOUND);
+    })
+    .await;
+}

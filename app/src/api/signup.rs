@@ -18,6 +18,45 @@ pub async fn get_signup_options(location: String, type_id: i64) -> Result<Signup
     )
 }
 
+/// Keeps the details a visitor typed and goes on to the preview, whose
+/// address carries only the draft's token (never a name or an email).
+#[server(prefix = "/rpc", endpoint = "signup/details")]
+pub async fn save_signup_details(
+    location: String,
+    type_id: i64,
+    form: SignupForm,
+) -> Result<String, AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            // The location goes into the address the visitor is sent to.
+            if location.is_empty()
+                || !location
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            {
+                return Err(AppError::NotFound);
+            }
+            let token = backend::signup::save_draft(&state.services, &form).await?;
+            leptos_axum::redirect(&format!("/join/{location}/{type_id}?draft={token}"));
+            Ok(token)
+        }
+        .await,
+    )
+}
+
+/// The details a visitor typed, by the draft's token.
+#[server(prefix = "/rpc", endpoint = "signup/draft")]
+pub async fn get_signup_draft(token: String) -> Result<SignupForm, AppError> {
+    ssr::reply(
+        async move {
+            let state = ssr::state()?;
+            Ok(backend::signup::draft(&state.services, &token).await?)
+        }
+        .await,
+    )
+}
+
 /// The first invoice the signup would bring (nothing is saved).
 #[server(prefix = "/rpc", endpoint = "signup/preview")]
 pub async fn preview_signup(location: String, form: SignupForm) -> Result<SignupPreview, AppError> {
@@ -36,11 +75,24 @@ pub async fn start_signup(location: String, form: SignupForm) -> Result<String, 
     ssr::reply(
         async move {
             let state = ssr::state()?;
-            let token =
-                backend::signup::start(&state.services, &location, &form, &ssr::client_address())
-                    .await?;
-            leptos_axum::redirect(&format!("/join/status/{token}"));
-            Ok(token)
+            match backend::signup::start(&state.services, &location, &form, &ssr::client_address())
+                .await
+            {
+                Ok(token) => {
+                    leptos_axum::redirect(&format!("/join/status/{token}"));
+                    Ok(token)
+                }
+                // A member already: a sign-in code went to the email; nothing was charged.
+                Err(backend::Error::SignInInstead) => {
+                    let query: String = form_urlencoded::Serializer::new(String::new())
+                        .append_pair("email", form.email.trim())
+                        .append_pair("joining", "1")
+                        .finish();
+                    leptos_axum::redirect(&format!("/portal/sign-in?{query}"));
+                    Ok(String::new())
+                }
+                Err(error) => Err(error.into()),
+            }
         }
         .await,
     )

@@ -150,6 +150,9 @@ pub fn PortalSignInPage() -> impl IntoView {
                     </ActionForm>
                 }
             >
+                {move || query.with(|q| q.get("joining").is_some()).then(|| view! {
+                    <p class="lead" data-testid="joining-note">"You are already a member here, so nothing was charged: sign in to see your memberships."</p>
+                })}
                 <p role="status">
                     "If " <strong>{email}</strong> " belongs to a member, a code is on its way. It works for 10 minutes."
                 </p>

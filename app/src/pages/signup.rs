@@ -5,30 +5,25 @@
 use domain::signup::{SignupForm, SignupOptions, SignupState, SignupView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::signup::{
-    RetrySignup, StartSignup, get_signup_options, get_signup_status, preview_signup,
+    RetrySignup, SaveSignupDetails, StartSignup, get_signup_draft, get_signup_options,
+    get_signup_status, preview_signup,
 };
 use crate::components::form::{ErrorNotice, FormError, FormErrors};
 use crate::error::AppError;
 
-/// The details typed so far, carried in the page's address between steps.
-fn details_from_query() -> Memo<Option<SignupForm>> {
+/// The draft of the details typed so far: its token is in the page's address
+/// (`?draft=` for the preview, `?edit=` to change them), the details on the server.
+fn draft_from_query() -> Memo<Option<(String, bool)>> {
     let query = use_query_map();
     Memo::new(move |_| {
         query.with(|q| {
-            q.get("email").map(|email| SignupForm {
-                first_name: q.get("first_name").unwrap_or_default(),
-                last_name: q.get("last_name").unwrap_or_default(),
-                email,
-                phone: q.get("phone").unwrap_or_default(),
-                date_of_birth: q.get("date_of_birth").unwrap_or_default(),
-                start: q.get("start").unwrap_or_default(),
-                member_type: q.get("member_type").unwrap_or_default(),
-                ..Default::default()
-            })
+            q.get("draft")
+                .map(|t| (t, false))
+                .or_else(|| q.get("edit").map(|t| (t, true)))
+                .filter(|(t, _)| !t.is_empty())
         })
     })
 }
@@ -83,7 +78,18 @@ pub fn SignupPage() -> impl IntoView {
 
 #[component]
 fn Signup(o: SignupOptions) -> impl IntoView {
-    let details = details_from_query();
+    let draft = draft_from_query();
+    let details = Resource::new(
+        move || draft.get(),
+        |draft| async move {
+            match draft {
+                Some((token, edit)) => get_signup_draft(token.clone())
+                    .await
+                    .map(|form| Some((token, form, edit))),
+                None => Ok(None),
+            }
+        },
+    );
     let title = format!("Join with {}", o.offer.name);
     let back = format!("/join/{}", o.location_slug);
     view! {
@@ -93,47 +99,65 @@ fn Signup(o: SignupOptions) -> impl IntoView {
             <p class="offer-price">{o.offer.price.clone()}</p>
             {o.offer.initiation_fee.clone().map(|f| view! { <p>"One-time joining fee: " {f}</p> })}
             <p>"Term: " {o.offer.term.clone()}</p>
-            {
-                let o = o.clone();
-                move || match details.get() {
-                    None => view! { <DetailsForm o=o.clone() form=SignupForm::default() /> }.into_any(),
-                    Some(form) => view! { <PreviewAndPay o=o.clone() form /> }.into_any(),
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {
+                    let o = o.clone();
+                    move || {
+                        let o = o.clone();
+                        Suspend::new(async move {
+                            match details.await {
+                                Ok(Some((token, form, false))) => view! { <PreviewAndPay o form token /> }.into_any(),
+                                Ok(Some((_, form, true))) => view! { <DetailsForm o form /> }.into_any(),
+                                Ok(None) => view! { <DetailsForm o form=SignupForm::default() /> }.into_any(),
+                                Err(AppError::NotFound) => view! {
+                                    <p class="form-error" role="alert">"These details are no longer kept (after a day they are removed); please enter them again."</p>
+                                    <DetailsForm o form=SignupForm::default() />
+                                }.into_any(),
+                                Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                            }
+                        })
+                    }
                 }
-            }
+            </Suspense>
         </Frame>
     }
 }
 
-/// Step one: who joins and from when (a GET form: the next step previews it).
+/// Step one: who joins and from when. Posted (personal details never go into
+/// an address); the server keeps them as a draft and the next step previews it.
 #[component]
 fn DetailsForm(o: SignupOptions, form: SignupForm) -> impl IntoView {
+    let save = ServerAction::<SaveSignupDetails>::new();
+    let errors = FormErrors::of(save.value());
     let start = if form.start.is_empty() {
         o.today.to_string()
     } else {
         form.start.clone()
     };
     view! {
-        <Form method="GET" action="" attr:aria-label="Your details">
+        <ActionForm action=save attr:aria-label="Your details">
             <h2>"Your details"</h2>
+            <input type="hidden" name="location" value=o.location_slug.clone() />
+            <input type="hidden" name="type_id" value=o.type_id.to_string() />
             <div class="field">
                 <label for="s-first-name">"First name"</label>
-                <input id="s-first-name" name="first_name" autocomplete="given-name" required value=form.first_name.clone() />
+                <input id="s-first-name" name="form[first_name]" autocomplete="given-name" required value=form.first_name.clone() />
             </div>
             <div class="field">
                 <label for="s-last-name">"Last name"</label>
-                <input id="s-last-name" name="last_name" autocomplete="family-name" required value=form.last_name.clone() />
+                <input id="s-last-name" name="form[last_name]" autocomplete="family-name" required value=form.last_name.clone() />
             </div>
             <div class="field">
                 <label for="s-email">"Email"</label>
-                <input id="s-email" name="email" type="email" autocomplete="email" inputmode="email" required value=form.email.clone() />
+                <input id="s-email" name="form[email]" type="email" autocomplete="email" inputmode="email" required value=form.email.clone() />
             </div>
             <div class="field">
                 <label for="s-phone">"Phone (optional)"</label>
-                <input id="s-phone" name="phone" type="tel" autocomplete="tel" value=form.phone.clone() />
+                <input id="s-phone" name="form[phone]" type="tel" autocomplete="tel" value=form.phone.clone() />
             </div>
             <div class="field">
                 <label for="s-dob">"Date of birth (optional)"</label>
-                <input id="s-dob" name="date_of_birth" type="date" autocomplete="bday" value=form.date_of_birth.clone() />
+                <input id="s-dob" name="form[date_of_birth]" type="date" autocomplete="bday" value=form.date_of_birth.clone() />
             </div>
             {(!o.member_types.is_empty()).then(|| {
                 let chosen = form.member_type.clone();
@@ -141,7 +165,7 @@ fn DetailsForm(o: SignupOptions, form: SignupForm) -> impl IntoView {
                 view! {
                     <div class="field">
                         <label for="s-member-type">"Joining as"</label>
-                        <select id="s-member-type" name="member_type" required aria-describedby="s-member-type-hint">
+                        <select id="s-member-type" name="form[member_type]" required aria-describedby="s-member-type-hint">
                             {(!only).then(|| view! { <option value="">"Choose…"</option> })}
                             {o.member_types.iter().map(|t| {
                                 let selected = only || chosen.eq_ignore_ascii_case(t);
@@ -157,16 +181,18 @@ fn DetailsForm(o: SignupOptions, form: SignupForm) -> impl IntoView {
             })}
             <div class="field">
                 <label for="s-start">"Start on"</label>
-                <input id="s-start" name="start" type="date" required value=start min=o.today.to_string() />
+                <input id="s-start" name="form[start]" type="date" required value=start min=o.today.to_string() />
             </div>
-            <button type="submit" class="primary wide">"See the first invoice"</button>
-        </Form>
+            <FormError message=errors.general() />
+            <button type="submit" class="primary wide" disabled=move || save.pending().get()>"See the first invoice"</button>
+        </ActionForm>
     }
 }
 
 /// Step two: the first invoice's preview, the card, and the confirmation.
 #[component]
-fn PreviewAndPay(o: SignupOptions, form: SignupForm) -> impl IntoView {
+fn PreviewAndPay(o: SignupOptions, form: SignupForm, token: String) -> impl IntoView {
+    let edit = format!("?edit={token}");
     let start = ServerAction::<StartSignup>::new();
     let errors = FormErrors::of(start.value());
     let location = o.location_slug.clone();
@@ -192,6 +218,7 @@ fn PreviewAndPay(o: SignupOptions, form: SignupForm) -> impl IntoView {
                     let asked = asked.clone();
                     let o = o.clone();
                     let location = location.clone();
+                    let edit = edit.clone();
                     Suspend::new(async move {
                         match preview.await {
                             Ok(p) => view! {
@@ -224,10 +251,9 @@ fn PreviewAndPay(o: SignupOptions, form: SignupForm) -> impl IntoView {
                                     <FormError message=errors.field("email") />
                                     <button type="submit" class="primary wide" disabled=move || start.pending().get()>"Pay and join"</button>
                                 </ActionForm>
-                                <p><a href="?">"Change my details"</a></p>
+                                <p><a href=edit.clone()>"Change my details"</a></p>
                             }.into_any(),
                             Err(error) => {
-                                let known = error.field("email").is_some_and(|m| m.contains("already a member"));
                                 view! {
                                     <div class="form-error" role="alert" data-testid="signup-refusal">
                                         {match &error {
@@ -235,7 +261,6 @@ fn PreviewAndPay(o: SignupOptions, form: SignupForm) -> impl IntoView {
                                             other => other.to_string(),
                                         }}
                                     </div>
-                                    {known.then(|| view! { <p><a class="button" href="/portal/sign-in">"Sign in to the member portal"</a></p> })}
                                     <DetailsForm o=o.clone() form=asked.clone() />
                                 }.into_any()
                             }

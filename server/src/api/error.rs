@@ -110,6 +110,11 @@ impl From<backend::Error> for ApiError {
             E::NotFound => ApiError::not_found(),
             E::Invalid(invalid) => ApiError::from_invalid(invalid),
             E::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            E::SignInInstead => ApiError::new(
+                StatusCode::CONFLICT,
+                "sign_in_required",
+                E::SignInInstead.to_string(),
+            ),
             E::Refused(message) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "policy_refused", message)
             }

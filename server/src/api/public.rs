@@ -39,8 +39,11 @@ pub async fn offer(
 /// approval), the first invoice and its payment with the card, in one
 /// idempotent operation: the same `Idempotency-Key` answers the same signup
 /// and nothing is made twice. A declined card still answers 201 with state
-/// `payment_failed`. An email that is already a member's is refused (400 on
-/// `email`): they sign in to the portal instead. At most
+/// `payment_failed`. An email that is already a member's makes nothing and
+/// charges nothing: a portal sign-in code is sent to it and the answer is
+/// 409 `sign_in_required` (only after the card's details were checked, and
+/// counted by the sign-in code limits, so the endpoint is no cheap way to
+/// learn who is a member). At most
 /// `TESSERA_SIGNUPS_PER_CLIENT` signups (default 10) come from one client
 /// address per hour (429 after). No key needed.
 #[utoipa::path(post, path = "/public/locations/{location}/signups", tag = "Public",
@@ -50,6 +53,7 @@ pub async fn offer(
     responses(
         (status = 201, body = SignupStatusDto),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The email is a member's: a sign-in code was sent to it", body = ErrorBody),
         (status = 429, description = "Too many signups from this address in the last hour", body = ErrorBody),
     ),
     security(()))]
