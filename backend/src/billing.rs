@@ -88,8 +88,24 @@ pub(crate) async fn missing_with(
         amount: Money::new(minor, business.currency),
     })
     .collect();
-    let missing = generate(&input, &issued, date);
+    let (latest,) = query!(
+        tx,
+        fetch_one as (Option<NaiveDate>,),
+        "SELECT MAX(billing_date) FROM invoices WHERE business_id = $1 AND membership_id = $2 AND credit_note_for IS NULL",
+        business.id,
+        stored.row.id
+    )?;
+    let missing = generate(&input, &issued, not_before(date, latest));
     Ok((issued, missing))
+}
+
+/// The date billing runs up to: `date`, or the latest date the membership
+/// was already billed on when that is later. A run for an earlier date (the
+/// simulated clock moved back, `server bill --date` behind the business, a
+/// server started on an older day) finds what was billed ahead already
+/// billed, and takes nothing back.
+fn not_before(date: NaiveDate, latest_billed: Option<NaiveDate>) -> NaiveDate {
+    latest_billed.map_or(date, |latest| latest.max(date))
 }
 
 /// The charges of the next three billing dates after `today`, as the
@@ -865,8 +881,21 @@ async fn bill_batch(
             amount: Money::new(minor, business.currency),
         });
     }
+    let latest: HashMap<i64, NaiveDate> = query!(
+        tx,
+        fetch_all as (i64, NaiveDate),
+        "SELECT membership_id, MAX(billing_date) FROM invoices
+          WHERE business_id = $1 AND membership_id BETWEEN $2 AND $3 AND credit_note_for IS NULL
+          GROUP BY membership_id",
+        business.id,
+        first.row.id,
+        last.row.id
+    )?
+    .into_iter()
+    .collect();
     let mut planned = Vec::new();
     for stored in batch {
+        let up_to = not_before(date, latest.get(&stored.row.id).copied());
         let discount = discount_of(&stored.row)?;
         let input = BillingInput {
             catalog,
@@ -877,7 +906,7 @@ async fn bill_batch(
             currency: business.currency,
         };
         let issued = issued.remove(&stored.row.id).unwrap_or_default();
-        let missing = generate(&input, &issued, date);
+        let missing = generate(&input, &issued, up_to);
         planned.extend(plan(stored, &issued, missing, date)?);
     }
     write_planned(tx, business, &planned, now).await

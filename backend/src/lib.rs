@@ -48,6 +48,9 @@ pub struct Services {
     /// of sign-in and email-change messages in the outbox. Without a mail
     /// server the outbox is how codes reach anyone, so they stay readable.
     pub mail_goes_out: bool,
+    /// The pause after a first wrong staff password; it doubles with each
+    /// one after it (see `auth::failure_delay`). Tests set it to zero.
+    pub sign_in_pause: std::time::Duration,
 }
 
 impl Services {
@@ -60,6 +63,7 @@ impl Services {
             code_limits: Default::default(),
             signups_per_client: domain::signup::SIGNUPS_PER_CLIENT,
             mail_goes_out: false,
+            sign_in_pause: auth::FAILED_SIGN_IN_DELAY,
         }
     }
 }

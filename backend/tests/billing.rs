@@ -428,3 +428,35 @@ async fn an_interrupted_run_is_shown_so_and_does_not_block_the_next_one() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_run_for_an_earlier_date_takes_nothing_back() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let id = c.owner.business_id;
+        billing::run_billing(&c.s, id, d(2027, 1, 25))
+            .await
+            .unwrap();
+        let billed = invoices(&c).await;
+        assert_eq!(billed.len(), 3);
+        // The clock moved back (before the sale, even), then forward again.
+        for date in [d(2026, 11, 1), d(2026, 12, 1), d(2027, 1, 25)] {
+            let report = billing::run_billing(&c.s, id, date).await.unwrap();
+            assert_eq!(report.invoices, 0, "a run for {date} wrote invoices");
+            assert_eq!(invoices(&c).await, billed, "after a run for {date}");
+        }
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (negative,) = query!(
+            &mut tx,
+            fetch_one as (i64,),
+            "SELECT COUNT(*) FROM invoice_lines WHERE membership_id = $1 AND amount_minor < 0",
+            c.membership
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(negative, 0, "no correction took back what was billed");
+        let report = backend::check::check(&c.s).await.unwrap();
+        assert_eq!(report.violations, [], "{report:?}");
+    })
+    .await;
+}

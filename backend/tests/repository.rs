@@ -500,3 +500,87 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn ten_wrong_passwords_pause_an_account_for_fifteen_minutes_and_a_client_after_thirty() {
+    each_db(|db| async move {
+        let s = Services {
+            sign_in_pause: std::time::Duration::ZERO,
+            ..services(db)
+        };
+        business::create_owner(
+            &s,
+            &NewBusiness {
+                name: "Club",
+                time_zone: "Europe/Berlin",
+                currency: "EUR",
+            },
+            "owner@club.example",
+            "Olive Owner",
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+        for n in 1..=10 {
+            let wrong = auth::sign_in_from(&s, "owner@club.example", "not it", "10.0.0.9").await;
+            if n < 10 {
+                assert!(matches!(wrong, Err(Error::SignInFailed)), "guess {n}");
+            } else {
+                assert!(matches!(wrong, Err(Error::TooMany(_))), "the tenth locks");
+            }
+        }
+        assert!(matches!(
+            auth::sign_in_from(
+                &s,
+                "owner@club.example",
+                "a long enough password",
+                "10.0.0.9"
+            )
+            .await,
+            Err(Error::TooMany(_))
+        ));
+        // An unknown email locks the same way (no telling accounts apart).
+        for _ in 0..10 {
+            let _ = auth::sign_in_from(&s, "nobody@club.example", "x", "10.0.0.8").await;
+        }
+        assert!(matches!(
+            auth::sign_in_from(&s, "nobody@club.example", "x", "10.0.0.8").await,
+            Err(Error::TooMany(_))
+        ));
+        // Fifteen minutes later the right password works, and the count starts again.
+        let later = Services {
+            clock: Clock::fixed(
+                s.clock.now() + auth::ATTEMPT_WINDOW + chrono::TimeDelta::seconds(1),
+            ),
+            ..s.clone()
+        };
+        auth::sign_in_from(
+            &later,
+            "owner@club.example",
+            "a long enough password",
+            "10.0.0.9",
+        )
+        .await
+        .unwrap();
+        // Thirty wrong passwords from one address stop it, whatever the emails.
+        for i in 0..30 {
+            let _ = auth::sign_in_from(&later, &format!("guess{i}@club.example"), "x", "192.0.2.1")
+                .await;
+        }
+        assert!(matches!(
+            auth::sign_in_from(
+                &later,
+                "owner@club.example",
+                "a long enough password",
+                "192.0.2.1"
+            )
+            .await,
+            Err(Error::TooMany(_))
+        ));
+        let first = auth::FAILED_SIGN_IN_DELAY;
+        assert_eq!(auth::failure_delay(first, 1).as_millis(), 400);
+        assert_eq!(auth::failure_delay(first, 2).as_millis(), 800);
+        assert_eq!(auth::failure_delay(first, 9).as_millis(), 6400);
+    })
+    .await;
+}

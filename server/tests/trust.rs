@@ -988,3 +988,65 @@ async fn a_visitors_details_are_posted_and_never_put_in_an_address() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn password_guessing_is_throttled_and_the_owner_is_told() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        let attempt = |email: &'static str, password: String| {
+            app.http
+                .post(format!("{}/rpc/session/sign-in", app.origin))
+                .header(ACCEPT, "application/json")
+                .form(&[("email", email.to_string()), ("password", password)])
+                .send()
+        };
+        // Thirty guesses at once at the manager's password.
+        let answers =
+            join_all((0..30).map(|i| attempt("manager@harbour.example", format!("guess {i}"))))
+                .await;
+        let statuses: Vec<StatusCode> = answers
+            .iter()
+            .map(|a| a.as_ref().unwrap().status())
+            .collect();
+        let tried = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count();
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count();
+        assert_eq!(tried + refused, 30, "{statuses:?}");
+        assert!(
+            tried < 10,
+            "{tried} guesses were checked; the tenth locks the account"
+        );
+        // Locked: even the right password waits out the 15 minutes.
+        let right = attempt("manager@harbour.example", demo::DEMO_PASSWORD.into())
+            .await
+            .unwrap();
+        assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+        let body: serde_json::Value = right.json().await.unwrap();
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("owner has been told"),
+            "{body}"
+        );
+        // The owner was told once; an unknown email is answered the same way.
+        let told = count(
+            &app.services,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'sign_in_locked' AND to_address = $1",
+            demo::DEMO_OWNER_EMAIL,
+        )
+        .await;
+        assert_eq!(told, 1);
+        // Other accounts are not locked by it.
+        let owner = attempt("owner@harbour.example", demo::DEMO_PASSWORD.into())
+            .await
+            .unwrap();
+        assert_eq!(owner.status(), StatusCode::OK);
+    })
+    .await;
+}

@@ -216,7 +216,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     ssr::reply(
         async move {
             let state = ssr::state()?;
-            let session = backend::auth::sign_in(&state.services, &email, &password).await?;
+            let session = backend::auth::sign_in_from(
+                &state.services,
+                &email,
+                &password,
+                &ssr::client_address(),
+            )
+            .await?;
             ssr::set_staff_cookie(&state, Some(&session.token));
             leptos_axum::redirect("/");
             Ok(())
