@@ -719,6 +719,17 @@ pub async fn charge_card(
         }
         Err(e) => return Err(e),
     };
+    let (business, outcome) = ask_gateway(services, business_id, &intent).await?;
+    book_charge(services, &business, &intent, by, outcome).await
+}
+
+/// Calls the gateway for a claimed charge, outside any transaction, with the
+/// intent's key: asked again for the same intent, it answers the same.
+async fn ask_gateway(
+    services: &Services,
+    business_id: i64,
+    intent: &Intent,
+) -> Result<(Business, ChargeOutcome), Error> {
     let business = {
         let mut tx = services.db.begin_read().await?;
         let business = business::load(&mut tx, business_id).await?;
@@ -733,7 +744,7 @@ pub async fn charge_card(
             &intent.gateway_key(),
         )
         .await;
-    book_charge(services, &business, &intent, by, outcome).await
+    Ok((business, outcome))
 }
 
 fn in_progress() -> Error {
@@ -864,24 +875,11 @@ async fn finish_stale_charges(
     let Some(intent) = stale else {
         return Ok(());
     };
-    let business = {
-        let mut tx = services.db.begin_read().await?;
-        let business = business::load(&mut tx, business_id).await?;
-        tx.commit().await?;
-        business
-    };
     tracing::warn!(
         intent = intent.id,
         "finishing a card charge whose claim ran out"
     );
-    let outcome = services
-        .gateway
-        .charge(
-            &intent.token,
-            Money::new(intent.amount_minor, business.currency),
-            &intent.gateway_key(),
-        )
-        .await;
+    let (business, outcome) = ask_gateway(services, business_id, &intent).await?;
     let by = if intent.recorded_by == TakenBy::System.label() {
         TakenBy::System
     } else {

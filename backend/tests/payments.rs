@@ -595,3 +595,60 @@ async fn refused_requests_say_why_and_write_nothing_and_only_owners_change_setti
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_charge_whose_request_died_is_finished_by_the_next_attempt_and_captured_once() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let account = Account::Member(c.member);
+        payments::add_card(
+            &c.s,
+            &c.owner,
+            account,
+            &CardForm {
+                number: "4242 4242 4242 4242".into(),
+                expiry: "12/30".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let first = invoice_id(&c, 1).await;
+        // A request claimed the charge and died before the gateway's answer was booked.
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        query!(
+            &mut tx,
+            execute,
+            "INSERT INTO charge_intents (business_id, invoice_id, amount_minor, token, request_key, recorded_by,
+                                         state, claimed_until, created_at)
+             SELECT business_id, id, total_minor, 'sandbox_ok', 'died', 'staff', 'claimed', $2, $2
+               FROM invoices WHERE id = $1",
+            first,
+            c.s.clock.now() + chrono::TimeDelta::minutes(5)
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        // While its claim lasts, another charge waits.
+        assert!(matches!(
+            payments::charge_card(&c.s, TakenBy::Staff(&c.owner), first, None, "next").await,
+            Err(Error::Conflict(_))
+        ));
+        // After it, the next attempt finishes it (the gateway asked once more
+        // with the intent's key) and finds nothing left to charge.
+        let later = support::later(&c.s, chrono::TimeDelta::minutes(6));
+        assert!(matches!(
+            payments::charge_card(&later, TakenBy::Staff(&c.owner), first, None, "next").await,
+            Err(Error::Conflict(_))
+        ));
+        assert_eq!(invoices(&c).await, [(1, 7400, 7400, "paid".into())]);
+        assert_eq!(
+            count(&c, "SELECT COUNT(*) FROM payments WHERE succeeded").await,
+            1,
+            "captured once"
+        );
+        assert_eq!(
+            count(&c, "SELECT COUNT(*) FROM charge_intents WHERE state = 'claimed'").await,
+            0
+        );
+    })
+    .await;
+}

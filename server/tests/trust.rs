@@ -159,6 +159,31 @@ async fn captured(s: &Services, invoice: i64) -> (i64, i64, i64) {
 
 const ATTEMPTS: usize = 20;
 
+/// The id of Adult Monthly in the public offer of the club's Harbour Street.
+async fn adult_monthly_offer(app: &App) -> String {
+    let offer: serde_json::Value = app
+        .http
+        .get(format!(
+            "{}/api/v1/public/locations/harbour-street/membership-types",
+            app.origin
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    offer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Adult Monthly")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test]
 async fn an_invoice_is_captured_once_however_many_api_charges_race() {
     each_db(|db| async move {
@@ -655,27 +680,7 @@ async fn limits_hold_under_concurrent_requests() {
         );
 
         // Ten public signups per client address an hour.
-        let offer: serde_json::Value = app
-            .http
-            .get(format!(
-                "{}/api/v1/public/locations/harbour-street/membership-types",
-                app.origin
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let adult = offer["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == "Adult Monthly")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let adult = adult_monthly_offer(&app).await;
         let answers = join_all((0..20).map(|i| {
             app.http
                 .post(format!(
@@ -884,27 +889,7 @@ async fn another_businesss_ids_and_missing_ids_are_not_found_in_the_staff_app() 
 async fn a_visitors_details_are_posted_and_never_put_in_an_address() {
     each_db(|db| async move {
         let app = spawn(db).await;
-        let offer: serde_json::Value = app
-            .http
-            .get(format!(
-                "{}/api/v1/public/locations/harbour-street/membership-types",
-                app.origin
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let adult = offer["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == "Adult Monthly")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let adult = adult_monthly_offer(&app).await;
         // The join page's details form posts; it is no GET form.
         let page = app
             .http
