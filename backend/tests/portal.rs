@@ -924,3 +924,52 @@ async fn a_member_edits_their_profile_and_confirms_a_new_email_with_a_code_sent_
     })
     .await;
 }
+
+#[tokio::test]
+async fn codes_are_masked_in_the_staff_outbox_once_mail_really_goes_out() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        member_with_email(&c, "Ana", "ana@example.com").await;
+        portal::request_code(&c.s, "ana@example.com", "10.0.0.1", "")
+            .await
+            .unwrap();
+        let code = mailed_code(&c.s, "ana@example.com").await.unwrap();
+        let shown = |s: Services| {
+            let owner = c.owner.clone();
+            async move {
+                backend::payments::outbox(&s, &owner)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|m| m.kind == "portal_code")
+                    .unwrap()
+            }
+        };
+        // Without a mail server the outbox is how the code reaches anyone (the demo).
+        let readable = shown(c.s.clone()).await;
+        assert!(readable.subject.ends_with(&code), "{}", readable.subject);
+        // With one, staff see the message but not the code.
+        let masked = shown(Services {
+            mail_goes_out: true,
+            ..c.s.clone()
+        })
+        .await;
+        assert_eq!(masked.subject, "Your sign-in code: ••••••");
+        assert!(masked.body.contains("••• •••"), "{}", masked.body);
+        assert!(
+            !masked
+                .body
+                .contains(&format!("{} {}", &code[..3], &code[3..]))
+        );
+        assert!(
+            masked.body.contains("10 minutes"),
+            "other numbers stay: {}",
+            masked.body
+        );
+        // The code itself still signs in.
+        portal::verify_code(&c.s, &form("ana@example.com", &code))
+            .await
+            .unwrap();
+    })
+    .await;
+}
