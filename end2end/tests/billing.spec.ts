@@ -231,8 +231,12 @@ test("a new billing date and a new billing cycle preview their bridging lines; a
   // A billing run started by hand, watched until it is done.
   await page.goto("/billing/runs");
   await hydrated(page);
+  // The scheduler records runs of its own every minute, so the manager's is
+  // found by name (the newest of the manager's), not by position.
+  const mine = page.getByTestId("billing-run").filter({ hasText: "Max Manager" });
+  const before = await mine.count();
   await page.getByRole("button", { name: "Start a billing run" }).click();
-  const run = page.getByTestId("billing-run").first();
+  await expect(mine).toHaveCount(before + 1);
+  const run = mine.first();
   await expect(run.getByTestId("run-state")).toContainText("finished", { timeout: 30_000 });
-  await expect(run).toContainText("Max Manager");
 });
