@@ -579,12 +579,9 @@ pub async fn record_payment(
 
 /// The payment a key recorded, read after a racing request won.
 async fn replayed(services: &Services, business_id: i64, key: &str) -> Result<i64, Error> {
-    let mut tx = services.db.begin_read().await?;
-    let id = payment_by_key(&mut tx, business_id, key)
+    replayed_charge(services, business_id, key)
         .await?
-        .ok_or_else(|| Error::internal("a payment key clashed but no payment has it"))?;
-    tx.commit().await?;
-    Ok(id)
+        .ok_or_else(|| Error::internal("a payment key clashed but no payment has it"))
 }
 
 /// What a charge of the card on file did.
@@ -754,7 +751,7 @@ fn in_progress() -> Error {
     )
 }
 
-/// The payment a charge's key recorded, if its intent has been booked.
+/// The payment a key recorded, if any (a charge's once its intent is booked).
 async fn replayed_charge(
     services: &Services,
     business_id: i64,
@@ -880,17 +877,18 @@ async fn finish_stale_charges(
         "finishing a card charge whose claim ran out"
     );
     let (business, outcome) = ask_gateway(services, business_id, &intent).await?;
-    let by = if intent.recorded_by == TakenBy::System.label() {
-        TakenBy::System
-    } else {
-        TakenBy::Resumed {
-            label: if intent.recorded_by == "staff" {
-                "staff"
-            } else {
-                "the member via the portal"
-            },
-            staff_id: intent.staff_user_id,
-        }
+    // Booked in the name of whoever started it, as its payment row says.
+    let staff_id = intent.staff_user_id;
+    let by = match intent.recorded_by.as_str() {
+        "the system" => TakenBy::System,
+        "staff" => TakenBy::Resumed {
+            label: "staff",
+            staff_id,
+        },
+        _ => TakenBy::Resumed {
+            label: "the member via the portal",
+            staff_id,
+        },
     };
     book_charge(services, &business, &intent, by, outcome).await?;
     Ok(())

@@ -580,7 +580,7 @@ pub async fn request_email_change(
         now - REQUEST_WINDOW
     )?;
     may_request_code(services.code_limits, recent as u32, 0).map_err(Error::TooMany)?;
-    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32));
+    let code = new_code();
     query!(
         &mut tx,
         execute,

@@ -89,8 +89,9 @@ fn sell_form(form: &SignupForm, location_id: i64, today: chrono::NaiveDate) -> S
     }
 }
 
-/// Checks the details and makes the member in `tx`; refuses an email that
-/// already belongs to a member here (they should sign in instead).
+/// Checks the details and makes the member in `tx`; with `refuse_known`, an
+/// email that already belongs to a member here is `SignInInstead` (the
+/// preview passes `false`: it tells no one who is a member).
 async fn new_member(
     tx: &mut Tx,
     business: &Business,
@@ -101,22 +102,17 @@ async fn new_member(
 ) -> Result<i64, Error> {
     let context = crate::members::context(tx, business, today).await?;
     let details = form.member().validate(&context)?;
-    if !refuse_known {
-        return Ok(
-            crate::members::insert_member(tx, business.id, &details, now)
-                .await?
-                .0,
-        );
-    }
-    let known = query!(
-        tx,
-        fetch_optional as (i64,),
-        "SELECT id FROM members WHERE business_id = $1 AND email_lc = $2 AND status = $3 LIMIT 1",
-        business.id,
-        &details.email,
-        "active"
-    )?;
-    if known.is_some() {
+    if refuse_known
+        && query!(
+            tx,
+            fetch_optional as (i64,),
+            "SELECT id FROM members WHERE business_id = $1 AND email_lc = $2 AND status = $3 LIMIT 1",
+            business.id,
+            &details.email,
+            "active"
+        )?
+        .is_some()
+    {
         return Err(Error::SignInInstead);
     }
     Ok(

@@ -260,17 +260,7 @@ async fn a_declined_card_is_retried_then_past_due_then_suspended_and_paying_rest
         assert!(count(&c, "SELECT COUNT(*) FROM outbox WHERE kind = 'dunning'").await >= 2);
 
         // A good card: staff charge it; the same key twice charges once.
-        payments::add_card(
-            &c.s,
-            &c.owner,
-            account,
-            &CardForm {
-                number: "4242 4242 4242 4242".into(),
-                expiry: "12/30".into(),
-            },
-        )
-        .await
-        .unwrap();
+        good_card(&c, account).await;
         let first = invoice_id(&c, 1).await;
         let charged = payments::charge_card(&c.s, TakenBy::Staff(&c.owner), first, None, "c1")
             .await
@@ -457,6 +447,21 @@ async fn void_only_without_payments_and_credit_notes_up_to_the_total_become_acco
     .await;
 }
 
+/// A sandbox card that succeeds, on file for `account`.
+async fn good_card(c: &Club, account: Account) {
+    payments::add_card(
+        &c.s,
+        &c.owner,
+        account,
+        &CardForm {
+            number: "4242 4242 4242 4242".into(),
+            expiry: "12/30".into(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
 /// Every money table's row count, to see that a refused request wrote nothing.
 async fn money_rows(c: &Club) -> Vec<i64> {
     let mut counts = Vec::new();
@@ -601,17 +606,7 @@ async fn a_charge_whose_request_died_is_finished_by_the_next_attempt_and_capture
     each_db(|db| async move {
         let c = club(db).await;
         let account = Account::Member(c.member);
-        payments::add_card(
-            &c.s,
-            &c.owner,
-            account,
-            &CardForm {
-                number: "4242 4242 4242 4242".into(),
-                expiry: "12/30".into(),
-            },
-        )
-        .await
-        .unwrap();
+        good_card(&c, account).await;
         let first = invoice_id(&c, 1).await;
         // A request claimed the charge and died before the gateway's answer was booked.
         let mut tx = c.s.db.begin_write().await.unwrap();
@@ -649,6 +644,53 @@ async fn a_charge_whose_request_died_is_finished_by_the_next_attempt_and_capture
             count(&c, "SELECT COUNT(*) FROM charge_intents WHERE state = 'claimed'").await,
             0
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_card_of_another_businesss_account_or_a_missing_one_is_not_found() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        good_card(&c, Account::Member(c.member)).await;
+        assert!(
+            payments::card_label(&c.s, &c.owner, Account::Member(c.member))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let (other, other_owner) = business::create_owner(
+            &c.s,
+            &business::NewBusiness {
+                name: "Another Gym",
+                time_zone: "Europe/Berlin",
+                currency: "EUR",
+            },
+            "owner@another.example",
+            "Otto Other",
+            "a long enough password",
+        )
+        .await
+        .unwrap();
+        let elsewhere = Actor {
+            business_id: other,
+            staff_user_id: other_owner,
+            role: Role::Owner,
+        };
+        for (actor, account) in [
+            (&elsewhere, Account::Member(c.member)),
+            (&c.owner, Account::Member(999_999)),
+            (&c.owner, Account::Organization(999_999)),
+        ] {
+            assert!(matches!(
+                payments::card_label(&c.s, actor, account).await,
+                Err(Error::NotFound)
+            ));
+            assert!(matches!(
+                payments::account_billing(&c.s, actor, account).await,
+                Err(Error::NotFound)
+            ));
+        }
     })
     .await;
 }

@@ -21,32 +21,33 @@ async fn mailed_code(s: &Services, email: &str) -> Option<String> {
 
 /// The code at the end of the subject of the newest message of `kind` to `email`.
 async fn mailed(s: &Services, email: &str, kind: &str) -> Option<String> {
+    mailed_by(s, email, kind, None).await
+}
+
+/// The code of the newest sign-in message one business mailed to `email`.
+async fn mailed_code_at(s: &Services, email: &str, business_id: i64) -> Option<String> {
+    mailed_by(s, email, "portal_code", Some(business_id)).await
+}
+
+async fn mailed_by(
+    s: &Services,
+    email: &str,
+    kind: &str,
+    business_id: Option<i64>,
+) -> Option<String> {
     let mut tx = s.db.begin_read().await.unwrap();
-    let row = query!(
+    let rows = query!(
         &mut tx,
-        fetch_optional as (String,),
-        "SELECT subject FROM outbox WHERE to_address = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
+        fetch_all as (i64, String),
+        "SELECT business_id, subject FROM outbox WHERE to_address = $1 AND kind = $2 ORDER BY id DESC",
         email,
         kind
     )
     .unwrap();
     tx.commit().await.unwrap();
-    row.map(|(subject,)| subject.rsplit(' ').next().unwrap().to_string())
-}
-
-/// The code of the newest sign-in message one business mailed to `email`.
-async fn mailed_code_at(s: &Services, email: &str, business_id: i64) -> Option<String> {
-    let mut tx = s.db.begin_read().await.unwrap();
-    let row = query!(
-        &mut tx,
-        fetch_optional as (String,),
-        "SELECT subject FROM outbox WHERE to_address = $1 AND kind = 'portal_code' AND business_id = $2 ORDER BY id DESC LIMIT 1",
-        email,
-        business_id
-    )
-    .unwrap();
-    tx.commit().await.unwrap();
-    row.map(|(subject,)| subject.rsplit(' ').next().unwrap().to_string())
+    rows.into_iter()
+        .find(|(b, _)| business_id.is_none_or(|id| id == *b))
+        .map(|(_, subject)| subject.rsplit(' ').next().unwrap().to_string())
 }
 
 async fn outbox_count(s: &Services, email: &str) -> i64 {

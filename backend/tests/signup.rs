@@ -438,3 +438,66 @@ async fn a_type_for_students_is_joined_as_a_student_and_the_member_is_one() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_draft_keeps_the_details_but_no_card_for_a_day() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let typed = SignupForm {
+            first_name: "Dee".into(),
+            last_name: "Raft".into(),
+            email: "dee.raft@example.com".into(),
+            number: "4242 4242 4242 4242".into(),
+            expiry: "12/30".into(),
+            key: "k".into(),
+            ..Default::default()
+        };
+        let token = signup::save_draft(&c.s, &typed).await.unwrap();
+        let kept = signup::draft(&c.s, &token).await.unwrap();
+        assert_eq!(
+            (kept.first_name.as_str(), kept.email.as_str()),
+            ("Dee", "dee.raft@example.com")
+        );
+        assert_eq!(
+            (
+                kept.number.as_str(),
+                kept.expiry.as_str(),
+                kept.key.as_str()
+            ),
+            ("", "", ""),
+            "no card is kept"
+        );
+        // Too much text is refused and nothing is kept.
+        let long = SignupForm {
+            first_name: "x".repeat(5000),
+            ..typed.clone()
+        };
+        assert!(matches!(
+            signup::save_draft(&c.s, &long).await,
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            signup::draft(&c.s, "made-up").await,
+            Err(Error::NotFound)
+        ));
+        // A day later it is gone.
+        let later = support::later(
+            &c.s,
+            chrono::TimeDelta::hours(24) + chrono::TimeDelta::seconds(1),
+        );
+        assert!(matches!(
+            signup::draft(&later, &token).await,
+            Err(Error::NotFound)
+        ));
+        let mut tx = c.s.db.begin_read().await.unwrap();
+        let (drafts,) = query!(
+            &mut tx,
+            fetch_one as (i64,),
+            "SELECT COUNT(*) FROM signup_drafts"
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(drafts, 1, "the long one was not kept");
+    })
+    .await;
+}

@@ -74,6 +74,21 @@ async fn owner(s: &Services) -> Actor {
         .unwrap()
 }
 
+/// A new API key of the club's owner with these scopes: its secret.
+async fn api_key(app: &App, name: &str, scopes: &[&str]) -> String {
+    backend::api_keys::create_for_owner_email(
+        &app.services,
+        demo::DEMO_OWNER_EMAIL,
+        &ApiKeyForm {
+            name: name.into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        },
+    )
+    .await
+    .unwrap()
+    .secret
+}
+
 /// A new member with an email, a sandbox card that succeeds and an Adult
 /// Monthly membership sold today: its first invoice is open. Returns the
 /// member's and the invoice's ids.
@@ -190,17 +205,7 @@ async fn an_invoice_is_captured_once_however_many_api_charges_race() {
         let app = spawn(db).await;
         let owner = owner(&app.services).await;
         let (_, invoice) = member_owing(&app.services, &owner, "race.api@example.com").await;
-        let key = backend::api_keys::create_for_owner_email(
-            &app.services,
-            demo::DEMO_OWNER_EMAIL,
-            &ApiKeyForm {
-                name: "Race".into(),
-                scopes: vec!["billing".into()],
-            },
-        )
-        .await
-        .unwrap()
-        .secret;
+        let key = api_key(&app, "Race", &["billing"]).await;
         // Every attempt with its own Idempotency-Key, all at once.
         let answers = join_all((0..ATTEMPTS).map(|i| {
             app.http
@@ -508,17 +513,7 @@ async fn control_characters_are_refused_at_the_door_with_the_field_named() {
             .unwrap();
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
         // The REST API names the JSON field in its own error shape.
-        let key = backend::api_keys::create_for_owner_email(
-            &app.services,
-            demo::DEMO_OWNER_EMAIL,
-            &ApiKeyForm {
-                name: "Nul".into(),
-                scopes: vec!["write_members".into()],
-            },
-        )
-        .await
-        .unwrap()
-        .secret;
+        let key = api_key(&app, "Nul", &["write_members"]).await;
         let answer = app
             .http
             .post(format!("{}/api/v1/members", app.origin))
@@ -715,17 +710,7 @@ async fn money_typed_in_is_bounded_and_what_is_due_is_taken_once() {
         let app = spawn(db).await;
         let owner = owner(&app.services).await;
         let (_, invoice) = member_owing(&app.services, &owner, "bounded@example.com").await;
-        let key = backend::api_keys::create_for_owner_email(
-            &app.services,
-            demo::DEMO_OWNER_EMAIL,
-            &ApiKeyForm {
-                name: "Money".into(),
-                scopes: vec!["billing".into()],
-            },
-        )
-        .await
-        .unwrap()
-        .secret;
+        let key = api_key(&app, "Money", &["billing"]).await;
         let pay = |body: serde_json::Value, idem: String| {
             app.http
                 .post(format!("{}/api/v1/invoices/{invoice}/payments", app.origin))
@@ -789,23 +774,11 @@ async fn money_typed_in_is_bounded_and_what_is_due_is_taken_once() {
 async fn idempotency_keys_belong_to_the_api_key_that_sent_them() {
     each_db(|db| async move {
         let app = spawn(db).await;
-        let make = |name: &'static str| {
-            let s = app.services.clone();
-            async move {
-                backend::api_keys::create_for_owner_email(
-                    &s,
-                    demo::DEMO_OWNER_EMAIL,
-                    &ApiKeyForm {
-                        name: name.into(),
-                        scopes: vec!["write_members".into(), "read_members".into()],
-                    },
-                )
-                .await
-                .unwrap()
-                .secret
-            }
-        };
-        let (one, two) = (make("Shop").await, make("Website").await);
+        let scopes = ["write_members", "read_members"];
+        let (one, two) = (
+            api_key(&app, "Shop", &scopes).await,
+            api_key(&app, "Website", &scopes).await,
+        );
         let create = |key: String, last: &'static str| {
             app.http
                 .post(format!("{}/api/v1/members", app.origin))
@@ -1032,6 +1005,38 @@ async fn password_guessing_is_throttled_and_the_owner_is_told() {
             .await
             .unwrap();
         assert_eq!(owner.status(), StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_details_post_with_a_location_that_is_no_address_name_is_not_found() {
+    each_db(|db| async move {
+        let app = spawn(db).await;
+        for location in ["", "evil.example/phish", "//evil.example", "a b"] {
+            let answer = app
+                .http
+                .post(format!("{}/rpc/signup/details", app.origin))
+                .header(ACCEPT, "application/json")
+                .form(&[
+                    ("location", location),
+                    ("type_id", "1"),
+                    ("form[first_name]", "Priv"),
+                    ("form[email]", "priv@example.com"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{location:?}");
+            assert!(answer.headers().get("location").is_none());
+        }
+        let kept = count(
+            &app.services,
+            "SELECT COUNT(*) FROM signup_drafts WHERE details <> $1",
+            "",
+        )
+        .await;
+        assert_eq!(kept, 0, "nothing was kept");
     })
     .await;
 }
