@@ -85,6 +85,9 @@ impl From<backend::Error> for AppError {
             E::Forbidden => AppError::Forbidden,
             E::NotFound => AppError::NotFound,
             E::Invalid(invalid) => AppError::Invalid { invalid },
+            E::Short { field, message } => AppError::Invalid {
+                invalid: domain::Invalid::one(&field, message),
+            },
             E::Conflict(message) | E::Refused(message) => AppError::Conflict { message },
             E::SignInInstead => AppError::Conflict {
                 message: E::SignInInstead.to_string(),

@@ -79,6 +79,18 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The staff member's name, as history shows who did something.
+    pub(crate) async fn name(&self, tx: &mut crate::db::Tx) -> Result<String, Error> {
+        let (name,) = crate::query!(
+            tx,
+            fetch_one as (String,),
+            "SELECT name FROM staff_users WHERE business_id = $1 AND id = $2",
+            self.business_id,
+            self.staff_user_id
+        )?;
+        Ok(name)
+    }
+
     /// Refuses unless the actor's role includes `required`.
     pub fn require(&self, required: Role) -> Result<(), Error> {
         if self.role.allows(required) {

@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use domain::billing::charges::LineKind;
-use domain::billing::generator::{BillingInput, CatalogType, IssuedLine, KeyedLine, generate};
+use domain::billing::generator::{
+    BillingInput, CatalogType, IssuedLine, KeyedLine, generate_dated,
+};
 use domain::invoices::{
     FormKeys, InvoiceLineView, InvoiceStatus, InvoiceSummary, InvoiceView, RunReport,
 };
@@ -24,11 +26,16 @@ use crate::memberships::{Stored, discount_of, load_membership, types};
 use crate::payments::{self, Account};
 use crate::{Services, query};
 
-/// The invoice date of a missing line: its period's first day (so a run that
-/// catches up bills each period on an invoice of its own), or the run's date
-/// for corrections and lines without a period.
-fn invoice_date(line: &KeyedLine, run_date: NaiveDate) -> Option<NaiveDate> {
-    if line.line.kind == LineKind::Correction {
+/// A missing line and, when it changes a period already billed, the day the
+/// change takes effect (see `generate_dated`).
+pub(crate) type Dated = (KeyedLine, Option<NaiveDate>);
+
+/// The invoice date of a missing line: its period's first day for a period
+/// billed for the first time (so a run that catches up bills each period on
+/// an invoice of its own); the run's date for the lines of a change and lines
+/// without a period.
+fn invoice_date((line, change): &Dated, run_date: NaiveDate) -> Option<NaiveDate> {
+    if change.is_some() {
         return Some(run_date);
     }
     line.key
@@ -36,6 +43,15 @@ fn invoice_date(line: &KeyedLine, run_date: NaiveDate) -> Option<NaiveDate> {
         .nth(1)
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .map(|d| d.min(run_date))
+}
+
+/// The missing lines that may be billed by `up_to`: a change waits for the
+/// day it takes effect, so changes that cancel out before then never bill.
+fn due_by(dated: Vec<Dated>, up_to: NaiveDate) -> Vec<Dated> {
+    dated
+        .into_iter()
+        .filter(|(_, on)| on.is_none_or(|on| on <= up_to))
+        .collect()
 }
 
 /// What a membership should have been billed up to `date` and is not: the
@@ -46,9 +62,9 @@ pub(crate) async fn missing_lines(
     business: &Business,
     id: i64,
     date: NaiveDate,
-) -> Result<(Stored, Vec<IssuedLine>, Vec<KeyedLine>), Error> {
+) -> Result<(Stored, Vec<IssuedLine>, Vec<Dated>), Error> {
     let stored = load_membership(tx, business.id, id).await?;
-    let (issued, missing) = missing_with(tx, business, &stored, &stored.events, date).await?;
+    let (issued, missing) = missing_dated(tx, business, &stored, &stored.events, date).await?;
     Ok((stored, issued, missing))
 }
 
@@ -61,6 +77,18 @@ pub(crate) async fn missing_with(
     events: &[domain::lifecycle::Recorded],
     date: NaiveDate,
 ) -> Result<(Vec<IssuedLine>, Vec<KeyedLine>), Error> {
+    let (issued, dated) = missing_dated(tx, business, stored, events, date).await?;
+    Ok((issued, dated.into_iter().map(|(line, _)| line).collect()))
+}
+
+/// [`missing_with`], each line with the day its change takes effect.
+async fn missing_dated(
+    tx: &mut Tx,
+    business: &Business,
+    stored: &Stored,
+    events: &[domain::lifecycle::Recorded],
+    date: NaiveDate,
+) -> Result<(Vec<IssuedLine>, Vec<Dated>), Error> {
     let types = types(tx, business.id).await?;
     let catalog: Vec<CatalogType> = types
         .values()
@@ -95,7 +123,8 @@ pub(crate) async fn missing_with(
         business.id,
         stored.row.id
     )?;
-    let missing = generate(&input, &issued, not_before(date, latest));
+    let up_to = not_before(date, latest);
+    let missing = due_by(generate_dated(&input, &issued, up_to), up_to);
     Ok((issued, missing))
 }
 
@@ -166,6 +195,9 @@ struct Planned {
     account: Account,
     billing_date: NaiveDate,
     lines: Vec<(KeyedLine, i64)>,
+    /// The first day of a period billed before that this invoice changes: a
+    /// net credit is written as a credit note for the invoice that billed it.
+    changes: Option<NaiveDate>,
 }
 
 impl Planned {
@@ -183,12 +215,14 @@ fn account_of(row: &crate::memberships::MembershipRow) -> Result<Account, Error>
     .ok_or_else(|| Error::internal(format!("membership {} has no one to bill", row.id)))
 }
 
-/// Groups a membership's missing lines into invoices, one per billing date;
-/// the initiation fee goes on the first.
+/// Groups a membership's missing lines into invoices: one per period billed
+/// for the first time, on its first day; the lines of changes together on
+/// one invoice of the run's date (the same invoice as a period starting that
+/// day); the initiation fee on the first.
 fn plan(
     stored: &Stored,
     issued: &[IssuedLine],
-    missing: Vec<KeyedLine>,
+    missing: Vec<Dated>,
     date: NaiveDate,
 ) -> Result<Vec<Planned>, Error> {
     if missing.is_empty() {
@@ -200,11 +234,18 @@ fn plan(
         *seq.entry(line.key.as_str()).or_default() += 1;
     }
     let mut groups: BTreeMap<NaiveDate, Vec<KeyedLine>> = BTreeMap::new();
+    let mut changes: BTreeMap<NaiveDate, NaiveDate> = BTreeMap::new();
     let mut undated = Vec::new();
-    for line in missing {
-        match invoice_date(&line, date) {
-            Some(d) => groups.entry(d).or_default().push(line),
-            None => undated.push(line),
+    for dated in missing {
+        match invoice_date(&dated, date) {
+            Some(d) => {
+                let period = dated.0.key.split(':').nth(1).and_then(|p| p.parse().ok());
+                if let (Some(_), Some(period)) = (dated.1, period) {
+                    changes.entry(d).or_insert(period);
+                }
+                groups.entry(d).or_default().push(dated.0)
+            }
+            None => undated.push(dated.0),
         }
     }
     if !undated.is_empty() {
@@ -221,6 +262,7 @@ fn plan(
             membership_id: stored.row.id,
             account,
             billing_date,
+            changes: changes.remove(&billing_date),
             lines: lines
                 .into_iter()
                 .map(|l| {
@@ -268,6 +310,7 @@ pub(crate) async fn write_fee_invoice(
             .into_iter()
             .map(|(key, line)| (KeyedLine { key, line }, 0))
             .collect(),
+        changes: None,
     };
     write_planned(tx, business, std::slice::from_ref(&planned), now).await?;
     let (id,) = query!(
@@ -314,6 +357,23 @@ async fn write_planned(
     if planned.is_empty() {
         return Ok(0);
     }
+    // A change that nets a credit is a credit note for the period's invoice.
+    let mut credit_note_for = Vec::new();
+    for p in planned {
+        let corrected = match p.changes {
+            Some(period) if p.total() < 0 => query!(
+                tx,
+                fetch_optional as (i64,),
+                "SELECT invoice_id FROM invoice_lines WHERE business_id = $1 AND membership_id = $2 AND seq = 0 AND line_key LIKE $3 ORDER BY id LIMIT 1",
+                business.id,
+                p.membership_id,
+                format!("%:{period}%")
+            )?
+            .map(|(id,)| id),
+            _ => None,
+        };
+        credit_note_for.push(corrected);
+    }
     let count = planned.len() as i64;
     let (first,) = query!(
         tx,
@@ -325,9 +385,9 @@ async fn write_planned(
     let currency = business.currency.code();
     crate::insert_rows!(
         tx,
-        "INSERT INTO invoices (business_id, membership_id, number, billing_date, due_date, status, currency, total_minor, created_at, member_id, organization_id) ",
+        "INSERT INTO invoices (business_id, membership_id, number, billing_date, due_date, status, currency, total_minor, created_at, member_id, organization_id, credit_note_for) ",
         planned.iter().enumerate().collect::<Vec<_>>(),
-        11,
+        12,
         |b, item| {
             let (i, p) = item;
             let total = p.total();
@@ -348,7 +408,8 @@ async fn write_planned(
                 .push_bind(total)
                 .push_bind(now)
                 .push_bind(member_id)
-                .push_bind(organization_id);
+                .push_bind(organization_id)
+                .push_bind(credit_note_for[*i]);
         }
     );
     let ids: HashMap<i64, i64> = query!(
@@ -394,9 +455,19 @@ async fn write_planned(
         }
     );
     let accounts: Vec<Account> = planned.iter().map(|p| p.account).collect();
+    let holding = payments::with_credit(tx, business.id, &accounts).await?;
+    for (i, p) in planned.iter().enumerate() {
+        let total = p.total();
+        if total < 0 || holding.contains(&p.account) {
+            payments::after_invoice(tx, business, p.account, invoice_id(i)?, total, now).await?;
+        }
+    }
     let contacts = payments::contacts(tx, business.id, &accounts).await?;
     let mut mails = Vec::new();
     for (i, p) in planned.iter().enumerate() {
+        if p.changes.is_some() && !change_needs_notice(tx, business, p, invoice_id(i)?).await? {
+            continue;
+        }
         let (to, name) = contacts
             .get(&p.account)
             .ok_or_else(|| Error::internal(format!("no contact for {:?}", p.account)))?;
@@ -430,14 +501,44 @@ async fn write_planned(
                 .push_bind(now);
         }
     );
-    let holding = payments::with_credit(tx, business.id, &accounts).await?;
-    for (i, p) in planned.iter().enumerate() {
-        let total = p.total();
-        if total < 0 || holding.contains(&p.account) {
-            payments::after_invoice(tx, business, p.account, invoice_id(i)?, total, now).await?;
-        }
-    }
     Ok(planned.len())
+}
+
+/// Whether the invoice of a change is mailed: one notice per member a day.
+/// A change that nets to nothing is not mailed; a later change of the same
+/// day is mailed only when it leaves something to pay (a credit, or a charge
+/// the account's credit settled, shows on the portal without a second mail).
+async fn change_needs_notice(
+    tx: &mut Tx,
+    business: &Business,
+    p: &Planned,
+    invoice_id: i64,
+) -> Result<bool, Error> {
+    if p.total() == 0 {
+        return Ok(false);
+    }
+    let (member_id, organization_id) = p.account.columns();
+    let (earlier,) = query!(
+        tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM outbox o JOIN invoices i ON i.id = o.invoice_id
+          WHERE o.business_id = $1 AND o.kind = 'invoice' AND i.billing_date = $2
+            AND (i.member_id = $3 OR i.organization_id = $4)",
+        business.id,
+        p.billing_date,
+        member_id,
+        organization_id
+    )?;
+    if earlier == 0 {
+        return Ok(true);
+    }
+    let (status,) = query!(
+        tx,
+        fetch_one as (String,),
+        "SELECT status FROM invoices WHERE id = $1",
+        invoice_id
+    )?;
+    Ok(status == InvoiceStatus::Open.as_str())
 }
 
 /// The subject and body of an invoice's mail.
@@ -447,16 +548,22 @@ fn invoice_text(
     total: Money,
     due_date: NaiveDate,
 ) -> (String, String) {
-    let body = if total.minor > 0 {
-        format!("Invoice #{number} for {total} is due on {due_date}.")
+    let (what, body) = if total.minor > 0 {
+        (
+            "Invoice",
+            format!("Invoice #{number} for {total} is due on {due_date}."),
+        )
     } else {
-        format!(
-            "Invoice #{number} credits {} to your account.",
-            Money::new(-total.minor, total.currency)
+        (
+            "Credit note",
+            format!(
+                "Credit note #{number} credits {} to your account; it pays your next invoices.",
+                Money::new(-total.minor, total.currency)
+            ),
         )
     };
     (
-        format!("Invoice #{number} from {}", business.name),
+        format!("{what} #{number} from {}", business.name),
         format!("{body}\n\n{}", business.name),
     )
 }
@@ -500,14 +607,44 @@ async fn invoice_mail(
 /// How many memberships a run bills in one transaction.
 pub const BATCH: i64 = 500;
 
-/// Bills every membership of a business up to `date`. A membership that fails
-/// is listed with its error and the run goes on.
+/// Who started an automatic run when no one did: the scheduler's daily work.
+pub const SCHEDULER: &str = "the scheduler";
+
+/// Bills every membership of a business up to `date` as the scheduler's day's
+/// work (see [`run_billing_as`]).
 pub async fn run_billing(
     services: &Services,
     business_id: i64,
     date: NaiveDate,
 ) -> Result<RunReport, Error> {
-    run_billing_with(services, business_id, date, "the scheduler", BATCH, &|_| {}).await
+    run_billing_as(services, business_id, date, SCHEDULER).await
+}
+
+/// Bills every membership of a business up to `date` as the day's work of
+/// `started_by` (the scheduler, or the owner who moved the clock). A
+/// membership that fails is listed with its error and the run goes on. The
+/// run stays on the billing-runs page only when it did something (wrote an
+/// invoice or met a failure): the scheduler looks every minute, and its empty
+/// rounds would bury the runs people started.
+pub async fn run_billing_as(
+    services: &Services,
+    business_id: i64,
+    date: NaiveDate,
+    started_by: &str,
+) -> Result<RunReport, Error> {
+    let run_id = begin_run(services, business_id, date, started_by).await?;
+    let report = continue_run(services, business_id, run_id, date, BATCH, &|_| {}).await?;
+    if report.invoices == 0 && report.failed.is_empty() {
+        let mut tx = services.db.begin_write().await?;
+        query!(
+            &mut tx,
+            execute,
+            "DELETE FROM billing_runs WHERE id = $1",
+            run_id
+        )?;
+        tx.commit().await?;
+    }
+    Ok(report)
 }
 
 /// How far a run is: told to `progress` after every batch.
@@ -812,13 +949,7 @@ pub async fn start_run(services: &Services, actor: &crate::auth::Actor) -> Resul
     actor.require(domain::staff::Role::Manager)?;
     let mut tx = services.db.begin_read().await?;
     let business = business::load(&mut tx, actor.business_id).await?;
-    let (name,) = query!(
-        &mut tx,
-        fetch_one as (String,),
-        "SELECT name FROM staff_users WHERE business_id = $1 AND id = $2",
-        business.id,
-        actor.staff_user_id
-    )?;
+    let name = actor.name(&mut tx).await?;
     tx.commit().await?;
     let date = services.today(&business);
     let now = services.clock.now();
@@ -906,7 +1037,7 @@ async fn bill_batch(
             currency: business.currency,
         };
         let issued = issued.remove(&stored.row.id).unwrap_or_default();
-        let missing = generate(&input, &issued, up_to);
+        let missing = due_by(generate_dated(&input, &issued, up_to), up_to);
         planned.extend(plan(stored, &issued, missing, date)?);
     }
     write_planned(tx, business, &planned, now).await
@@ -922,6 +1053,7 @@ struct InvoiceRow {
     currency: String,
     total_minor: i64,
     amount_paid_minor: i64,
+    refunded_minor: i64,
 }
 
 fn summary(r: InvoiceRow) -> Result<InvoiceSummary, Error> {
@@ -936,11 +1068,14 @@ fn summary(r: InvoiceRow) -> Result<InvoiceSummary, Error> {
             .ok_or_else(|| Error::internal(format!("status of invoice {}", r.id)))?,
         total: Money::new(r.total_minor, currency),
         amount_paid: Money::new(r.amount_paid_minor, currency),
+        refunded: Money::new(r.refunded_minor, currency),
     })
 }
 
-const INVOICE_COLUMNS: &str =
-    "id, number, billing_date, due_date, status, currency, total_minor, amount_paid_minor";
+/// What refunds gave back of an invoice, for `invoices` named `i`.
+pub(crate) const REFUNDED: &str = "CAST(COALESCE((SELECT SUM(ra.amount_minor) FROM refund_allocations ra WHERE ra.invoice_id = i.id), 0) AS BIGINT) AS refunded_minor";
+
+const INVOICE_COLUMNS: &str = "i.id, i.number, i.billing_date, i.due_date, i.status, i.currency, i.total_minor, i.amount_paid_minor";
 
 /// One invoice with its lines and how each amount was reached, its
 /// payments, refunds and credit notes. Viewers and up.
@@ -1063,7 +1198,7 @@ pub(crate) async fn of_member(
     member_id: i64,
 ) -> Result<Vec<InvoiceSummary>, Error> {
     let sql = format!(
-        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE business_id = $1 AND member_id = $2 AND status <> 'draft'
+        "SELECT {INVOICE_COLUMNS}, {REFUNDED} FROM invoices i WHERE business_id = $1 AND member_id = $2 AND status <> 'draft'
           ORDER BY billing_date DESC, number DESC LIMIT 500"
     );
     let rows = query!(
@@ -1083,7 +1218,7 @@ pub(crate) async fn of_membership(
     membership_id: i64,
 ) -> Result<Vec<InvoiceSummary>, Error> {
     let sql = format!(
-        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE business_id = $1 AND membership_id = $2 ORDER BY billing_date DESC, number DESC"
+        "SELECT {INVOICE_COLUMNS}, {REFUNDED} FROM invoices i WHERE business_id = $1 AND membership_id = $2 ORDER BY billing_date DESC, number DESC"
     );
     let rows = query!(
         tx,
@@ -1123,7 +1258,7 @@ pub async fn list_invoices(
     let who = format!("%{}%", q.who.replace(['%', '_'], ""));
     let number: Option<i64> = q.who.parse().ok();
     let rows = query!(&mut tx, fetch_all as ListRow,
-        "SELECT i.id, i.number, i.billing_date, i.due_date, i.status, i.currency, i.total_minor, i.amount_paid_minor,
+        sqlx::AssertSqlSafe(format!("SELECT {INVOICE_COLUMNS}, {REFUNDED},
                 i.credit_note_for, i.member_id, i.organization_id, t.name AS type_name,
                 COALESCE(mb.first_name || ' ' || mb.last_name, o.name, '') AS account_name
            FROM invoices i
@@ -1140,7 +1275,7 @@ pub async fn list_invoices(
             AND ($8 = '%%' OR LOWER(mb.first_name || ' ' || mb.last_name) LIKE $8 OR LOWER(o.name) LIKE $8
                  OR mb.member_number = $9)
           ORDER BY i.billing_date DESC, i.number DESC
-          LIMIT $10",
+          LIMIT $10")),
         business.id, q.status.map(|s| s.as_str()).unwrap_or(""), q.unpaid, q.overdue, today,
         q.from, q.to, who, number, LIST_LIMIT)?;
     tx.commit().await?;
@@ -1199,7 +1334,9 @@ pub(crate) async fn summary_of(
     business_id: i64,
     id: i64,
 ) -> Result<InvoiceSummary, Error> {
-    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE business_id = $1 AND id = $2");
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS}, {REFUNDED} FROM invoices i WHERE business_id = $1 AND id = $2"
+    );
     let row = query!(
         tx,
         fetch_optional as InvoiceRow,
@@ -1238,6 +1375,7 @@ pub struct InvoiceListItem {
     pub member_id: Option<i64>,
     pub organization_id: Option<i64>,
     pub credit_note_for: Option<i64>,
+    pub refunded_minor: i64,
 }
 
 /// A window of the business's invoices in id order, and how many match.
@@ -1273,8 +1411,8 @@ pub async fn page_of_invoices(
     let rows = query!(&mut tx, fetch_all as InvoiceListItem,
         sqlx::AssertSqlSafe(format!(
             "SELECT id, number, billing_date, due_date, status, currency, total_minor, amount_paid_minor,
-                    membership_id, member_id, organization_id, credit_note_for
-               FROM invoices WHERE {conditions} ORDER BY id LIMIT $7 OFFSET $8")),
+                    membership_id, member_id, organization_id, credit_note_for, {REFUNDED}
+               FROM invoices i WHERE {conditions} ORDER BY id LIMIT $7 OFFSET $8")),
         actor.business_id, status, filter.member_id.unwrap_or(0), filter.membership_id.unwrap_or(0), from, to,
         window.limit, window.offset)?;
     tx.commit().await?;

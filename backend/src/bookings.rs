@@ -172,17 +172,31 @@ struct BookingRow {
     late: bool,
     invoice_id: Option<i64>,
     booked_by: String,
+    service_spec: String,
 }
 
 const BOOKING_SELECT: &str = "SELECT b.id, b.service_id, s.name AS service, l.name AS location, b.starts_at, b.ends_at,
         b.member_id, m.first_name, m.last_name, b.membership_id, b.status, b.paid_by, b.credits, b.price_minor,
-        b.late, b.invoice_id, b.booked_by
+        b.late, b.invoice_id, b.booked_by, s.spec AS service_spec
    FROM bookings b JOIN services s ON s.id = b.service_id JOIN members m ON m.id = b.member_id
    LEFT JOIN locations l ON l.id = b.location_id";
 
 fn booking_view(r: BookingRow, business: &Business) -> Result<BookingView, Error> {
     let id = r.id;
+    let spec: ServiceSpec = serde_json::from_str(&r.service_spec)
+        .map_err(|e| Error::internal(format!("service of booking {id}: {e}")))?;
+    let paid_by = PaidBy::parse(&r.paid_by)
+        .ok_or_else(|| Error::internal(format!("booking {id} paid by {}", r.paid_by)))?;
+    let price = r.price_minor.map(|p| Money::new(p, business.currency));
     Ok(BookingView {
+        cancel_terms: domain::bookings::cancel_terms(
+            r.starts_at,
+            spec.cancel_window_hours,
+            paid_by,
+            r.credits,
+            price,
+            spec.late_fee,
+        ),
         id,
         service_id: r.service_id,
         service: r.service,
@@ -194,10 +208,9 @@ fn booking_view(r: BookingRow, business: &Business) -> Result<BookingView, Error
         membership_id: r.membership_id,
         status: BookingStatus::parse(&r.status)
             .ok_or_else(|| Error::internal(format!("booking {id} status {}", r.status)))?,
-        paid_by: PaidBy::parse(&r.paid_by)
-            .ok_or_else(|| Error::internal(format!("booking {id} paid by {}", r.paid_by)))?,
+        paid_by,
         credits: r.credits,
-        price: r.price_minor.map(|p| Money::new(p, business.currency)),
+        price,
         late: r.late,
         invoice_id: r.invoice_id,
         booked_by: r.booked_by,
@@ -485,33 +498,22 @@ pub async fn book_as(
         )));
     }
     crate::credits::bring_up_to_date(&mut tx, &business, &types, stored.row.id, today, now).await?;
-    let included = current
-        .spec
-        .benefits
-        .included_services
-        .iter()
-        .find(|i| i.name.eq_ignore_ascii_case(&spec.name))
-        .map(|i| i.per_period);
-    let period_start = m
-        .period_on(ask.starts.date())
-        .map(|p| p.start)
-        .unwrap_or(ask.starts.date());
-    let allowance_left = match included {
-        Some(allowed) => {
-            let used = query!(&mut tx, fetch_optional as (i64,),
-                "SELECT used FROM allowance_uses WHERE membership_id = $1 AND service_name = $2 AND period_start = $3",
-                stored.row.id, &spec.name, period_start)?
-            .map_or(0, |(u,)| u);
-            u32::try_from(i64::from(allowed) - used).unwrap_or(0)
+    let (means, included, period_start) =
+        means_for(&mut tx, stored.row.id, &m, spec, ask.starts.date()).await?;
+    let paid_by = choose_payment(spec, means, ask.pay_with).map_err(|message| {
+        let short_of_credits = ask.pay_with == Some(domain::bookings::PaidBy::Credits)
+            && spec
+                .price_credits
+                .is_some_and(|c| i64::from(c) > means.credit_balance);
+        if short_of_credits {
+            Error::Short {
+                field: "pay_with".into(),
+                message,
+            }
+        } else {
+            Error::Conflict(message)
         }
-        None => 0,
-    };
-    let means = Means {
-        allowance_left,
-        credit_balance: crate::credits::balance(&mut tx, stored.row.id).await?,
-        has_membership: true,
-    };
-    let paid_by = choose_payment(spec, means, ask.pay_with).map_err(Error::Conflict)?;
+    })?;
     // A place in the slot, or "full".
     let place =
         query!(&mut tx, fetch_optional as (i64,),
@@ -927,6 +929,81 @@ pub async fn booking_page(
 }
 
 /// The booking page of a membership, for whoever may see it.
+/// What a membership has to pay a booking of `spec` on `day` with: the
+/// included uses left in that day's period, and the credit balance. Also
+/// the uses included per period and that period's first day.
+async fn means_for(
+    tx: &mut Tx,
+    membership_id: i64,
+    m: &Membership<'_>,
+    spec: &domain::bookings::ServiceSpec,
+    day: NaiveDate,
+) -> Result<(Means, Option<u32>, NaiveDate), Error> {
+    let included = m
+        .spec
+        .benefits
+        .included_services
+        .iter()
+        .find(|i| i.name.eq_ignore_ascii_case(&spec.name))
+        .map(|i| i.per_period);
+    let period_start = m.period_on(day).map(|p| p.start).unwrap_or(day);
+    let allowance_left = match included {
+        Some(allowed) => {
+            let used = query!(tx, fetch_optional as (i64,),
+                "SELECT used FROM allowance_uses WHERE membership_id = $1 AND service_name = $2 AND period_start = $3",
+                membership_id, &spec.name, period_start)?
+            .map_or(0, |(u,)| u);
+            u32::try_from(i64::from(allowed) - used).unwrap_or(0)
+        }
+        None => 0,
+    };
+    let means = Means {
+        allowance_left,
+        credit_balance: crate::credits::balance(tx, membership_id).await?,
+        has_membership: true,
+    };
+    Ok((means, included, period_start))
+}
+
+/// What booking `spec` would take from the membership, in words, and the
+/// money it would cost (`None` when it is paid otherwise or cannot be);
+/// `price` is its price for this member (after the member discount).
+fn cost_of(
+    spec: &domain::bookings::ServiceSpec,
+    means: Means,
+    price: Option<Money>,
+) -> (String, Option<Money>) {
+    match choose_payment(spec, means, None) {
+        Ok(PaidBy::Allowance) => (
+            format!(
+                "Included in your membership: {} left this period.",
+                means.allowance_left
+            ),
+            None,
+        ),
+        Ok(PaidBy::Credits) => {
+            let c = spec.price_credits.unwrap_or(0);
+            (
+                format!(
+                    "Paid with {c} credit{} (you have {}).",
+                    if c == 1 { "" } else { "s" },
+                    means.credit_balance
+                ),
+                None,
+            )
+        }
+        Ok(PaidBy::Money) => match price {
+            Some(price) => (
+                format!("Costs {price}: it is added to your next invoice."),
+                Some(price),
+            ),
+            None => (format!("{} is not sold for money.", spec.name), None),
+        },
+        Ok(PaidBy::Free) => ("Free.".to_string(), None),
+        Err(why) => (why, None),
+    }
+}
+
 pub(crate) async fn booking_page_for(
     services: &Services,
     business_id: i64,
@@ -988,14 +1065,30 @@ pub(crate) async fn booking_page_for(
         }
     }
     let credit_balance = crate::credits::balance(&mut tx, membership_id).await?;
+    let status = m.status(today);
+    let (cost, price) = match chosen {
+        Some(s) => {
+            let (means, _, _) = means_for(&mut tx, membership_id, &m, &s.spec, day).await?;
+            let price = s
+                .spec
+                .price
+                .map(|p| member_price(p, current.spec.benefits.member_discount_percent));
+            let (text, price) = cost_of(&s.spec, means, price);
+            (Some(text), price)
+        }
+        None => (None, None),
+    };
     let bookings = membership_bookings(&mut tx, &business, membership_id).await?;
     tx.commit().await?;
     Ok(domain::bookings::BookingPage {
         membership_id,
         holder,
         type_name: current.spec.name.clone(),
-        status: m.status(today),
+        closed: may_book(&status).err(),
+        status,
         credit_balance,
+        cost,
+        price,
         services: list
             .iter()
             .map(|s| (s.id, s.spec.name.clone(), s.spec.describe()))

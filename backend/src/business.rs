@@ -372,9 +372,11 @@ pub async fn set_simulated_date(
         now,
     )
     .await?;
+    let name = actor.name(&mut tx).await?;
     tx.commit().await?;
-    // The day's work runs at once for the new date, as it would when the day came.
-    crate::memberships::day_work(services, business.id).await?;
+    // The day's work runs at once for the new date, as it would when the day
+    // came; its billing run is the owner's, who moved the clock.
+    crate::memberships::day_work_as(services, business.id, &name).await?;
     Ok(())
 }
 

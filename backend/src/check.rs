@@ -84,7 +84,7 @@ async fn check_business(
         )?;
         let up_to = last.map_or(today, |l| l.max(today));
         let (_, _, missing) = crate::billing::missing_lines(&mut tx, &business, *id, up_to).await?;
-        for line in missing {
+        for (line, _) in missing {
             found(format!(
                 "membership {id}: {} for {} ({}) is what its events imply up to {up_to} but is not what was billed",
                 line.line.amount, line.key, line.line.description

@@ -149,13 +149,19 @@ async fn debit(tx: &mut Tx, business_id: i64, membership_id: i64, n: i64) -> Res
         return Ok(());
     }
     let left = balance(tx, membership_id).await?;
-    Err(Error::Conflict(
-        domain::credits::Short {
+    Err(short("credits", left, n))
+}
+
+/// Not enough credits: `asked` wanted, `left` there.
+fn short(field: &str, left: i64, asked: i64) -> Error {
+    Error::Short {
+        field: field.into(),
+        message: domain::credits::Short {
             balance: left,
-            asked: n,
+            asked,
         }
         .to_string(),
-    ))
+    }
 }
 
 pub(crate) async fn balance(tx: &mut Tx, membership_id: i64) -> Result<i64, Error> {
@@ -235,13 +241,7 @@ async fn take(
         match (debited, lot) {
             (0, _) => {
                 let left = balance(tx, membership_id).await?;
-                return Err(Error::Conflict(
-                    domain::credits::Short {
-                        balance: left,
-                        asked: n,
-                    }
-                    .to_string(),
-                ));
+                return Err(short("credits", left, n));
             }
             (_, Some(lot)) => return Ok(vec![(lot, n)]),
             // Debited; the spend takes from several lots (below).
@@ -642,6 +642,32 @@ pub async fn credits_work(services: &Services, business_id: i64) -> Result<usize
     Ok(written)
 }
 
+/// Brings one membership's credits up to date now (after a sale, so its
+/// first period's credits are there at once). A failure is logged and left
+/// to the day's work, which writes the same entries.
+pub(crate) async fn grant_now(services: &Services, business: &Business, membership_id: i64) {
+    let result = async {
+        let mut tx = services.db.begin_write().await?;
+        let types = types(&mut tx, business.id).await?;
+        let today = services.today(business);
+        let n = bring_up_to_date(
+            &mut tx,
+            business,
+            &types,
+            membership_id,
+            today,
+            services.clock.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<usize, Error>(n)
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::error!(membership = membership_id, %error, "credits right after the sale failed");
+    }
+}
+
 /// A membership's credits tab. Viewers and up.
 pub async fn view(
     services: &Services,
@@ -844,8 +870,11 @@ pub async fn adjust(
             tx.commit().await?;
             return Ok(b);
         }
-        Err(Error::Conflict(message)) => {
-            return Err(domain::Invalid::one("amount", message).into());
+        Err(Error::Short { message, .. }) => {
+            return Err(Error::Short {
+                field: "amount".into(),
+                message,
+            });
         }
         Err(e) => return Err(e),
     }

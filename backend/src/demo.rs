@@ -419,6 +419,16 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
         .sell(m(21), "Annual Prepaid", ago(13, 0), None)
         .await?;
     history.sell(m(22), "Staff Perk", ago(9, 0), None).await?;
+    // Billed on the same day each month, ten days into the current period
+    // today: she adds the spa below, mid-period.
+    let upgraded = history
+        .sell(
+            m(23),
+            "Adult Monthly",
+            today - Months::new(2) - Days::new(10),
+            None,
+        )
+        .await?;
     // Joined six days ago and has not paid yet: past due.
     history
         .sell(m(17), "Adult Monthly", today - Days::new(6), None)
@@ -464,6 +474,23 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     }
     history
         .pay_everything_by_transfer(Account::Member(member_ids[0]))
+        .await?;
+    // A change in the middle of a billed period: the credit for the adult
+    // plan's unused days and the spa plan's charge for them, on one invoice
+    // dated today and due by the usual terms.
+    history
+        .act(upgraded, today, "change_type", |f| {
+            f.type_id = history.types["Spa Monthly"].to_string();
+            f.when = "now".into();
+            f.reason = "added the spa".into();
+        })
+        .await?;
+    // A card charge given back in full: its invoice reads "Refunded".
+    history
+        .refund_last_card_charge(
+            Account::Member(member_ids[20]),
+            "the off-peak classes were cancelled that week",
+        )
         .await?;
 
     // Classes, appointments and rooms, and their bookings: a massage paid
@@ -948,6 +975,44 @@ impl History {
                 amount: "5".into(),
                 reason: "the sauna was closed for a week".into(),
                 key: "demo-credit".into(),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+impl History {
+    /// A manager refunds the account's latest card charge in full.
+    async fn refund_last_card_charge(&self, account: Account, reason: &str) -> Result<(), Error> {
+        let services = services_on(&self.db, self.today);
+        let (member_id, organization_id) = account.columns();
+        let mut tx = services.db.begin_read().await?;
+        let last = crate::query!(
+            &mut tx,
+            fetch_optional as (i64, i64, String),
+            "SELECT id, amount_minor, currency FROM payments
+              WHERE business_id = $1 AND (member_id = $2 OR organization_id = $3)
+                AND succeeded AND method = 'card_on_file'
+              ORDER BY id DESC LIMIT 1",
+            self.business_id,
+            member_id,
+            organization_id
+        )?;
+        tx.commit().await?;
+        let Some((payment, minor, currency)) = last else {
+            return Ok(());
+        };
+        let currency = domain::Currency::from_code(&currency)
+            .map_err(|_| Error::internal("the currency of a payment"))?;
+        payments::refund(
+            &services,
+            &self.manager,
+            payment,
+            &domain::payments::RefundForm {
+                amount: domain::Money::new(minor, currency).to_plain(),
+                reason: reason.into(),
+                key: "demo-card-refund".into(),
             },
         )
         .await?;

@@ -29,6 +29,12 @@ pub enum Error {
         "this email belongs to a member here: we sent a sign-in code to it; sign in to the member portal to add a membership"
     )]
     SignInInstead,
+    /// Not enough credits for what the request spends: the same answer
+    /// wherever credits run short (a redemption, a booking paid with credits,
+    /// an adjustment taking more than the balance). `field` names the input
+    /// at fault for forms; the API answers 409 `insufficient_credits`.
+    #[error("{message}")]
+    Short { field: String, message: String },
     /// Asked too often (sign-in codes); the message says how long to wait.
     #[error("{0}")]
     TooMany(String),

@@ -54,6 +54,7 @@ impl MemberRow {
             email: self.email,
             phone: self.phone,
             member_type: self.member_type,
+            membership: None,
         })
     }
 
@@ -134,10 +135,18 @@ pub async fn search_members(
             )?
         }
         MemberSearch::Number(n) => {
+            // A member number, the start of a phone number, or (four digits
+            // or more) its end: "4512" finds +49 30 555 4512.
             let sql = format!(
-                "{select} AND (member_number = $2 OR (phone_digits >= $3 AND phone_digits < $4)) ORDER BY member_number LIMIT $5"
+                "{select} AND (member_number = $2 OR (phone_digits >= $3 AND phone_digits < $4) OR ($6 <> '' AND phone_digits LIKE $6))
+                 ORDER BY member_number LIMIT $5"
             );
             let digits = n.to_string();
+            let suffix = if digits.len() >= 4 {
+                format!("%{digits}")
+            } else {
+                String::new()
+            };
             query!(
                 &mut tx,
                 fetch_all as MemberRow,
@@ -146,7 +155,8 @@ pub async fn search_members(
                 n,
                 &digits,
                 prefix_end(&digits),
-                SEARCH_LIMIT
+                SEARCH_LIMIT,
+                &suffix
             )?
         }
         MemberSearch::Email(prefix) => {
@@ -178,12 +188,22 @@ pub async fn search_members(
                 .collect()
         }
     };
-    tx.commit().await?;
-    rows.into_iter()
+    let mut found: Vec<MemberSummary> = rows
+        .into_iter()
         .filter(|r| include_archived || r.status != MemberStatus::Archived.as_str())
         .take(SEARCH_LIMIT as usize)
         .map(MemberRow::summary)
-        .collect()
+        .collect::<Result<_, _>>()?;
+    // The desk sees where each member's memberships really stand.
+    let business = business::load(&mut tx, b).await?;
+    let today = services.today(&business);
+    let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
+    let mut standings = crate::memberships::standings(&mut tx, &business, &ids, today).await?;
+    for m in &mut found {
+        m.membership = standings.remove(&m.id);
+    }
+    tx.commit().await?;
+    Ok(found)
 }
 
 /// The members whose `column` starts with `prefix`: one index range.

@@ -14,7 +14,7 @@ use domain::lifecycle::policy::{self, Acting, Action, Request};
 use domain::lifecycle::sale::{
     Payer, SaleContext, SellForm, Source, TypeOnSale, check_sale, preview,
 };
-use domain::lifecycle::{Event, Membership, Recorded, Status};
+use domain::lifecycle::{Event, Membership, Recorded, Status, StatusReport};
 use domain::memberships::{
     ActionForm, ActionPreview, Asked, Choice, FamilyMember, Holder, MembershipFilter,
     MembershipPage, MembershipSummary, SaleSummary, SellOptions, TimelineEntry,
@@ -598,9 +598,14 @@ pub async fn sell_options(
     let prices = types
         .iter()
         .flat_map(|t| {
-            t.prices.iter().map(|p| Choice {
-                value: p.id.to_string(),
-                label: format!("{}: {} from {}", t.spec.name, p.fee, p.effective_from),
+            t.prices.iter().map(|p| {
+                (
+                    t.id.to_string(),
+                    Choice {
+                        value: p.id.to_string(),
+                        label: format!("{}: {} from {}", t.spec.name, p.fee, p.effective_from),
+                    },
+                )
             })
         })
         .collect();
@@ -697,6 +702,8 @@ pub async fn sell_as(
     if let Err(error) = crate::billing::bill_membership(services, &business, id, today).await {
         tracing::error!(membership = id, %error, "billing right after the sale failed");
     }
+    // Its first period's credits too, so the balance reads right at once.
+    crate::credits::grant_now(services, &business, id).await;
     Ok(id)
 }
 
@@ -919,11 +926,17 @@ async fn page(
         },
         status: m.status(today),
         locked: m.locked(),
-        anchor: m.anchor().unwrap_or(loaded.row.start_date),
+        anchor: m.billing_anchor(today).unwrap_or(loaded.row.start_date),
+        pause_refused: current
+            .spec
+            .policies
+            .pause
+            .is_none()
+            .then(|| format!("{} does not allow pauses.", current.spec.name)),
         term_last_day: m.term_end(today).and_then(|d| d.pred_opt()),
-        commitment_end: m.commitment_end(),
+        commitment_last_day: m.commitment_end().and_then(|e| e.pred_opt()),
         next_billing: m.next_billing(today),
-        cancel_end: m.cancel_end(),
+        last_day: m.cancel_end().and_then(|e| e.pred_opt()),
         payer: Payer::parse(&loaded.row.payer)
             .map(|p| p.label().to_string())
             .unwrap_or_default(),
@@ -1216,6 +1229,64 @@ async fn lock_row(
     })
 }
 
+/// Where each member's memberships (held by them) stand on `today`: the
+/// most pressing status of them, for the desk's search.
+pub(crate) async fn standings(
+    tx: &mut Tx,
+    business: &Business,
+    member_ids: &[i64],
+    today: NaiveDate,
+) -> Result<HashMap<i64, StatusReport>, Error> {
+    if member_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Ids read from the database: safe to write into the statement.
+    let list = member_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let held = query!(
+        tx,
+        fetch_all as (i64, i64),
+        sqlx::AssertSqlSafe(format!(
+            "SELECT id, member_id FROM memberships WHERE business_id = $1 AND member_id IN ({list}) ORDER BY id"
+        )),
+        business.id
+    )?;
+    let types = types(tx, business.id).await?;
+    let pressing = |s: Status| match s {
+        Status::Suspended => 9,
+        Status::PastDue => 8,
+        Status::Paused => 7,
+        Status::Active => 6,
+        Status::Cancelling => 5,
+        Status::Pending => 4,
+        Status::NotApproved => 3,
+        Status::Cancelled => 2,
+        Status::Expired => 1,
+        Status::Rejected => 0,
+    };
+    let mut out: HashMap<i64, StatusReport> = HashMap::new();
+    for (id, member) in held {
+        let stored = load_membership(tx, business.id, id).await?;
+        let (current, _) = type_in_effect(&types, &stored.row, &stored.events, today)?;
+        let m = Membership {
+            spec: &current.spec,
+            events: &stored.events,
+            overdue: crate::payments::overdue_of(tx, business, id, today).await?,
+        };
+        let report = m.status(today);
+        match out.get(&member) {
+            Some(r) if pressing(r.status) >= pressing(report.status) => {}
+            _ => {
+                out.insert(member, report);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Applies an action to a membership as staff.
 pub async fn act(
     services: &Services,
@@ -1461,7 +1532,7 @@ async fn summaries(
             type_color: current.spec.color.clone(),
             status: m.status(today),
             start: m.anchor().unwrap_or(row.start_date),
-            end: row.end_date,
+            last_day: row.end_date.and_then(|e| e.pred_opt()),
             locked: m.locked(),
         };
         if keep(&summary, current.id) {
@@ -1726,8 +1797,18 @@ pub async fn run_daily(services: &Services) -> Result<(), Error> {
     Ok(())
 }
 
-/// One business's day: renewals first, then billing up to its date.
+/// One business's day, as the scheduler does it.
 pub async fn day_work(services: &Services, business_id: i64) -> Result<(), Error> {
+    day_work_as(services, business_id, crate::billing::SCHEDULER).await
+}
+
+/// One business's day: renewals first, then billing up to its date, the run
+/// recorded as started by `started_by`.
+pub async fn day_work_as(
+    services: &Services,
+    business_id: i64,
+    started_by: &str,
+) -> Result<(), Error> {
     renew_due(services, business_id).await?;
     let today = {
         let mut tx = services.db.begin_read().await?;
@@ -1735,7 +1816,7 @@ pub async fn day_work(services: &Services, business_id: i64) -> Result<(), Error
         tx.commit().await?;
         services.today(&business)
     };
-    let report = crate::billing::run_billing(services, business_id, today).await?;
+    let report = crate::billing::run_billing_as(services, business_id, today, started_by).await?;
     if report.invoices > 0 || !report.failed.is_empty() {
         tracing::info!(business = business_id, %today, invoices = report.invoices, failed = report.failed.len(), "billing run");
     }

@@ -1469,6 +1469,15 @@ pub async fn refund(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         business.id, payment_id, checked.amount.minor, &checked.reason, today, reference, &checked.key,
         actor.staff_user_id, now)?;
+    allocate_refund(
+        &mut tx,
+        business.id,
+        payment_id,
+        id,
+        checked.amount.minor - from_credit,
+        now,
+    )
+    .await?;
     mail(
         &mut tx,
         &business,
@@ -1496,6 +1505,52 @@ pub async fn refund(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Spreads the part of a refund that gave back what paid invoices over the
+/// invoices the payment paid, oldest first, each up to what this payment
+/// paid of it less what earlier refunds of it gave back.
+async fn allocate_refund(
+    tx: &mut Tx,
+    business_id: i64,
+    payment_id: i64,
+    refund_id: i64,
+    amount: i64,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let mut left = amount;
+    let paid = query!(
+        tx,
+        fetch_all as (i64, i64, i64),
+        "SELECT a.invoice_id, CAST(SUM(a.amount_minor) AS BIGINT),
+                CAST(COALESCE((SELECT SUM(ra.amount_minor) FROM refund_allocations ra
+                                JOIN refunds r ON r.id = ra.refund_id
+                               WHERE r.payment_id = $1 AND ra.invoice_id = a.invoice_id), 0) AS BIGINT)
+           FROM payment_allocations a WHERE a.payment_id = $1
+          GROUP BY a.invoice_id ORDER BY MIN(a.id)",
+        payment_id
+    )?;
+    for (invoice_id, paid, refunded) in paid {
+        let part = left.min(paid - refunded);
+        if part <= 0 {
+            continue;
+        }
+        query!(
+            tx,
+            execute,
+            "INSERT INTO refund_allocations (business_id, refund_id, invoice_id, amount_minor, created_at) VALUES ($1, $2, $3, $4, $5)",
+            business_id,
+            refund_id,
+            invoice_id,
+            part,
+            now
+        )?;
+        left -= part;
+        if left == 0 {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn reason_of(form: &ReasonForm) -> Result<String, Error> {
@@ -2237,7 +2292,13 @@ pub async fn dunning_list(
         )?;
         let (holder, membership_name) =
             crate::memberships::holder_and_name(&mut tx, business.id, membership_id).await?;
+        let account = invoice_ref(&mut tx, business.id, invoice_id)
+            .await?
+            .account()?;
+        let has_card = card_of(&mut tx, business.id, account).await?.is_some();
         out.push(domain::invoices::DunningRow {
+            has_card,
+            charge_key: new_key(),
             membership_id,
             membership_name,
             holder,
@@ -2252,6 +2313,44 @@ pub async fn dunning_list(
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// Charges the card on file of every past-due or suspended membership's
+/// oldest unpaid invoice now, as a manager asked. Each charge is keyed by
+/// `key` and the invoice, so the same click sent twice charges once.
+pub async fn retry_cards(
+    services: &Services,
+    actor: &Actor,
+    key: &str,
+) -> Result<domain::invoices::RetryReport, Error> {
+    actor.require(Role::Manager)?;
+    if key.trim().is_empty() {
+        return Err(Error::invalid(
+            "key",
+            "this form has expired; reload the page and try again",
+        ));
+    }
+    let rows = dunning_list(services, actor).await?;
+    let mut report = domain::invoices::RetryReport::default();
+    for row in rows.iter().filter(|r| r.has_card) {
+        let key = format!("retry:{}:{}", key.trim(), row.oldest_invoice_id);
+        match charge_card(
+            services,
+            TakenBy::Staff(actor),
+            row.oldest_invoice_id,
+            None,
+            &key,
+        )
+        .await
+        {
+            Ok(Charged::Succeeded(_) | Charged::Replayed(_)) => report.charged += 1,
+            Ok(Charged::Failed { .. }) => report.declined += 1,
+            // Paid meanwhile, or a charge already under way: nothing to do.
+            Err(Error::Conflict(_)) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(report)
 }
 
 /// The card on file, credit balance and unpaid invoices of an account.

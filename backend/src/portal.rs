@@ -945,21 +945,35 @@ pub async fn membership(
     }
     tx.commit().await?;
     let status = summary.status.status;
+    let mut unavailable = Vec::new();
     let actions = if reach == Reach::Holder {
         let p = &current.spec.policies;
+        let name = &current.spec.name;
         let mut a = Vec::new();
-        if matches!(status, Status::Active | Status::Pending)
-            && p.pause.as_ref().is_some_and(|x| x.portal_allowed)
-        {
-            a.push(ActionKind::Pause);
+        if matches!(status, Status::Active | Status::Pending) {
+            match &p.pause {
+                Some(pause) if pause.portal_allowed => a.push(ActionKind::Pause),
+                Some(_) => unavailable.push((
+                    ActionKind::Pause,
+                    format!("{name} is paused with the staff, not here: ask at the desk."),
+                )),
+                None => {
+                    unavailable.push((ActionKind::Pause, format!("{name} does not allow pauses.")))
+                }
+            }
         }
         if status == Status::Paused {
             a.push(ActionKind::Resume);
         }
-        if matches!(status, Status::Active | Status::Paused | Status::PastDue)
-            && p.cancellation.portal_allowed
-        {
-            a.push(ActionKind::Cancel);
+        if matches!(status, Status::Active | Status::Paused | Status::PastDue) {
+            if p.cancellation.portal_allowed {
+                a.push(ActionKind::Cancel);
+            } else {
+                unavailable.push((
+                    ActionKind::Cancel,
+                    format!("{name} is cancelled with the staff, not here: ask at the desk."),
+                ));
+            }
         }
         a
     } else {
@@ -972,6 +986,7 @@ pub async fn membership(
         next_expiry: credits.next_expiry,
         bookings,
         actions,
+        unavailable,
         rules: rules(&current.spec),
         version: stored.row.version,
         today,

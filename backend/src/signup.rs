@@ -357,6 +357,7 @@ async fn pay(
 ) -> Result<(), Error> {
     let today = services.today(business);
     crate::billing::bill_membership(services, business, membership, today).await?;
+    crate::credits::grant_now(services, business, membership).await;
     crate::payments::keep_card(services, business.id, None, Account::Member(member), card).await?;
     let invoice = first_invoice(services, business.id, membership).await?;
     if let Some((id, due)) = invoice

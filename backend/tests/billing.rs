@@ -59,40 +59,201 @@ async fn a_run_bills_each_missed_period_once_and_a_repeat_bills_nothing() {
     .await;
 }
 
+/// The club's services with the clock on `day` (09:00 UTC).
+fn on(c: &Club, day: NaiveDate) -> backend::Services {
+    let at = day.and_hms_opt(9, 0, 0).unwrap().and_utc();
+    backend::Services::new(c.s.db.clone(), backend::Clock::fixed(at))
+}
+
+/// The membership's invoices as (number, billing date, due date, total,
+/// status, credit note for).
+async fn invoices_in_full(c: &Club) -> Vec<(i64, NaiveDate, NaiveDate, i64, String, Option<i64>)> {
+    let mut tx = c.s.db.begin_read().await.unwrap();
+    let rows = query!(&mut tx, fetch_all as (i64, NaiveDate, NaiveDate, i64, String, Option<i64>),
+        "SELECT number, billing_date, due_date, total_minor, status, credit_note_for FROM invoices WHERE membership_id = $1 ORDER BY number",
+        c.membership).unwrap();
+    tx.commit().await.unwrap();
+    rows
+}
+
+async fn invoice_mails(c: &Club) -> i64 {
+    let mut tx = c.s.db.begin_read().await.unwrap();
+    let (n,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM outbox WHERE membership_id = $1 AND kind = 'invoice'",
+        c.membership
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    n
+}
+
+async fn act_on(c: &Club, day: NaiveDate, form: ActionForm) {
+    memberships::act(&on(c, day), &c.owner, c.membership, &form)
+        .await
+        .unwrap();
+}
+
+fn pause(from: &str, until: &str) -> ActionForm {
+    ActionForm {
+        action: "pause".into(),
+        from: from.into(),
+        until: until.into(),
+        reason: "travel".into(),
+        ..Default::default()
+    }
+}
+
 #[tokio::test]
-async fn a_pause_recorded_after_its_period_was_billed_is_credited_at_once() {
+async fn a_pause_recorded_before_it_starts_is_credited_on_its_first_day_as_a_credit_note() {
     each_db(|db| async move {
         let c = club(db).await;
         let id = c.owner.business_id;
-        billing::run_billing(&c.s, id, d(2026, 11, 22))
-            .await
+        let first_id = {
+            let mut tx = c.s.db.begin_read().await.unwrap();
+            let (id,) = query!(
+                &mut tx,
+                fetch_one as (i64,),
+                "SELECT id FROM invoices WHERE membership_id = $1",
+                c.membership
+            )
             .unwrap();
-        memberships::act(
-            &c.s,
-            &c.owner,
-            c.membership,
-            &ActionForm {
-                action: "pause".into(),
-                from: "2026-12-07".into(),
-                until: "2026-12-22".into(),
-                reason: "travel".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        // The credit is written with the change; a later run adds nothing.
-        let rows = invoices(&c).await;
-        // 15 of 30 days paused: 49.00 × 15/30 = 24.50 back.
-        assert_eq!(rows[1], (2, d(2026, 11, 22), -2450));
+            tx.commit().await.unwrap();
+            id
+        };
+        act_on(&c, d(2026, 11, 22), pause("2026-12-07", "2026-12-22")).await;
+        // Nothing is billed before the pause begins.
+        assert_eq!(invoices(&c).await.len(), 1);
         let later = billing::run_billing(&c.s, id, d(2026, 11, 30))
             .await
             .unwrap();
         assert_eq!(later.invoices, 0);
+        // On its first day: 15 of 30 days paused, 49.00 × 15/30 = 24.50 back,
+        // as a credit note for the invoice that billed the period.
+        let run = billing::run_billing(&on(&c, d(2026, 12, 7)), id, d(2026, 12, 7))
+            .await
+            .unwrap();
+        assert_eq!(run.invoices, 1);
+        let rows = invoices_in_full(&c).await;
+        assert_eq!(rows[1].1, d(2026, 12, 7));
+        assert_eq!(rows[1].3, -2450);
+        assert_eq!(rows[1].5, Some(first_id));
+        let again = billing::run_billing(&c.s, id, d(2026, 12, 8))
+            .await
+            .unwrap();
+        assert_eq!(again.invoices, 0);
         let page = memberships::membership(&c.s, &c.owner, c.membership)
             .await
             .unwrap();
         assert_eq!(page.invoices.len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_pause_and_its_resumption_on_one_day_bill_nothing_and_mail_nothing() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let id = c.owner.business_id;
+        billing::run_billing(&on(&c, d(2026, 12, 22)), id, d(2026, 12, 22))
+            .await
+            .unwrap();
+        let (before, mails) = (invoices(&c).await, invoice_mails(&c).await);
+        assert_eq!(before.len(), 2);
+        // Paused from tomorrow and resumed the same day: nothing changes.
+        let day = d(2026, 12, 28);
+        act_on(&c, day, pause("2026-12-29", "2027-01-10")).await;
+        act_on(
+            &c,
+            day,
+            ActionForm {
+                action: "resume".into(),
+                on: "2026-12-28".into(),
+                reason: "back early".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+        billing::run_billing(&on(&c, d(2027, 1, 15)), id, d(2027, 1, 15))
+            .await
+            .unwrap();
+        assert_eq!(
+            invoices(&c).await.len(),
+            before.len(),
+            "{:?}",
+            invoices(&c).await
+        );
+        assert_eq!(invoice_mails(&c).await, mails);
+        let page = memberships::membership(&on(&c, d(2027, 1, 15)), &c.owner, c.membership)
+            .await
+            .unwrap();
+        assert_ne!(page.status.status, domain::lifecycle::Status::PastDue);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_mid_period_price_change_is_one_invoice_dated_on_its_day_and_due_by_the_terms() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        // The period 2026-11-22 to 2026-12-21 is billed; on 2026-12-02 the
+        // member moves to a dearer type at once.
+        let plus = backend::catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &domain::catalog::MembershipTypeForm {
+                name: "Adult Plus".into(),
+                purchase_type: "recurring".into(),
+                billing_interval: "monthly".into(),
+                fee: "59".into(),
+                status: "active".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let form = ActionForm {
+            action: "change_type".into(),
+            type_id: plus.to_string(),
+            when: "now".into(),
+            reason: "upgrade".into(),
+            ..Default::default()
+        };
+        act_on(&c, d(2026, 12, 2), form).await;
+        let rows = invoices_in_full(&c).await;
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        let (_, billed, due, total, status, credit_for) = rows[1].clone();
+        assert_eq!(billed, d(2026, 12, 2));
+        assert_eq!(
+            due - billed,
+            rows[0].2 - rows[0].1,
+            "due by the usual terms"
+        );
+        // 20 of 30 days: 59.00 × 20/30 = 39.33 less 49.00 × 20/30 = 32.67.
+        assert_eq!(total, 3933 - 3267);
+        assert_eq!((status.as_str(), credit_for), ("open", None));
+        let view = billing::invoice(&c.s, &c.owner, {
+            let mut tx = c.s.db.begin_read().await.unwrap();
+            let (id,) = query!(
+                &mut tx,
+                fetch_one as (i64,),
+                "SELECT id FROM invoices WHERE membership_id = $1 AND number = $2",
+                c.membership,
+                rows[1].0
+            )
+            .unwrap();
+            tx.commit().await.unwrap();
+            id
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            view.lines.len(),
+            2,
+            "the charge and the credit on one invoice"
+        );
     })
     .await;
 }
@@ -457,6 +618,31 @@ async fn a_run_for_an_earlier_date_takes_nothing_back() {
         assert_eq!(negative, 0, "no correction took back what was billed");
         let report = backend::check::check(&c.s).await.unwrap();
         assert_eq!(report.violations, [], "{report:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_runs_that_did_work_are_recorded_and_a_clock_move_is_the_owners() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let id = c.owner.business_id;
+        // The scheduler looks every minute; rounds with nothing to bill leave no row.
+        for _ in 0..3 {
+            let report = billing::run_billing(&c.s, id, d(2026, 11, 22))
+                .await
+                .unwrap();
+            assert_eq!(report.invoices, 0);
+        }
+        assert!(billing::runs(&c.s, &c.owner).await.unwrap().runs.is_empty());
+        // The owner moves the clock a month on: the run that bills it is theirs.
+        backend::business::set_simulated_date(&c.s, &c.owner, Some(d(2026, 12, 22)))
+            .await
+            .unwrap();
+        let runs = billing::runs(&c.s, &c.owner).await.unwrap().runs;
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        assert_eq!(runs[0].started_by, "Olivia Owner");
+        assert_eq!(runs[0].invoices, 1);
     })
     .await;
 }

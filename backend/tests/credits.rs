@@ -69,7 +69,7 @@ async fn concurrent_redemptions_never_overdraw_the_balance() {
                 for i in 0..500 {
                     match credits::redeem_one(&s, id, membership, &format!("t{t}:{i}")).await {
                         Ok(()) => accepted += 1,
-                        Err(backend::Error::Conflict(m)) => {
+                        Err(backend::Error::Short { message: m, .. }) => {
                             assert!(m.starts_with("only 0 credits left"), "{m}");
                             refused += 1;
                         }
@@ -157,14 +157,14 @@ async fn adjustments_need_a_reason_stay_within_the_limit_and_count_once() {
             Err(backend::Error::Forbidden)
         ));
         // A manager may; never below zero, with the balance in the message.
-        let Err(backend::Error::Invalid(e)) =
+        let Err(backend::Error::Short { field, message }) =
             credits::adjust(&c.s, &c.owner, c.membership, &adjust("-11", "fix", "e")).await
         else {
             panic!("never below zero")
         };
         assert_eq!(
-            e.message_for("amount"),
-            Some("only 10 credits left: 11 cannot be taken")
+            (field.as_str(), message.as_str()),
+            ("amount", "only 10 credits left: 11 cannot be taken")
         );
         assert_eq!(
             credits::adjust(
@@ -257,6 +257,12 @@ async fn each_period_grants_credits_carries_up_to_the_cap_and_the_rest_expires()
         )
         .await
         .unwrap();
+        // The sale grants the first period's credits at once.
+        assert_eq!(
+            ledger_adds_up(&c, membership).await,
+            8,
+            "granted with the sale"
+        );
         let at = |day| business::set_simulated_date(&c.s, &c.owner, Some(day));
         at(d(2026, 11, 22)).await.unwrap();
         credits::credits_work(&c.s, c.owner.business_id)

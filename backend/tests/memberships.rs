@@ -196,7 +196,7 @@ async fn a_sale_is_previewed_then_recorded_with_its_event_and_audit() {
         // As the invoice shows them: the initiation fee first.
         assert_eq!(amounts, [2500, 4900, -490]);
         assert_eq!(preview.preview.total.minor, 6910);
-        assert_eq!(preview.preview.commitment_end, Some(NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()));
+        assert_eq!(preview.preview.commitment_last_day, Some(NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()));
 
         let id = memberships::sell(&c.s, &c.desk, holder, &form).await.unwrap();
         let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
@@ -285,7 +285,7 @@ async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
         let cancel = action("cancel");
         assert_eq!(
             conflict(memberships::act(&c.s, &c.desk, id, &cancel).await),
-            "Adult Monthly has a minimum commitment of 3 periods: the earliest allowed end is 2027-02-22."
+            "Adult Monthly has a minimum commitment of 3 periods: the earliest allowed last day is 2027-02-21."
         );
         let forced = ActionForm {
             force: "on".into(),
@@ -297,14 +297,14 @@ async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
         );
         let page = memberships::act(&c.s, &c.owner, id, &forced).await.unwrap();
         assert_eq!(page.status.status, Status::Cancelling);
-        assert_eq!(page.cancel_end, Some(d(12, 22)));
+        assert_eq!(page.last_day, Some(d(12, 21)));
         assert!(page.timeline[0].forced);
         assert_eq!(page.timeline[0].by, "Olivia Owner (owner)");
 
         // Reactivating before the end undoes the cancellation.
         let page = memberships::act(&c.s, &c.desk, id, &action("reactivate")).await.unwrap();
         assert_eq!(page.status.status, Status::Active);
-        assert_eq!(page.cancel_end, None);
+        assert_eq!(page.last_day, None);
 
         // Locked: every change is refused until a manager unlocks it.
         assert_eq!(

@@ -7,7 +7,7 @@ use backend::auth::Actor;
 use backend::payments::{self, Account, Charged, TakenBy};
 use backend::testing::each_db;
 use backend::{Error, billing, business, check, memberships, query};
-use domain::invoices::{CreditNoteForm, InvoiceStatus, ReasonForm};
+use domain::invoices::{CreditNoteForm, InvoiceState, InvoiceStatus, ReasonForm};
 use domain::lifecycle::Status;
 use domain::payments::{CardForm, PaymentForm, RefundForm};
 use domain::staff::Role;
@@ -195,9 +195,31 @@ async fn refunds_never_exceed_the_payment_take_back_unused_credit_and_need_a_man
         // The overpaid part went back: no credit is left to settle anything.
         assert_eq!(credit(&c).await, 0);
         assert_eq!(count(&c, "SELECT COUNT(*) FROM refunds").await, 1);
-        payments::refund(&c.s, &c.owner, p, &refund("74", "r2"))
+        // Only the overpaid credit went back: the invoice still reads Paid.
+        let state = |c: &Club| {
+            let s = c.s.clone();
+            let owner = c.owner.clone();
+            async move {
+                let view = billing::invoice(&s, &owner, first).await.unwrap();
+                let listed = billing::list_invoices(&s, &owner, &Default::default())
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|r| r.summary.id == first)
+                    .unwrap();
+                assert_eq!(view.summary.state(), listed.summary.state());
+                (view.summary.state(), view.summary.refunded.minor)
+            }
+        };
+        assert_eq!(state(&c).await, (InvoiceState::Paid, 0));
+        payments::refund(&c.s, &c.owner, p, &refund("30", "r2"))
             .await
             .unwrap();
+        assert_eq!(state(&c).await, (InvoiceState::PartlyRefunded, 3000));
+        payments::refund(&c.s, &c.owner, p, &refund("44", "r2b"))
+            .await
+            .unwrap();
+        assert_eq!(state(&c).await, (InvoiceState::Refunded, 7400));
         let Err(Error::Invalid(e)) =
             payments::refund(&c.s, &c.owner, p, &refund("0.01", "r3")).await
         else {
@@ -209,7 +231,7 @@ async fn refunds_never_exceed_the_payment_take_back_unused_credit_and_need_a_man
                 .contains("refunded in full")
         );
         let view = billing::invoice(&c.s, &c.owner, first).await.unwrap();
-        assert_eq!(view.payments[0].refunds.len(), 2);
+        assert_eq!(view.payments[0].refunds.len(), 3);
         assert_eq!(view.payments[0].refundable.minor, 0);
     })
     .await;

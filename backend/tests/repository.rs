@@ -440,6 +440,29 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
         .await
         .unwrap();
         assert!(paid.len() > 20, "{} paid invoices", paid.len());
+        // A card charge refunded in full reads "Refunded", in the list too.
+        let all_invoices = backend::billing::list_invoices(&s, &owner, &Default::default())
+            .await
+            .unwrap();
+        assert!(
+            all_invoices
+                .iter()
+                .any(|r| r.summary.state() == domain::invoices::InvoiceState::Refunded),
+            "a refunded invoice"
+        );
+        // A mid-period type change: its credit and its charge on one invoice.
+        let mut tx = s.db.begin_read().await.unwrap();
+        let (changed,) = backend::query!(
+            &mut tx,
+            fetch_one as (i64,),
+            "SELECT COUNT(*) FROM invoices i
+              WHERE EXISTS (SELECT 1 FROM invoice_lines l WHERE l.invoice_id = i.id AND l.kind = 'correction')
+                AND EXISTS (SELECT 1 FROM invoice_lines l WHERE l.invoice_id = i.id AND l.kind = 'recurring')
+                AND i.credit_note_for IS NULL AND i.total_minor > 0"
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert!(changed >= 1, "a change invoice with its credit and charge");
         let dunning = backend::payments::dunning_list(&s, &owner).await.unwrap();
         assert!(dunning.len() >= 2, "{dunning:?}");
         // The scheduler's runs are listed; the deferred coworking plan and the

@@ -16,6 +16,7 @@ text_enum! {
         WriteMemberships = ("write_memberships", "Sell and change memberships"),
         Billing = ("billing", "Invoices and payments"),
         Credits = ("credits", "Credits and bookings"),
+        OverridePolicy = ("override_policy", "Override policy refusals"),
     }
 }
 
@@ -29,6 +30,9 @@ impl Scope {
             Scope::WriteMemberships => "Sell memberships and pause, resume or cancel them.",
             Scope::Billing => "Read invoices and record payments.",
             Scope::Credits => "Read and adjust credits, book services.",
+            Scope::OverridePolicy => {
+                "Carry out a membership action the business's policy refuses (force, with a reason), as a manager can in the staff app. Only for a manager's or owner's key."
+            }
         }
     }
 }

@@ -476,6 +476,64 @@ pub struct BookingView {
     pub late: bool,
     pub invoice_id: Option<i64>,
     pub booked_by: String,
+    /// What cancelling means, said next to the button: "Cancel by Mon 7 Dec,
+    /// 16:00 and your credit comes back; later, it is kept and a €5.00 late
+    /// fee is charged."
+    pub cancel_terms: String,
+}
+
+/// What cancelling a booking means: back in full until the window closes,
+/// kept (and a late fee) after.
+pub fn cancel_terms(
+    starts: NaiveDateTime,
+    window_hours: u32,
+    paid_by: PaidBy,
+    credits: i64,
+    price: Option<Money>,
+    late_fee: Money,
+) -> String {
+    let by = starts - chrono::Duration::hours(i64::from(window_hours));
+    let (back, kept) = match paid_by {
+        PaidBy::Credits => (
+            format!(
+                "your {credits} credit{} come{} back",
+                if credits == 1 { "" } else { "s" },
+                if credits == 1 { "s" } else { "" }
+            ),
+            format!(
+                "the credit{} {} kept",
+                if credits == 1 { "" } else { "s" },
+                if credits == 1 { "is" } else { "are" }
+            ),
+        ),
+        PaidBy::Money => match price {
+            Some(p) => (
+                format!("the {p} is taken off your bill"),
+                format!("the {p} is kept"),
+            ),
+            None => (
+                "nothing is charged".to_string(),
+                "nothing is given back".to_string(),
+            ),
+        },
+        PaidBy::Allowance => (
+            "the included use comes back".to_string(),
+            "the included use is spent".to_string(),
+        ),
+        PaidBy::Free => (
+            "it costs nothing".to_string(),
+            "it costs nothing".to_string(),
+        ),
+    };
+    let fee = if late_fee.minor > 0 {
+        format!(" and a {late_fee} late fee is charged")
+    } else {
+        String::new()
+    };
+    format!(
+        "Cancel by {} and {back}; later, {kept}{fee}.",
+        by.format("%a %-d %b, %H:%M")
+    )
 }
 
 /// A service as the services page and the schedule show it.
@@ -519,7 +577,16 @@ pub struct BookingPage {
     pub holder: String,
     pub type_name: String,
     pub status: StatusReport,
+    /// Why the membership cannot book now (paused, past due, ...), said
+    /// before anyone picks a service.
+    pub closed: Option<String>,
     pub credit_balance: i64,
+    /// What a booking of the chosen service would take, in words: "Paid with
+    /// 1 credit (you have 3).", "Costs €13.50: it is added to your next invoice."
+    pub cost: Option<String>,
+    /// The money a booking of the chosen service would cost, if any: the
+    /// booking button says so and asks to confirm it.
+    pub price: Option<Money>,
     /// Active services: (id, name, what it costs).
     pub services: Vec<(i64, String, String)>,
     pub service_id: Option<i64>,

@@ -17,6 +17,22 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Where an invoice stands as people read it: its status, told apart
+    /// further where money went back (a refund of what paid it) or where it
+    /// is a credit rather than a charge.
+    pub enum InvoiceState {
+        Draft = ("draft", "Draft"),
+        Open = ("open", "Open"),
+        Paid = ("paid", "Paid"),
+        PartlyRefunded = ("partly_refunded", "Partly refunded"),
+        Refunded = ("refunded", "Refunded"),
+        Credit = ("credit", "Credit note"),
+        Void = ("void", "Void"),
+        Uncollectible = ("uncollectible", "Uncollectible"),
+    }
+}
+
 /// One invoice in a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceSummary {
@@ -27,6 +43,8 @@ pub struct InvoiceSummary {
     pub status: InvoiceStatus,
     pub total: Money,
     pub amount_paid: Money,
+    /// What refunds gave back of the payments that paid it.
+    pub refunded: Money,
 }
 
 /// One line of an invoice, with how its amount was reached.
@@ -234,6 +252,23 @@ impl InvoiceView {
 }
 
 impl InvoiceSummary {
+    /// Where the invoice stands: "Refunded" once refunds gave back all that
+    /// paid it, "Partly refunded" for some; "Credit note" for a credit.
+    pub fn state(&self) -> InvoiceState {
+        match self.status {
+            InvoiceStatus::Draft => InvoiceState::Draft,
+            InvoiceStatus::Void => InvoiceState::Void,
+            InvoiceStatus::Uncollectible => InvoiceState::Uncollectible,
+            _ if self.total.minor < 0 => InvoiceState::Credit,
+            _ if self.refunded.minor > 0 && self.refunded.minor >= self.amount_paid.minor => {
+                InvoiceState::Refunded
+            }
+            _ if self.refunded.minor > 0 => InvoiceState::PartlyRefunded,
+            InvoiceStatus::Open => InvoiceState::Open,
+            InvoiceStatus::Paid => InvoiceState::Paid,
+        }
+    }
+
     /// What is still to be paid; nothing on void, written-off or credit invoices.
     pub fn amount_due(&self) -> Money {
         let due = match self.status {
@@ -376,11 +411,51 @@ pub struct DunningRow {
     pub due: Money,
     pub attempts: i64,
     pub next_attempt_on: Option<NaiveDate>,
+    /// The account has a card on file to charge now.
+    pub has_card: bool,
+    /// A fresh idempotency key for this row's Charge button.
+    pub charge_key: String,
+}
+
+/// What retrying every card of the past-due list did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryReport {
+    pub charged: usize,
+    pub declined: usize,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refund_of_what_paid_an_invoice_shows_as_refunded_or_partly_refunded() {
+        let eur = |minor| Money::new(minor, crate::money::Currency::EUR);
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let s = |status, total, paid, refunded| InvoiceSummary {
+            id: 1,
+            number: 1,
+            billing_date: day,
+            due_date: day,
+            status,
+            total: eur(total),
+            amount_paid: eur(paid),
+            refunded: eur(refunded),
+        };
+        use InvoiceStatus::*;
+        assert_eq!(s(Paid, 4900, 4900, 0).state(), InvoiceState::Paid);
+        assert_eq!(s(Paid, 4900, 4900, 4900).state(), InvoiceState::Refunded);
+        assert_eq!(
+            s(Paid, 4900, 4900, 1000).state(),
+            InvoiceState::PartlyRefunded
+        );
+        assert_eq!(s(Paid, 4900, 4900, 1000).state().label(), "Partly refunded");
+        assert_eq!(s(Open, 4900, 2000, 2000).state(), InvoiceState::Refunded);
+        assert_eq!(s(Open, 4900, 0, 0).state(), InvoiceState::Open);
+        assert_eq!(s(Paid, -2450, 0, 0).state(), InvoiceState::Credit);
+        assert_eq!(s(Void, 4900, 0, 0).state(), InvoiceState::Void);
+        assert_eq!(s(Paid, -2450, 0, 0).amount_due(), eur(0));
+    }
 
     #[test]
     fn the_revenue_report_covers_the_last_twelve_months_or_the_months_asked_for() {

@@ -279,6 +279,9 @@ pub struct MemberSummary {
     pub phone: String,
     pub member_type: Option<String>,
     pub status: MemberStatus,
+    /// Where the member's memberships stand, the most pressing first
+    /// (suspended, past due, paused, active, ...); `None` without any.
+    pub membership: Option<crate::lifecycle::StatusReport>,
 }
 
 /// Everything the member's page shows.

@@ -31,7 +31,9 @@ pub struct MembershipSummary {
     pub type_color: String,
     pub status: StatusReport,
     pub start: NaiveDate,
-    pub end: Option<NaiveDate>,
+    /// Its last day (included), when it ends: cancelled or a term that does
+    /// not renew by itself.
+    pub last_day: Option<NaiveDate>,
     pub locked: bool,
 }
 
@@ -191,9 +193,11 @@ pub struct MembershipPage {
     pub locked: bool,
     pub anchor: NaiveDate,
     pub term_last_day: Option<NaiveDate>,
-    pub commitment_end: Option<NaiveDate>,
+    /// The last day of the minimum commitment (included).
+    pub commitment_last_day: Option<NaiveDate>,
     pub next_billing: Option<NaiveDate>,
-    pub cancel_end: Option<NaiveDate>,
+    /// The last day (included) of a membership that is cancelled or cancelling.
+    pub last_day: Option<NaiveDate>,
     pub payer: String,
     pub source: String,
     pub discount: Option<String>,
@@ -207,6 +211,9 @@ pub struct MembershipPage {
     pub cycle_types: Vec<Choice>,
     /// This type's price versions, for "move to a price version".
     pub price_versions: Vec<Choice>,
+    /// Why the type refuses pauses, when it does: said before any preview
+    /// (a manager may still override it).
+    pub pause_refused: Option<String>,
     /// The signed-in user may override the policy, approve and lock.
     pub can_manage: bool,
     /// The signed-in user may change memberships at all.
@@ -407,7 +414,9 @@ pub struct SellOptions {
     pub holder: Holder,
     pub types: Vec<Choice>,
     /// Every price version of the types on sale ("Adult Monthly: €59.00 from 2026-01-01").
-    pub prices: Vec<Choice>,
+    /// Every price version of the types on sale, each with its type's id:
+    /// the form offers only the chosen type's.
+    pub prices: Vec<(String, Choice)>,
     pub locations: Vec<Choice>,
     /// The organization that authorized the member, if any.
     pub organization: Option<String>,

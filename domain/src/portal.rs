@@ -252,6 +252,9 @@ pub struct PortalMembershipPage {
     pub bookings: Vec<BookingView>,
     /// The actions offered here (only the holder changes a membership).
     pub actions: Vec<ActionKind>,
+    /// Actions a member might look for that the type does not allow here,
+    /// each with the reason: shown disabled, before any preview.
+    pub unavailable: Vec<(ActionKind, String)>,
     /// The type's pause and cancellation rules, in words.
     pub rules: Vec<String>,
     pub version: i64,

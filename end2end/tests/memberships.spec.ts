@@ -70,14 +70,14 @@ test("front desk sells with a preview, pauses within policy, is told why a long 
   let cancel = await openAction(page, "cancel");
   await cancel.getByLabel("Reason").fill("moving away");
   await cancel.getByRole("button", { name: "Preview: cancel" }).click();
-  await expect(page.getByTestId("action-refused")).toContainText("minimum commitment of 3 periods: the earliest allowed end is");
+  await expect(page.getByTestId("action-refused")).toContainText("minimum commitment of 3 periods: the earliest allowed last day is");
   await page.getByRole("link", { name: "Back to the membership" }).click();
   await hydrated(page);
   cancel = await openAction(page, "cancel");
   await cancel.getByLabel("Ends").selectOption("earliest");
   await cancel.getByLabel("Reason").fill("moving away");
   await cancel.getByRole("button", { name: "Preview: cancel" }).click();
-  await expect(page.getByTestId("action-effect")).toContainText("Stays active until");
+  await expect(page.getByTestId("action-effect")).toContainText("Stays active through");
   await page.getByRole("button", { name: "Confirm: cancel" }).click();
   await expect(page.getByTestId("membership-status")).toContainText("Cancelling");
   await hydrated(page);

@@ -88,7 +88,7 @@ test("a member pauses within the policy, and a cancellation inside the commitmen
   await page.getByText("Cancel at the end of the period").click();
   await page.getByLabel("Why are you leaving? (optional)").fill("moving away");
   await page.getByRole("button", { name: "Preview the cancellation" }).click();
-  await expect(page.getByTestId("portal-refusal")).toContainText(/the earliest allowed end is \d{4}-\d{2}-\d{2}\./);
+  await expect(page.getByTestId("portal-refusal")).toContainText(/the earliest allowed last day is \d{4}-\d{2}-\d{2}\./);
   await expect(page.getByRole("button", { name: "Confirm" })).toHaveCount(0);
   await page.getByRole("link", { name: "Back" }).click();
 

@@ -235,6 +235,22 @@ async fn keys_authenticate_their_business_and_scopes_limit_them() {
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 
         let catalog = api.key(demo::DEMO_OWNER_EMAIL, &["read_catalog"]).await;
+        // A known path with a method it does not take: 405 in the error shape.
+        let wrong_method = api
+            .call(
+                Method::DELETE,
+                Some(&catalog),
+                "/membership-types",
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (wrong_method.status, wrong_method.code()),
+            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            "{}",
+            wrong_method.body
+        );
         let types = api.get(&catalog, "/membership-types").await;
         assert_eq!(types.status, StatusCode::OK, "{}", types.body);
         let results = types.body["results"].as_array().unwrap();
@@ -461,6 +477,19 @@ async fn an_integrator_sells_and_pauses_a_membership_records_a_payment_and_follo
         let too_long = api.post(&key, &format!("{actions}/pause"), json!({ "from": "2026-12-01", "until": "2027-03-01", "reason": "a long trip" }), None).await;
         assert_eq!((too_long.status, too_long.code()), (StatusCode::UNPROCESSABLE_ENTITY, "policy_refused"), "{}", too_long.body);
         assert!(too_long.body["error"]["message"].as_str().unwrap().contains("60"), "{}", too_long.body);
+        assert!(!too_long.body["error"]["message"].as_str().unwrap().contains("force"), "a key that may not override is not told to: {}", too_long.body);
+        // Overriding takes its own scope, and a reason.
+        let forced = json!({ "from": "2026-12-01", "until": "2027-03-01", "reason": "doctor's orders", "force": true });
+        let no_scope = api.post(&key, &format!("{actions}/pause?preview=true"), forced.clone(), None).await;
+        assert_eq!((no_scope.status, no_scope.code()), (StatusCode::FORBIDDEN, "forbidden"), "{}", no_scope.body);
+        let overrider = api.key(demo::DEMO_OWNER_EMAIL, &["write_memberships", "override_policy"]).await;
+        let told = api.post(&overrider, &format!("{actions}/pause?preview=true"), json!({ "from": "2026-12-01", "until": "2027-03-01", "reason": "a long trip" }), None).await;
+        assert_eq!(told.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", told.body);
+        assert!(told.body["error"]["message"].as_str().unwrap().contains("\"force\": true"), "{}", told.body);
+        let unexplained = api.post(&overrider, &format!("{actions}/pause?preview=true"), json!({ "from": "2026-12-01", "until": "2027-03-01", "force": true }), None).await;
+        assert_eq!((unexplained.status, unexplained.field()), (StatusCode::BAD_REQUEST, "reason"), "{}", unexplained.body);
+        let overridden = api.post(&overrider, &format!("{actions}/pause?preview=true"), forced, None).await;
+        assert_eq!(overridden.status, StatusCode::OK, "{}", overridden.body);
         let paused = api.post(&key, &format!("{actions}/pause"), pause.clone(), Some("pause-noor")).await;
         assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
         assert_eq!(paused.body["membership"]["status"]["status"], "active", "the pause starts on 1 December");
@@ -477,10 +506,10 @@ async fn an_integrator_sells_and_pauses_a_membership_records_a_payment_and_follo
         assert!(!read.body["status"]["explanation"].as_str().unwrap().is_empty());
 
         // The first invoice, paid once however often the payment is sent.
-        // (The pause credited part of the first month on a second invoice,
-        // settled from the first one's balance.)
+        // (The pause is credited on 1 December, the day it begins: nothing
+        // is billed for it before.)
         let all = api.get(&key, &format!("/invoices?membership={membership}")).await;
-        assert_eq!(all.body["count"], 2, "{}", all.body);
+        assert_eq!(all.body["count"], 1, "{}", all.body);
         let invoices = api.get(&key, &format!("/invoices?membership={membership}&status=open")).await;
         assert_eq!(invoices.body["count"], 1, "{}", invoices.body);
         let invoice = invoices.body["results"][0]["id"].as_str().unwrap().to_string();
@@ -558,7 +587,7 @@ async fn credits_are_read_and_adjusted_and_a_class_is_booked_with_them_and_cance
 
         // Adjustments: refused below zero with the balance named, needs a description, then applied once.
         let overdraw = api.post(&key, &format!("{credits}/adjustments"), json!({ "amount": -11, "description": "test" }), None).await;
-        assert_eq!((overdraw.status, overdraw.field()), (StatusCode::BAD_REQUEST, "amount"), "{}", overdraw.body);
+        assert_eq!((overdraw.status, overdraw.code(), overdraw.field()), (StatusCode::CONFLICT, "insufficient_credits", "amount"), "{}", overdraw.body);
         assert!(overdraw.body["error"]["message"].as_str().unwrap().contains("10"), "{}", overdraw.body);
         let undescribed = api.post(&key, &format!("{credits}/adjustments"), json!({ "amount": 2, "description": " " }), None).await;
         assert_eq!((undescribed.status, undescribed.field()), (StatusCode::BAD_REQUEST, "description"), "{}", undescribed.body);

@@ -196,6 +196,19 @@ pub async fn get_dunning() -> Result<Vec<DunningRow>, AppError> {
     )
 }
 
+/// Charges the card of every past-due membership's oldest invoice now.
+/// Managers and owners.
+#[server(prefix = "/rpc", endpoint = "billing/retry-cards")]
+pub async fn retry_all_cards(key: String) -> Result<domain::invoices::RetryReport, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            Ok(backend::payments::retry_cards(&state.services, &actor, &key).await?)
+        }
+        .await,
+    )
+}
+
 #[server(prefix = "/rpc", endpoint = "billing/outbox")]
 pub async fn get_outbox() -> Result<Vec<OutboxMessage>, AppError> {
     ssr::reply(

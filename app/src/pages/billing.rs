@@ -12,8 +12,8 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::invoices::{
-    AddCard, SaveBillingSettings, StartBillingRun, get_account_billing, get_billing_runs,
-    get_billing_settings, get_dunning, get_outbox, get_revenue_report,
+    AddCard, ChargeCard, RetryAllCards, SaveBillingSettings, StartBillingRun, get_account_billing,
+    get_billing_runs, get_billing_settings, get_dunning, get_outbox, get_revenue_report,
 };
 use crate::components::form::{Check, ErrorNotice, FormError, FormErrors, Text, successes};
 use crate::components::layout::use_staff;
@@ -25,7 +25,11 @@ use crate::pages::memberships::{error_of, param};
 #[component]
 pub fn BillingPage() -> impl IntoView {
     let save = ServerAction::<SaveBillingSettings>::new();
-    let dunning = Resource::new(|| (), |_| get_dunning());
+    let charge = ServerAction::<ChargeCard>::new();
+    let retry = ServerAction::<RetryAllCards>::new();
+    let charged = successes!(charge);
+    let retried = successes!(retry);
+    let dunning = Resource::new(move || (charged.get(), retried.get()), |_| get_dunning());
     let saved = successes!(save);
     let settings = Resource::new(move || saved.get(), |_| get_billing_settings());
     let outbox = Resource::new(|| (), |_| get_outbox());
@@ -39,8 +43,9 @@ pub fn BillingPage() -> impl IntoView {
             <h2 id="dunning-heading">"Past due and suspended"</h2>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let manager = staff.await.map(|s| s.role.allows(Role::Manager)).unwrap_or(false);
                     match dunning.await {
-                        Ok(rows) => view! { <DunningTable rows /> }.into_any(),
+                        Ok(rows) => view! { <DunningTable rows manager charge retry /> }.into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })}
@@ -259,17 +264,41 @@ fn RunsTable(runs: Vec<BillingRunView>) -> impl IntoView {
 }
 
 #[component]
-fn DunningTable(rows: Vec<DunningRow>) -> impl IntoView {
+fn DunningTable(
+    rows: Vec<DunningRow>,
+    manager: bool,
+    charge: ServerAction<ChargeCard>,
+    retry: ServerAction<RetryAllCards>,
+) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p data-testid="no-dunning">"Nothing is overdue."</p> }.into_any();
     }
+    let retry_key = rows
+        .first()
+        .map(|r| r.charge_key.clone())
+        .unwrap_or_default();
+    let with_cards = rows.iter().filter(|r| r.has_card).count();
     view! {
+        {move || charge.value().get().map(|r| match r {
+            Ok(_) => view! { <p role="status" data-testid="dunning-charged">"Charged: the invoice is paid."</p> }.into_any(),
+            Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+        })}
+        {move || retry.value().get().map(|r| match r {
+            Ok(r) => view! { <p role="status" data-testid="dunning-retried">{format!("{} charged, {} declined.", r.charged, r.declined)}</p> }.into_any(),
+            Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+        })}
+        {(manager && with_cards > 0).then(|| view! {
+            <ActionForm action=retry attr:class="inline">
+                <input type="hidden" name="key" value=retry_key />
+                <button type="submit">{format!("Retry all cards ({with_cards})")}</button>
+            </ActionForm>
+        })}
         <table class="data-table" data-testid="dunning">
             <caption class="visually-hidden">"Memberships past due or suspended"</caption>
             <thead><tr>
                 <th scope="col">"Member"</th><th scope="col">"Membership"</th><th scope="col">"Status"</th>
                 <th scope="col">"Since"</th><th scope="col">"Oldest invoice"</th><th scope="col" class="num">"Due"</th>
-                <th scope="col">"Card retries"</th>
+                <th scope="col">"Card retries"</th><th scope="col">"Charge"</th>
             </tr></thead>
             <tbody>
                 {rows.into_iter().map(|r| view! {
@@ -282,6 +311,17 @@ fn DunningTable(rows: Vec<DunningRow>) -> impl IntoView {
                         <td data-label="Due" class="num">{r.due.to_string()}</td>
                         <td data-label="Card retries">{format!("{} tried", r.attempts)}
                             {r.next_attempt_on.map(|d| format!("; next {d}"))}</td>
+                        <td data-label="Charge">{if r.has_card {
+                            view! {
+                                <ActionForm action=charge attr:class="inline">
+                                    <input type="hidden" name="id" value=r.oldest_invoice_id />
+                                    <input type="hidden" name="key" value=r.charge_key.clone() />
+                                    <button type="submit">{format!("Charge #{}", r.oldest_invoice_number)}</button>
+                                </ActionForm>
+                            }.into_any()
+                        } else {
+                            view! { <span class="muted">"no card on file"</span> }.into_any()
+                        }}</td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -364,7 +404,7 @@ pub fn AccountBillingSection(kind: &'static str, id: Memo<i64>) -> impl IntoView
                                 <ul>
                                     {b.unpaid.iter().map(|s| view! {
                                         <li><A href=format!("/invoices/{}", s.id)>{format!("#{}", s.number)}</A>
-                                            {format!(" · due {} · {} to pay ", s.due_date, s.amount_due())}{invoice_badge(s.status)}</li>
+                                            {format!(" · due {} · {} to pay ", s.due_date, s.amount_due())}{invoice_badge(s.state())}</li>
                                     }).collect_view()}
                                 </ul>
                             })}

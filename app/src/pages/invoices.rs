@@ -3,7 +3,9 @@
 //! Prints cleanly.
 
 use domain::Money;
-use domain::invoices::{InvoiceFilter, InvoiceListRow, InvoiceStatus, InvoiceView, PaymentView};
+use domain::invoices::{
+    InvoiceFilter, InvoiceListRow, InvoiceState, InvoiceStatus, InvoiceView, PaymentView,
+};
 use domain::payments::Method;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,8 +21,9 @@ use crate::error::AppError;
 use crate::pages::membership_type::id_param;
 use crate::pages::memberships::{error_of, param};
 
-pub(crate) fn invoice_badge(status: InvoiceStatus) -> impl IntoView {
-    view! { <span class=format!("badge inv-{}", status.as_str()) data-testid="invoice-status">{status.label()}</span> }
+/// Where an invoice stands ("Open", "Paid", "Refunded", "Credit note", ...).
+pub(crate) fn invoice_badge(state: InvoiceState) -> impl IntoView {
+    view! { <span class=format!("badge inv-{}", state.as_str()) data-testid="invoice-status">{state.label()}</span> }
 }
 
 // ---------------------------------------------------------------------------
@@ -92,7 +95,7 @@ fn InvoiceTable(invoices: Vec<InvoiceListRow>) -> impl IntoView {
                             <td data-label="Due">{s.due_date.to_string()}</td>
                             <td data-label="Billed to"><A href=r.account_href.clone()>{r.account_name.clone()}</A></td>
                             <td data-label="Membership">{r.membership_name.clone()}</td>
-                            <td data-label="Status">{invoice_badge(s.status)}</td>
+                            <td data-label="Status">{invoice_badge(s.state())}</td>
                             <td data-label="Total" class="num">{s.total.to_string()}</td>
                             <td data-label="Amount due" class="num">{s.amount_due().to_string()}</td>
                         </tr>
@@ -188,7 +191,7 @@ fn Invoice(i: InvoiceView, actions: MoneyActions) -> impl IntoView {
         <article class="card invoice" aria-labelledby="invoice-heading">
             <div class="page-head">
                 <h1 id="invoice-heading">{title}</h1>
-                {invoice_badge(s.status)}
+                {invoice_badge(s.state())}
             </div>
             <dl class="facts">
                 <dt>"From"</dt><dd>{i.business_name.clone()}</dd>
@@ -216,7 +219,7 @@ fn Invoice(i: InvoiceView, actions: MoneyActions) -> impl IntoView {
                     {i.lines.iter().map(|l| view! {
                         <tr>
                             <th scope="row" data-label="Line">{l.description.clone()}</th>
-                            <td data-label="Days">{l.period.map(|(a, b)| format!("{a} to {b}")).unwrap_or_else(|| "—".into())}</td>
+                            <td data-label="Days">{l.period.map(|(a, b)| domain::billing::days_text(a, b)).unwrap_or_else(|| "—".into())}</td>
                             <td data-label="How">{l.explanation.clone()}</td>
                             <td data-label="Amount" class="num">{l.amount.to_string()}</td>
                         </tr>

@@ -93,7 +93,16 @@ fn MemberTable(members: Vec<MemberSummary>) -> impl IntoView {
                         <td data-label="Email">{m.email}</td>
                         <td data-label="Phone">{m.phone}</td>
                         <td data-label="Type">{m.member_type.unwrap_or_default()}</td>
-                        <td data-label="Status"><span class=format!("badge member-{}", m.status.as_str())>{m.status.label()}</span></td>
+                        <td data-label="Status">{match m.membership.clone() {
+                            Some(report) => view! {
+                                {crate::pages::memberships::status_badge(report.status)}
+                                " " <span class="hint">{report.explanation}</span>
+                            }.into_any(),
+                            None => view! { <span class="hint">"no membership"</span> }.into_any(),
+                        }}
+                        {(m.status == domain::members::MemberStatus::Archived).then(|| view! {
+                            " " <span class="badge member-archived">"Archived"</span>
+                        })}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

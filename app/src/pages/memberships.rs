@@ -271,15 +271,27 @@ fn SellBody(
     view! {
         <p class="breadcrumb"><A href=options.holder.href.clone()>{options.holder.name.clone()}</A> " › Sell a membership"</p>
         <h1>"Sell a membership to " {holder_name}</h1>
+        // The preview (with its Confirm button by the total) comes first, so
+        // what is confirmed is on screen with the button.
+        {match previewed {
+            Some(Ok(summary)) => view! { <SalePreviewCard holder holder_id form=form.clone() summary sell /> }.into_any(),
+            _ => ().into_any(),
+        }}
         <Form method="GET" action="" attr:class="type-editor" attr:aria-label="Sale">
             <FormError message=Signal::derive(move || general.clone()) />
             <fieldset>
                 <legend>"Membership"</legend>
                 <Choice name="type_id" label="Membership type" value=shown.type_id.clone() error=err("type_id") empty="Choose a type…"
                     choices=options.types.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
-                <Choice name="price_id" label="Price version" value=shown.price_id.clone() error=err("price_id")
-                    empty="The price in effect on the start date"
-                    choices=options.prices.iter().map(|c| (c.value.clone(), c.label.clone())).collect() />
+                {if shown.type_id.is_empty() {
+                    view! { <p class="hint" data-testid="prices-after-type">"Its price versions are offered once a type is chosen and previewed."</p> }.into_any()
+                } else {
+                    view! {
+                        <Choice name="price_id" label="Price version" value=shown.price_id.clone() error=err("price_id")
+                            empty="The price in effect on the start date"
+                            choices=options.prices.iter().filter(|(t, _)| *t == shown.type_id).map(|(_, c)| (c.value.clone(), c.label.clone())).collect() />
+                    }.into_any()
+                }}
                 <Text name="start" label="Start date" kind="date" value=shown.start.clone() error=err("start")
                     hint="Today or later. Recurring memberships bill on this day of each period." />
                 <Checks name="location_ids" legend="Applies at (none ticked: every location the type is offered at)"
@@ -308,10 +320,6 @@ fn SellBody(
             </fieldset>
             <button type="submit">"Preview"</button>
         </Form>
-        {match previewed {
-            Some(Ok(summary)) => view! { <SalePreviewCard holder holder_id form summary sell /> }.into_any(),
-            _ => ().into_any(),
-        }}
     }
 }
 
@@ -370,12 +378,6 @@ fn SalePreviewCard(
                     </table>
                 }.into_any()
             }}
-            <dl class="facts">
-                <dt>"First billing"</dt><dd data-testid="first-billing">{date(p.first_billing)}</dd>
-                <dt>"Next billing"</dt><dd data-testid="next-billing">{date(p.next_billing)}</dd>
-                <dt>"Commitment ends"</dt><dd>{date(p.commitment_end)}</dd>
-                <dt>"Last day of the term"</dt><dd>{date(p.term_last_day)}</dd>
-            </dl>
             <leptos::form::ActionForm action=sell>
                 <input type="hidden" name="holder" value=holder />
                 <input type="hidden" name="id" value=holder_id />
@@ -383,7 +385,14 @@ fn SalePreviewCard(
                 <FormError message=errors.general() />
                 <FormError message=errors.summary() />
                 <button type="submit" class="primary" disabled=move || sell.pending().get()>"Confirm sale"</button>
+                " " <span class="hint">"or change the form below and preview again"</span>
             </leptos::form::ActionForm>
+            <dl class="facts">
+                <dt>"First billing"</dt><dd data-testid="first-billing">{date(p.first_billing)}</dd>
+                <dt>"Next billing"</dt><dd data-testid="next-billing">{date(p.next_billing)}</dd>
+                <dt>"Last day of the commitment"</dt><dd>{date(p.commitment_last_day)}</dd>
+                <dt>"Last day of the term"</dt><dd>{date(p.term_last_day)}</dd>
+            </dl>
         </section>
     }
 }
@@ -500,11 +509,11 @@ fn MembershipBody(
                 <h2 id="terms-heading">"Terms"</h2>
                 <dl class="facts">
                     <dt>"Price"</dt><dd>{format!("{} {}", page.fee, page.interval)}</dd>
-                    <dt>"Current run started"</dt><dd>{page.anchor.to_string()}</dd>
+                    <dt>"Periods counted from"</dt><dd data-testid="anchor">{page.anchor.to_string()}</dd>
                     <dt>"Next billing"</dt><dd data-testid="next-billing">{date(page.next_billing)}</dd>
-                    <dt>"Commitment ends"</dt><dd>{date(page.commitment_end)}</dd>
+                    <dt>"Last day of the commitment"</dt><dd>{date(page.commitment_last_day)}</dd>
                     <dt>"Last day of the term"</dt><dd>{date(page.term_last_day)}</dd>
-                    <dt>"Ends"</dt><dd data-testid="cancel-end">{date(page.cancel_end)}</dd>
+                    <dt>"Last day"</dt><dd data-testid="last-day">{date(page.last_day)}</dd>
                     <dt>"Paid by"</dt><dd>{page.payer.clone()}</dd>
                     <dt>"Discount"</dt><dd>{page.discount.clone().unwrap_or_else(|| "—".into())}</dd>
                     <dt>"Applies at"</dt><dd>{if page.locations.is_empty() { "—".to_string() } else { page.locations.join(", ") }}</dd>
@@ -549,7 +558,7 @@ fn MembershipBody(
                                 <tr>
                                     <th scope="row" data-label="Number"><A href=format!("/invoices/{}", i.id)>{format!("#{}", i.number)}</A></th>
                                     <td data-label="Date">{i.billing_date.to_string()}</td>
-                                    <td data-label="Status">{i.status.label()}</td>
+                                    <td data-label="Status">{i.state().label()}</td>
                                     <td data-label="Total" class="num">{i.total.to_string()}</td>
                                 </tr>
                             }).collect_view()}
@@ -746,6 +755,17 @@ fn Actions(page: Page) -> impl IntoView {
             <p class="hint">"Each action shows its effect first; nothing changes until you confirm."</p>
             <div class="actions stacked" role="group" aria-label="Membership actions">
                 {offered(&page).into_iter().map(|kind| {
+                    if let (ActionKind::Pause, Some(why), false) = (kind, page.pause_refused.clone(), page.can_manage) {
+                        return view! {
+                            <div class="unavailable" data-testid="action-pause">
+                                <button type="button" disabled aria-describedby="pause-refused">{kind.label()}</button>
+                                <span class="hint" id="pause-refused">{format!("{why} Only a manager can override it.")}</span>
+                            </div>
+                        }.into_any();
+                    }
+                    let refused_note = (kind == ActionKind::Pause).then(|| page.pause_refused.clone()).flatten().map(|why| view! {
+                        <p class="hint" data-testid="pause-refused">{format!("{why} Tick the override below to pause anyway.")}</p>
+                    });
                     let fields = match kind {
                         ActionKind::Pause => view! {
                             {action_input(kind, "from", "Pause from", "date", today.clone(), None)}
@@ -789,6 +809,7 @@ fn Actions(page: Page) -> impl IntoView {
                         <details class="confirm" data-testid=format!("action-{}", kind.as_str())>
                             <summary>{kind.label()}</summary>
                             <Form method="GET" action="" attr:aria-label=kind.label()>
+                                {refused_note}
                                 <input type="hidden" name="form[action]" value=kind.as_str() />
                                 <input type="hidden" name="form[version]" value=page.version.to_string() />
                                 {fields}
@@ -802,7 +823,7 @@ fn Actions(page: Page) -> impl IntoView {
                                 <button type="submit">{format!("Preview: {}", kind.label().to_lowercase())}</button>
                             </Form>
                         </details>
-                    }
+                    }.into_any()
                 }).collect_view()}
             </div>
         </section>

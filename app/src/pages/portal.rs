@@ -394,7 +394,10 @@ fn MembershipView(
             <ul class="rules">{p.rules.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}</ul>
             {move || match asked.get() {
                 Some(form) => view! { <ActionPreviewView id version=p.version form act /> }.into_any(),
-                None => view! { <ActionChoices id actions=p.actions.clone() today=p.today /> }.into_any(),
+                None => view! {
+                    <ActionChoices id actions=p.actions.clone() today=p.today />
+                    <Unavailable actions=p.unavailable.clone() />
+                }.into_any(),
             }}
         </section>
 
@@ -424,6 +427,24 @@ fn MembershipView(
             <BookingList bookings=p.bookings.clone() cancel />
         </section>
     }
+}
+
+/// Actions the type does not allow here, shown disabled with the reason.
+#[component]
+fn Unavailable(actions: Vec<(ActionKind, String)>) -> impl IntoView {
+    actions
+        .into_iter()
+        .map(|(kind, why)| {
+            let id = format!("unavailable-{}", kind.as_str());
+            let (testid, described) = (id.clone(), id.clone());
+            view! {
+                <div class="portal-card unavailable" data-testid=testid>
+                    <button type="button" class="wide" disabled aria-describedby=described>{kind.label()}</button>
+                    <p class="muted" id=id>{why}</p>
+                </div>
+            }
+        })
+        .collect_view()
 }
 
 /// The actions the member may start, each a small GET form that asks for a preview.
@@ -580,6 +601,7 @@ fn BookingList(
                     <span class="muted">{paid(&b)}</span>
                     <span>{b.status.label()}{b.late.then_some(" (late)")}</span>
                     {(b.status == BookingStatus::Booked).then(|| view! {
+                        <span class="muted" data-testid="portal-cancel-terms">{b.cancel_terms.clone()}</span>
                         <ActionForm action=cancel attr:class="inline">
                             <input type="hidden" name="id" value=b.id />
                             <button type="submit">{format!("Cancel {}", b.service)}</button>
@@ -621,6 +643,14 @@ pub fn PortalBookPage() -> impl IntoView {
                             <h1>"Book"</h1>
                             <p>{status_badge(p.status.status)} " "
                                 <span data-testid="portal-book-balance">{format!("{} credits", p.credit_balance)}</span></p>
+                            {p.closed.clone().map(|why| view! {
+                                <section class="card refused" role="status" data-testid="portal-book-closed">
+                                    <h2>"Booking is closed for now"</h2>
+                                    <p>{why}</p>
+                                    <p><a href=format!("/portal/memberships/{}", p.membership_id)>"Back to your membership"</a></p>
+                                </section>
+                            })}
+                            {p.closed.is_none().then(|| view! {
                             <Form method="GET" action="" attr:role="search" attr:aria-label="Choose a service and a day">
                                 <div class="field">
                                     <label for="book-service">"Service"</label>
@@ -642,9 +672,11 @@ pub fn PortalBookPage() -> impl IntoView {
                             {move || book.value().get().and_then(|r| r.ok()).map(|_| view! {
                                 <p role="status" data-testid="portal-booked">"Booked. It is on your home page."</p>
                             })}
+                            {p.cost.clone().map(|cost| view! { <p data-testid="portal-book-cost">{cost}</p> })}
                             {chosen.map(|sid| if p.slots.is_empty() {
                                 view! { <p>"No times that day; try another day."</p> }.into_any()
                             } else {
+                                let price = p.price;
                                 view! {
                                     <ul class="portal-list" data-testid="portal-times">
                                         {p.slots.iter().map(|(time, left)| {
@@ -661,7 +693,10 @@ pub fn PortalBookPage() -> impl IntoView {
                                                             <input type="hidden" name="form[day]" value=day.to_string() />
                                                             <input type="hidden" name="form[time]" value=time_text.clone() />
                                                             <input type="hidden" name="form[key]" value=key />
-                                                            <button type="submit" class="primary">{format!("Book {time_text}")}</button>
+                                                            <button type="submit" class="primary">{match price {
+                                                                Some(price) => format!("Book {time_text} and pay {price}"),
+                                                                None => format!("Book {time_text}"),
+                                                            }}</button>
                                                         </ActionForm>
                                                     })}
                                                 </li>
@@ -669,6 +704,7 @@ pub fn PortalBookPage() -> impl IntoView {
                                         }).collect_view()}
                                     </ul>
                                 }.into_any()
+                            })}
                             })}
                         }.into_any()
                     }
@@ -740,6 +776,7 @@ pub fn PortalBookingPage() -> impl IntoView {
                         </dl>
                         <BookingOutcome cancel />
                         {(b.status == BookingStatus::Booked).then(|| view! {
+                            <p data-testid="portal-cancel-terms">{b.cancel_terms.clone()}</p>
                             <ActionForm action=cancel>
                                 <input type="hidden" name="id" value=b.id />
                                 <button type="submit" class="wide">"Cancel this booking"</button>
@@ -771,10 +808,10 @@ pub fn PortalInvoicesPage() -> impl IntoView {
                         <ul class="portal-list" data-testid="portal-invoices">
                             {list.into_iter().map(|i| view! {
                                 <li>
-                                    <a href=format!("/portal/invoices/{}", i.id)><strong>{format!("Invoice #{}", i.number)}</strong></a>
+                                    <a href=format!("/portal/invoices/{}", i.id)><strong>{if i.total.minor < 0 { format!("Credit note #{}", i.number) } else { format!("Invoice #{}", i.number) }}</strong></a>
                                     <span>{i.billing_date.format("%-d %b %Y").to_string()}</span>
                                     <span>{i.total.to_string()}</span>
-                                    {invoice_badge(i.status)}
+                                    {invoice_badge(i.state())}
                                     {(i.amount_due().minor > 0).then(|| view! { <span>{format!("{} due", i.amount_due())}</span> })}
                                 </li>
                             }).collect_view()}
@@ -809,7 +846,7 @@ pub fn PortalInvoicePage() -> impl IntoView {
                             <p class="breadcrumb no-print"><a href="/portal/invoices">"Invoices"</a> " › " {title.clone()}</p>
                             <article class="invoice" aria-labelledby="invoice-heading">
                                 <h1 id="invoice-heading">{title}</h1>
-                                <p>{invoice_badge(s.status)}</p>
+                                <p>{invoice_badge(s.state())}</p>
                                 <dl class="facts">
                                     <div><dt>"From"</dt><dd>{i.business_name.clone()}</dd></div>
                                     <div><dt>"To"</dt><dd>{i.account_name.clone()}</dd></div>
@@ -823,7 +860,7 @@ pub fn PortalInvoicePage() -> impl IntoView {
                                         {i.lines.iter().map(|l| view! {
                                             <tr>
                                                 <th scope="row" data-label="Line">{l.description.clone()}
-                                                    {l.period.map(|(a, b)| view! { <br /><span class="muted">{format!("{a} to {b}")}</span> })}</th>
+                                                    {l.period.map(|(a, b)| view! { <br /><span class="muted">{domain::billing::days_text(a, b)}</span> })}</th>
                                                 <td data-label="Amount" class="num">{l.amount.to_string()}</td>
                                             </tr>
                                         }).collect_view()}

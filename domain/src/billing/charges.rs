@@ -105,7 +105,7 @@ pub struct Plan<'a> {
 }
 
 fn range(p: BillingPeriod) -> String {
-    format!("{} to {}", p.start, p.last_day())
+    p.text()
 }
 
 /// The charges of period `n` (0 is the first, which carries the initiation fee).
@@ -135,10 +135,11 @@ pub fn period_charges(plan: &Plan, n: u32) -> Vec<Line> {
                 (
                     prorate(plan.fee, fraction),
                     format!(
-                        "{} of {} days at {}: the term ends {end}",
+                        "{} of {} days at {}: the term's last day is {}",
                         served.days(),
                         full.days(),
-                        plan.fee
+                        plan.fee,
+                        super::day_text(served.last_day())
                     ),
                 )
             };
@@ -281,10 +282,7 @@ mod tests {
             amounts(&lines),
             [(LineKind::Recurring, 4900), (LineKind::Initiation, 2500)]
         );
-        assert_eq!(
-            lines[0].description,
-            "Adult Monthly, 2026-12-01 to 2026-12-31"
-        );
+        assert_eq!(lines[0].description, "Adult Monthly, 1–31 Dec 2026");
         assert_eq!(lines[0].explanation, "31 days at €49.00 per period");
         assert_eq!(
             amounts(&period_charges(&plan(&spec, None), 1)),
@@ -353,7 +351,7 @@ mod tests {
         assert_eq!(amounts(&lines), [(LineKind::Recurring, 2687)]); // 4900 × 17/31 = 2687.10
         assert_eq!(
             lines[0].explanation,
-            "17 of 31 days at €49.00: the term ends 2027-06-01"
+            "17 of 31 days at €49.00: the term's last day is 31 May 2027"
         );
         assert!(period_charges(&p, 9).is_empty());
     }
@@ -376,7 +374,7 @@ mod tests {
         assert_eq!(amounts(&lines), [(LineKind::Prepaid, 12000)]);
         assert_eq!(
             lines[0].description,
-            "10-Visit Pass, 2026-12-01 to 2027-05-31"
+            "10-Visit Pass, 1 Dec 2026 – 31 May 2027"
         );
         assert!(period_charges(&p, 1).is_empty());
         let benefit = TypeSpec {

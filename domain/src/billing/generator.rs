@@ -103,6 +103,16 @@ fn family_on(events: &[Recorded], day: NaiveDate) -> u32 {
 
 /// Every line the events imply for the periods that started on or before `up_to`.
 pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
+    expected_in(input, up_to, &mut BTreeMap::new())
+}
+
+/// [`expected`], noting the last day (exclusive) of each period's days under
+/// the dates its keys carry.
+fn expected_in(
+    input: &BillingInput,
+    up_to: NaiveDate,
+    ends: &mut BTreeMap<NaiveDate, NaiveDate>,
+) -> Vec<KeyedLine> {
     let mut out = Vec::new();
     let Some((sold_type, sold_price)) = input.price(input.sold.0, input.sold.1) else {
         return out;
@@ -145,7 +155,12 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
     let Some(interval) = sold_type.spec.billing_interval else {
         return out;
     };
-    let pauses = sold_m.pauses();
+    // A pause resumed before it began changes no day.
+    let pauses: Vec<_> = sold_m
+        .pauses()
+        .into_iter()
+        .filter(|s| s.until != Some(s.from))
+        .collect();
     let free: Vec<(NaiveDate, NaiveDate, &str)> = input
         .events
         .iter()
@@ -166,10 +181,12 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
         for slot in schedule.slots() {
             // `p`: the period the fee is for; a bridging period covers part of it.
             let (days, p) = (slot.days, slot.basis);
-            let ends = [run.end, term_end];
-            if days.start > up_to || ends.iter().flatten().any(|e| days.start >= *e) {
+            let stops = [run.end, term_end];
+            if days.start > up_to || stops.iter().flatten().any(|e| days.start >= *e) {
                 break;
             }
+            ends.insert(p.start, days.end);
+            ends.insert(days.start, days.end);
             // Where the days of this period change hands.
             let mut cuts = vec![days.start, days.end];
             let mut cut = |d: NaiveDate| {
@@ -229,10 +246,9 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
                         line: Line {
                             kind: LineKind::Recurring,
                             description: format!(
-                                "{} (free), {} to {}",
+                                "{} (free), {}",
                                 t.spec.name,
-                                a,
-                                BillingPeriod { start: a, end: b }.last_day()
+                                BillingPeriod { start: a, end: b }.text()
                             ),
                             period: Some(BillingPeriod { start: a, end: b }),
                             amount: money(0),
@@ -264,11 +280,24 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
                 let explanation = if whole {
                     format!("{} days at {amount} per period", p.days())
                 } else {
-                    format!(
-                        "{days} of {} days ({}) of the {what}",
-                        p.days(),
-                        fraction.normalize()
-                    )
+                    let full = if paused {
+                        t.spec.policies.pause.as_ref().map(|pp| pp.fee_per_period)
+                    } else {
+                        Some(price.fee)
+                    };
+                    let full = full.unwrap_or(money(0));
+                    if paused {
+                        format!(
+                            "{days} of {} days paused, at the {what} of {full} a period",
+                            p.days()
+                        )
+                    } else {
+                        format!(
+                            "{days} of {} days of {} at {full} a period",
+                            p.days(),
+                            t.spec.name
+                        )
+                    }
                 };
                 if kind == LineKind::Recurring {
                     recurring += amount.minor;
@@ -278,13 +307,11 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
                     key: format!("{}:{}:{}", kind.as_str(), p.start, a),
                     line: Line {
                         kind,
-                        description: format!(
-                            "{}{}, {} to {}",
-                            t.spec.name,
-                            if paused { " (paused)" } else { "" },
-                            a,
-                            served.last_day()
-                        ),
+                        description: if paused {
+                            format!("Pause fee ({}), {}", t.spec.name, served.text())
+                        } else {
+                            format!("{}, {}", t.spec.name, served.text())
+                        },
                         period: Some(served),
                         amount,
                         explanation,
@@ -302,12 +329,7 @@ pub fn expected(input: &BillingInput, up_to: NaiveDate) -> Vec<KeyedLine> {
                     let fraction = fraction_of(p, days.start, days.end);
                     (
                         prorate(all, fraction),
-                        format!(
-                            "{family} × {fee}, {} of {} days ({})",
-                            days.days(),
-                            p.days(),
-                            fraction.normalize()
-                        ),
+                        format!("{family} × {fee}, {} of {} days", days.days(), p.days()),
                     )
                 } else {
                     (all, format!("{family} × {fee}"))
@@ -379,11 +401,48 @@ fn initiation(fee: Money) -> KeyedLine {
 /// lines, and a correction for every key whose issued sum differs from what
 /// the events imply now.
 pub fn generate(input: &BillingInput, issued: &[IssuedLine], up_to: NaiveDate) -> Vec<KeyedLine> {
+    generate_dated(input, issued, up_to)
+        .into_iter()
+        .map(|(line, _)| line)
+        .collect()
+}
+
+/// The date a key's period starts ("recurring:2026-12-01:2026-12-10" →
+/// 2026-12-01) and the day its part starts (2026-12-10), when it has them.
+fn key_dates(key: &str) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let mut parts = key.split(':').skip(1);
+    let mut next = || {
+        parts
+            .next()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    };
+    let period = next();
+    (period, next())
+}
+
+/// [`generate`], each line with the day it takes effect when it changes a
+/// period already billed (`None` for the lines of a period billed for the
+/// first time, which go on that period's own invoice).
+///
+/// The day a change takes effect is read from the period's parts: the
+/// earliest day on which a part now starts and did not before, or did and
+/// no longer does (a pause from the 5th to the 20th: the 5th; that pause
+/// ended early on the 8th: the 8th); a part that now ends earlier, on that
+/// end (a cancellation on the 20th crediting the unused days: the 20th);
+/// otherwise (a price moved for the whole period) the period's first day.
+/// Billing writes a change on that day at the earliest, so changes that
+/// cancel out before then are never billed.
+pub fn generate_dated(
+    input: &BillingInput,
+    issued: &[IssuedLine],
+    up_to: NaiveDate,
+) -> Vec<(KeyedLine, Option<NaiveDate>)> {
     let mut billed: BTreeMap<&str, i64> = BTreeMap::new();
     for line in issued {
         *billed.entry(line.key.as_str()).or_default() += line.amount.minor;
     }
-    let expected = expected(input, up_to);
+    let mut ends = BTreeMap::new();
+    let expected = expected_in(input, up_to, &mut ends);
     let mut out = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for e in &expected {
@@ -408,11 +467,11 @@ pub fn generate(input: &BillingInput, issued: &[IssuedLine], up_to: NaiveDate) -
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
             .is_some_and(|d| d > up_to)
     };
-    for (key, sum) in billed {
+    for (key, sum) in billed.iter().map(|(k, s)| (*k, *s)) {
         if sum != 0 && !seen.contains(&key) && !later(key) {
             let nothing = Line {
                 kind: LineKind::Correction,
-                description: key.to_string(),
+                description: key_text(key),
                 period: None,
                 amount: Money::new(0, input.currency),
                 explanation: String::new(),
@@ -425,10 +484,94 @@ pub fn generate(input: &BillingInput, issued: &[IssuedLine], up_to: NaiveDate) -
             ));
         }
     }
-    out
+    // The parts each period was billed with, and those it has now.
+    let mut was: BTreeMap<NaiveDate, Vec<NaiveDate>> = BTreeMap::new();
+    for (key, sum) in &billed {
+        if let (Some(period), part) = key_dates(key) {
+            let parts = was.entry(period).or_default();
+            if let Some(part) = part.filter(|_| *sum != 0) {
+                parts.push(part);
+            }
+        }
+    }
+    let mut now: BTreeMap<NaiveDate, Vec<NaiveDate>> = BTreeMap::new();
+    for e in &expected {
+        if let (Some(period), Some(part)) = key_dates(&e.key) {
+            now.entry(period).or_default().push(part);
+        }
+    }
+    let mut effect: BTreeMap<NaiveDate, NaiveDate> = BTreeMap::new();
+    for line in &out {
+        let (Some(period), _) = key_dates(&line.key) else {
+            continue;
+        };
+        let Some(before) = was.get(&period) else {
+            continue;
+        };
+        let after = now.get(&period).map(Vec::as_slice).unwrap_or_default();
+        let moved = before
+            .iter()
+            .filter(|d| !after.contains(d))
+            .chain(after.iter().filter(|d| !before.contains(d)))
+            .min()
+            .copied();
+        let shortened = line
+            .line
+            .period
+            .filter(|p| {
+                line.line.kind == LineKind::Correction
+                    && ends.get(&period).is_some_and(|e| p.end < *e)
+            })
+            .map(|p| p.end);
+        let on = [moved, shortened]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(period);
+        effect
+            .entry(period)
+            .and_modify(|d| *d = (*d).min(on))
+            .or_insert(on);
+    }
+    out.into_iter()
+        .map(|line| {
+            let on = match key_dates(&line.key) {
+                (Some(period), _) => effect.get(&period).copied(),
+                // A correction of a line without a period (the initiation fee).
+                (None, _) if line.line.kind == LineKind::Correction => Some(up_to),
+                (None, _) => None,
+            };
+            (line, on)
+        })
+        .collect()
+}
+
+/// What a billed line was for, read from its key, for a line taken back:
+/// "Pause fee from 5 Dec 2026".
+fn key_text(key: &str) -> String {
+    let kind = key
+        .split(':')
+        .next()
+        .and_then(LineKind::parse)
+        .map_or("Charge", LineKind::label);
+    match key_dates(key) {
+        (_, Some(part)) | (Some(part), None) => {
+            format!("{kind} from {}", super::day_text(part))
+        }
+        (None, None) => kind.to_string(),
+    }
 }
 
 fn correction(key: &str, now: &Line, difference: Money, billed: Money) -> KeyedLine {
+    let now_amount = Money::new(billed.minor + difference.minor, billed.currency);
+    let explanation = if now_amount.minor == 0 {
+        format!("{billed} was billed for it; after the change nothing is owed, so it is taken back")
+    } else {
+        format!(
+            "{billed} was billed for it; after the change it is {now_amount} ({})",
+            now.explanation
+        )
+    };
     KeyedLine {
         key: key.to_string(),
         line: Line {
@@ -436,10 +579,7 @@ fn correction(key: &str, now: &Line, difference: Money, billed: Money) -> KeyedL
             description: format!("Correction: {}", now.description),
             period: now.period,
             amount: difference,
-            explanation: format!(
-                "billed {billed}, the membership's events now imply {}",
-                Money::new(billed.minor + difference.minor, billed.currency)
-            ),
+            explanation,
         },
     }
 }

@@ -61,6 +61,31 @@ impl BillingPeriod {
     pub fn last_day(&self) -> NaiveDate {
         self.end.pred_opt().expect("a period has at least one day")
     }
+
+    /// The days for people, first and last included: "1–4 Dec 2026",
+    /// "27 Nov – 3 Dec 2026", "27 Dec 2026 – 3 Jan 2027", "5 Dec 2026".
+    pub fn text(&self) -> String {
+        days_text(self.start, self.last_day())
+    }
+}
+
+/// A day for people: "5 Dec 2026".
+pub fn day_text(day: NaiveDate) -> String {
+    day.format("%-d %b %Y").to_string()
+}
+
+/// Days from `first` to `last`, both included, for people.
+pub fn days_text(first: NaiveDate, last: NaiveDate) -> String {
+    use chrono::Datelike;
+    if last <= first {
+        day_text(first)
+    } else if first.year() != last.year() {
+        format!("{} – {}", day_text(first), day_text(last))
+    } else if first.month() != last.month() {
+        format!("{} – {}", first.format("%-d %b"), day_text(last))
+    } else {
+        format!("{}–{}", first.day(), day_text(last))
+    }
 }
 
 /// The start of period `n` (0 is the anchor itself), clamped to the month's end.

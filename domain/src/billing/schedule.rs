@@ -93,6 +93,12 @@ impl Schedule {
         self.segments[0].anchor
     }
 
+    /// The anchor that counts the periods billed on `day`: after a new
+    /// billing date or a new cycle, the day it took effect.
+    pub fn anchor_on(&self, day: NaiveDate) -> NaiveDate {
+        self.segments[self.segment_index(day)].anchor
+    }
+
     pub fn segments(&self) -> &[Segment] {
         &self.segments
     }

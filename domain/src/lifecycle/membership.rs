@@ -237,6 +237,15 @@ impl Membership<'_> {
         runs(self.events, self.sold_interval()).pop()?.schedule
     }
 
+    /// The anchor billing counts periods from on `day`: the run's first day,
+    /// or where a new billing date or cycle took effect since.
+    pub fn billing_anchor(&self, day: NaiveDate) -> Option<NaiveDate> {
+        match self.schedule() {
+            Some(s) => Some(s.anchor_on(day)),
+            None => self.anchor(),
+        }
+    }
+
     /// The billing period containing `day`, for recurring types.
     pub fn period_on(&self, day: NaiveDate) -> Option<BillingPeriod> {
         self.schedule()?.slot_containing(day).map(|s| s.days)

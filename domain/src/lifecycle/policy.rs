@@ -458,7 +458,8 @@ fn billing_change_allowed(
         && on >= end
     {
         return Err(fact(format!(
-            "The membership ends on {end}: choose a date before then."
+            "The membership's last day is {}: choose that day or earlier.",
+            last_day(end)
         )));
     }
     Ok(schedule)
@@ -602,7 +603,8 @@ fn pause(
         && from >= end
     {
         return Err(fact(format!(
-            "The membership ends on {end}: a pause must start before then."
+            "The membership's last day is {}: a pause must start by then.",
+            last_day(end)
         )));
     }
     let Some(policy) = &m.spec.policies.pause else {
@@ -658,7 +660,7 @@ fn pause(
         {
             let latest = last.start.pred_opt().unwrap_or(last.start);
             objections.object(format!(
-                    "A pause cannot start in the last period before the term ends on {term_end}: the latest start is {latest}."
+                    "A pause cannot start in the last period of the term, whose last day is {last_day}: the latest start is {latest}."
                 ));
         }
     }
@@ -758,7 +760,8 @@ fn cancel(
     if status == Status::Cancelling {
         let end = m.cancel_end().unwrap_or(today);
         return Err(fact(format!(
-            "This membership is already cancelling and ends on {end}; reactivate it to take the cancellation back."
+            "This membership is already cancelling: its last day is {}; reactivate it to take the cancellation back.",
+            last_day(end)
         )));
     }
     if ended(status) {
@@ -794,26 +797,38 @@ fn cancel(
         && end < period_end
     {
         objections.object(format!(
-            "{name} is cancelled at the end of a period, not immediately: the earliest end is {}.",
-            earliest.max(period_end)
+            "{name} is cancelled at the end of a period, not immediately: the earliest last day is {}.",
+            last_day(earliest.max(period_end))
         ));
     } else if end < earliest {
         let why = why.unwrap_or_else(|| format!("{name}'s policy"));
-        objections.object(format!("{why}: the earliest allowed end is {earliest}."));
+        objections.object(format!(
+            "{why}: the earliest allowed last day is {}.",
+            last_day(earliest)
+        ));
     }
     if let Some(term_end) = m.term_end(today)
         && end > term_end
     {
         return Err(fact(format!(
-            "The fixed term ends on {term_end} by itself: there is nothing to cancel after it."
+            "The fixed term ends by itself after its last day, {}: there is nothing to cancel after it.",
+            last_day(term_end)
         )));
     }
     let effect = if end <= today {
-        format!("Ends today ({end}); no further billing.")
+        format!("Ends now: {end} is not covered and nothing more is billed.")
     } else {
-        format!("Stays active until {end}, then ends; no billing from {end}.")
+        format!(
+            "Stays active through {}, its last day; nothing is billed after it.",
+            last_day(end)
+        )
     };
     Ok((Event::CancelScheduled { end }, effect))
+}
+
+/// The last day of something that ends on `end` (its first day not covered).
+fn last_day(end: NaiveDate) -> NaiveDate {
+    end.pred_opt().unwrap_or(end)
 }
 
 fn reactivate(on: NaiveDate, today: NaiveDate, status: Status) -> Result<(Event, String), Refusal> {

@@ -322,7 +322,8 @@ pub struct SalePreview {
     /// `None` for benefits (nothing is billed).
     pub first_billing: Option<NaiveDate>,
     pub next_billing: Option<NaiveDate>,
-    pub commitment_end: Option<NaiveDate>,
+    /// The last day of the minimum commitment (included).
+    pub commitment_last_day: Option<NaiveDate>,
     /// The last day of a fixed term.
     pub term_last_day: Option<NaiveDate>,
     pub explanation: String,
@@ -385,7 +386,7 @@ pub fn preview(
         lines,
         first_billing: billed.then_some(sale.start),
         next_billing: m.next_billing(sale.start),
-        commitment_end: m.commitment_end(),
+        commitment_last_day: m.commitment_end().and_then(|e| e.pred_opt()),
         term_last_day: term_end.and_then(|e| e.pred_opt()),
         explanation: report.explanation,
     }
@@ -481,11 +482,11 @@ mod tests {
         assert_eq!(p.total, eur(6910));
         assert_eq!(p.status, Status::Pending);
         assert_eq!(
-            (p.first_billing, p.next_billing, p.commitment_end),
+            (p.first_billing, p.next_billing, p.commitment_last_day),
             (
                 Some(d(2026, 12, 1)),
                 Some(d(2027, 1, 1)),
-                Some(d(2027, 3, 1))
+                Some(d(2027, 2, 28))
             )
         );
         let today = check_sale(&form(""), &ctx(&spec, &prices)).unwrap();

@@ -20,8 +20,8 @@ use super::extract::{
 };
 use super::page::{Here, PageQuery, one_more};
 use super::types::{
-    ChargeDto, InvoiceDto, InvoiceSummaryDto, MoneyDto, PaymentInput, RecordedPaymentDto,
-    RefundDto, RefundInput,
+    ChargeDto, InvoiceDto, InvoiceSummaryDto, PaymentInput, RecordedPaymentDto, RefundDto,
+    RefundInput,
 };
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -88,16 +88,29 @@ pub async fn list_invoices(
     for r in rows {
         let currency = Currency::from_code(&r.currency)
             .map_err(|e| backend::Error::internal(format!("invoice {}: {e}", r.id)))?;
-        let money = |minor| MoneyDto::from(Money { minor, currency });
+        let money = |minor| Money { minor, currency };
+        let summary = domain::invoices::InvoiceSummary {
+            id: r.id,
+            number: r.number,
+            billing_date: r.billing_date,
+            due_date: r.due_date,
+            status: InvoiceStatus::parse(&r.status)
+                .ok_or_else(|| backend::Error::internal(format!("invoice {}: status", r.id)))?,
+            total: money(r.total_minor),
+            amount_paid: money(r.amount_paid_minor),
+            refunded: money(r.refunded_minor),
+        };
         results.push(InvoiceSummaryDto {
             id: r.id.to_string(),
             number: r.number,
             status: r.status,
+            state: summary.state().as_str().into(),
             billing_date: r.billing_date,
             due_date: r.due_date,
-            total: money(r.total_minor),
-            amount_paid: money(r.amount_paid_minor),
-            amount_due: money(r.total_minor - r.amount_paid_minor),
+            total: summary.total.into(),
+            amount_paid: summary.amount_paid.into(),
+            amount_due: summary.amount_due().into(),
+            refunded: summary.refunded.into(),
             membership_id: Some(r.membership_id.to_string()),
             member_id: r.member_id.map(|i| i.to_string()),
             organization_id: r.organization_id.map(|i| i.to_string()),

@@ -95,8 +95,9 @@ pub async fn credits(
 /// Adjust a membership's credits
 ///
 /// Positive or negative whole credits with a description. A negative
-/// adjustment that would take the balance below zero is refused (400 on
-/// `amount`) with the balance in the message.
+/// adjustment that would take the balance below zero is refused (409
+/// `insufficient_credits` on `amount`) with the balance in the message, as
+/// every request that runs short of credits is.
 #[utoipa::path(post, path = "/memberships/{id}/credits/adjustments", tag = "Credits",
     request_body = AdjustmentInput,
     params(("id" = String, Path, description = "The membership's id"),

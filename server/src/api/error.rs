@@ -15,7 +15,9 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, for programs: `validation_failed`, `unauthenticated`,
     /// `forbidden`, `not_found`, `conflict`, `idempotency_key_reused`,
-    /// `idempotency_in_progress`, `policy_refused`, `rate_limited`, `internal`.
+    /// `idempotency_in_progress`, `policy_refused`, `rate_limited`,
+    /// `method_not_allowed`, `insufficient_credits` (409, wherever credits
+    /// run short), `internal`.
     pub code: String,
     /// For people; a policy refusal carries the policy's explanation.
     pub message: String,
@@ -110,6 +112,11 @@ impl From<backend::Error> for ApiError {
             E::NotFound => ApiError::not_found(),
             E::Invalid(invalid) => ApiError::from_invalid(invalid),
             E::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            E::Short { field, message } => {
+                let mut e = ApiError::new(StatusCode::CONFLICT, "insufficient_credits", message);
+                e.body.error.field = Some(field);
+                e
+            }
             E::SignInInstead => ApiError::new(
                 StatusCode::CONFLICT,
                 "sign_in_required",

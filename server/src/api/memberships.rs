@@ -192,9 +192,30 @@ fn action_form(action: &str, input: &ActionInput) -> Result<ActionForm, ApiError
             _ => String::new(),
         },
         reason: input.reason.clone().unwrap_or_default(),
-        force: String::new(),
+        force: if input.force == Some(true) {
+            "on".into()
+        } else {
+            String::new()
+        },
         version: String::new(),
     })
+}
+
+/// A policy refusal tells the caller it may be overridden only when this
+/// key may do it.
+fn refusal_for(c: &backend::api_keys::ApiClient, error: backend::Error) -> ApiError {
+    match error {
+        backend::Error::Refused(message)
+            if c.scopes.contains(&Scope::OverridePolicy)
+                && c.actor.role.allows(domain::staff::Role::Manager) =>
+        {
+            backend::Error::Refused(format!(
+                "{message} This key may override the policy: send \"force\": true with a reason."
+            ))
+            .into()
+        }
+        other => other.into(),
+    }
 }
 
 /// Act on a membership
@@ -203,8 +224,11 @@ fn action_form(action: &str, input: &ActionInput) -> Result<ActionForm, ApiError
 /// renew, change_type, change_price, switch_cycle, change_billing_date,
 /// add_free_period, lock, unlock. With `preview=true` nothing is saved.
 /// A refusal by the business's policy is 422 with the policy's explanation;
-/// an action the membership's state does not allow (pausing a cancelled
-/// membership) is 409.
+/// a key with the `override_policy` scope (a manager's or owner's) may send
+/// `force: true` with a reason to carry it out anyway, and only such a key
+/// is told so in the message. An action the membership's state does not
+/// allow (pausing a cancelled membership) is 409; missing fields (a reason
+/// where one is required) are 400.
 #[utoipa::path(post, path = "/memberships/{id}/actions/{action}", tag = "Memberships",
     request_body = ActionInput,
     params(("id" = String, Path, description = "The membership's id"),
@@ -238,16 +262,21 @@ pub async fn act(
             json(&request.body)?
         };
         let form = action_form(&action, &input)?;
+        if form.force() {
+            c.require(Scope::OverridePolicy)?;
+        }
         let (done, after) = if preview {
             (
                 backend::memberships::preview_action(services, &c.actor, membership_id, &form)
-                    .await?,
+                    .await
+                    .map_err(|e| refusal_for(&c, e))?,
                 None,
             )
         } else {
             let (done, page) =
                 backend::memberships::act_returning(services, &c.actor, membership_id, &form)
-                    .await?;
+                    .await
+                    .map_err(|e| refusal_for(&c, e))?;
             (done, Some(MembershipDto::from(page)))
         };
         answer(

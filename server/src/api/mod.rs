@@ -146,6 +146,15 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .fallback(|| async { error::ApiError::not_found() })
+        // A known path asked with a method it does not take: 405 in the
+        // error shape (the `Allow` header names the methods it takes).
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this path does not take that method; the Allow header lists those it takes",
+            )
+        })
         // A bug must not drop the connection: answer the error shape, log it.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {

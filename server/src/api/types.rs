@@ -454,10 +454,12 @@ pub struct LineDto {
     /// `recurring`, `initiation`, `discount`, `pause_fee`, `correction`, ...
     pub kind: String,
     pub description: String,
+    /// The first day the line pays for.
     pub period_start: Option<NaiveDate>,
-    pub period_end: Option<NaiveDate>,
+    /// The last day (included) the line pays for.
+    pub period_last_day: Option<NaiveDate>,
     pub amount: MoneyDto,
-    /// How the amount was reached: "30 of 30 days at €49.00".
+    /// How the amount was reached: "30 days at €49.00 per period".
     pub explanation: String,
 }
 
@@ -467,7 +469,7 @@ impl From<domain::billing::charges::Line> for LineDto {
             kind: l.kind.as_str().into(),
             description: l.description,
             period_start: l.period.map(|p| p.start),
-            period_end: l.period.map(|p| p.end),
+            period_last_day: l.period.map(|p| p.last_day()),
             amount: l.amount.into(),
             explanation: l.explanation,
         }
@@ -486,13 +488,15 @@ pub struct MembershipDto {
     pub interval: String,
     pub status: StatusDto,
     pub locked: bool,
-    /// The billing anchor: each period is counted from it.
+    /// The billing anchor in effect today: the periods billed now are counted
+    /// from it (after a new billing date or cycle, the day that took effect).
     pub anchor: NaiveDate,
     pub term_last_day: Option<NaiveDate>,
-    pub commitment_end: Option<NaiveDate>,
+    /// The last day (included) of the minimum commitment.
+    pub commitment_last_day: Option<NaiveDate>,
     pub next_billing: Option<NaiveDate>,
-    /// The last day of a cancelled membership.
-    pub cancel_end: Option<NaiveDate>,
+    /// The last day (included) of a membership that is cancelled or cancelling.
+    pub last_day: Option<NaiveDate>,
     pub payer: String,
     pub source: String,
     pub discount: Option<String>,
@@ -512,9 +516,9 @@ impl From<domain::memberships::MembershipPage> for MembershipDto {
             locked: p.locked,
             anchor: p.anchor,
             term_last_day: p.term_last_day,
-            commitment_end: p.commitment_end,
+            commitment_last_day: p.commitment_last_day,
             next_billing: p.next_billing,
-            cancel_end: p.cancel_end,
+            last_day: p.last_day,
             payer: p.payer,
             source: p.source,
             discount: p.discount,
@@ -561,7 +565,9 @@ pub struct SalePreviewDto {
     pub total: MoneyDto,
     pub first_billing: Option<NaiveDate>,
     pub next_billing: Option<NaiveDate>,
-    pub commitment_end: Option<NaiveDate>,
+    /// The last day (included) of the minimum commitment.
+    pub commitment_last_day: Option<NaiveDate>,
+    /// The last day (included) of a fixed term.
     pub term_last_day: Option<NaiveDate>,
     pub explanation: String,
 }
@@ -577,7 +583,7 @@ impl From<domain::memberships::SaleSummary> for SalePreviewDto {
             total: p.total.into(),
             first_billing: p.first_billing,
             next_billing: p.next_billing,
-            commitment_end: p.commitment_end,
+            commitment_last_day: p.commitment_last_day,
             term_last_day: p.term_last_day,
             explanation: p.explanation,
         }
@@ -594,7 +600,10 @@ pub struct ActionInput {
     pub until: Option<NaiveDate>,
     /// resume, reactivate, change_billing_date, switch_cycle: the day.
     pub on: Option<NaiveDate>,
-    /// cancel: `at_period_end` (default) or `immediately`; change_type / change_price: `now` or `next_period`.
+    /// cancel: `at_period_end` (default: the current period's last day is
+    /// the last day), `immediately`, or `earliest` (the earliest last day
+    /// the type's policy allows: after the minimum commitment and the notice
+    /// period); change_type / change_price: `now` or `next_period` (default).
     pub when: Option<String>,
     /// change_type / switch_cycle: the new type's id.
     pub type_id: Option<String>,
@@ -604,8 +613,15 @@ pub struct ActionInput {
     pub periods: Option<u32>,
     /// change_billing_date: prorate the bridging period (default true).
     pub prorate: Option<bool>,
-    /// Why; some policies require one.
+    /// Why; kept on the membership's timeline. Required for pause, cancel,
+    /// reject, lock, add_free_period and change_billing_date, and whenever
+    /// `force` is set; optional for the others.
     pub reason: Option<String>,
+    /// Carry the action out although the business's policy refuses it (a
+    /// 422 `policy_refused`), as a manager can in the staff app. Needs the
+    /// `override_policy` scope on a manager's or owner's key, and a reason.
+    /// Facts of the membership's state (409) cannot be overridden.
+    pub force: Option<bool>,
 }
 
 /// What an action does (or would do, with `preview=true`).
@@ -633,11 +649,18 @@ pub struct InvoiceSummaryDto {
     pub number: i64,
     /// `open`, `paid`, `void`, `uncollectible`, `draft`.
     pub status: String,
+    /// Where it stands as people read it: the status, or `refunded` /
+    /// `partly_refunded` when refunds gave back all or some of what paid it,
+    /// or `credit` for a credit note.
+    pub state: String,
     pub billing_date: NaiveDate,
     pub due_date: NaiveDate,
     pub total: MoneyDto,
     pub amount_paid: MoneyDto,
+    /// What is still to be paid: zero unless the invoice is open.
     pub amount_due: MoneyDto,
+    /// What refunds gave back of the payments that paid it.
+    pub refunded: MoneyDto,
     pub membership_id: Option<String>,
     pub member_id: Option<String>,
     pub organization_id: Option<String>,
@@ -649,8 +672,10 @@ pub struct InvoiceSummaryDto {
 pub struct InvoiceLineDto {
     pub kind: String,
     pub description: String,
+    /// The first day the line pays for.
     pub period_start: Option<NaiveDate>,
-    pub period_end: Option<NaiveDate>,
+    /// The last day (included) the line pays for.
+    pub period_last_day: Option<NaiveDate>,
     pub amount: MoneyDto,
     pub explanation: String,
 }
@@ -675,12 +700,17 @@ pub struct PaymentDto {
 pub struct InvoiceDto {
     pub id: String,
     pub number: i64,
+    /// `open`, `paid`, `void`, `uncollectible`, `draft`.
     pub status: String,
+    /// `refunded`, `partly_refunded`, `credit` or the status (see the list).
+    pub state: String,
     pub billing_date: NaiveDate,
     pub due_date: NaiveDate,
     pub total: MoneyDto,
     pub amount_paid: MoneyDto,
+    /// What is still to be paid: zero unless the invoice is open.
     pub amount_due: MoneyDto,
+    pub refunded: MoneyDto,
     pub membership_id: String,
     pub holder: HolderDto,
     /// Who is billed.
@@ -696,19 +726,17 @@ pub struct InvoiceDto {
 impl From<domain::invoices::InvoiceView> for InvoiceDto {
     fn from(v: domain::invoices::InvoiceView) -> Self {
         let s = &v.summary;
-        let due = Money {
-            minor: s.total.minor - s.amount_paid.minor,
-            currency: s.total.currency,
-        };
         InvoiceDto {
             id: s.id.to_string(),
             number: s.number,
             status: s.status.as_str().into(),
+            state: s.state().as_str().into(),
             billing_date: s.billing_date,
             due_date: s.due_date,
             total: s.total.into(),
             amount_paid: s.amount_paid.into(),
-            amount_due: due.into(),
+            amount_due: s.amount_due().into(),
+            refunded: s.refunded.into(),
             membership_id: v.membership_id.to_string(),
             holder: (&v.holder).into(),
             account_name: v.account_name,
@@ -719,7 +747,7 @@ impl From<domain::invoices::InvoiceView> for InvoiceDto {
                     kind: l.kind.as_str().into(),
                     description: l.description,
                     period_start: l.period.map(|p| p.0),
-                    period_end: l.period.map(|p| p.1),
+                    period_last_day: l.period.map(|p| p.1),
                     amount: l.amount.into(),
                     explanation: l.explanation,
                 })
@@ -1124,7 +1152,8 @@ pub struct MembershipSummaryDto {
     pub type_name: String,
     pub status: StatusDto,
     pub start: NaiveDate,
-    pub end: Option<NaiveDate>,
+    /// Its last day (included), when it ends.
+    pub last_day: Option<NaiveDate>,
     pub locked: bool,
 }
 
@@ -1136,7 +1165,7 @@ impl From<domain::memberships::MembershipSummary> for MembershipSummaryDto {
             type_name: m.type_name,
             status: m.status.into(),
             start: m.start,
-            end: m.end,
+            last_day: m.last_day,
             locked: m.locked,
         }
     }

@@ -208,7 +208,7 @@ fn a_free_month_is_billed_at_nothing_with_its_reason_and_billing_goes_on_after_i
     assert_eq!(
         explained,
         Some((
-            "Adult (free), 2025-04-01 to 2025-04-30".to_string(),
+            "Adult (free), 1–30 Apr 2025".to_string(),
             "30 days given free: sauna closed for renovation".to_string()
         ))
     );
@@ -683,4 +683,206 @@ fn a_price_change_and_an_immediate_cancellation_on_the_first_middle_and_last_day
             "nothing after the end"
         );
     }
+}
+
+/// The issued state after billing `events` up to `up_to`.
+fn billed(input: &BillingInput, up_to: NaiveDate) -> Vec<IssuedLine> {
+    generate(input, &[], up_to)
+        .into_iter()
+        .map(|l| IssuedLine {
+            key: l.key,
+            amount: l.line.amount,
+        })
+        .collect()
+}
+
+/// The day each missing line takes effect (`None`: a period billed first).
+fn effects(
+    f: &Fixture,
+    before: &[Recorded],
+    after: &[Recorded],
+    up_to: NaiveDate,
+) -> Vec<(String, i64, Option<NaiveDate>)> {
+    let issued = f.with(before, None, true, |input| billed(input, up_to));
+    f.with(after, None, true, |input| {
+        generate_dated(input, &issued, up_to)
+            .into_iter()
+            .map(|(l, on)| (l.key, l.line.amount.minor, on))
+            .collect()
+    })
+}
+
+#[test]
+fn a_change_takes_effect_on_its_day_and_a_new_period_is_billed_on_its_own() {
+    let f = Fixture::new(BillingInterval::Monthly);
+    let sale = sold(d(2026, 12, 1));
+    // December billed; a price change on the 10th, recorded on the 1st.
+    let price = rec(Event::PriceChanged {
+        on: d(2026, 12, 10),
+        price_id: 11,
+        fee: eur(3100),
+    });
+    let got = effects(
+        &f,
+        std::slice::from_ref(&sale),
+        &[sale.clone(), price.clone()],
+        d(2026, 12, 1),
+    );
+    assert_eq!(got.len(), 2, "the shortened part and the new one: {got:?}");
+    assert!(
+        got.iter().all(|(_, _, on)| *on == Some(d(2026, 12, 10))),
+        "{got:?}"
+    );
+    // A pause from the 5th to the 20th: from the 5th. Ended early on the 8th: the 8th.
+    let pause = rec(Event::Paused {
+        from: d(2026, 12, 5),
+        until: Some(d(2026, 12, 20)),
+    });
+    let got = effects(
+        &f,
+        std::slice::from_ref(&sale),
+        &[sale.clone(), pause.clone()],
+        d(2026, 12, 1),
+    );
+    assert!(!got.is_empty());
+    assert!(
+        got.iter().all(|(_, _, on)| *on == Some(d(2026, 12, 5))),
+        "{got:?}"
+    );
+    let resumed = rec(Event::Resumed { on: d(2026, 12, 8) });
+    let got = effects(
+        &f,
+        &[sale.clone(), pause.clone()],
+        &[sale.clone(), pause.clone(), resumed],
+        d(2026, 12, 8),
+    );
+    assert!(!got.is_empty());
+    assert!(
+        got.iter().all(|(_, _, on)| *on == Some(d(2026, 12, 8))),
+        "{got:?}"
+    );
+    // The next period, never billed: no change date.
+    let got = effects(
+        &f,
+        std::slice::from_ref(&sale),
+        std::slice::from_ref(&sale),
+        d(2027, 1, 1),
+    );
+    assert!(got.is_empty());
+    let issued = f.with(std::slice::from_ref(&sale), None, true, |input| {
+        billed(input, d(2026, 12, 1))
+    });
+    let next = f.with(std::slice::from_ref(&sale), None, true, |input| {
+        generate_dated(input, &issued, d(2027, 1, 1))
+    });
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].1, None);
+    // A cancellation on the 20th crediting the unused days: the 20th.
+    let cancel = rec(Event::CancelScheduled {
+        end: d(2026, 12, 20),
+    });
+    let got = effects(
+        &f,
+        std::slice::from_ref(&sale),
+        &[sale.clone(), cancel],
+        d(2026, 12, 1),
+    );
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].2, Some(d(2026, 12, 20)));
+    // A price moved for the whole period: its first day.
+    let whole = rec(Event::PriceChanged {
+        on: d(2026, 12, 1),
+        price_id: 11,
+        fee: eur(3100),
+    });
+    let got = effects(
+        &f,
+        std::slice::from_ref(&sale),
+        &[sale.clone(), whole],
+        d(2026, 12, 1),
+    );
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].2, Some(d(2026, 12, 1)));
+}
+
+#[test]
+fn after_a_cycle_switch_the_anchor_is_the_day_the_new_cycle_began() {
+    use BillingInterval::{Monthly, Yearly};
+    let f = Fixture::new(Monthly);
+    let events = [
+        sold(d(2025, 1, 10)),
+        switched(d(2025, 4, 25), Monthly, Yearly),
+    ];
+    let m = Membership {
+        spec: &f.spec,
+        events: &events,
+        overdue: Default::default(),
+    };
+    assert_eq!(m.billing_anchor(d(2025, 4, 24)), Some(d(2025, 1, 10)));
+    assert_eq!(m.billing_anchor(d(2025, 4, 25)), Some(d(2025, 4, 25)));
+    assert_eq!(m.billing_anchor(d(2026, 1, 1)), Some(d(2025, 4, 25)));
+    assert_eq!(
+        m.anchor(),
+        Some(d(2025, 1, 10)),
+        "the run still began on the sale"
+    );
+}
+
+#[test]
+fn lines_speak_in_days_and_names_never_in_decimals_or_keys() {
+    let f = Fixture::new(BillingInterval::Monthly);
+    let mut f = f;
+    f.spec.policies.pause.as_mut().unwrap().fee_per_period = eur(500);
+    let sale = sold(d(2026, 12, 1));
+    let pause = rec(Event::Paused {
+        from: d(2026, 12, 1),
+        until: Some(d(2026, 12, 5)),
+    });
+    let events = [sale.clone(), pause.clone()];
+    let lines = f.with(&events, None, true, |input| expected(input, d(2026, 12, 1)));
+    let texts: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l.line.description.as_str(), l.line.explanation.as_str()))
+        .collect();
+    assert_eq!(
+        texts[1..],
+        [
+            (
+                "Pause fee (Adult), 1–4 Dec 2026",
+                "4 of 31 days paused, at the pause fee of €5.00 a period"
+            ),
+            (
+                "Adult, 5–31 Dec 2026",
+                "27 of 31 days of Adult at €30.00 a period"
+            ),
+        ]
+    );
+    // The pause taken back after it was billed: the correction names what it
+    // takes back, never the line's key.
+    let issued = f.with(&events, None, true, |input| billed(input, d(2026, 12, 1)));
+    let undone = f.with(std::slice::from_ref(&sale), None, true, |input| {
+        generate(input, &issued, d(2026, 12, 1))
+    });
+    for l in &undone {
+        assert!(!l.line.description.contains("pause_fee:"), "{l:?}");
+        assert!(!l.line.explanation.contains("0.9"), "{l:?}");
+    }
+    assert!(
+        undone
+            .iter()
+            .any(|l| l.line.description == "Correction: Pause fee from 1 Dec 2026"),
+        "{undone:?}"
+    );
+    assert_eq!(
+        super::super::days_text(d(2026, 11, 27), d(2026, 12, 3)),
+        "27 Nov – 3 Dec 2026"
+    );
+    assert_eq!(
+        super::super::days_text(d(2026, 12, 27), d(2027, 1, 3)),
+        "27 Dec 2026 – 3 Jan 2027"
+    );
+    assert_eq!(
+        super::super::days_text(d(2026, 12, 5), d(2026, 12, 5)),
+        "5 Dec 2026"
+    );
 }

@@ -231,7 +231,7 @@ fn a_pause_cannot_start_in_the_last_period_of_a_fixed_term() {
     let events = [sold(d(1, 1))];
     assert_eq!(
         run(&spec, &events, Acting::FrontDesk, ask(pause(d(12, 5), Some(d(12, 20)))), d(11, 20)),
-        Err("A pause cannot start in the last period before the term ends on 2027-01-01: the latest start is 2026-11-30.".to_string())
+        Err("A pause cannot start in the last period of the term, whose last day is 2026-12-31: the latest start is 2026-11-30.".to_string())
     );
     assert!(
         run(
@@ -263,7 +263,7 @@ fn cancellations_respect_the_commitment_and_the_notice() {
             d(11, 2),
             CancelWhen::PeriodEnd,
             Err(
-                "Adult Monthly has a minimum commitment of 3 periods: the earliest allowed end is 2026-12-15.",
+                "Adult Monthly has a minimum commitment of 3 periods: the earliest allowed last day is 2026-12-14.",
             ),
         ),
         (
@@ -288,7 +288,7 @@ fn cancellations_respect_the_commitment_and_the_notice() {
             d(12, 20),
             CancelWhen::Immediately,
             Err(
-                "Adult Monthly is cancelled at the end of a period, not immediately: the earliest end is 2027-01-15.",
+                "Adult Monthly is cancelled at the end of a period, not immediately: the earliest last day is 2027-01-14.",
             ),
         ),
         (
@@ -296,7 +296,9 @@ fn cancellations_respect_the_commitment_and_the_notice() {
             &notice,
             d(11, 2),
             CancelWhen::PeriodEnd,
-            Err("Adult Monthly needs 30 days' notice: the earliest allowed end is 2026-12-15."),
+            Err(
+                "Adult Monthly needs 30 days' notice: the earliest allowed last day is 2026-12-14.",
+            ),
         ),
         (
             "notice, earliest",
@@ -336,7 +338,7 @@ fn cancelling_twice_or_an_ended_membership_is_refused() {
     });
     assert_eq!(
         run(&spec, &events, Acting::FrontDesk, cancel.clone(), d(12, 1)),
-        Err("This membership is already cancelling and ends on 2026-12-15; reactivate it to take the cancellation back.".to_string())
+        Err("This membership is already cancelling: its last day is 2026-12-14; reactivate it to take the cancellation back.".to_string())
     );
     assert_eq!(
         run(&spec, &events, Acting::FrontDesk, cancel, d(12, 20)),
