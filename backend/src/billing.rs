@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use domain::billing::charges::LineKind;
 use domain::billing::generator::{
-    BillingInput, CatalogType, IssuedLine, KeyedLine, generate_dated,
+    BillingInput, CatalogType, IssuedLine, KeyedLine, generate_dated, key_period,
 };
 use domain::invoices::{
     FormKeys, InvoiceLineView, InvoiceStatus, InvoiceSummary, InvoiceView, RunReport,
@@ -38,11 +38,7 @@ fn invoice_date((line, change): &Dated, run_date: NaiveDate) -> Option<NaiveDate
     if change.is_some() {
         return Some(run_date);
     }
-    line.key
-        .split(':')
-        .nth(1)
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .map(|d| d.min(run_date))
+    key_period(&line.key).map(|d| d.min(run_date))
 }
 
 /// The missing lines that may be billed by `up_to`: a change waits for the
@@ -239,8 +235,7 @@ fn plan(
     for dated in missing {
         match invoice_date(&dated, date) {
             Some(d) => {
-                let period = dated.0.key.split(':').nth(1).and_then(|p| p.parse().ok());
-                if let (Some(_), Some(period)) = (dated.1, period) {
+                if let (Some(_), Some(period)) = (dated.1, key_period(&dated.0.key)) {
                     changes.entry(d).or_insert(period);
                 }
                 groups.entry(d).or_default().push(dated.0)

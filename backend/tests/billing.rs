@@ -8,7 +8,7 @@ use backend::query;
 use backend::testing::each_db;
 use chrono::NaiveDate;
 use domain::memberships::ActionForm;
-use support::{Club, club, d};
+use support::{Club, club, d, invoice_id, on_day};
 
 async fn invoices(c: &Club) -> Vec<(i64, NaiveDate, i64)> {
     let mut tx = c.s.db.begin_read().await.unwrap();
@@ -59,12 +59,6 @@ async fn a_run_bills_each_missed_period_once_and_a_repeat_bills_nothing() {
     .await;
 }
 
-/// The club's services with the clock on `day` (09:00 UTC).
-fn on(c: &Club, day: NaiveDate) -> backend::Services {
-    let at = day.and_hms_opt(9, 0, 0).unwrap().and_utc();
-    backend::Services::new(c.s.db.clone(), backend::Clock::fixed(at))
-}
-
 /// The membership's invoices as (number, billing date, due date, total,
 /// status, credit note for).
 async fn invoices_in_full(c: &Club) -> Vec<(i64, NaiveDate, NaiveDate, i64, String, Option<i64>)> {
@@ -90,7 +84,7 @@ async fn invoice_mails(c: &Club) -> i64 {
 }
 
 async fn act_on(c: &Club, day: NaiveDate, form: ActionForm) {
-    memberships::act(&on(c, day), &c.owner, c.membership, &form)
+    memberships::act(&on_day(c, day), &c.owner, c.membership, &form)
         .await
         .unwrap();
 }
@@ -110,18 +104,7 @@ async fn a_pause_recorded_before_it_starts_is_credited_on_its_first_day_as_a_cre
     each_db(|db| async move {
         let c = club(db).await;
         let id = c.owner.business_id;
-        let first_id = {
-            let mut tx = c.s.db.begin_read().await.unwrap();
-            let (id,) = query!(
-                &mut tx,
-                fetch_one as (i64,),
-                "SELECT id FROM invoices WHERE membership_id = $1",
-                c.membership
-            )
-            .unwrap();
-            tx.commit().await.unwrap();
-            id
-        };
+        let first_id = invoice_id(&c, 1).await;
         act_on(&c, d(2026, 11, 22), pause("2026-12-07", "2026-12-22")).await;
         // Nothing is billed before the pause begins.
         assert_eq!(invoices(&c).await.len(), 1);
@@ -131,7 +114,7 @@ async fn a_pause_recorded_before_it_starts_is_credited_on_its_first_day_as_a_cre
         assert_eq!(later.invoices, 0);
         // On its first day: 15 of 30 days paused, 49.00 × 15/30 = 24.50 back,
         // as a credit note for the invoice that billed the period.
-        let run = billing::run_billing(&on(&c, d(2026, 12, 7)), id, d(2026, 12, 7))
+        let run = billing::run_billing(&on_day(&c, d(2026, 12, 7)), id, d(2026, 12, 7))
             .await
             .unwrap();
         assert_eq!(run.invoices, 1);
@@ -156,7 +139,7 @@ async fn a_pause_and_its_resumption_on_one_day_bill_nothing_and_mail_nothing() {
     each_db(|db| async move {
         let c = club(db).await;
         let id = c.owner.business_id;
-        billing::run_billing(&on(&c, d(2026, 12, 22)), id, d(2026, 12, 22))
+        billing::run_billing(&on_day(&c, d(2026, 12, 22)), id, d(2026, 12, 22))
             .await
             .unwrap();
         let (before, mails) = (invoices(&c).await, invoice_mails(&c).await);
@@ -175,7 +158,7 @@ async fn a_pause_and_its_resumption_on_one_day_bill_nothing_and_mail_nothing() {
             },
         )
         .await;
-        billing::run_billing(&on(&c, d(2027, 1, 15)), id, d(2027, 1, 15))
+        billing::run_billing(&on_day(&c, d(2027, 1, 15)), id, d(2027, 1, 15))
             .await
             .unwrap();
         assert_eq!(
@@ -185,7 +168,7 @@ async fn a_pause_and_its_resumption_on_one_day_bill_nothing_and_mail_nothing() {
             invoices(&c).await
         );
         assert_eq!(invoice_mails(&c).await, mails);
-        let page = memberships::membership(&on(&c, d(2027, 1, 15)), &c.owner, c.membership)
+        let page = memberships::membership(&on_day(&c, d(2027, 1, 15)), &c.owner, c.membership)
             .await
             .unwrap();
         assert_ne!(page.status.status, domain::lifecycle::Status::PastDue);
@@ -234,21 +217,9 @@ async fn a_mid_period_price_change_is_one_invoice_dated_on_its_day_and_due_by_th
         // 20 of 30 days: 59.00 × 20/30 = 39.33 less 49.00 × 20/30 = 32.67.
         assert_eq!(total, 3933 - 3267);
         assert_eq!((status.as_str(), credit_for), ("open", None));
-        let view = billing::invoice(&c.s, &c.owner, {
-            let mut tx = c.s.db.begin_read().await.unwrap();
-            let (id,) = query!(
-                &mut tx,
-                fetch_one as (i64,),
-                "SELECT id FROM invoices WHERE membership_id = $1 AND number = $2",
-                c.membership,
-                rows[1].0
-            )
+        let view = billing::invoice(&c.s, &c.owner, invoice_id(&c, rows[1].0).await)
+            .await
             .unwrap();
-            tx.commit().await.unwrap();
-            id
-        })
-        .await
-        .unwrap();
         assert_eq!(
             view.lines.len(),
             2,
@@ -643,6 +614,56 @@ async fn only_runs_that_did_work_are_recorded_and_a_clock_move_is_the_owners() {
         assert_eq!(runs.len(), 1, "{runs:?}");
         assert_eq!(runs[0].started_by, "Olivia Owner");
         assert_eq!(runs[0].invoices, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn two_changes_on_one_day_send_one_notice_and_a_net_credit_is_a_credit_note() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let plus = backend::catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &domain::catalog::MembershipTypeForm {
+                name: "Adult Plus".into(),
+                purchase_type: "recurring".into(),
+                billing_interval: "monthly".into(),
+                fee: "59".into(),
+                status: "active".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let adult = memberships::membership(&c.s, &c.owner, c.membership)
+            .await
+            .unwrap()
+            .type_id;
+        let change_to = |type_id: i64| ActionForm {
+            action: "change_type".into(),
+            type_id: type_id.to_string(),
+            when: "now".into(),
+            reason: "trying the plus plan".into(),
+            ..Default::default()
+        };
+        let mails = invoice_mails(&c).await;
+        // Up to the dearer plan and back on the same day.
+        act_on(&c, d(2026, 12, 2), change_to(plus)).await;
+        assert_eq!(invoice_mails(&c).await, mails + 1, "the charge is mailed");
+        act_on(&c, d(2026, 12, 2), change_to(adult)).await;
+        let rows = invoices_in_full(&c).await;
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        let (_, billed, _, total, _, credit_for) = rows[2].clone();
+        assert_eq!((billed, total), (d(2026, 12, 2), -(3933 - 3267)));
+        assert_eq!(
+            credit_for,
+            Some(invoice_id(&c, 1).await),
+            "a credit note for the period's invoice"
+        );
+        // The credit note leaves nothing to pay: no second notice that day.
+        assert_eq!(invoice_mails(&c).await, mails + 1);
     })
     .await;
 }

@@ -14,30 +14,7 @@ use domain::credits::AdjustForm;
 use domain::lifecycle::sale::SellForm;
 use domain::memberships::ActionForm;
 use domain::staff::Role;
-use support::{Club, club, d};
-
-/// Yoga on Wednesdays and Saturdays; 2026-11-25 is a Wednesday.
-async fn yoga(c: &Club, capacity: &str) -> i64 {
-    bookings::create_service(
-        &c.s,
-        &c.owner,
-        &ServiceForm {
-            name: "Yoga".into(),
-            kind: "class".into(),
-            duration_minutes: "60".into(),
-            capacity: capacity.into(),
-            price: "15".into(),
-            price_credits: "1".into(),
-            cancel_window_hours: "12".into(),
-            late_fee: "5".into(),
-            requires_membership: "on".into(),
-            timetable: "Wed 18:00, Sat 10:00".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-}
+use support::{Club, club, d, yoga};
 
 fn form(service: i64, membership: i64, day: &str, key: &str) -> BookingForm {
     BookingForm {

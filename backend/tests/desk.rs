@@ -9,26 +9,16 @@ use backend::auth::Actor;
 use backend::memberships::{self, HolderRef};
 use backend::payments::{self, Account};
 use backend::testing::each_db;
-use backend::{Clock, Services, bookings, credits, members, portal};
-use chrono::NaiveDate;
-use domain::bookings::{BookingForm, ServiceForm};
+use backend::{bookings, credits, members, portal};
+use domain::bookings::BookingForm;
 use domain::catalog::MembershipTypeForm;
 use domain::credits::AdjustForm;
 use domain::lifecycle::Status;
 use domain::lifecycle::sale::SellForm;
 use domain::members::MemberForm;
 use domain::memberships::{ActionForm, ActionKind};
-use domain::payments::CardForm;
 use domain::staff::Role;
-use support::{Club, club, d};
-
-/// The club's services with the clock on `day` at 09:00 UTC.
-fn on(c: &Club, day: NaiveDate) -> Services {
-    Services::new(
-        c.s.db.clone(),
-        Clock::fixed(day.and_hms_opt(9, 0, 0).unwrap().and_utc()),
-    )
-}
+use support::{club, d, good_card, on_day, yoga};
 
 #[tokio::test]
 async fn the_desk_search_shows_where_memberships_stand_and_finds_a_phone_by_its_last_digits() {
@@ -48,7 +38,7 @@ async fn the_desk_search_shows_where_memberships_stand_and_finds_a_phone_by_its_
         .unwrap()
         .id;
         // Ada's first invoice (due 2026-11-22) is unpaid three days later.
-        let s = on(&c, d(2026, 11, 25));
+        let s = on_day(&c, d(2026, 11, 25));
         let found = members::search_members(&s, &c.owner, "Ada", false)
             .await
             .unwrap();
@@ -69,36 +59,12 @@ async fn the_desk_search_shows_where_memberships_stand_and_finds_a_phone_by_its_
     .await;
 }
 
-/// Yoga on Wednesdays 18:00 (2026-11-25 is one): €15.00 or 1 credit,
-/// cancelled free until 12 hours before, €5.00 late.
-async fn yoga(c: &Club) -> i64 {
-    bookings::create_service(
-        &c.s,
-        &c.owner,
-        &ServiceForm {
-            name: "Yoga".into(),
-            kind: "class".into(),
-            duration_minutes: "60".into(),
-            capacity: "10".into(),
-            price: "15".into(),
-            price_credits: "1".into(),
-            cancel_window_hours: "12".into(),
-            late_fee: "5".into(),
-            requires_membership: "on".into(),
-            timetable: "Wed 18:00".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn the_booking_page_says_what_a_booking_costs_what_cancelling_means_and_when_booking_is_closed()
  {
     each_db(|db| async move {
         let c = club(db).await;
-        let yoga = yoga(&c).await;
+        let yoga = yoga(&c, "10").await;
         let day = Some(d(2026, 11, 25));
         let page = bookings::booking_page(&c.s, &c.owner, c.membership, Some(yoga), day)
             .await
@@ -254,21 +220,11 @@ async fn a_manager_retries_every_card_of_the_past_due_list_once_per_click() {
     each_db(|db| async move {
         let c = club(db).await;
         let account = Account::Member(c.member);
-        let s = on(&c, d(2026, 11, 25));
+        let s = on_day(&c, d(2026, 11, 25));
         let rows = payments::dunning_list(&s, &c.owner).await.unwrap();
         assert_eq!(rows.len(), 1);
         assert!(!rows[0].has_card, "no card yet: no Charge button");
-        payments::add_card(
-            &c.s,
-            &c.owner,
-            account,
-            &CardForm {
-                number: "4242 4242 4242 4242".into(),
-                expiry: "12/30".into(),
-            },
-        )
-        .await
-        .unwrap();
+        good_card(&c, account).await;
         let rows = payments::dunning_list(&s, &c.owner).await.unwrap();
         assert!(rows[0].has_card);
         assert!(!rows[0].charge_key.is_empty());
@@ -280,6 +236,12 @@ async fn a_manager_retries_every_card_of_the_past_due_list_once_per_click() {
             payments::retry_cards(&s, &desk, "r1").await,
             Err(backend::Error::Forbidden)
         ));
+        // A form without its key is refused and charges nothing.
+        let Err(backend::Error::Invalid(e)) = payments::retry_cards(&s, &c.owner, " ").await else {
+            panic!("a retry without a key")
+        };
+        assert!(e.message_for("key").is_some());
+        assert!(payments::dunning_list(&s, &c.owner).await.unwrap()[0].has_card);
         let report = payments::retry_cards(&s, &c.owner, "r1").await.unwrap();
         assert_eq!((report.charged, report.declined), (1, 0));
         // The same click again: nothing is left to charge.

@@ -11,7 +11,7 @@ use domain::invoices::{CreditNoteForm, InvoiceState, InvoiceStatus, ReasonForm};
 use domain::lifecycle::Status;
 use domain::payments::{CardForm, PaymentForm, RefundForm};
 use domain::staff::Role;
-use support::{Club, club, d};
+use support::{Club, club, d, good_card, invoice_id};
 
 /// (number, total, paid, status) of the membership's invoices.
 async fn invoices(c: &Club) -> Vec<(i64, i64, i64, String)> {
@@ -21,20 +21,6 @@ async fn invoices(c: &Club) -> Vec<(i64, i64, i64, String)> {
         c.membership).unwrap();
     tx.commit().await.unwrap();
     rows
-}
-
-async fn invoice_id(c: &Club, number: i64) -> i64 {
-    let mut tx = c.s.db.begin_read().await.unwrap();
-    let (id,) = query!(
-        &mut tx,
-        fetch_one as (i64,),
-        "SELECT id FROM invoices WHERE business_id = $1 AND number = $2",
-        c.owner.business_id,
-        number
-    )
-    .unwrap();
-    tx.commit().await.unwrap();
-    id
 }
 
 async fn count(c: &Club, sql: &'static str) -> i64 {
@@ -467,21 +453,6 @@ async fn void_only_without_payments_and_credit_notes_up_to_the_total_become_acco
         );
     })
     .await;
-}
-
-/// A sandbox card that succeeds, on file for `account`.
-async fn good_card(c: &Club, account: Account) {
-    payments::add_card(
-        &c.s,
-        &c.owner,
-        account,
-        &CardForm {
-            number: "4242 4242 4242 4242".into(),
-            expiry: "12/30".into(),
-        },
-    )
-    .await
-    .unwrap();
 }
 
 /// Every money table's row count, to see that a refused request wrote nothing.

@@ -514,6 +514,7 @@ async fn an_integrator_sells_and_pauses_a_membership_records_a_payment_and_follo
         assert_eq!(invoices.body["count"], 1, "{}", invoices.body);
         let invoice = invoices.body["results"][0]["id"].as_str().unwrap().to_string();
         assert_eq!(invoices.body["results"][0]["total"]["amount_minor"], 8400);
+        assert_eq!(invoices.body["results"][0]["state"], "open");
         let payment = json!({ "method": "bank_transfer", "reference": "SEPA 42" });
         let paid = api.post(&key, &format!("/invoices/{invoice}/payments"), payment.clone(), Some("pay-noor")).await;
         assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
@@ -523,6 +524,7 @@ async fn an_integrator_sells_and_pauses_a_membership_records_a_payment_and_follo
         let read = api.get(&key, &format!("/invoices/{invoice}")).await;
         assert_eq!(read.body["payments"].as_array().unwrap().len(), 1);
         assert_eq!(read.body["amount_due"]["amount_minor"], 0);
+        assert_eq!((read.body["state"].as_str(), read.body["refunded"]["amount_minor"].as_i64()), (Some("paid"), Some(0)));
         let bad = api.post(&key, &format!("/invoices/{invoice}/payments"), json!({ "method": "gold", "amount": "1.00" }), None).await;
         assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "method"));
         let bad = api.get(&key, "/invoices?billing_date_from=yesterday").await;

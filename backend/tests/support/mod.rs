@@ -112,6 +112,68 @@ pub async fn member_with_email(c: &Club, first: &str, email: &str) -> i64 {
     .id
 }
 
+/// The club's services with the clock on `day`, 09:00 UTC.
+pub fn on_day(c: &Club, day: NaiveDate) -> Services {
+    Services::new(
+        c.s.db.clone(),
+        Clock::fixed(day.and_hms_opt(9, 0, 0).unwrap().and_utc()),
+    )
+}
+
+/// The id of the business's invoice numbered `number`.
+pub async fn invoice_id(c: &Club, number: i64) -> i64 {
+    let mut tx = c.s.db.begin_read().await.unwrap();
+    let (id,) = backend::query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT id FROM invoices WHERE business_id = $1 AND number = $2",
+        c.owner.business_id,
+        number
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A sandbox card that succeeds, on file for `account`.
+pub async fn good_card(c: &Club, account: backend::payments::Account) {
+    backend::payments::add_card(
+        &c.s,
+        &c.owner,
+        account,
+        &domain::payments::CardForm {
+            number: "4242 4242 4242 4242".into(),
+            expiry: "12/30".into(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Yoga on Wednesdays 18:00 and Saturdays 10:00 (2026-11-25 is a Wednesday):
+/// €15.00 or 1 credit, cancelled free until 12 hours before, €5.00 late.
+pub async fn yoga(c: &Club, capacity: &str) -> i64 {
+    backend::bookings::create_service(
+        &c.s,
+        &c.owner,
+        &domain::bookings::ServiceForm {
+            name: "Yoga".into(),
+            kind: "class".into(),
+            duration_minutes: "60".into(),
+            capacity: capacity.into(),
+            price: "15".into(),
+            price_credits: "1".into(),
+            cancel_window_hours: "12".into(),
+            late_fee: "5".into(),
+            requires_membership: "on".into(),
+            timetable: "Wed 18:00, Sat 10:00".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// The same services with the clock moved on by `by`.
 pub fn later(s: &Services, by: chrono::TimeDelta) -> Services {
     Services {

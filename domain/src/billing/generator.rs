@@ -407,6 +407,12 @@ pub fn generate(input: &BillingInput, issued: &[IssuedLine], up_to: NaiveDate) -
         .collect()
 }
 
+/// The first day of the period a line's key is for, when it has one
+/// ("recurring:2026-12-01:2026-12-10" → 2026-12-01; "initiation" → none).
+pub fn key_period(key: &str) -> Option<NaiveDate> {
+    key_dates(key).0
+}
+
 /// The date a key's period starts ("recurring:2026-12-01:2026-12-10" →
 /// 2026-12-01) and the day its part starts (2026-12-10), when it has them.
 fn key_dates(key: &str) -> (Option<NaiveDate>, Option<NaiveDate>) {
@@ -461,12 +467,7 @@ pub fn generate_dated(
     // A key billed before and not implied now is taken back, unless it is for
     // a period after `up_to` (billing for an earlier day, as when a simulated
     // clock moves back, must not undo later periods).
-    let later = |key: &str| {
-        key.split(':')
-            .nth(1)
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .is_some_and(|d| d > up_to)
-    };
+    let later = |key: &str| key_period(key).is_some_and(|d| d > up_to);
     for (key, sum) in billed.iter().map(|(k, s)| (*k, *s)) {
         if sum != 0 && !seen.contains(&key) && !later(key) {
             let nothing = Line {
