@@ -33,6 +33,9 @@ else
   echo "==> PostgreSQL tier: SKIPPED (set TEST_POSTGRES_URL=postgres://user@host:port/db to run it)"
 fi
 
+echo "==> design: no import circle between the modules of a crate"
+python3 scripts/module-cycles.py domain/src backend/src app/src server/src
+
 echo "==> formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings

@@ -11,10 +11,12 @@ use domain::api_keys::{
 };
 use domain::staff::Role;
 
-use crate::auth::{Actor, token_hash};
-use crate::db::Tx;
-use crate::error::Error;
-use crate::{Services, audit, query};
+use crate::platform::actor::Actor;
+use crate::platform::audit;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::platform::secrets::token_hash;
+use crate::{Services, query};
 
 /// What every key's secret starts with, so a leaked one is easy to recognise.
 pub const KEY_PREFIX: &str = "tsk_";
@@ -99,7 +101,7 @@ pub async fn create(
     actor.require(Role::Owner)?;
     let new = form.validate()?;
     let now = services.clock.now();
-    let secret = format!("{KEY_PREFIX}{}", crate::auth::new_token());
+    let secret = format!("{KEY_PREFIX}{}", crate::platform::secrets::new_token());
     let prefix: String = secret.chars().take(KEY_PREFIX.len() + 8).collect();
     let mut tx = services.db.begin_write().await?;
     let (staff_user_id,) = query!(&mut tx, fetch_one as (i64,),

@@ -6,100 +6,20 @@
 
 use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
 use domain::staff::Role;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
-use crate::db::Tx;
-use crate::error::Error;
+use crate::platform::actor::Actor;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::platform::secrets::{hash_password, new_token, token_hash, verify_password};
+pub use crate::store::business::insert_staff_user;
 use crate::{Services, query};
 
 /// How long a staff session lasts without being used.
 pub const SESSION_IDLE: chrono::TimeDelta = chrono::TimeDelta::hours(12);
 /// The pause after a failed sign-in, so guessing is slow.
 pub const FAILED_SIGN_IN_DELAY: Duration = Duration::from_millis(400);
-pub const MIN_PASSWORD_CHARS: usize = 10;
-
-/// A password hash. Deliberately neither `Serialize` nor `Display`.
-pub struct PasswordHashText(String);
-
-impl PasswordHashText {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-pub fn hash_password(password: &str) -> Result<PasswordHashText, Error> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| PasswordHashText(h.to_string()))
-        .map_err(|e| Error::internal(format!("hashing a password failed: {e}")))
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
-/// Checks a new password against the rule: at least `MIN_PASSWORD_CHARS` characters.
-pub fn check_new_password(password: &str) -> Result<(), Error> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(Error::invalid(
-            "password",
-            format!("use at least {MIN_PASSWORD_CHARS} characters"),
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-pub(crate) fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Who is acting: a signed-in staff user of one business.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Actor {
-    pub business_id: i64,
-    pub staff_user_id: i64,
-    pub role: Role,
-}
-
-impl Actor {
-    /// The staff member's name, as history shows who did something.
-    pub(crate) async fn name(&self, tx: &mut crate::db::Tx) -> Result<String, Error> {
-        let (name,) = crate::query!(
-            tx,
-            fetch_one as (String,),
-            "SELECT name FROM staff_users WHERE business_id = $1 AND id = $2",
-            self.business_id,
-            self.staff_user_id
-        )?;
-        Ok(name)
-    }
-
-    /// Refuses unless the actor's role includes `required`.
-    pub fn require(&self, required: Role) -> Result<(), Error> {
-        if self.role.allows(required) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden)
-        }
-    }
-}
 
 #[derive(sqlx::FromRow)]
 struct Credentials {
@@ -174,8 +94,8 @@ pub async fn sign_in_from(
     // Claim an attempt, or be refused, before any password is checked.
     let (attempt, found) = {
         let mut tx = services.db.begin_write().await?;
-        crate::db::serialize_on(&mut tx, &format!("sign-in-email:{email}")).await?;
-        crate::db::serialize_on(&mut tx, &format!("sign-in-client:{client}")).await?;
+        crate::platform::db::serialize_on(&mut tx, &format!("sign-in-email:{email}")).await?;
+        crate::platform::db::serialize_on(&mut tx, &format!("sign-in-client:{client}")).await?;
         let since = now - ATTEMPT_WINDOW;
         let (for_email,) = query!(
             &mut tx,
@@ -270,10 +190,10 @@ pub async fn sign_in_from(
         now,
         expires_at
     )?;
-    crate::audit::record(
+    crate::platform::audit::record(
         &mut tx,
         user.business_id,
-        crate::audit::By::Staff(user.id),
+        crate::platform::audit::By::Staff(user.id),
         "staff.signed_in",
         "staff_user",
         Some(user.id),
@@ -337,10 +257,10 @@ async fn failed(
                 now
             )?;
         }
-        crate::audit::record(
+        crate::platform::audit::record(
             &mut tx,
             user.business_id,
-            crate::audit::By::System,
+            crate::platform::audit::By::System,
             "staff.sign_in_locked",
             "staff_user",
             Some(user.id),
@@ -358,7 +278,7 @@ fn dummy_hash() -> String {
     DUMMY
         .get_or_init(|| {
             hash_password("not a real password, only for timing")
-                .map(|h| h.0)
+                .map(|h| h.as_str().to_string())
                 .unwrap_or_default()
         })
         .clone()
@@ -423,53 +343,6 @@ pub async fn sign_out(services: &Services, token: &str) -> Result<(), Error> {
         token_hash(token)
     )?;
     tx.commit().await
-}
-
-/// Inserts a staff user (used by bootstrap, seeding and staff management).
-pub async fn insert_staff_user(
-    tx: &mut Tx,
-    business_id: i64,
-    email: &str,
-    name: &str,
-    role: Role,
-    password: &str,
-    now: DateTime<Utc>,
-) -> Result<i64, Error> {
-    let email = email.trim().to_lowercase();
-    if !email.contains('@') || email.len() < 3 {
-        return Err(Error::invalid("email", "enter an email address"));
-    }
-    if name.trim().is_empty() {
-        return Err(Error::invalid("name", "enter a name"));
-    }
-    check_new_password(password)?;
-    let hash = hash_password(password)?;
-    let result = query!(
-        tx,
-        fetch_one as (i64,),
-        "INSERT INTO staff_users (business_id, email, name, role, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        business_id,
-        &email,
-        name.trim(),
-        role.as_str(),
-        hash.as_str(),
-        false,
-        now
-    );
-    match result {
-        Ok((id,)) => Ok(id),
-        Err(e) => {
-            let e = Error::from(e);
-            if e.is_unique_violation() {
-                Err(Error::invalid(
-                    "email",
-                    "a staff user with this email already exists",
-                ))
-            } else {
-                Err(e)
-            }
-        }
-    }
 }
 
 /// Disables a staff user: they can no longer sign in, and their sessions stop working.

@@ -19,12 +19,14 @@ use domain::lifecycle::Membership;
 use domain::staff::Role;
 use domain::{Invalid, Money};
 
-use crate::auth::Actor;
-use crate::business::{self, Business};
-use crate::db::Tx;
-use crate::error::Error;
-use crate::memberships::{By, load_membership, type_in_effect_pub, types, who};
-use crate::{Services, audit, query};
+use crate::platform::actor::Actor;
+use crate::platform::actor::{By, who};
+use crate::platform::audit;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::store::business::Business;
+use crate::store::memberships::{load_membership, type_in_effect_pub, types};
+use crate::{Services, query};
 
 /// The business's local date and time now.
 pub(crate) fn local_now(services: &Services, business: &Business) -> NaiveDateTime {
@@ -82,7 +84,7 @@ pub async fn create_service(
     actor.require(Role::Manager)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let locations: Vec<i64> = location_ids(&mut tx, business.id)
         .await?
         .into_iter()
@@ -227,7 +229,7 @@ pub async fn schedule(
 ) -> Result<ScheduleView, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let day = day.unwrap_or_else(|| services.today(&business));
     let locations = location_ids(&mut tx, business.id).await?;
     let list = load_services(&mut tx, business.id).await?;
@@ -245,7 +247,7 @@ pub async fn schedule(
             .and_hms_opt(0, 0, 0)
             .expect("midnight")
     )?;
-    let visits = crate::visits::scheduled_on(&mut tx, business.id, day).await?;
+    let visits = crate::store::bookings::scheduled_on(&mut tx, business.id, day).await?;
     tx.commit().await?;
     let bookings: Vec<BookingView> = rows
         .into_iter()
@@ -369,7 +371,7 @@ pub async fn of_membership(
 ) -> Result<Vec<BookingView>, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let list = membership_bookings(&mut tx, &business, membership_id).await?;
     tx.commit().await?;
     Ok(list)
@@ -413,7 +415,7 @@ pub async fn book_as(
     let key = form.key.trim();
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, business_id).await?;
     if let Some((id,)) = query!(
         &mut tx,
         fetch_optional as (i64,),
@@ -477,7 +479,8 @@ pub async fn book_as(
     let m = Membership {
         spec: &current.spec,
         events: &stored.events,
-        overdue: crate::payments::overdue_of(&mut tx, &business, stored.row.id, today).await?,
+        overdue: crate::engine::ledger::overdue_of(&mut tx, &business, stored.row.id, today)
+            .await?,
     };
     if spec.requires_membership {
         may_book(&m.status(today)).map_err(Error::Conflict)?;
@@ -497,7 +500,8 @@ pub async fn book_as(
             ask.starts.format("%Y-%m-%d %H:%M")
         )));
     }
-    crate::credits::bring_up_to_date(&mut tx, &business, &types, stored.row.id, today, now).await?;
+    crate::engine::credits::bring_up_to_date(&mut tx, &business, &types, stored.row.id, today, now)
+        .await?;
     let (means, included, period_start) =
         means_for(&mut tx, stored.row.id, &m, spec, ask.starts.date()).await?;
     let paid_by = choose_payment(spec, means, ask.pay_with).map_err(|message| {
@@ -564,7 +568,7 @@ pub async fn book_as(
             }
         }
         PaidBy::Credits => {
-            crate::credits::redeem(
+            crate::engine::credits::redeem(
                 &mut tx,
                 business.id,
                 stored.row.id,
@@ -589,7 +593,7 @@ pub async fn book_as(
                     discount.normalize()
                 )
             };
-            let invoice = crate::billing::write_fee_invoice(
+            let invoice = crate::engine::invoicing::write_fee_invoice(
                 &mut tx,
                 &business,
                 stored.row.id,
@@ -650,7 +654,7 @@ pub async fn cancel_as(
 ) -> Result<String, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, business_id).await?;
     let sql = format!("{BOOKING_SELECT} WHERE b.business_id = $1 AND b.id = $2");
     let row = query!(
         &mut tx,
@@ -720,7 +724,7 @@ pub async fn cancel_as(
     };
     match (in_window, b.paid_by, membership_id) {
         (true, PaidBy::Credits, Some(mid)) => {
-            let n = crate::credits::give_back(
+            let n = crate::engine::credits::give_back(
                 &mut tx,
                 business.id,
                 mid,
@@ -761,7 +765,7 @@ pub async fn cancel_as(
         }
         (true, PaidBy::Money, Some(mid)) => {
             if let Some(price) = b.price {
-                crate::billing::write_fee_invoice(
+                crate::engine::invoicing::write_fee_invoice(
                     &mut tx,
                     &business,
                     mid,
@@ -791,7 +795,7 @@ pub async fn cancel_as(
                 ));
             }
             if spec.late_fee.minor > 0 {
-                crate::billing::write_fee_invoice(
+                crate::engine::invoicing::write_fee_invoice(
                     &mut tx,
                     &business,
                     mid,
@@ -847,7 +851,7 @@ pub async fn mark(
     }
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let row = query!(
         &mut tx,
         fetch_optional as (NaiveDateTime, String),
@@ -893,7 +897,7 @@ pub async fn mark(
 async fn users_of(
     tx: &mut Tx,
     business_id: i64,
-    row: &crate::memberships::MembershipRow,
+    row: &crate::store::memberships::MembershipRow,
 ) -> Result<Vec<(i64, String)>, Error> {
     let rows = query!(tx, fetch_all as (i64, String, String),
         "SELECT m.id, m.first_name, m.last_name FROM members m
@@ -959,7 +963,7 @@ async fn means_for(
     };
     let means = Means {
         allowance_left,
-        credit_balance: crate::credits::balance(tx, membership_id).await?,
+        credit_balance: crate::engine::credits::balance(tx, membership_id).await?,
         has_membership: true,
     };
     Ok((means, included, period_start))
@@ -1013,7 +1017,7 @@ pub(crate) async fn booking_page_for(
     can_book: bool,
 ) -> Result<domain::bookings::BookingPage, Error> {
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
     let day = day.unwrap_or(today);
     let stored = load_membership(&mut tx, business.id, membership_id).await?;
@@ -1022,7 +1026,8 @@ pub(crate) async fn booking_page_for(
     let m = Membership {
         spec: &current.spec,
         events: &stored.events,
-        overdue: crate::payments::overdue_of(&mut tx, &business, membership_id, today).await?,
+        overdue: crate::engine::ledger::overdue_of(&mut tx, &business, membership_id, today)
+            .await?,
     };
     let users = users_of(&mut tx, business.id, &stored.row).await?;
     let holder = match (stored.row.member_id, stored.row.organization_id) {
@@ -1064,7 +1069,7 @@ pub(crate) async fn booking_page_for(
             slots.push((time, u32::try_from(left.max(0)).unwrap_or(0)));
         }
     }
-    let credit_balance = crate::credits::balance(&mut tx, membership_id).await?;
+    let credit_balance = crate::engine::credits::balance(&mut tx, membership_id).await?;
     let status = m.status(today);
     let (cost, price) = match chosen {
         Some(s) => {
@@ -1097,7 +1102,7 @@ pub(crate) async fn booking_page_for(
         day,
         slots,
         bookings,
-        form_key: crate::payments::new_key(),
+        form_key: crate::engine::ledger::new_key(),
         can_book,
         users,
     })
@@ -1120,7 +1125,7 @@ pub async fn page_of_bookings(
     services: &Services,
     actor: &Actor,
     filter: &BookingListFilter,
-    window: crate::members::Window,
+    window: crate::platform::db::Window,
 ) -> Result<(Vec<BookingView>, i64), Error> {
     actor.require(Role::Viewer)?;
     let conditions = "b.business_id = $1 AND ($2 = '' OR b.status = $2) AND ($3 = 0 OR b.member_id = $3)
@@ -1135,7 +1140,7 @@ pub async fn page_of_bookings(
         .unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date")));
     let status = filter.status.map(|s| s.as_str()).unwrap_or("");
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let (count,) = query!(
         &mut tx,
         fetch_one as (i64,),
@@ -1178,7 +1183,7 @@ pub async fn page_of_bookings(
 pub async fn booking(services: &Services, actor: &Actor, id: i64) -> Result<BookingView, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let row = query!(
         &mut tx,
         fetch_optional as BookingRow,

@@ -1,105 +1,15 @@
 //! Businesses (tenants), their locations and the bootstrap of the first owner.
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use domain::Currency;
 use domain::staff::{DashboardCounts, Role, StaffOverview};
 
-use crate::audit::{self, By};
-use crate::auth::Actor;
-use crate::db::Tx;
-use crate::error::Error;
+use crate::platform::actor::Actor;
+use crate::platform::audit::{self, By};
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+pub use crate::store::business::{Business, Location, load, locations, member_types};
 use crate::{Services, query};
-
-#[derive(Clone, Debug)]
-pub struct Business {
-    pub id: i64,
-    pub name: String,
-    /// Its portal's address: /portal/sign-in/{slug}.
-    pub slug: String,
-    pub time_zone: Tz,
-    pub currency: Currency,
-    pub simulated_today: Option<NaiveDate>,
-    /// Due dates, retries, past due and suspension.
-    pub dunning: domain::payments::Dunning,
-    /// Whether cancelling immediately credits the unused part of the period.
-    pub credit_unused_on_cancel: bool,
-    /// The most credits the front desk may take away at once.
-    pub credit_adjust_limit: i64,
-    /// Whole units of the currency a payment may bring beyond what is due.
-    pub overpayment_limit: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct BusinessRow {
-    id: i64,
-    name: String,
-    slug: Option<String>,
-    time_zone: String,
-    currency: String,
-    simulated_today: Option<NaiveDate>,
-    terms_days: i64,
-    retry_days: String,
-    past_due_after_days: i64,
-    suspend_after_days: i64,
-    credit_unused_on_cancel: bool,
-    credit_adjust_limit: i64,
-    overpayment_limit: i64,
-}
-
-impl TryFrom<BusinessRow> for Business {
-    type Error = Error;
-    fn try_from(row: BusinessRow) -> Result<Self, Error> {
-        Ok(Business {
-            id: row.id,
-            time_zone: row
-                .time_zone
-                .parse()
-                .map_err(|_| Error::internal(format!("bad time zone {:?}", row.time_zone)))?,
-            currency: Currency::from_code(&row.currency)
-                .map_err(|e| Error::internal(e.to_string()))?,
-            dunning: domain::payments::Dunning {
-                terms_days: days(row.terms_days)?,
-                retry_days: domain::payments::Dunning::parse_retry_days(&row.retry_days).map_err(
-                    |e| Error::internal(format!("retry days of business {}: {e}", row.id)),
-                )?,
-                past_due_after: days(row.past_due_after_days)?,
-                suspend_after: days(row.suspend_after_days)?,
-            },
-            credit_unused_on_cancel: row.credit_unused_on_cancel,
-            credit_adjust_limit: row.credit_adjust_limit,
-            overpayment_limit: row.overpayment_limit,
-            name: row.name,
-            slug: row.slug.unwrap_or_default(),
-            simulated_today: row.simulated_today,
-        })
-    }
-}
-
-fn days(n: i64) -> Result<u32, Error> {
-    u32::try_from(n).map_err(|_| Error::internal(format!("{n} is not a number of days")))
-}
-
-pub async fn load(tx: &mut Tx, business_id: i64) -> Result<Business, Error> {
-    query!(
-        tx,
-        fetch_optional as BusinessRow,
-        "SELECT id, name, slug, time_zone, currency, simulated_today, terms_days, retry_days, past_due_after_days,
-                suspend_after_days, credit_unused_on_cancel, credit_adjust_limit, overpayment_limit
-           FROM businesses WHERE id = $1",
-        business_id
-    )?
-    .ok_or(Error::NotFound)?
-    .try_into()
-}
-
-impl Services {
-    /// The business's date: simulated when an owner set one, else today in its time zone.
-    pub fn today(&self, business: &Business) -> NaiveDate {
-        self.clock
-            .today(business.time_zone, business.simulated_today)
-    }
-}
 
 /// Validated settings of a new business.
 pub struct NewBusiness<'a> {
@@ -158,36 +68,6 @@ pub async fn insert(
         )?;
     }
     Ok(id)
-}
-
-/// A site of the business.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct Location {
-    pub id: i64,
-    pub name: String,
-    pub slug: Option<String>,
-}
-
-pub async fn locations(tx: &mut Tx, business_id: i64) -> Result<Vec<Location>, Error> {
-    Ok(query!(
-        tx,
-        fetch_all as Location,
-        "SELECT id, name, slug FROM locations WHERE business_id = $1 ORDER BY name, id",
-        business_id
-    )?)
-}
-
-/// The business's own list of member types (adult, youth, ...), in its order.
-pub async fn member_types(tx: &mut Tx, business_id: i64) -> Result<Vec<String>, Error> {
-    Ok(query!(
-        tx,
-        fetch_all as (String,),
-        "SELECT name FROM member_types WHERE business_id = $1 ORDER BY position, id",
-        business_id
-    )?
-    .into_iter()
-    .map(|(name,)| name)
-    .collect())
 }
 
 /// Member types every new business starts with; it can change them later.
@@ -265,7 +145,7 @@ pub async fn create_owner(
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let business_id = insert(&mut tx, business, now).await?;
-    let user_id = crate::auth::insert_staff_user(
+    let user_id = crate::store::business::insert_staff_user(
         &mut tx,
         business_id,
         email,
@@ -338,46 +218,6 @@ pub async fn all(services: &Services) -> Result<Vec<Business>, Error> {
     }
     tx.commit().await?;
     Ok(out)
-}
-
-/// Sets (or with `None`, clears) the business's simulated date, then runs the
-/// day's work for it. Owners only.
-pub async fn set_simulated_date(
-    services: &Services,
-    actor: &Actor,
-    date: Option<NaiveDate>,
-) -> Result<(), Error> {
-    actor.require(Role::Owner)?;
-    let now = services.clock.now();
-    let mut tx = services.db.begin_write().await?;
-    let business = load(&mut tx, actor.business_id).await?;
-    query!(
-        &mut tx,
-        execute,
-        "UPDATE businesses SET simulated_today = $1 WHERE id = $2",
-        date,
-        business.id
-    )?;
-    let details = serde_json::json!({
-        "from": business.simulated_today.map(|d| d.to_string()),
-        "to": date.map(|d| d.to_string()),
-    });
-    audit::by_staff(
-        &mut tx,
-        actor,
-        "clock.simulated_date_set",
-        "business",
-        Some(business.id),
-        &details.to_string(),
-        now,
-    )
-    .await?;
-    let name = actor.name(&mut tx).await?;
-    tx.commit().await?;
-    // The day's work runs at once for the new date, as it would when the day
-    // came; its billing run is the owner's, who moved the clock.
-    crate::memberships::day_work_as(services, business.id, &name).await?;
-    Ok(())
 }
 
 /// The dashboard's counts for the actor's business.

@@ -5,204 +5,21 @@
 //! policies, ...) is one JSON document checked by the domain. Prices are
 //! versions in `membership_type_prices`; location scope is a join table.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use domain::catalog::{
-    self, Benefits, BillingInterval, CatalogContext, EndAction, GroupPolicy, MembershipTypeDetail,
-    MembershipTypeForm, MembershipTypeSummary, Policies, PriceVersion, PurchaseType, Term,
-    TypeFilter, TypeSpec, TypeStatus,
+    self, CatalogContext, MembershipTypeDetail, MembershipTypeForm, MembershipTypeSummary,
+    PurchaseType, TypeFilter, TypeSpec, TypeStatus,
 };
 use domain::staff::Role;
 use domain::{Currency, Invalid, Money};
-use serde::{Deserialize, Serialize};
 
-use crate::audit;
-use crate::auth::Actor;
-use crate::business::{self, Business};
-use crate::db::Tx;
-use crate::error::Error;
+use crate::platform::actor::Actor;
+use crate::platform::audit;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::store::business::Business;
+use crate::store::catalog::{Loaded, Settings, load, load_one};
 use crate::{Services, query};
-
-/// The part of a type's settings stored as JSON. Missing keys take defaults,
-/// so documents written before a setting existed still read.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-struct Settings {
-    term: Term,
-    end_action: EndAction,
-    renew_into: Option<i64>,
-    punch_card_credits: Option<u32>,
-    member_types: Vec<String>,
-    youth: bool,
-    group: Option<GroupPolicy>,
-    benefits: Benefits,
-    policies: Policies,
-    revenue_account: String,
-    deferred_revenue: bool,
-}
-
-impl Settings {
-    fn of(spec: &TypeSpec) -> Settings {
-        Settings {
-            term: spec.term.clone(),
-            end_action: spec.end_action,
-            renew_into: spec.renew_into,
-            punch_card_credits: spec.punch_card_credits,
-            member_types: spec.member_types.clone(),
-            youth: spec.youth,
-            group: spec.group.clone(),
-            benefits: spec.benefits.clone(),
-            policies: spec.policies.clone(),
-            revenue_account: spec.revenue_account.clone(),
-            deferred_revenue: spec.deferred_revenue,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct TypeRow {
-    id: i64,
-    name: String,
-    description: String,
-    color: String,
-    purchase_type: String,
-    billing_interval: Option<String>,
-    status: String,
-    display_order: i64,
-    all_locations: bool,
-    settings: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct PriceRow {
-    id: i64,
-    membership_type_id: i64,
-    fee_minor: i64,
-    initiation_fee_minor: i64,
-    currency: String,
-    effective_from: NaiveDate,
-}
-
-/// A type as loaded from storage.
-pub(crate) struct Loaded {
-    pub(crate) id: i64,
-    pub(crate) status: TypeStatus,
-    display_order: i64,
-    pub(crate) spec: TypeSpec,
-    pub(crate) prices: Vec<PriceVersion>,
-    memberships: i64,
-}
-
-fn corrupt(what: &str, value: &str) -> Error {
-    Error::internal(format!("stored {what} {value:?} is not known"))
-}
-
-/// Loads every type of the business (or the one with `only`), with prices, locations and counts.
-pub(crate) async fn load(
-    tx: &mut Tx,
-    business_id: i64,
-    only: Option<i64>,
-) -> Result<Vec<Loaded>, Error> {
-    let rows = query!(tx, fetch_all as TypeRow,
-        "SELECT id, name, description, color, purchase_type, billing_interval, status, display_order, all_locations, settings
-           FROM membership_types WHERE business_id = $1 AND ($2 = 0 OR id = $2)",
-        business_id, only.unwrap_or(0))?;
-    let prices =
-        query!(tx, fetch_all as PriceRow,
-        "SELECT id, membership_type_id, fee_minor, initiation_fee_minor, currency, effective_from
-           FROM membership_type_prices WHERE business_id = $1 ORDER BY effective_from, id",
-        business_id)?;
-    let per_price: HashMap<i64, i64> = query!(
-        tx,
-        fetch_all as (i64, i64),
-        "SELECT price_id, COUNT(*) FROM memberships WHERE business_id = $1 GROUP BY price_id",
-        business_id
-    )?
-    .into_iter()
-    .collect();
-    let links = query!(
-        tx,
-        fetch_all as (i64, i64),
-        "SELECT membership_type_id, location_id FROM membership_type_locations WHERE business_id = $1 ORDER BY location_id",
-        business_id
-    )?;
-
-    let mut prices_by_type: HashMap<i64, Vec<PriceVersion>> = HashMap::new();
-    for p in prices {
-        let currency =
-            Currency::from_code(&p.currency).map_err(|_| corrupt("currency", &p.currency))?;
-        prices_by_type
-            .entry(p.membership_type_id)
-            .or_default()
-            .push(PriceVersion {
-                id: p.id,
-                fee: Money::new(p.fee_minor, currency),
-                initiation_fee: Money::new(p.initiation_fee_minor, currency),
-                effective_from: p.effective_from,
-                memberships: per_price.get(&p.id).copied().unwrap_or(0),
-            });
-    }
-    let mut locations_by_type: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (type_id, location_id) in links {
-        locations_by_type
-            .entry(type_id)
-            .or_default()
-            .push(location_id);
-    }
-
-    rows.into_iter()
-        .map(|row| {
-            let settings: Settings = serde_json::from_str(&row.settings).map_err(|e| {
-                Error::internal(format!("settings of membership type {}: {e}", row.id))
-            })?;
-            let prices = prices_by_type.remove(&row.id).unwrap_or_default();
-            let spec = TypeSpec {
-                purchase_type: PurchaseType::parse(&row.purchase_type)
-                    .ok_or_else(|| corrupt("purchase type", &row.purchase_type))?,
-                billing_interval: match row.billing_interval.as_deref() {
-                    None => None,
-                    Some(text) => Some(
-                        BillingInterval::parse(text)
-                            .ok_or_else(|| corrupt("billing interval", text))?,
-                    ),
-                },
-                name: row.name,
-                description: row.description,
-                color: row.color,
-                term: settings.term,
-                end_action: settings.end_action,
-                renew_into: settings.renew_into,
-                punch_card_credits: settings.punch_card_credits,
-                all_locations: row.all_locations,
-                location_ids: locations_by_type.remove(&row.id).unwrap_or_default(),
-                member_types: settings.member_types,
-                youth: settings.youth,
-                group: settings.group,
-                benefits: settings.benefits,
-                policies: settings.policies,
-                revenue_account: settings.revenue_account,
-                deferred_revenue: settings.deferred_revenue,
-            };
-            Ok(Loaded {
-                id: row.id,
-                status: TypeStatus::parse(&row.status)
-                    .ok_or_else(|| corrupt("status", &row.status))?,
-                display_order: row.display_order,
-                memberships: prices.iter().map(|p| p.memberships).sum(),
-                prices,
-                spec,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn load_one(tx: &mut Tx, business_id: i64, id: i64) -> Result<Loaded, Error> {
-    load(tx, business_id, Some(id))
-        .await?
-        .pop()
-        .ok_or(Error::NotFound)
-}
 
 fn summary(t: &Loaded, today: NaiveDate, currency: Currency) -> MembershipTypeSummary {
     let price = catalog::current_price(&t.prices, today);
@@ -231,7 +48,7 @@ async fn detail(
     today: NaiveDate,
     t: Loaded,
 ) -> Result<MembershipTypeDetail, Error> {
-    let locations = business::locations(tx, business.id).await?;
+    let locations = crate::store::business::locations(tx, business.id).await?;
     let location_names = if t.spec.all_locations {
         Vec::new()
     } else {
@@ -287,12 +104,12 @@ async fn context(
     business: &Business,
     editing: Option<i64>,
 ) -> Result<CatalogContext, Error> {
-    let location_ids = business::locations(tx, business.id)
+    let location_ids = crate::store::business::locations(tx, business.id)
         .await?
         .into_iter()
         .map(|l| l.id)
         .collect();
-    let member_types = business::member_types(tx, business.id).await?;
+    let member_types = crate::store::business::member_types(tx, business.id).await?;
     let other_type_ids = query!(
         tx,
         fetch_all as (i64,),
@@ -396,7 +213,7 @@ pub async fn list_membership_types(
 ) -> Result<Vec<MembershipTypeSummary>, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
     let loaded = load(&mut tx, business.id, None).await?;
     tx.commit().await?;
@@ -417,7 +234,7 @@ pub async fn membership_type(
 ) -> Result<MembershipTypeDetail, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
     finish_with_detail(tx, &business, today, id).await
 }
@@ -429,13 +246,13 @@ pub async fn form_options(
 ) -> Result<domain::catalog::FormOptions, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
-    let locations = business::locations(&mut tx, business.id)
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
+    let locations = crate::store::business::locations(&mut tx, business.id)
         .await?
         .into_iter()
         .map(|l| (l.id, l.name))
         .collect();
-    let member_types = business::member_types(&mut tx, business.id).await?;
+    let member_types = crate::store::business::member_types(&mut tx, business.id).await?;
     let types = query!(
         &mut tx,
         fetch_all as (i64, String),
@@ -460,7 +277,7 @@ pub async fn create_membership_type(
     actor.require(Role::Manager)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let ctx = context(&mut tx, &business, None).await?;
     let new = form.validate_new(&ctx)?;
     let today = services.today(&business);
@@ -500,7 +317,7 @@ pub async fn update_membership_type(
     actor.require(Role::Manager)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let current = load_one(&mut tx, business.id, id).await?;
     let ctx = context(&mut tx, &business, Some(id)).await?;
     let spec = form.validate_spec(&ctx)?;
@@ -571,7 +388,7 @@ pub async fn change_type_status(
     actor.require(Role::Manager)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let current = load_one(&mut tx, business.id, id).await?;
     current.status.check_change(to).map_err(Error::Conflict)?;
     query!(
@@ -607,7 +424,7 @@ pub async fn delete_membership_type(
     actor.require(Role::Manager)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let all = load(&mut tx, business.id, None).await?;
     let current = all.iter().find(|t| t.id == id).ok_or(Error::NotFound)?;
     catalog::check_delete(current.status, current.memberships).map_err(Error::Conflict)?;
@@ -660,7 +477,7 @@ pub async fn duplicate_membership_type(
     actor.require(Role::Manager)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
     let source = load_one(&mut tx, business.id, id).await?;
     let price = catalog::current_price(&source.prices, today)
@@ -718,7 +535,7 @@ pub async fn move_membership_type(
     actor.require(Role::Manager)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
     let mut types: Vec<_> = load(&mut tx, business.id, None)
         .await?
@@ -779,7 +596,7 @@ pub async fn add_price_version(
     actor.require(Role::Manager)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
     let current = load_one(&mut tx, business.id, id).await?;
     let mut invalid = Invalid::default();
@@ -837,7 +654,7 @@ pub async fn public_offer(
         location_slug
     )?
     .ok_or(Error::NotFound)?;
-    let business = business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
     let loaded = load(&mut tx, business.id, None).await?;
     tx.commit().await?;

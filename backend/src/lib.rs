@@ -3,43 +3,38 @@
 //! and the clock. Nothing here renders HTML or parses HTTP.
 
 pub mod api_keys;
-pub mod audit;
 pub mod auth;
-pub mod bench;
 pub mod billing;
 pub mod bookings;
 pub mod business;
 pub mod catalog;
-pub mod check;
-pub mod clock;
 pub mod credits;
-pub mod db;
-pub mod demo;
-pub mod error;
-pub mod events;
-pub mod gateway;
-pub mod mail;
+pub mod engine;
+pub mod jobs;
 pub mod members;
 pub mod memberships;
+pub mod ops;
 pub mod organizations;
 pub mod payments;
+pub mod platform;
 pub mod portal;
 pub mod signup;
+pub mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod visits;
 
-pub use auth::Actor;
-pub use clock::Clock;
-pub use db::Db;
-pub use error::Error;
+pub use platform::actor::Actor;
+pub use platform::clock::Clock;
+pub use platform::db::Db;
+pub use platform::error::Error;
 
 /// What every use case needs: the database, the clock and the card gateway.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: Db,
     pub clock: Clock,
-    pub gateway: std::sync::Arc<dyn gateway::PaymentGateway>,
+    pub gateway: std::sync::Arc<dyn platform::gateway::PaymentGateway>,
     /// How often portal sign-in codes may be asked for.
     pub code_limits: domain::portal::CodeLimits,
     /// Public signups one client address may make per hour.
@@ -59,7 +54,7 @@ impl Services {
         Services {
             db,
             clock,
-            gateway: std::sync::Arc::new(gateway::Sandbox::default()),
+            gateway: std::sync::Arc::new(platform::gateway::Sandbox::default()),
             code_limits: Default::default(),
             signups_per_client: domain::signup::SIGNUPS_PER_CLIENT,
             mail_goes_out: false,

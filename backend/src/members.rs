@@ -10,11 +10,12 @@ use domain::members::{
 };
 use domain::staff::Role;
 
-use crate::audit;
-use crate::auth::Actor;
-use crate::business::{self, Business};
-use crate::db::Tx;
-use crate::error::Error;
+use crate::platform::actor::Actor;
+use crate::platform::audit;
+use crate::platform::db::Tx;
+pub use crate::platform::db::{Window, like_prefix};
+use crate::platform::error::Error;
+use crate::store::business::Business;
 use crate::{Services, query};
 
 /// The most rows one search returns; the page says when there may be more.
@@ -101,8 +102,8 @@ pub(crate) async fn context(
     today: NaiveDate,
 ) -> Result<MemberContext, Error> {
     Ok(MemberContext {
-        member_types: business::member_types(tx, business.id).await?,
-        location_ids: business::locations(tx, business.id)
+        member_types: crate::store::business::member_types(tx, business.id).await?,
+        location_ids: crate::store::business::locations(tx, business.id)
             .await?
             .into_iter()
             .map(|l| l.id)
@@ -195,10 +196,11 @@ pub async fn search_members(
         .map(MemberRow::summary)
         .collect::<Result<_, _>>()?;
     // The desk sees where each member's memberships really stand.
-    let business = business::load(&mut tx, b).await?;
+    let business = crate::store::business::load(&mut tx, b).await?;
     let today = services.today(&business);
     let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
-    let mut standings = crate::memberships::standings(&mut tx, &business, &ids, today).await?;
+    let mut standings =
+        crate::engine::lifecycle::standings(&mut tx, &business, &ids, today).await?;
     for m in &mut found {
         m.membership = standings.remove(&m.id);
     }
@@ -270,7 +272,7 @@ pub(crate) async fn write_details(
 async fn current_view(
     tx: &mut Tx,
     services: &Services,
-    business: &business::Business,
+    business: &crate::store::business::Business,
     id: i64,
 ) -> Result<MemberView, Error> {
     let row = load(tx, business.id, id).await?;
@@ -279,7 +281,7 @@ async fn current_view(
 
 async fn view(
     tx: &mut Tx,
-    business: &business::Business,
+    business: &crate::store::business::Business,
     row: MemberRow,
     today: NaiveDate,
 ) -> Result<MemberView, Error> {
@@ -295,10 +297,10 @@ async fn view(
         .map(|(n,)| n),
         None => None,
     };
-    let memberships = crate::memberships::held_by(
+    let memberships = crate::engine::lifecycle::held_by(
         tx,
         business,
-        crate::memberships::HolderRef::Member(row.id),
+        crate::store::memberships::HolderRef::Member(row.id),
         today,
     )
     .await?;
@@ -331,7 +333,7 @@ async fn view(
 pub async fn member(services: &Services, actor: &Actor, id: i64) -> Result<MemberView, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let view = current_view(&mut tx, services, &business, id).await?;
     tx.commit().await?;
     Ok(view)
@@ -369,7 +371,7 @@ pub async fn create_member(
     actor.require(Role::FrontDesk)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let details = form.validate(&context(&mut tx, &business, services.today(&business)).await?)?;
     let (id, number) = insert_member(&mut tx, business.id, &details, now).await?;
     let audit_details = serde_json::json!({ "member_number": number, "name": details.full_name() });
@@ -398,7 +400,7 @@ pub async fn update_member(
     actor.require(Role::FrontDesk)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let before = load(&mut tx, business.id, id).await?;
     let d = form.validate(&context(&mut tx, &business, services.today(&business)).await?)?;
     write_details(&mut tx, business.id, id, &d).await?;
@@ -448,7 +450,7 @@ pub async fn set_member_status(
         MemberStatus::Active => "member.restored",
     };
     audit::by_staff(&mut tx, actor, action, "member", Some(id), "{}", now).await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let view = current_view(&mut tx, services, &business, id).await?;
     tx.commit().await?;
     Ok(view)
@@ -460,8 +462,8 @@ pub async fn form_options(
 ) -> Result<domain::members::MemberFormOptions, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let member_types = business::member_types(&mut tx, actor.business_id).await?;
-    let locations = business::locations(&mut tx, actor.business_id)
+    let member_types = crate::store::business::member_types(&mut tx, actor.business_id).await?;
+    let locations = crate::store::business::locations(&mut tx, actor.business_id)
         .await?
         .into_iter()
         .map(|l| (l.id, l.name))
@@ -491,7 +493,7 @@ pub async fn merge_members(
         .map_err(|_| Error::invalid("duplicate_number", "enter a member number, such as 1002"))?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let keep = load(&mut tx, business.id, keep_id).await?;
     let sql = format!(
         "SELECT {MEMBER_COLUMNS} FROM members WHERE business_id = $1 AND member_number = $2"
@@ -608,26 +610,6 @@ pub struct MemberListFilter {
     pub email: Option<String>,
     /// The start of a first name, last name or email.
     pub search: Option<String>,
-}
-
-/// Which rows of a list in id order: `limit` rows from `offset`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
-    pub offset: i64,
-    pub limit: i64,
-}
-
-/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
-pub fn like_prefix(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 1);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 /// A window of the business's members in id order, and how many match in all.

@@ -7,11 +7,10 @@ use domain::organizations::{
 };
 use domain::staff::Role;
 
-use crate::audit;
-use crate::auth::Actor;
-use crate::business;
-use crate::db::Tx;
-use crate::error::Error;
+use crate::platform::actor::Actor;
+use crate::platform::audit;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
 use crate::{Services, query};
 
 #[derive(sqlx::FromRow)]
@@ -90,16 +89,16 @@ async fn view(
     id: i64,
 ) -> Result<OrganizationView, Error> {
     let row = load(tx, business_id, id).await?;
-    let business = business::load(tx, business_id).await?;
+    let business = crate::store::business::load(tx, business_id).await?;
     let today = services.today(&business);
     Ok(OrganizationView {
         id,
         details: row.details(),
         authorized: authorized(tx, business_id, id).await?,
-        memberships: crate::memberships::held_by(
+        memberships: crate::engine::lifecycle::held_by(
             tx,
             &business,
-            crate::memberships::HolderRef::Organization(id),
+            crate::store::memberships::HolderRef::Organization(id),
             today,
         )
         .await?,
@@ -113,10 +112,10 @@ pub async fn delete_organization(services: &Services, actor: &Actor, id: i64) ->
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let row = load(&mut tx, actor.business_id, id).await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
     let running =
-        crate::memberships::running_for_organization(&mut tx, &business, id, today).await?;
+        crate::store::memberships::running_for_organization(&mut tx, &business, id, today).await?;
     rules::check_delete(&row.name, &running).map_err(Error::Conflict)?;
     query!(
         &mut tx,
@@ -260,7 +259,7 @@ pub async fn authorize_member(
         .map_err(|_| Error::invalid("member_number", "enter a member number, such as 1042"))?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let org = load(&mut tx, business.id, id).await?;
     let (member_id,) = query!(
         &mut tx,

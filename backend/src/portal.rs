@@ -16,10 +16,10 @@ use domain::portal::{
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-use crate::auth::{new_token, token_hash};
-use crate::business::{self, Business};
-use crate::db::Tx;
-use crate::error::Error;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::platform::secrets::{new_token, token_hash};
+use crate::store::business::Business;
 use crate::{Services, query};
 
 /// A signed-in member: the account their portal session is on.
@@ -130,8 +130,8 @@ pub async fn request_code(
     let mut tx = services.db.begin_write().await?;
     // Concurrent requests for one email or from one client count one after
     // the other (PostgreSQL; SQLite serialises writers anyway).
-    crate::db::serialize_on(&mut tx, &format!("portal-code-email:{email}")).await?;
-    crate::db::serialize_on(&mut tx, &format!("portal-code-client:{client}")).await?;
+    crate::platform::db::serialize_on(&mut tx, &format!("portal-code-email:{email}")).await?;
+    crate::platform::db::serialize_on(&mut tx, &format!("portal-code-client:{client}")).await?;
     let since = now - REQUEST_WINDOW;
     let (for_email,) = query!(
         &mut tx,
@@ -218,7 +218,7 @@ pub async fn verify_code(services: &Services, form: &CodeForm) -> Result<NewSess
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     // Guesses at one email's code are counted one after the other.
-    crate::db::serialize_on(&mut tx, &format!("portal-code-email:{email}")).await?;
+    crate::platform::db::serialize_on(&mut tx, &format!("portal-code-email:{email}")).await?;
     let row = query!(
         &mut tx,
         fetch_optional as CodeRow,
@@ -316,10 +316,10 @@ async fn signed_in_audit(
     member_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    crate::audit::record(
+    crate::platform::audit::record(
         tx,
         business_id,
-        crate::audit::By::System,
+        crate::platform::audit::By::System,
         "member.portal_signed_in",
         "member",
         Some(member_id),
@@ -533,16 +533,16 @@ pub async fn update_profile(
 ) -> Result<Profile, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, member.business_id).await?;
+    let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let (_, before) = crate::members::details_of(&mut tx, business.id, member.member_id).await?;
     let context = crate::members::context(&mut tx, &business, services.today(&business)).await?;
     let after = form.onto(&before).validate(&context)?;
     crate::members::write_details(&mut tx, business.id, member.member_id, &after).await?;
     let details = serde_json::json!({ "before": before, "after": after });
-    crate::audit::record(
+    crate::platform::audit::record(
         &mut tx,
         business.id,
-        crate::audit::By::Member(member.member_id),
+        crate::platform::audit::By::Member(member.member_id),
         "member.updated",
         "member",
         Some(member.member_id),
@@ -564,12 +564,12 @@ pub async fn request_email_change(
 ) -> Result<(), Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    crate::db::serialize_on(
+    crate::platform::db::serialize_on(
         &mut tx,
         &format!("portal-email-change:{}", member.member_id),
     )
     .await?;
-    let business = business::load(&mut tx, member.business_id).await?;
+    let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let (_, current) = crate::members::details_of(&mut tx, business.id, member.member_id).await?;
     let email = form.check(&current.email)?;
     let (recent,) = query!(
@@ -624,12 +624,12 @@ pub async fn confirm_email_change(
     let code = parse_code(&form.code)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    crate::db::serialize_on(
+    crate::platform::db::serialize_on(
         &mut tx,
         &format!("portal-email-change:{}", member.member_id),
     )
     .await?;
-    let business = business::load(&mut tx, member.business_id).await?;
+    let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let row = newest_change(&mut tx, member).await?;
     let matches = row
         .as_ref()
@@ -677,10 +677,10 @@ pub async fn confirm_email_change(
         member.member_id
     )?;
     let details = serde_json::json!({ "before": before.email, "after": after.email });
-    crate::audit::record(
+    crate::platform::audit::record(
         &mut tx,
         business.id,
-        crate::audit::By::Member(member.member_id),
+        crate::platform::audit::By::Member(member.member_id),
         "member.email_changed",
         "member",
         Some(member.member_id),
@@ -764,17 +764,17 @@ async fn portal_membership(
     reach: Reach,
     today: chrono::NaiveDate,
 ) -> Result<PortalMembership, Error> {
-    let stored = crate::memberships::load_membership(tx, business.id, id).await?;
-    let types = crate::memberships::types(tx, business.id).await?;
-    let (current, _) = crate::memberships::type_in_effect_pub(&types, &stored, today)?;
+    let stored = crate::store::memberships::load_membership(tx, business.id, id).await?;
+    let types = crate::store::memberships::types(tx, business.id).await?;
+    let (current, _) = crate::store::memberships::type_in_effect_pub(&types, &stored, today)?;
     let m = domain::lifecycle::Membership {
         spec: &current.spec,
         events: &stored.events,
-        overdue: crate::payments::overdue_of(tx, business, id, today).await?,
+        overdue: crate::engine::ledger::overdue_of(tx, business, id, today).await?,
     };
     let next_billing = m.next_billing(today);
     let next_amount = if reach == Reach::Holder && stored.row.payer != "organization" {
-        crate::billing::upcoming(tx, business, &stored, &m, today)
+        crate::engine::invoicing::upcoming(tx, business, &stored, &m, today)
             .await?
             .into_iter()
             .next()
@@ -785,7 +785,7 @@ async fn portal_membership(
     let held_by = match reach {
         Reach::Holder => "Yours".to_string(),
         Reach::Family | Reach::Organization => {
-            crate::memberships::holder_name(tx, business.id, &stored).await?
+            crate::store::memberships::holder_name(tx, business.id, &stored).await?
         }
     };
     let credits = query!(
@@ -812,7 +812,7 @@ async fn portal_membership(
 /// The portal's home: the member's memberships, credits and coming bookings.
 pub async fn home(services: &Services, member: Member) -> Result<PortalHome, Error> {
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, member.business_id).await?;
+    let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let today = services.today(&business);
     let (first, last, email) = query!(
         &mut tx,
@@ -893,13 +893,13 @@ pub async fn membership(
     use domain::lifecycle::Status;
     use domain::memberships::ActionKind;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, member.business_id).await?;
+    let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let today = services.today(&business);
     let reach = reach(&mut tx, member, id).await?;
     let summary = portal_membership(&mut tx, &business, id, reach, today).await?;
-    let stored = crate::memberships::load_membership(&mut tx, business.id, id).await?;
-    let types = crate::memberships::types(&mut tx, business.id).await?;
-    let (current, _) = crate::memberships::type_in_effect_pub(&types, &stored, today)?;
+    let stored = crate::store::memberships::load_membership(&mut tx, business.id, id).await?;
+    let types = crate::store::memberships::types(&mut tx, business.id).await?;
+    let (current, _) = crate::store::memberships::type_in_effect_pub(&types, &stored, today)?;
     let credits = crate::credits::view_in(
         &mut tx,
         &business,
@@ -1021,9 +1021,9 @@ pub async fn preview_action(
     form: &domain::memberships::ActionForm,
 ) -> Result<domain::memberships::ActionPreview, Error> {
     let form = holder_form(services, member, id, form).await?;
-    crate::memberships::preview_as(
+    crate::engine::lifecycle::preview_as(
         services,
-        crate::memberships::By::Member(member.member_id),
+        crate::platform::actor::By::Member(member.member_id),
         member.business_id,
         id,
         &form,
@@ -1039,9 +1039,9 @@ pub async fn act(
     form: &domain::memberships::ActionForm,
 ) -> Result<domain::memberships::ActionPreview, Error> {
     let form = holder_form(services, member, id, form).await?;
-    crate::memberships::act_as(
+    crate::engine::lifecycle::act_as(
         services,
-        crate::memberships::By::Member(member.member_id),
+        crate::platform::actor::By::Member(member.member_id),
         member.business_id,
         id,
         &form,
@@ -1055,7 +1055,8 @@ pub async fn invoices(
     member: Member,
 ) -> Result<Vec<domain::invoices::InvoiceSummary>, Error> {
     let mut tx = services.db.begin_read().await?;
-    let list = crate::billing::of_member(&mut tx, member.business_id, member.member_id).await?;
+    let list =
+        crate::store::invoices::of_member(&mut tx, member.business_id, member.member_id).await?;
     tx.commit().await?;
     Ok(list)
 }
@@ -1067,7 +1068,7 @@ pub async fn invoice(
     id: i64,
 ) -> Result<domain::invoices::InvoiceView, Error> {
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, member.business_id).await?;
+    let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let owner = query!(
         &mut tx,
         fetch_optional as (Option<i64>,),
@@ -1097,7 +1098,7 @@ pub async fn bookings(
         ),
     };
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, member.business_id).await?;
+    let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let list =
         crate::bookings::of_member(&mut tx, &business, member.member_id, status, None).await?;
     tx.commit().await?;
@@ -1111,7 +1112,7 @@ pub async fn booking(
     id: i64,
 ) -> Result<domain::bookings::BookingView, Error> {
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, member.business_id).await?;
+    let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let found =
         crate::bookings::of_member(&mut tx, &business, member.member_id, None, Some(id)).await?;
     tx.commit().await?;
@@ -1122,7 +1123,7 @@ pub async fn booking(
 pub async fn cancel_booking(services: &Services, member: Member, id: i64) -> Result<String, Error> {
     crate::bookings::cancel_as(
         services,
-        crate::memberships::By::Member(member.member_id),
+        crate::platform::actor::By::Member(member.member_id),
         member.business_id,
         id,
         Some(member.member_id),
@@ -1176,7 +1177,7 @@ pub async fn book(
     };
     crate::bookings::book_as(
         services,
-        crate::memberships::By::Member(member.member_id),
+        crate::platform::actor::By::Member(member.member_id),
         member.business_id,
         &form,
     )
@@ -1189,7 +1190,7 @@ pub async fn card(services: &Services, member: Member) -> Result<Option<String>,
     let card = crate::payments::card_label_of(
         &mut tx,
         member.business_id,
-        crate::payments::Account::Member(member.member_id),
+        crate::engine::ledger::Account::Member(member.member_id),
     )
     .await?;
     tx.commit().await?;
@@ -1207,7 +1208,7 @@ pub async fn keep_card(
         services,
         member.business_id,
         None,
-        crate::payments::Account::Member(member.member_id),
+        crate::engine::ledger::Account::Member(member.member_id),
         form,
     )
     .await
@@ -1219,7 +1220,7 @@ pub async fn remove_card(services: &Services, member: Member) -> Result<(), Erro
         services,
         member.business_id,
         None,
-        crate::payments::Account::Member(member.member_id),
+        crate::engine::ledger::Account::Member(member.member_id),
     )
     .await
 }
@@ -1232,7 +1233,8 @@ pub async fn pay_invoice(
     id: i64,
     key: &str,
 ) -> Result<String, Error> {
-    use crate::payments::{Charged, TakenBy, charge_card};
+    use crate::payments::{Charged, charge_card};
+    use crate::platform::actor::TakenBy;
     let by = TakenBy::Member {
         business_id: member.business_id,
         member_id: member.member_id,

@@ -18,11 +18,14 @@ use domain::signup::{
     RetryForm, SignupForm, SignupOptions, SignupPreview, SignupState, SignupView,
 };
 
-use crate::business::{self, Business};
-use crate::db::Tx;
-use crate::error::Error;
-use crate::memberships::{By, HolderRef};
-use crate::payments::{Account, Charged, TakenBy};
+use crate::engine::ledger::Account;
+use crate::payments::Charged;
+use crate::platform::actor::By;
+use crate::platform::actor::TakenBy;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::store::business::Business;
+use crate::store::memberships::HolderRef;
 use crate::{Services, query};
 
 /// The location of a slug and the active, offered type there.
@@ -30,7 +33,7 @@ async fn offered(
     tx: &mut Tx,
     slug: &str,
     type_id: i64,
-) -> Result<(Business, i64, String, crate::catalog::Loaded), Error> {
+) -> Result<(Business, i64, String, crate::store::catalog::Loaded), Error> {
     let (location_id, location_name, business_id) = query!(
         tx,
         fetch_optional as (i64, String, i64),
@@ -38,8 +41,8 @@ async fn offered(
         slug
     )?
     .ok_or(Error::NotFound)?;
-    let business = business::load(tx, business_id).await?;
-    let loaded = crate::catalog::load(tx, business.id, Some(type_id))
+    let business = crate::store::business::load(tx, business_id).await?;
+    let loaded = crate::store::catalog::load(tx, business.id, Some(type_id))
         .await?
         .into_iter()
         .find(|t| {
@@ -71,7 +74,7 @@ pub async fn options(
         offer: PublicType::new(t.id, &t.spec, price.fee, price.initiation_fee),
         member_types: t.spec.member_types.clone(),
         today,
-        key: crate::payments::new_key(),
+        key: crate::engine::ledger::new_key(),
     })
 }
 
@@ -141,7 +144,7 @@ pub async fn save_draft(services: &Services, form: &SignupForm) -> Result<String
     if details.len() > 4096 {
         return Err(Error::invalid("first_name", "these details are too long"));
     }
-    let token = crate::auth::new_token();
+    let token = crate::platform::secrets::new_token();
     let mut tx = services.db.begin_write().await?;
     query!(
         &mut tx,
@@ -195,7 +198,7 @@ pub async fn preview(
     // only the signup itself, rate-limited and with a card, says so, and then
     // only by sending the email a sign-in code.
     let member = new_member(&mut tx, &business, form, today, now, false).await?;
-    let summary = crate::memberships::sale_summary(
+    let summary = crate::engine::lifecycle::sale_summary(
         &mut tx,
         &business,
         today,
@@ -225,7 +228,7 @@ pub async fn start(
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     // Concurrent signups from one address are counted one after the other.
-    crate::db::serialize_on(&mut tx, &format!("signup-client:{client}")).await?;
+    crate::platform::db::serialize_on(&mut tx, &format!("signup-client:{client}")).await?;
     let (business, location_id, _, offer) = offered(&mut tx, slug, type_id).await?;
     if let Some((token, membership)) = query!(
         &mut tx,
@@ -267,7 +270,7 @@ pub async fn start(
         }
         other => other?,
     };
-    let membership = crate::memberships::sell_in(
+    let membership = crate::engine::lifecycle::sell_in(
         &mut tx,
         &business,
         By::Member(member),
@@ -277,7 +280,7 @@ pub async fn start(
         now,
     )
     .await?;
-    let token = crate::auth::new_token();
+    let token = crate::platform::secrets::new_token();
     query!(
         &mut tx,
         execute,
@@ -297,7 +300,7 @@ pub async fn start(
         "SELECT t.name FROM memberships m JOIN membership_types t ON t.id = m.membership_type_id WHERE m.id = $1",
         membership
     )?;
-    crate::payments::mail(
+    crate::engine::ledger::mail(
         &mut tx,
         &business,
         Account::Member(member),
@@ -356,8 +359,8 @@ async fn pay(
     key: &str,
 ) -> Result<(), Error> {
     let today = services.today(business);
-    crate::billing::bill_membership(services, business, membership, today).await?;
-    crate::credits::grant_now(services, business, membership).await;
+    crate::engine::invoicing::bill_membership(services, business, membership, today).await?;
+    crate::engine::credits::grant_now(services, business, membership).await;
     crate::payments::keep_card(services, business.id, None, Account::Member(member), card).await?;
     let invoice = first_invoice(services, business.id, membership).await?;
     if let Some((id, due)) = invoice
@@ -428,12 +431,12 @@ async fn find(services: &Services, token: &str) -> Result<SignupRow, Error> {
 pub async fn status(services: &Services, token: &str) -> Result<SignupView, Error> {
     let row = find(services, token).await?;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, row.business_id).await?;
+    let business = crate::store::business::load(&mut tx, row.business_id).await?;
     let today = services.today(&business);
     let stored =
-        crate::memberships::load_membership(&mut tx, business.id, row.membership_id).await?;
-    let types = crate::memberships::types(&mut tx, business.id).await?;
-    let (current, _) = crate::memberships::type_in_effect_pub(&types, &stored, today)?;
+        crate::store::memberships::load_membership(&mut tx, business.id, row.membership_id).await?;
+    let types = crate::store::memberships::types(&mut tx, business.id).await?;
+    let (current, _) = crate::store::memberships::type_in_effect_pub(&types, &stored, today)?;
     let m = domain::lifecycle::Membership {
         spec: &current.spec,
         events: &stored.events,
@@ -493,7 +496,7 @@ pub async fn status(services: &Services, token: &str) -> Result<SignupView, Erro
                 currency,
             )
         }),
-        retry_key: crate::payments::new_key(),
+        retry_key: crate::engine::ledger::new_key(),
     })
 }
 
@@ -507,7 +510,7 @@ pub async fn retry(services: &Services, token: &str, form: &RetryForm) -> Result
         ));
     }
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, row.business_id).await?;
+    let business = crate::store::business::load(&mut tx, row.business_id).await?;
     tx.commit().await?;
     let card = CardForm {
         number: form.number.clone(),

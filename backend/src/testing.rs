@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{Connection, Executor, PgConnection};
 
-use crate::db::Db;
+use crate::platform::db::Db;
 
 /// A database made for one test. Keep it alive for the test's length.
 pub struct TestDb {

@@ -3,20 +3,21 @@
 //! (keyed by address and due date, so generating again writes nothing twice),
 //! scheduled, completed or cancelled by staff.
 
-use chrono::{Months, NaiveDate, NaiveDateTime};
+use chrono::{Months, NaiveDate};
 use domain::Invalid;
 use domain::staff::Role;
 use domain::visits::{
     RecurringServiceForm, RecurringServiceSpec, ScheduleVisitForm, ServiceAddressForm, VisitFilter,
-    VisitStatus, VisitView, VisitsPage, due_dates,
+    VisitStatus, VisitsPage, due_dates,
 };
 
-use crate::auth::Actor;
-use crate::business;
-use crate::db::Tx;
-use crate::error::Error;
-use crate::memberships::{load_membership, types};
-use crate::{Services, audit, query};
+use crate::platform::actor::Actor;
+use crate::platform::audit;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::store::bookings::list;
+use crate::store::memberships::{load_membership, types};
+use crate::{Services, query};
 
 async fn load_services(
     tx: &mut Tx,
@@ -91,7 +92,7 @@ pub async fn add_address(
     actor.require(Role::FrontDesk)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
     let mut invalid = Invalid::default();
     let membership_id = form.membership_id.trim().parse::<i64>().ok();
@@ -193,16 +194,6 @@ pub(crate) async fn generate(
     Ok(written)
 }
 
-/// The daily work's part: keeps a year of visits generated.
-pub async fn visits_work(services: &Services, business_id: i64) -> Result<usize, Error> {
-    let now = services.clock.now();
-    let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, business_id).await?;
-    let n = generate(&mut tx, business_id, services.today(&business), now).await?;
-    tx.commit().await?;
-    Ok(n)
-}
-
 /// The visits page: recurring services and the visits by status and dates.
 /// Viewers and up.
 pub async fn page(
@@ -212,7 +203,7 @@ pub async fn page(
 ) -> Result<VisitsPage, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let mut invalid = Invalid::default();
     let status = match filter.status.trim() {
         "" => None,
@@ -266,88 +257,6 @@ pub async fn page(
     })
 }
 
-/// The visits of a business by status and due dates, by due date.
-async fn list(
-    tx: &mut Tx,
-    business_id: i64,
-    status: Option<VisitStatus>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> Result<Vec<VisitView>, Error> {
-    type Row = (
-        i64,
-        String,
-        String,
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        NaiveDate,
-        String,
-        Option<NaiveDateTime>,
-    );
-    let rows = query!(tx, fetch_all as Row,
-        "SELECT v.id, r.name, a.address, a.membership_id, mb.first_name, mb.last_name, o.name, v.due_on, v.status, v.scheduled_at
-           FROM service_visits v
-           JOIN service_addresses a ON a.id = v.service_address_id
-           JOIN recurring_services r ON r.id = a.recurring_service_id
-           JOIN memberships m ON m.id = a.membership_id
-           LEFT JOIN members mb ON mb.id = m.member_id
-           LEFT JOIN organizations o ON o.id = m.organization_id
-          WHERE v.business_id = $1 AND ($2 = '' OR v.status = $2)
-            AND ($3 IS NULL OR v.due_on >= $3) AND ($4 IS NULL OR v.due_on <= $4)
-          ORDER BY v.due_on, v.id LIMIT 500",
-        business_id, status.map(|s| s.as_str()).unwrap_or(""), from, to)?;
-    rows.into_iter()
-        .map(
-            |(
-                id,
-                service,
-                address,
-                membership_id,
-                first,
-                last,
-                org,
-                due_on,
-                status,
-                scheduled_at,
-            )| {
-                Ok(VisitView {
-                    id,
-                    service,
-                    address,
-                    membership_id,
-                    holder: match (first, last, org) {
-                        (Some(f), Some(l), _) => format!("{f} {l}"),
-                        (_, _, Some(o)) => o,
-                        _ => String::new(),
-                    },
-                    due_on,
-                    status: VisitStatus::parse(&status)
-                        .ok_or_else(|| Error::internal(format!("visit {id} status {status}")))?,
-                    scheduled_at,
-                })
-            },
-        )
-        .collect::<Result<_, Error>>()
-}
-
-/// The visits scheduled on `day`, by time (for the day's schedule).
-pub(crate) async fn scheduled_on(
-    tx: &mut Tx,
-    business_id: i64,
-    day: NaiveDate,
-) -> Result<Vec<VisitView>, Error> {
-    let mut visits: Vec<VisitView> =
-        list(tx, business_id, Some(VisitStatus::Scheduled), None, None)
-            .await?
-            .into_iter()
-            .filter(|v| v.scheduled_at.is_some_and(|t| t.date() == day))
-            .collect();
-    visits.sort_by_key(|v| v.scheduled_at);
-    Ok(visits)
-}
-
 /// Schedules a visit (or moves it), completes or cancels it. Front desk and up.
 pub async fn change(
     services: &Services,
@@ -359,7 +268,7 @@ pub async fn change(
     actor.require(Role::FrontDesk)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = business::load(&mut tx, actor.business_id).await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let (status,) = query!(
         &mut tx,
         fetch_optional as (String,),

@@ -3,10 +3,11 @@
 
 mod support;
 
+use backend::Actor;
 use backend::api_keys::{self, Replay};
-use backend::auth::Actor;
+use backend::platform::events;
 use backend::testing::each_db;
-use backend::{Clock, Error, Services, events};
+use backend::{Clock, Error, Services};
 use chrono::TimeDelta;
 use domain::api_keys::{ApiKeyForm, Scope};
 use domain::staff::Role;

@@ -327,7 +327,7 @@ async fn a_run_goes_in_batches_reports_progress_and_a_broken_membership_does_not
             .await
             .unwrap();
         assert_eq!((again.invoices, again.failed.len()), (1, 0));
-        let report = backend::check::check(&c.s).await.unwrap();
+        let report = backend::ops::check::check(&c.s).await.unwrap();
         assert_eq!(report.violations, [], "{report:?}");
     })
     .await;
@@ -358,7 +358,7 @@ async fn a_run_killed_at_any_point_and_run_again_bills_exactly_once() {
         assert_eq!(per_membership.len(), 13);
         // 2026-11-22 to 2027-05-22: seven monthly periods each, none twice.
         assert!(per_membership.iter().all(|(_, n)| *n == 7), "{per_membership:?}");
-        let report = backend::check::check(&c.s).await.unwrap();
+        let report = backend::ops::check::check(&c.s).await.unwrap();
         assert_eq!(report.violations, [], "{report:?}");
     })
     .await;
@@ -399,7 +399,7 @@ async fn a_manager_gives_a_free_month_previewed_as_billing_will_show_it() {
             .unwrap();
         let totals: Vec<i64> = invoices(&c).await.iter().map(|(_, _, t)| *t).collect();
         assert_eq!(totals, [7400, 0, 4900]);
-        let report = backend::check::check(&c.s).await.unwrap();
+        let report = backend::ops::check::check(&c.s).await.unwrap();
         assert_eq!(report.violations, [], "{report:?}");
     })
     .await;
@@ -412,7 +412,7 @@ async fn a_billing_date_move_and_a_cycle_switch_are_previewed_and_billed_as_prev
         let id = c.owner.business_id;
         // Sold on 2026-11-22 (€74.00 with the initiation fee), billed on the 22nd.
         // On 2026-12-10 the member asks to be billed on the 1st from 2027-01-01.
-        backend::business::set_simulated_date(&c.s, &c.owner, Some(d(2026, 12, 10)))
+        backend::jobs::set_simulated_date(&c.s, &c.owner, Some(d(2026, 12, 10)))
             .await
             .unwrap();
         let mv = ActionForm {
@@ -461,7 +461,7 @@ async fn a_billing_date_move_and_a_cycle_switch_are_previewed_and_billed_as_prev
         .await
         .unwrap()
         .id;
-        backend::business::set_simulated_date(&c.s, &c.owner, Some(d(2027, 1, 11)))
+        backend::jobs::set_simulated_date(&c.s, &c.owner, Some(d(2027, 1, 11)))
             .await
             .unwrap();
         let page = memberships::membership(&c.s, &c.owner, c.membership)
@@ -508,7 +508,7 @@ async fn a_billing_date_move_and_a_cycle_switch_are_previewed_and_billed_as_prev
             .await
             .unwrap();
         assert_eq!(page.next_billing, Some(d(2028, 1, 11)));
-        let report = backend::check::check(&c.s).await.unwrap();
+        let report = backend::ops::check::check(&c.s).await.unwrap();
         assert_eq!(report.violations, [], "{report:?}");
     })
     .await;
@@ -587,7 +587,7 @@ async fn a_run_for_an_earlier_date_takes_nothing_back() {
         .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(negative, 0, "no correction took back what was billed");
-        let report = backend::check::check(&c.s).await.unwrap();
+        let report = backend::ops::check::check(&c.s).await.unwrap();
         assert_eq!(report.violations, [], "{report:?}");
     })
     .await;
@@ -607,7 +607,7 @@ async fn only_runs_that_did_work_are_recorded_and_a_clock_move_is_the_owners() {
         }
         assert!(billing::runs(&c.s, &c.owner).await.unwrap().runs.is_empty());
         // The owner moves the clock a month on: the run that bills it is theirs.
-        backend::business::set_simulated_date(&c.s, &c.owner, Some(d(2026, 12, 22)))
+        backend::jobs::set_simulated_date(&c.s, &c.owner, Some(d(2026, 12, 22)))
             .await
             .unwrap();
         let runs = billing::runs(&c.s, &c.owner).await.unwrap().runs;

@@ -2,9 +2,9 @@
 
 mod support;
 
-use backend::auth::Actor;
+use backend::Actor;
 use backend::bookings;
-use backend::business;
+
 use backend::credits;
 use backend::memberships::{self, HolderRef};
 use backend::query;
@@ -36,7 +36,7 @@ async fn give(c: &Club, membership: i64, n: &str) {
         &AdjustForm {
             amount: n.into(),
             reason: "class pack".into(),
-            key: backend::payments::new_key(),
+            key: backend::engine::ledger::new_key(),
         },
     )
     .await
@@ -158,7 +158,7 @@ async fn credits_pay_a_booking_come_back_inside_the_window_and_stay_after_it() {
 
         // Booked for Wednesday and cancelled on Wednesday morning (09:00 < 12 h before 18:00): kept, fee billed.
         let late = bookings::book(&c.s, &c.owner, &form(service, c.membership, "2026-11-25", "c")).await.unwrap();
-        business::set_simulated_date(&c.s, &c.owner, Some(d(2026, 11, 25))).await.unwrap();
+        backend::jobs::set_simulated_date(&c.s, &c.owner, Some(d(2026, 11, 25))).await.unwrap();
         let effect = bookings::cancel(&c.s, &c.owner, late).await.unwrap();
         assert_eq!(
             effect,
@@ -173,7 +173,7 @@ async fn credits_pay_a_booking_come_back_inside_the_window_and_stay_after_it() {
         assert_eq!(fees, [(format!("late_fee:{late}"), 500)]);
         // Billing runs and the checker leave the fee alone.
         backend::billing::run_billing(&c.s, c.owner.business_id, d(2026, 12, 22)).await.unwrap();
-        let report = backend::check::check(&c.s).await.unwrap();
+        let report = backend::ops::check::check(&c.s).await.unwrap();
         assert_eq!(report.violations, [], "{report:?}");
     })
     .await;
@@ -215,7 +215,7 @@ async fn a_paused_membership_cannot_book_and_money_bookings_are_invoiced_with_th
         )
         .await
         .unwrap();
-        business::set_simulated_date(&c.s, &c.owner, Some(d(2026, 11, 26)))
+        backend::jobs::set_simulated_date(&c.s, &c.owner, Some(d(2026, 11, 26)))
             .await
             .unwrap();
         let refused = bookings::book(

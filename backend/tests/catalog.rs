@@ -1,6 +1,6 @@
 //! The membership catalog on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
 
-use backend::auth::Actor;
+use backend::Actor;
 use backend::business::{self, NewBusiness};
 use backend::testing::each_db;
 use backend::{Clock, Db, Error, Services, catalog};
@@ -393,9 +393,9 @@ async fn sell(c: &Club, type_id: i64, price_id: i64) {
     let now = c.s.clock.now();
     let mut tx = c.s.db.begin_write().await.unwrap();
     let (member_id,): (i64,) = match &mut tx {
-        backend::db::Tx::Sqlite(conn) => sqlx::query_as("INSERT INTO members (business_id, first_name, last_name, email, created_at) VALUES ($1, 'A', 'B', '', $2) RETURNING id")
+        backend::platform::db::Tx::Sqlite(conn) => sqlx::query_as("INSERT INTO members (business_id, first_name, last_name, email, created_at) VALUES ($1, 'A', 'B', '', $2) RETURNING id")
             .bind(c.owner.business_id).bind(now).fetch_one(&mut **conn).await.unwrap(),
-        backend::db::Tx::Postgres(conn) => sqlx::query_as("INSERT INTO members (business_id, first_name, last_name, email, created_at) VALUES ($1, 'A', 'B', '', $2) RETURNING id")
+        backend::platform::db::Tx::Postgres(conn) => sqlx::query_as("INSERT INTO members (business_id, first_name, last_name, email, created_at) VALUES ($1, 'A', 'B', '', $2) RETURNING id")
             .bind(c.owner.business_id).bind(now).fetch_one(&mut **conn).await.unwrap(),
     };
     backend::query!(&mut tx, execute,
@@ -457,7 +457,7 @@ async fn a_price_change_adds_a_version_and_existing_memberships_keep_theirs() {
         assert!(matches!(negative, Error::Invalid(_)));
 
         // When the date arrives (here: the owner moves the simulated clock), the new price is current.
-        business::set_simulated_date(&c.s, &c.owner, Some(date(2027, 1, 1)))
+        backend::jobs::set_simulated_date(&c.s, &c.owner, Some(date(2027, 1, 1)))
             .await
             .unwrap();
         let t = catalog::membership_type(&c.s, &c.owner, t.id)

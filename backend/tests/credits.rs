@@ -2,7 +2,7 @@
 
 mod support;
 
-use backend::auth::Actor;
+use backend::Actor;
 use backend::business;
 use backend::credits;
 use backend::memberships::{self, HolderRef};
@@ -263,9 +263,9 @@ async fn each_period_grants_credits_carries_up_to_the_cap_and_the_rest_expires()
             8,
             "granted with the sale"
         );
-        let at = |day| business::set_simulated_date(&c.s, &c.owner, Some(day));
+        let at = |day| backend::jobs::set_simulated_date(&c.s, &c.owner, Some(day));
         at(d(2026, 11, 22)).await.unwrap();
-        credits::credits_work(&c.s, c.owner.business_id)
+        backend::jobs::credits_work(&c.s, c.owner.business_id)
             .await
             .unwrap();
         assert_eq!(ledger_adds_up(&c, membership).await, 8);
@@ -279,12 +279,12 @@ async fn each_period_grants_credits_carries_up_to_the_cap_and_the_rest_expires()
         .await
         .unwrap();
         at(d(2026, 12, 22)).await.unwrap();
-        credits::credits_work(&c.s, c.owner.business_id)
+        backend::jobs::credits_work(&c.s, c.owner.business_id)
             .await
             .unwrap();
         // Running it again writes nothing.
         assert_eq!(
-            credits::credits_work(&c.s, c.owner.business_id)
+            backend::jobs::credits_work(&c.s, c.owner.business_id)
                 .await
                 .unwrap(),
             0
@@ -319,7 +319,7 @@ async fn each_period_grants_credits_carries_up_to_the_cap_and_the_rest_expires()
         .await
         .unwrap();
         at(d(2027, 1, 22)).await.unwrap();
-        credits::credits_work(&c.s, c.owner.business_id)
+        backend::jobs::credits_work(&c.s, c.owner.business_id)
             .await
             .unwrap();
         // December left 7 (all from its grant): 3 carry, 4 expire; January grants 8.
@@ -332,7 +332,7 @@ async fn each_period_grants_credits_carries_up_to_the_cap_and_the_rest_expires()
 async fn the_redemption_benchmark_redeems_every_credit_it_grants() {
     each_db(|db| async move {
         let c = club(db).await;
-        let r = backend::bench::bench_redemptions(&c.s, 2, 5).await.unwrap();
+        let r = backend::ops::bench::bench_redemptions(&c.s, 2, 5).await.unwrap();
         assert_eq!(r.accepted, 10);
         assert!(r.ratio() > 0.0 && r.ratio_to_minimal() > 0.0);
         // Both the ledger and the bare loop spent every credit of their
@@ -354,7 +354,7 @@ async fn the_redemption_benchmark_redeems_every_credit_it_grants() {
         for (_, balance, sum, remaining) in rows {
             assert_eq!((balance, sum, remaining), (0, 0, 0));
         }
-        let report = backend::check::check(&c.s).await.unwrap();
+        let report = backend::ops::check::check(&c.s).await.unwrap();
         assert!(report.violations.is_empty(), "{:?}", report.violations);
     })
     .await;

@@ -5,7 +5,7 @@
 
 mod support;
 
-use backend::auth::Actor;
+use backend::Actor;
 use backend::memberships::{self, HolderRef};
 use backend::payments::{self, Account};
 use backend::testing::each_db;

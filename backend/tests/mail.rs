@@ -6,7 +6,7 @@ mod support;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use backend::mail::{self, Mailer, SendReport};
+use backend::platform::mail::{self, Mailer, SendReport};
 use backend::testing::each_db;
 use backend::{Services, payments, portal, query};
 use chrono::TimeDelta;

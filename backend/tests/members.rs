@@ -1,8 +1,8 @@
 //! Members on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
 
-use backend::auth::Actor;
+use backend::Actor;
 use backend::business::{self, NewBusiness};
-use backend::db::{Db, Tx};
+use backend::platform::db::{Db, Tx};
 use backend::testing::each_db;
 use backend::{Clock, Error, Services, members};
 use chrono::{TimeZone, Utc};

@@ -1,7 +1,8 @@
 //! Selling memberships and their lifecycle on SQLite and (with
 //! TEST_POSTGRES_URL) PostgreSQL.
 
-use backend::auth::{self, Actor};
+use backend::Actor;
+use backend::auth;
 use backend::business::{self, NewBusiness};
 use backend::memberships::{self, HolderRef};
 use backend::testing::each_db;
@@ -270,13 +271,13 @@ async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
         assert_eq!(page.timeline[0].reason, "injury");
 
         // The simulated clock moves: paused, then resumed by itself.
-        business::set_simulated_date(&c.s, &c.owner, Some(d(12, 1))).await.unwrap();
+        backend::jobs::set_simulated_date(&c.s, &c.owner, Some(d(12, 1))).await.unwrap();
         let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
         assert_eq!(
             page.status.explanation,
             "paused 2026-11-25 until 2026-12-20 by Dana Desk (front desk): injury"
         );
-        business::set_simulated_date(&c.s, &c.owner, Some(d(12, 20))).await.unwrap();
+        backend::jobs::set_simulated_date(&c.s, &c.owner, Some(d(12, 20))).await.unwrap();
         let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
         assert_eq!(page.status.status, Status::Active);
 
@@ -771,7 +772,7 @@ async fn a_term_that_renews_into_another_type_does_so_by_itself_when_the_day_com
         .await
         .unwrap();
         assert_eq!(
-            memberships::renew_due(&c.s, c.owner.business_id)
+            backend::jobs::renew_due(&c.s, c.owner.business_id)
                 .await
                 .unwrap(),
             0
@@ -783,7 +784,7 @@ async fn a_term_that_renews_into_another_type_does_so_by_itself_when_the_day_com
         );
 
         // The simulated clock reaches the term's end: the day's work renews it.
-        business::set_simulated_date(&c.s, &c.owner, NaiveDate::from_ymd_opt(2027, 2, 23))
+        backend::jobs::set_simulated_date(&c.s, &c.owner, NaiveDate::from_ymd_opt(2027, 2, 23))
             .await
             .unwrap();
         let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
@@ -796,7 +797,7 @@ async fn a_term_that_renews_into_another_type_does_so_by_itself_when_the_day_com
         );
         assert_eq!(page.timeline[0].by, "the system");
         assert_eq!(
-            memberships::renew_due(&c.s, c.owner.business_id)
+            backend::jobs::renew_due(&c.s, c.owner.business_id)
                 .await
                 .unwrap(),
             0,

@@ -1,6 +1,6 @@
 //! Organizations on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
 
-use backend::auth::Actor;
+use backend::Actor;
 use backend::business::{self, NewBusiness};
 use backend::testing::each_db;
 use backend::{Clock, Error, Services, members, organizations};

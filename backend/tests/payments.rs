@@ -3,10 +3,11 @@
 
 mod support;
 
-use backend::auth::Actor;
+use backend::Actor;
+use backend::ops::check;
 use backend::payments::{self, Account, Charged, TakenBy};
 use backend::testing::each_db;
-use backend::{Error, billing, business, check, memberships, query};
+use backend::{Error, billing, business, memberships, query};
 use domain::invoices::{CreditNoteForm, InvoiceState, InvoiceStatus, ReasonForm};
 use domain::lifecycle::Status;
 use domain::payments::{CardForm, PaymentForm, RefundForm};
@@ -240,7 +241,7 @@ async fn a_declined_card_is_retried_then_past_due_then_suspended_and_paying_rest
         .await
         .unwrap();
         assert_eq!(label, "Visa ending 0002 (expires 12/2030)");
-        let at = |day| business::set_simulated_date(&c.s, &c.owner, Some(day));
+        let at = |day| backend::jobs::set_simulated_date(&c.s, &c.owner, Some(day));
         at(d(2026, 11, 22)).await.unwrap();
         assert_eq!(invoices(&c).await, [(1, 7400, 0, "open".into())]);
         let tl = timeline(&c).await;

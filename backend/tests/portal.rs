@@ -537,7 +537,7 @@ async fn a_member_pauses_within_policy_and_is_refused_a_cancellation_inside_the_
         )
         .await
         .unwrap();
-        memberships::day_work(&c.s, c.owner.business_id)
+        backend::jobs::day_work(&c.s, c.owner.business_id)
             .await
             .unwrap();
         let me = signed_in(&c, "ana@example.com").await;

@@ -1,10 +1,12 @@
 //! Repository and use-case tests. Each body runs on SQLite and, when
 //! `TEST_POSTGRES_URL` is set, on PostgreSQL, each on a fresh database.
 
-use backend::auth::{self, Actor};
+use backend::Actor;
+use backend::auth;
 use backend::business::{self, NewBusiness};
+use backend::ops::demo;
 use backend::testing::each_db;
-use backend::{Clock, Db, Error, Services, catalog, demo};
+use backend::{Clock, Db, Error, Services, catalog};
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::catalog::{MembershipTypeForm, TypeFilter, TypeStatus};
 use domain::staff::Role;
@@ -363,15 +365,15 @@ async fn only_an_owner_moves_the_simulated_date_and_it_changes_the_business_day(
         };
         let target = NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
         assert!(matches!(
-            business::set_simulated_date(&s, &manager, Some(target)).await,
+            backend::jobs::set_simulated_date(&s, &manager, Some(target)).await,
             Err(Error::Forbidden)
         ));
-        business::set_simulated_date(&s, &owner, Some(target))
+        backend::jobs::set_simulated_date(&s, &owner, Some(target))
             .await
             .unwrap();
         let overview = business::staff_overview(&s, &manager).await.unwrap();
         assert_eq!((overview.today, overview.simulated), (target, true));
-        business::set_simulated_date(&s, &owner, None)
+        backend::jobs::set_simulated_date(&s, &owner, None)
             .await
             .unwrap();
         assert!(
@@ -485,7 +487,7 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
             all.iter().any(|m| m.type_name == "Spa Monthly"),
             "the membership whose billing date moved"
         );
-        let report = backend::check::check(&s).await.unwrap();
+        let report = backend::ops::check::check(&s).await.unwrap();
         assert_eq!(report.violations, [], "{report:?}");
         // Credits were granted each period to the types that give them.
         let mut tx = s.db.begin_read().await.unwrap();

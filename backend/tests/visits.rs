@@ -36,7 +36,7 @@ async fn a_membership_s_visits_are_generated_a_year_ahead_scheduled_and_complete
         };
         visits::add_address(&c.s, &c.owner, &address(c.membership)).await.unwrap();
         // Running the daily part again writes nothing twice.
-        assert_eq!(visits::visits_work(&c.s, c.owner.business_id).await.unwrap(), 0);
+        assert_eq!(backend::jobs::visits_work(&c.s, c.owner.business_id).await.unwrap(), 0);
         let page = visits::page(&c.s, &c.owner, &VisitFilter::default()).await.unwrap();
         let due: Vec<_> = page.visits.iter().map(|v| (v.due_on, v.status)).collect();
         assert_eq!(

@@ -220,7 +220,7 @@ pub struct InvoiceView {
     pub summary: InvoiceSummary,
     pub membership_id: i64,
     pub membership_name: String,
-    pub holder: crate::memberships::Holder,
+    pub holder: crate::parties::Holder,
     /// Who is billed: the member, or the organization that pays.
     pub account_name: String,
     pub account_href: String,
@@ -403,7 +403,7 @@ pub struct OutboxMessage {
 pub struct DunningRow {
     pub membership_id: i64,
     pub membership_name: String,
-    pub holder: crate::memberships::Holder,
+    pub holder: crate::parties::Holder,
     pub status: crate::lifecycle::Status,
     pub since: NaiveDate,
     pub oldest_invoice_id: i64,

@@ -11,16 +11,8 @@ use crate::lifecycle::policy::{Action, CancelWhen, ChangeWhen};
 use crate::lifecycle::sale::{SalePreview, SellForm};
 use crate::lifecycle::{Status, StatusReport};
 use crate::money::Money;
+use crate::parties::Holder;
 use crate::validation::Invalid;
-
-/// Who holds a membership.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Holder {
-    pub name: String,
-    /// The staff page of the member or organization.
-    pub href: String,
-    pub member_number: Option<i64>,
-}
 
 /// One row of a membership list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

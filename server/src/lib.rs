@@ -233,7 +233,7 @@ pub fn spawn_scheduler(services: backend::Services) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
-            if let Err(error) = backend::memberships::run_daily(&services).await {
+            if let Err(error) = backend::jobs::run_daily(&services).await {
                 tracing::error!(%error, "the daily work failed; it runs again in a minute");
             }
         }

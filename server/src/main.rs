@@ -1,6 +1,7 @@
 use std::io::BufRead;
 
-use backend::{Clock, business, demo};
+use backend::ops::demo;
+use backend::{Clock, business};
 use clap::{Parser, Subcommand};
 use server::{Config, app_state, open_database, router, spawn_scheduler};
 use tracing_subscriber::EnvFilter;
@@ -133,7 +134,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "{tasks} tasks × {per_task} redemptions of one credit ({})…",
                 services.db.kind()
             );
-            let r = backend::bench::bench_redemptions(&services, tasks, per_task)
+            let r = backend::ops::bench::bench_redemptions(&services, tasks, per_task)
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
@@ -158,12 +159,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::SendMail => {
             let services = backend::Services::new(db, clock);
-            let mailer = backend::mail::Mailer::from_env()
+            let mailer = backend::platform::mail::Mailer::from_env()
                 .map_err(|e| e.to_string())?
                 .ok_or("set TESSERA_SMTP_URL (and TESSERA_MAIL_FROM) to send mail")?;
-            let mut total = backend::mail::SendReport::default();
+            let mut total = backend::platform::mail::SendReport::default();
             loop {
-                let r = backend::mail::send_waiting(&services, &mailer, 100)
+                let r = backend::platform::mail::send_waiting(&services, &mailer, 100)
                     .await
                     .map_err(|e| e.to_string())?;
                 total.sent += r.sent;
@@ -237,7 +238,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve { demo } => {
             let mut state = app_state(&config, db, clock);
-            let mailer = backend::mail::Mailer::from_env().map_err(|e| e.to_string())?;
+            let mailer = backend::platform::mail::Mailer::from_env().map_err(|e| e.to_string())?;
             state.services.mail_goes_out = mailer.is_some();
             if demo {
                 seed(&state.services).await?;
@@ -246,7 +247,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             match mailer {
                 Some(mailer) => {
                     tracing::info!(?mailer, "sending the mail outbox by SMTP");
-                    backend::mail::spawn_sender(state.services.clone(), mailer);
+                    backend::platform::mail::spawn_sender(state.services.clone(), mailer);
                 }
                 None => tracing::info!("no TESSERA_SMTP_URL: mail stays in the outbox"),
             }
@@ -323,7 +324,7 @@ async fn bill(services: &backend::Services, date: Option<chrono::NaiveDate>) -> 
 }
 
 async fn check(services: &backend::Services) -> Result<(), String> {
-    let report = backend::check::check(services)
+    let report = backend::ops::check::check(services)
         .await
         .map_err(|e| e.to_string())?;
     println!(
@@ -351,7 +352,7 @@ async fn bench(services: &backend::Services, memberships: i64) -> Result<(), Str
         start,
         services.db.kind()
     );
-    let r = backend::bench::bench_billing(services, memberships, start)
+    let r = backend::ops::bench::bench_billing(services, memberships, start)
         .await
         .map_err(|e| e.to_string())?;
     println!(

@@ -1,8 +1,9 @@
 //! The REST API over HTTP: a spawned app with the demo data on port 0, a
 //! fresh database per test, on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
 
+use backend::ops::demo;
 use backend::testing::each_db;
-use backend::{Clock, Db, Services, demo};
+use backend::{Clock, Db, Services};
 use chrono::{TimeZone, Utc};
 use domain::api_keys::ApiKeyForm;
 use reqwest::{Method, StatusCode};
@@ -580,7 +581,7 @@ async fn credits_are_read_and_adjusted_and_a_class_is_booked_with_them_and_cance
         assert_eq!(sold.status, StatusCode::CREATED, "{}", sold.body);
         let membership = sold.body["id"].as_str().unwrap().to_string();
         // The scheduler's next minute grants the card's credits.
-        backend::memberships::run_daily(&api.services).await.unwrap();
+        backend::jobs::run_daily(&api.services).await.unwrap();
         let credits = format!("/memberships/{membership}/credits");
         let read = api.get(&key, &credits).await;
         assert_eq!(read.status, StatusCode::OK, "{}", read.body);

@@ -1,8 +1,9 @@
 //! The server over HTTP: a spawned app on port 0, a fresh database per test,
 //! on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
 
+use backend::ops::demo;
 use backend::testing::each_db;
-use backend::{Clock, Db, demo};
+use backend::{Clock, Db};
 use chrono::{TimeZone, Utc};
 use reqwest::header::{ACCEPT, LOCATION, REFERER, SET_COOKIE};
 use reqwest::{Response, StatusCode};

@@ -3,9 +3,10 @@
 //! (with TEST_POSTGRES_URL) PostgreSQL. Concurrent requests are real
 //! concurrent HTTP requests.
 
+use backend::ops::demo;
 use backend::payments::Account;
 use backend::testing::each_db;
-use backend::{Actor, Clock, Db, Services, demo, query};
+use backend::{Actor, Clock, Db, Services, query};
 use chrono::{TimeZone, Utc};
 use domain::api_keys::ApiKeyForm;
 use domain::members::MemberForm;
@@ -302,7 +303,7 @@ async fn an_invoice_is_captured_once_however_many_staff_and_portal_charges_race(
         assert_eq!(paid, total);
 
         // The daily collection finds nothing left to charge.
-        backend::payments::collect(&app.services, owner.business_id)
+        backend::jobs::collect(&app.services, owner.business_id)
             .await
             .unwrap();
         assert_eq!(captured(&app.services, invoice).await.0, 1);

@@ -282,7 +282,7 @@ pub async fn set_simulated_date(#[server(default)] date: String) -> Result<(), A
                         .map_err(|_| domain::Invalid::one("date", "enter a date as YYYY-MM-DD"))?,
                 ),
             };
-            backend::business::set_simulated_date(&state.services, &actor, date).await?;
+            backend::jobs::set_simulated_date(&state.services, &actor, date).await?;
             Ok(())
         }
         .await,

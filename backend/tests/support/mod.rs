@@ -2,7 +2,7 @@
 //! initiation) and Ada Lovelace's membership sold on 2026-11-22.
 #![allow(dead_code)]
 
-use backend::auth::Actor;
+use backend::Actor;
 use backend::business::{self, NewBusiness};
 use backend::memberships::{self, HolderRef};
 use backend::{Clock, Db, Services, catalog, members};

@@ -58,7 +58,7 @@ pub async fn events(
             .filter(|n| (1..=500).contains(n))
             .ok_or_else(|| ApiError::invalid("limit", "a limit is a whole number from 1 to 500"))?,
     };
-    let page = backend::events::after(&state.services, &c.actor, after, limit).await?;
+    let page = backend::platform::events::after(&state.services, &c.actor, after, limit).await?;
     Ok(Json(EventsPageDto {
         results: page
             .events

@@ -162,7 +162,7 @@ pub fn use_case_key(client: &ApiClient, request: &WriteRequest) -> String {
         .and_then(|v| v.to_str().ok())
         .map(|k| format!("api:{}:{}", client.key_id, k.trim()))
         .filter(|k| k.len() <= 100)
-        .unwrap_or_else(backend::payments::new_key)
+        .unwrap_or_else(backend::engine::ledger::new_key)
 }
 
 /// The most a request body may hold.

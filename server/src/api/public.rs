@@ -70,7 +70,7 @@ pub async fn sign_up(
             .and_then(|v| v.to_str().ok())
             .map(|k| format!("api:{}", k.trim()))
             .filter(|k| k.len() <= 100)
-            .unwrap_or_else(backend::payments::new_key);
+            .unwrap_or_else(backend::engine::ledger::new_key);
         let form = domain::signup::SignupForm {
             type_id: input.type_id,
             first_name: input.first_name,

@@ -433,8 +433,8 @@ pub struct HolderDto {
     pub member_number: Option<i64>,
 }
 
-impl From<&domain::memberships::Holder> for HolderDto {
-    fn from(h: &domain::memberships::Holder) -> Self {
+impl From<&domain::parties::Holder> for HolderDto {
+    fn from(h: &domain::parties::Holder) -> Self {
         let (kind, id) = match h.href.rsplit_once('/') {
             Some((path, id)) if path.ends_with("organizations") => ("organization", id),
             Some((_, id)) => ("member", id),

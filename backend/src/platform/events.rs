@@ -10,9 +10,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Actor;
-use crate::db::Tx;
-use crate::error::Error;
+use crate::platform::actor::Actor;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
 use crate::{Services, query};
 use domain::staff::Role;
 

@@ -8,9 +8,9 @@ use chrono::NaiveDate;
 use domain::catalog::MembershipTypeForm;
 use domain::staff::Role;
 
-use crate::auth::Actor;
 use crate::business::{self, NewBusiness};
-use crate::error::Error;
+use crate::platform::actor::Actor;
+use crate::platform::error::Error;
 use crate::{Services, catalog, query};
 
 #[derive(Clone, Debug)]
@@ -226,7 +226,7 @@ async fn membership_with_credits(
     let membership = crate::memberships::sell(
         services,
         owner,
-        crate::memberships::HolderRef::Member(member),
+        crate::store::memberships::HolderRef::Member(member),
         &domain::lifecycle::sale::SellForm {
             type_id: plan.to_string(),
             start: services.clock.now().date_naive().to_string(),

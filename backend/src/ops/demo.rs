@@ -9,12 +9,14 @@ use domain::members::MemberDetails;
 use domain::memberships::ActionForm;
 use domain::staff::Role;
 
-use crate::audit::{self, By};
-use crate::auth::{self, Actor};
 use crate::business::{self, NewBusiness};
-use crate::error::Error;
-use crate::memberships::{self, HolderRef};
-use crate::payments::{self, Account};
+use crate::engine::ledger::Account;
+use crate::memberships::{self};
+use crate::payments::{self};
+use crate::platform::actor::{Actor, By};
+use crate::platform::audit;
+use crate::platform::error::Error;
+use crate::store::memberships::HolderRef;
 use crate::{Services, bookings, catalog, members, organizations};
 
 pub const DEMO_OWNER_EMAIL: &str = "owner@harbour.example";
@@ -210,9 +212,16 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
             .await?;
     let mut staff_ids = std::collections::HashMap::new();
     for (email, name, role) in DEMO_STAFF {
-        let id =
-            auth::insert_staff_user(&mut tx, business_id, email, name, *role, DEMO_PASSWORD, now)
-                .await?;
+        let id = crate::store::business::insert_staff_user(
+            &mut tx,
+            business_id,
+            email,
+            name,
+            *role,
+            DEMO_PASSWORD,
+            now,
+        )
+        .await?;
         staff_ids.insert(*role, id);
     }
     let staff = |role: Role| Actor {
@@ -223,7 +232,7 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     audit::record(
         &mut tx,
         business_id,
-        By::System,
+        audit::By::System,
         "demo.seeded",
         "business",
         Some(business_id),
@@ -237,7 +246,7 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     let mut type_ids = std::collections::HashMap::new();
     let today = {
         let mut tx = services.db.begin_read().await?;
-        let business = business::load(&mut tx, business_id).await?;
+        let business = crate::store::business::load(&mut tx, business_id).await?;
         tx.commit().await?;
         services.today(&business)
     };
@@ -464,12 +473,12 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     let mut day = ago(20, 0);
     let recent = today - Days::new(10);
     while day < recent {
-        memberships::day_work(&services_on(&services.db, day), business_id).await?;
+        crate::jobs::day_work(&services_on(&services.db, day), business_id).await?;
         day = day + Days::new(7);
     }
     let mut day = recent;
     while day <= today {
-        memberships::day_work(&services_on(&services.db, day), business_id).await?;
+        crate::jobs::day_work(&services_on(&services.db, day), business_id).await?;
         day = day + Days::new(1);
     }
     history
@@ -733,7 +742,7 @@ async fn seed_studio(services: &Services, today: NaiveDate) -> Result<(), Error>
         let start = started + Days::new(i as u64 * 9);
         memberships::sell_as(
             &services_on(&services.db, start),
-            memberships::By::Staff(&owner),
+            By::Staff(&owner),
             business_id,
             HolderRef::Member(member_id),
             &SellForm {
@@ -747,7 +756,7 @@ async fn seed_studio(services: &Services, today: NaiveDate) -> Result<(), Error>
     // The studio's days, each with its billing and collection.
     let mut day = started;
     while day <= today {
-        memberships::day_work(&services_on(&services.db, day), business_id).await?;
+        crate::jobs::day_work(&services_on(&services.db, day), business_id).await?;
         day = day + Days::new(1);
     }
     Ok(())
@@ -876,7 +885,7 @@ impl History {
         let services = services_on(&self.db, day);
         memberships::sell_as(
             &services,
-            memberships::By::Staff(&self.desk),
+            By::Staff(&self.desk),
             self.business_id,
             holder,
             &form,
@@ -918,14 +927,8 @@ impl History {
         };
         fill(&mut form);
         let services = services_on(&self.db, day);
-        memberships::act_as(
-            &services,
-            memberships::By::Staff(by),
-            self.business_id,
-            id,
-            &form,
-        )
-        .await?;
+        crate::engine::lifecycle::act_as(&services, By::Staff(by), self.business_id, id, &form)
+            .await?;
         Ok(())
     }
 }

@@ -16,8 +16,7 @@
 
 use chrono::NaiveDate;
 
-use crate::business;
-use crate::error::Error;
+use crate::platform::error::Error;
 use crate::{Services, query};
 
 /// One broken rule, said for people.
@@ -38,7 +37,7 @@ pub struct Report {
 
 pub async fn check(services: &Services) -> Result<Report, Error> {
     let mut report = Report::default();
-    for b in business::all(services).await? {
+    for b in crate::business::all(services).await? {
         // Data that cannot even be summed (amounts so large their sum
         // overflows, written before amounts were bounded) is a finding,
         // not a reason to stop checking the other businesses.
@@ -58,7 +57,7 @@ async fn check_business(
     report: &mut Report,
 ) -> Result<(), Error> {
     let mut tx = services.db.begin_read().await?;
-    let business = business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
     let mut found = |message: String| {
         report.violations.push(Violation {
@@ -83,7 +82,8 @@ async fn check_business(
             *id
         )?;
         let up_to = last.map_or(today, |l| l.max(today));
-        let (_, _, missing) = crate::billing::missing_lines(&mut tx, &business, *id, up_to).await?;
+        let (_, _, missing) =
+            crate::engine::invoicing::missing_lines(&mut tx, &business, *id, up_to).await?;
         for (line, _) in missing {
             found(format!(
                 "membership {id}: {} for {} ({}) is what its events imply up to {up_to} but is not what was billed",

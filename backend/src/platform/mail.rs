@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::error::Error;
+use crate::platform::error::Error;
 use crate::{Services, query};
 
 /// How many times a message is tried before it is left for staff to see.

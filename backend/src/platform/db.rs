@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
-use crate::error::Error;
+use crate::platform::error::Error;
 
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -38,14 +38,14 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 macro_rules! query {
     ($tx:expr, execute, $sql:expr $(, $arg:expr)* $(,)?) => {
         match $tx {
-            $crate::db::Tx::Sqlite(conn) => sqlx::query($sql)$(.bind($arg))*.execute(&mut **conn).await.map(|r| r.rows_affected()),
-            $crate::db::Tx::Postgres(conn) => sqlx::query($sql)$(.bind($arg))*.execute(&mut **conn).await.map(|r| r.rows_affected()),
+            $crate::platform::db::Tx::Sqlite(conn) => sqlx::query($sql)$(.bind($arg))*.execute(&mut **conn).await.map(|r| r.rows_affected()),
+            $crate::platform::db::Tx::Postgres(conn) => sqlx::query($sql)$(.bind($arg))*.execute(&mut **conn).await.map(|r| r.rows_affected()),
         }
     };
     ($tx:expr, $method:ident as $ty:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
         match $tx {
-            $crate::db::Tx::Sqlite(conn) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.$method(&mut **conn).await,
-            $crate::db::Tx::Postgres(conn) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.$method(&mut **conn).await,
+            $crate::platform::db::Tx::Sqlite(conn) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.$method(&mut **conn).await,
+            $crate::platform::db::Tx::Postgres(conn) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.$method(&mut **conn).await,
         }
     };
 }
@@ -61,14 +61,14 @@ pub const MAX_BINDS: usize = 30_000;
 macro_rules! insert_rows {
     ($tx:expr, $head:expr, $rows:expr, $per_row:expr, |$b:ident, $row:ident| $body:block) => {{
         let mut written: u64 = 0;
-        for chunk in $rows.chunks(($crate::db::MAX_BINDS / $per_row).max(1)) {
+        for chunk in $rows.chunks(($crate::platform::db::MAX_BINDS / $per_row).max(1)) {
             written += match &mut *$tx {
-                $crate::db::Tx::Sqlite(conn) => {
+                $crate::platform::db::Tx::Sqlite(conn) => {
                     let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new($head);
                     qb.push_values(chunk, |mut $b, $row| $body);
                     qb.build().execute(&mut **conn).await?.rows_affected()
                 }
-                $crate::db::Tx::Postgres(conn) => {
+                $crate::platform::db::Tx::Postgres(conn) => {
                     let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new($head);
                     qb.push_values(chunk, |mut $b, $row| $body);
                     qb.build().execute(&mut **conn).await?.rows_affected()
@@ -191,4 +191,24 @@ pub async fn serialize_on(tx: &mut Tx, key: &str) -> Result<(), Error> {
             .await?;
     }
     Ok(())
+}
+
+/// Which rows of a list in id order: `limit` rows from `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub fn like_prefix(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
 }

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::Tx;
-use crate::error::Error;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
 use crate::query;
 
 /// Who did it.
@@ -18,7 +18,7 @@ pub enum By {
 /// Records what a signed-in staff user did in their business.
 pub async fn by_staff(
     tx: &mut Tx,
-    actor: &crate::auth::Actor,
+    actor: &crate::platform::actor::Actor,
     action: &str,
     subject: &str,
     subject_id: Option<i64>,
@@ -58,7 +58,7 @@ pub async fn record(
         "INSERT INTO audit_events (business_id, actor, actor_id, action, subject, subject_id, details, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         business_id, actor, actor_id, action, subject, subject_id, details, now)?;
-    crate::events::from_audit(
+    crate::platform::events::from_audit(
         tx,
         business_id,
         actor,

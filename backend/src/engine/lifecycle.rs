@@ -1,0 +1,733 @@
+//! Lifecycle application: checking and recording a sale, deciding an
+//! action with the domain's policy engine and appending its event, and the
+//! statuses lists and the desk show.
+
+use crate::platform::actor::{By, who};
+use crate::platform::audit;
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::store::business::Business;
+use crate::store::catalog::{self, Loaded};
+use crate::store::memberships::{
+    EventRow, Filters, HolderRef, MembershipRow, Stored, append_event, fetch_filtered,
+    load_membership, lock_row, recorded, refresh_projection, type_in_effect, types,
+};
+use crate::{Services, query};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::Invalid;
+use domain::catalog::{PurchaseType, TypeStatus, current_price};
+use domain::lifecycle::policy::{self, Action, Request};
+use domain::lifecycle::sale::{Payer, SaleContext, SellForm, TypeOnSale, check_sale, preview};
+use domain::lifecycle::{Event, Membership, Recorded, Status, StatusReport};
+use domain::memberships::{ActionForm, ActionPreview, Asked, MembershipSummary, SaleSummary};
+use domain::parties::Holder;
+use std::collections::HashMap;
+
+pub(crate) struct SaleParties {
+    pub(crate) holder: Holder,
+    pub(crate) member_type: Option<String>,
+    pub(crate) organization: Option<(i64, String)>,
+}
+
+pub(crate) async fn parties(
+    tx: &mut Tx,
+    business_id: i64,
+    holder_ref: HolderRef,
+) -> Result<SaleParties, Error> {
+    match holder_ref {
+        HolderRef::Member(id) => {
+            let (first, last, number, member_type, status) = query!(tx, fetch_optional as (String, String, i64, Option<String>, String),
+                "SELECT first_name, last_name, member_number, member_type, status FROM members WHERE business_id = $1 AND id = $2",
+                business_id, id)?
+            .ok_or(Error::NotFound)?;
+            if status != "active" {
+                return Err(Error::Conflict(
+                    "this member is archived: restore them before selling a membership".into(),
+                ));
+            }
+            let organization = query!(tx, fetch_optional as (i64, String),
+                "SELECT o.id, o.name FROM organization_members om JOIN organizations o ON o.id = om.organization_id
+                  WHERE om.business_id = $1 AND om.member_id = $2 AND om.removed_at IS NULL ORDER BY om.id LIMIT 1",
+                business_id, id)?;
+            Ok(SaleParties {
+                holder: Holder {
+                    name: format!("{first} {last}"),
+                    href: format!("/members/{id}"),
+                    member_number: Some(number),
+                },
+                member_type,
+                organization,
+            })
+        }
+        HolderRef::Organization(id) => {
+            let (name,) = query!(
+                tx,
+                fetch_optional as (String,),
+                "SELECT name FROM organizations WHERE business_id = $1 AND id = $2 AND deleted_at IS NULL",
+                business_id,
+                id
+            )?
+            .ok_or(Error::NotFound)?;
+            Ok(SaleParties {
+                holder: Holder {
+                    name: name.clone(),
+                    href: format!("/organizations/{id}"),
+                    member_number: None,
+                },
+                member_type: None,
+                organization: Some((id, name)),
+            })
+        }
+    }
+}
+
+/// Whether the holder has a membership of the type that has not ended.
+pub(crate) async fn holds_type(
+    tx: &mut Tx,
+    business: &Business,
+    holder_ref: HolderRef,
+    type_id: i64,
+    today: NaiveDate,
+) -> Result<bool, Error> {
+    let (member_id, org_id) = match holder_ref {
+        HolderRef::Member(id) => (id, 0),
+        HolderRef::Organization(id) => (0, id),
+    };
+    let ids = query!(
+        tx,
+        fetch_all as (i64,),
+        "SELECT id FROM memberships WHERE business_id = $1 AND membership_type_id = $2
+            AND ((member_id = $3) OR (member_id IS NULL AND organization_id = $4))
+            AND (end_date IS NULL OR end_date > $5)",
+        business.id,
+        type_id,
+        member_id,
+        org_id,
+        today
+    )?;
+    let types = types(tx, business.id).await?;
+    for (id,) in ids {
+        let loaded = load_membership(tx, business.id, id).await?;
+        let (_, _, m) = loaded.in_effect(&types, today)?;
+        let status = m.status(today).status;
+        if !matches!(
+            status,
+            Status::Cancelled | Status::Expired | Status::Rejected
+        ) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+pub(crate) struct CheckedSale {
+    /// The end date projection: a term that does not renew by itself.
+    pub(crate) end: Option<NaiveDate>,
+    pub(crate) parties: SaleParties,
+    pub(crate) sale: domain::lifecycle::sale::Sale,
+    pub(crate) summary: SaleSummary,
+}
+
+pub(crate) async fn check(
+    tx: &mut Tx,
+    business: &Business,
+    today: NaiveDate,
+    holder_ref: HolderRef,
+    form: &SellForm,
+) -> Result<CheckedSale, Error> {
+    let parties = parties(tx, business.id, holder_ref).await?;
+    let Some(type_id) = form.type_id.trim().parse::<i64>().ok() else {
+        return Err(Invalid::one("type_id", "choose a membership type").into());
+    };
+    let sold = catalog::load_one(tx, business.id, type_id)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => Invalid::one("type_id", "choose a membership type").into(),
+            e => e,
+        })?;
+    let locations: Vec<i64> = crate::store::business::locations(tx, business.id)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    let holds = holds_type(tx, business, holder_ref, type_id, today).await?;
+    let ctx = SaleContext {
+        today,
+        currency: business.currency,
+        sold: TypeOnSale {
+            id: sold.id,
+            status: sold.status,
+            spec: &sold.spec,
+            prices: &sold.prices,
+        },
+        member_type: parties.member_type.as_deref(),
+        organization: parties.organization.as_ref().map(|(_, n)| n.as_str()),
+        holds_this_type: holds,
+        business_locations: &locations,
+    };
+    let mut sale = check_sale(form, &ctx)?;
+    if matches!(holder_ref, HolderRef::Organization(_)) {
+        sale.payer = Payer::Organization;
+    }
+    let price = sold
+        .prices
+        .iter()
+        .find(|p| p.id == sale.price_id)
+        .ok_or_else(|| Error::internal("a checked sale has its price"))?;
+    let summary = SaleSummary {
+        type_name: sold.spec.name.clone(),
+        price: price.fee,
+        preview: preview(&sold.spec, price, &sale, today),
+    };
+    let renews = sold.spec.end_action == domain::catalog::spec::EndAction::RenewSame;
+    let end = summary
+        .preview
+        .term_last_day
+        .and_then(|d| d.succ_opt())
+        .filter(|_| !renews);
+    Ok(CheckedSale {
+        end,
+        parties,
+        sale,
+        summary,
+    })
+}
+
+/// The first invoice and dates a sale would have, inside the caller's transaction.
+pub(crate) async fn sale_summary(
+    tx: &mut Tx,
+    business: &Business,
+    today: NaiveDate,
+    holder_ref: HolderRef,
+    form: &SellForm,
+) -> Result<SaleSummary, Error> {
+    Ok(check(tx, business, today, holder_ref, form).await?.summary)
+}
+
+/// Records a sale inside the caller's write transaction (the first invoice
+/// is the caller's to bill after the commit); returns the membership's id.
+pub(crate) async fn sell_in(
+    tx: &mut Tx,
+    business: &Business,
+    by: By<'_>,
+    holder_ref: HolderRef,
+    form: &SellForm,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<i64, Error> {
+    let CheckedSale {
+        end,
+        parties,
+        sale,
+        summary,
+    } = check(tx, business, today, holder_ref, form).await?;
+    let (member_id, organization_id) = match holder_ref {
+        HolderRef::Member(id) => (
+            Some(id),
+            match sale.payer {
+                Payer::Organization => parties.organization.as_ref().map(|(id, _)| *id),
+                _ => None,
+            },
+        ),
+        HolderRef::Organization(id) => (None, Some(id)),
+    };
+    let discount = match &sale.discount {
+        Some(d) => serde_json::to_string(d).map_err(|e| Error::internal(e.to_string()))?,
+        None => String::new(),
+    };
+    let (id,) = query!(tx, fetch_one as (i64,),
+        "INSERT INTO memberships (business_id, member_id, organization_id, membership_type_id, price_id, start_date, end_date,
+                                  payer, discount, source, notes, version, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12) RETURNING id",
+        business.id, member_id, organization_id, sale.type_id, sale.price_id, sale.start, end,
+        sale.payer.as_str(), discount, sale.source.as_str(), &sale.notes, now)?;
+    for location_id in &sale.location_ids {
+        query!(
+            tx,
+            execute,
+            "INSERT INTO membership_locations (membership_id, location_id) VALUES ($1, $2)",
+            id,
+            *location_id
+        )?;
+    }
+    let (actor, actor_id, label, _) = who(tx, by).await?;
+    let event = Event::Sold {
+        start: sale.start,
+        approval_required: sale.approval_required,
+    };
+    append_event(
+        tx,
+        business.id,
+        id,
+        &event,
+        "",
+        false,
+        (actor, actor_id, &label),
+        now,
+    )
+    .await?;
+    let details = serde_json::json!({
+        "holder": parties.holder.name,
+        "type": summary.type_name,
+        "start": sale.start,
+        "first_invoice_total": summary.preview.total.to_plain(),
+    });
+    record_audit(tx, business.id, by, "membership.sold", id, &details, now).await?;
+    Ok(id)
+}
+
+pub(crate) async fn record_audit(
+    tx: &mut Tx,
+    business_id: i64,
+    by: By<'_>,
+    action: &str,
+    id: i64,
+    details: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let by = match by {
+        By::Staff(actor) => audit::By::Staff(actor.staff_user_id),
+        By::Member(_) | By::System => audit::By::System,
+    };
+    audit::record(
+        tx,
+        business_id,
+        by,
+        action,
+        "membership",
+        Some(id),
+        &details.to_string(),
+        now,
+    )
+    .await
+}
+
+/// Turns a parsed form into a request, looking up the type or price it names.
+pub(crate) fn request_for(
+    asked: Asked,
+    form: &ActionForm,
+    types: &HashMap<i64, Loaded>,
+    current: &Loaded,
+    today: NaiveDate,
+) -> Result<Request, Error> {
+    let action = match asked {
+        // A type that renews into another: the renewal continues as that type.
+        Asked::Ready(Action::Renew)
+            if current.spec.end_action == domain::catalog::spec::EndAction::RenewOther =>
+        {
+            let target = current
+                .spec
+                .renew_into
+                .and_then(|id| types.get(&id))
+                .filter(|t| t.status == TypeStatus::Active)
+                .ok_or_else(|| {
+                    Error::Conflict(format!(
+                        "{} renews into another type that is not on sale: activate it or change the type's end action.",
+                        current.spec.name
+                    ))
+                })?;
+            let price = current_price(&target.prices, today)
+                .ok_or_else(|| Error::internal("an active type has a price"))?;
+            Action::RenewInto(policy::RenewTarget {
+                type_id: target.id,
+                type_name: target.spec.name.clone(),
+                price_id: price.id,
+                term: target.spec.term.clone(),
+            })
+        }
+        Asked::Ready(action) => action,
+        Asked::ChangeType { type_id, when } => {
+            let target = types
+                .get(&type_id)
+                .filter(|t| t.status == TypeStatus::Active)
+                .ok_or_else(|| Invalid::one("type_id", "choose an active membership type"))?;
+            if target.id == current.id {
+                return Err(
+                    Invalid::one("type_id", "the membership is already of this type").into(),
+                );
+            }
+            if target.spec.purchase_type != current.spec.purchase_type {
+                return Err(Invalid::one(
+                    "type_id",
+                    format!(
+                        "a {} membership changes only to another {} type",
+                        current.spec.purchase_type.label().to_lowercase(),
+                        current.spec.purchase_type.label().to_lowercase()
+                    ),
+                )
+                .into());
+            }
+            if target.spec.billing_interval != current.spec.billing_interval {
+                return Err(Invalid::one(
+                    "type_id",
+                    format!(
+                        "{} is billed by another interval: switch the billing cycle instead",
+                        target.spec.name
+                    ),
+                )
+                .into());
+            }
+            let price = current_price(&target.prices, today)
+                .ok_or_else(|| Error::internal("an active type has a price"))?;
+            Action::ChangeType {
+                type_id,
+                type_name: target.spec.name.clone(),
+                price_id: price.id,
+                when,
+            }
+        }
+        Asked::SwitchCycle { type_id, on } => {
+            let target = types
+                .get(&type_id)
+                .filter(|t| t.status == TypeStatus::Active)
+                .ok_or_else(|| Invalid::one("type_id", "choose an active membership type"))?;
+            let (Some(interval), PurchaseType::Recurring) =
+                (target.spec.billing_interval, target.spec.purchase_type)
+            else {
+                return Err(Invalid::one(
+                    "type_id",
+                    "choose a recurring type: only those have a billing cycle",
+                )
+                .into());
+            };
+            let price = current_price(&target.prices, on.max(today))
+                .ok_or_else(|| Error::internal("an active type has a price"))?;
+            Action::SwitchCycle {
+                on,
+                type_id,
+                type_name: target.spec.name.clone(),
+                price_id: price.id,
+                fee: price.fee,
+                interval,
+            }
+        }
+        Asked::ChangePrice { price_id, when } => {
+            let price = current
+                .prices
+                .iter()
+                .find(|p| p.id == price_id)
+                .ok_or_else(|| {
+                    Invalid::one("price_id", "choose one of this type's price versions")
+                })?;
+            Action::ChangePrice {
+                price_id,
+                fee: price.fee,
+                when,
+            }
+        }
+    };
+    Ok(Request {
+        action,
+        reason: form.reason.trim().to_string(),
+        force: form.force(),
+    })
+}
+
+/// A missing field, a policy's objection, or a fact of the membership's
+/// state that no one can override.
+pub(crate) fn refused(refusal: policy::Refusal) -> Error {
+    match refusal.field {
+        Some(field) => Error::invalid(&field, refusal.message),
+        None if refusal.policy => Error::Refused(refusal.message),
+        None => Error::Conflict(refusal.message),
+    }
+}
+
+/// What an action would do for whoever `by` is, without saving it.
+pub(crate) async fn preview_as(
+    services: &Services,
+    by: By<'_>,
+    business_id: i64,
+    id: i64,
+    form: &ActionForm,
+) -> Result<ActionPreview, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let business = crate::store::business::load(&mut tx, business_id).await?;
+    let today = services.today(&business);
+    let preview = decide(&mut tx, &business, by, id, form, today).await?.1;
+    tx.commit().await?;
+    Ok(preview)
+}
+
+/// Loads, decides, and returns the decision with its preview.
+pub(crate) async fn decide(
+    tx: &mut Tx,
+    business: &Business,
+    by: By<'_>,
+    id: i64,
+    form: &ActionForm,
+    today: NaiveDate,
+) -> Result<(policy::Decision, ActionPreview, Stored), Error> {
+    let loaded = load_membership(tx, business.id, id).await?;
+    let types = types(tx, business.id).await?;
+    let (current, _) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
+    let asked = form.parse(today)?;
+    let request = request_for(asked, form, &types, current, today)?;
+    let (_, _, _, acting) = who(tx, by).await?;
+    let m = Membership {
+        spec: &current.spec,
+        events: &loaded.events,
+        overdue: crate::engine::ledger::overdue_of(tx, business, id, today).await?,
+    };
+    let decision = policy::decide(&m, acting, &request, today).map_err(refused)?;
+    let mut after = loaded.events.clone();
+    after.push(Recorded {
+        event: decision.event.clone(),
+        by: String::new(),
+        reason: request.reason.clone(),
+        forced: decision.forced,
+    });
+    let status_after = Membership {
+        events: &after,
+        ..m
+    }
+    .status(today);
+    // What billing will write for it: the generator on a copy of the events,
+    // up to the day the change takes effect (today at the earliest).
+    let billing_up_to = decision.event.effective().max(today);
+    let (_, billing) =
+        crate::engine::invoicing::missing_with(tx, business, &loaded, &after, billing_up_to)
+            .await?;
+    let (_, anyway) = crate::engine::invoicing::missing_with(
+        tx,
+        business,
+        &loaded,
+        &loaded.events,
+        billing_up_to,
+    )
+    .await?;
+    // Only what the change makes different: lines billed anyway are left out.
+    let billing: Vec<_> = billing
+        .into_iter()
+        .filter(|l| !anyway.contains(l))
+        .collect();
+    let preview = ActionPreview {
+        effect: decision.effect.clone(),
+        forced: decision.forced,
+        status_after,
+        billing: billing.into_iter().map(|l| l.line).collect(),
+        billing_up_to,
+    };
+    Ok((decision, preview, loaded))
+}
+
+/// Where each member's memberships (held by them) stand on `today`: the
+/// most pressing status of them, for the desk's search.
+pub(crate) async fn standings(
+    tx: &mut Tx,
+    business: &Business,
+    member_ids: &[i64],
+    today: NaiveDate,
+) -> Result<HashMap<i64, StatusReport>, Error> {
+    if member_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Ids read from the database: safe to write into the statement.
+    let list = member_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let held = query!(
+        tx,
+        fetch_all as (i64, i64),
+        sqlx::AssertSqlSafe(format!(
+            "SELECT id, member_id FROM memberships WHERE business_id = $1 AND member_id IN ({list}) ORDER BY id"
+        )),
+        business.id
+    )?;
+    let types = types(tx, business.id).await?;
+    let pressing = |s: Status| match s {
+        Status::Suspended => 9,
+        Status::PastDue => 8,
+        Status::Paused => 7,
+        Status::Active => 6,
+        Status::Cancelling => 5,
+        Status::Pending => 4,
+        Status::NotApproved => 3,
+        Status::Cancelled => 2,
+        Status::Expired => 1,
+        Status::Rejected => 0,
+    };
+    let mut out: HashMap<i64, StatusReport> = HashMap::new();
+    for (id, member) in held {
+        let stored = load_membership(tx, business.id, id).await?;
+        let (current, _) = type_in_effect(&types, &stored.row, &stored.events, today)?;
+        let m = Membership {
+            spec: &current.spec,
+            events: &stored.events,
+            overdue: crate::engine::ledger::overdue_of(tx, business, id, today).await?,
+        };
+        let report = m.status(today);
+        match out.get(&member) {
+            Some(r) if pressing(r.status) >= pressing(report.status) => {}
+            _ => {
+                out.insert(member, report);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Applies an action for whoever `by` is; returns what it did.
+pub async fn act_as(
+    services: &Services,
+    by: By<'_>,
+    business_id: i64,
+    id: i64,
+    form: &ActionForm,
+) -> Result<ActionPreview, Error> {
+    let now = services.clock.now();
+    let mut tx = services.db.begin_write().await?;
+    let business = crate::store::business::load(&mut tx, business_id).await?;
+    let today = services.today(&business);
+    lock_row(&mut tx, business.id, id, form.version()).await?;
+    let (decision, preview, loaded) = decide(&mut tx, &business, by, id, form, today).await?;
+    let (actor_kind, actor_id, label, _) = who(&mut tx, by).await?;
+    append_event(
+        &mut tx,
+        business.id,
+        id,
+        &decision.event,
+        form.reason.trim(),
+        decision.forced,
+        (actor_kind, actor_id, &label),
+        now,
+    )
+    .await?;
+    let types = types(&mut tx, business.id).await?;
+    let mut events = loaded.events;
+    events.push(Recorded {
+        event: decision.event.clone(),
+        by: label,
+        reason: form.reason.trim().to_string(),
+        forced: decision.forced,
+    });
+    let (current, _) = type_in_effect(&types, &loaded.row, &events, today)?;
+    let m = Membership {
+        spec: &current.spec,
+        events: &events,
+        overdue: Default::default(),
+    };
+    refresh_projection(&mut tx, business.id, id, &m, today).await?;
+    let details = serde_json::json!({
+        "event": decision.event,
+        "reason": form.reason.trim(),
+        "forced": decision.forced,
+    });
+    let action = format!("membership.{}", decision.event.kind());
+    record_audit(&mut tx, business.id, by, &action, id, &details, now).await?;
+    tx.commit().await?;
+    // What the change means for today's bill is written at once (a credit, a
+    // prorated difference); later periods are billed on their days.
+    if let Err(error) =
+        crate::engine::invoicing::bill_membership(services, &business, id, today).await
+    {
+        tracing::error!(membership = id, %error, "billing right after a change failed");
+    }
+    Ok(preview)
+}
+
+/// The memberships a member or organization holds (or pays for), newest first.
+pub(crate) async fn held_by(
+    tx: &mut Tx,
+    business: &Business,
+    holder_ref: HolderRef,
+    today: NaiveDate,
+) -> Result<Vec<MembershipSummary>, Error> {
+    let rows = fetch_filtered(
+        tx,
+        &Filters {
+            business_id: business.id,
+            location_id: 0,
+            active: None,
+            ending: None,
+            holder: Some(holder_ref),
+        },
+        today,
+    )
+    .await?;
+    summaries(tx, business, rows, today, LIST_LIMIT, |_, _| true).await
+}
+
+pub(crate) const LIST_LIMIT: usize = 500;
+
+pub(crate) async fn summaries(
+    tx: &mut Tx,
+    business: &Business,
+    (rows, event_rows): (Vec<MembershipRow>, Vec<EventRow>),
+    today: NaiveDate,
+    limit: usize,
+    keep: impl Fn(&MembershipSummary, i64) -> bool,
+) -> Result<Vec<MembershipSummary>, Error> {
+    let types = types(tx, business.id).await?;
+    let unpaid = crate::engine::ledger::oldest_unpaid_all(tx, business.id).await?;
+    let mut events: HashMap<i64, Vec<Recorded>> = HashMap::new();
+    for row in &event_rows {
+        events
+            .entry(row.membership_id)
+            .or_default()
+            .push(recorded(row)?);
+    }
+    let members: HashMap<i64, (String, i64)> = query!(tx, fetch_all as (i64, String, String, i64),
+        "SELECT id, first_name, last_name, member_number FROM members WHERE business_id = $1 AND id IN (SELECT member_id FROM memberships WHERE business_id = $1)",
+        business.id)?
+    .into_iter()
+    .map(|(id, f, l, n)| (id, (format!("{f} {l}"), n)))
+    .collect();
+    let orgs: HashMap<i64, String> = query!(
+        tx,
+        fetch_all as (i64, String),
+        "SELECT id, name FROM organizations WHERE business_id = $1",
+        business.id
+    )?
+    .into_iter()
+    .collect();
+    let mut out = Vec::new();
+    for row in rows {
+        let evs = events.remove(&row.id).unwrap_or_default();
+        let (current, _) = type_in_effect(&types, &row, &evs, today)?;
+        let m = Membership {
+            spec: &current.spec,
+            events: &evs,
+            overdue: business
+                .dunning
+                .overdue(unpaid.get(&row.id).copied(), today),
+        };
+        let holder = match (row.member_id, row.organization_id) {
+            (Some(id), _) => {
+                let (name, number) = members.get(&id).cloned().unwrap_or_default();
+                Holder {
+                    name,
+                    href: format!("/members/{id}"),
+                    member_number: Some(number),
+                }
+            }
+            (None, org) => {
+                let id = org.unwrap_or_default();
+                Holder {
+                    name: orgs.get(&id).cloned().unwrap_or_default(),
+                    href: format!("/organizations/{id}"),
+                    member_number: None,
+                }
+            }
+        };
+        let summary = MembershipSummary {
+            id: row.id,
+            holder,
+            type_name: current.spec.name.clone(),
+            type_color: current.spec.color.clone(),
+            status: m.status(today),
+            start: m.anchor().unwrap_or(row.start_date),
+            last_day: row.end_date.and_then(|e| e.pred_opt()),
+            locked: m.locked(),
+        };
+        if keep(&summary, current.id) {
+            out.push(summary);
+            if out.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}

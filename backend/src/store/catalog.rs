@@ -1,0 +1,194 @@
+//! Rows of the catalog: membership types (columns plus a JSON document of
+//! settings checked by the domain), their price versions and locations.
+
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::query;
+use chrono::NaiveDate;
+use domain::catalog::{
+    Benefits, BillingInterval, EndAction, GroupPolicy, Policies, PriceVersion, PurchaseType, Term,
+    TypeSpec, TypeStatus,
+};
+use domain::{Currency, Money};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The part of a type's settings stored as JSON. Missing keys take defaults,
+/// so documents written before a setting existed still read.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct Settings {
+    pub(crate) term: Term,
+    pub(crate) end_action: EndAction,
+    pub(crate) renew_into: Option<i64>,
+    pub(crate) punch_card_credits: Option<u32>,
+    pub(crate) member_types: Vec<String>,
+    pub(crate) youth: bool,
+    pub(crate) group: Option<GroupPolicy>,
+    pub(crate) benefits: Benefits,
+    pub(crate) policies: Policies,
+    pub(crate) revenue_account: String,
+    pub(crate) deferred_revenue: bool,
+}
+
+impl Settings {
+    pub(crate) fn of(spec: &TypeSpec) -> Settings {
+        Settings {
+            term: spec.term.clone(),
+            end_action: spec.end_action,
+            renew_into: spec.renew_into,
+            punch_card_credits: spec.punch_card_credits,
+            member_types: spec.member_types.clone(),
+            youth: spec.youth,
+            group: spec.group.clone(),
+            benefits: spec.benefits.clone(),
+            policies: spec.policies.clone(),
+            revenue_account: spec.revenue_account.clone(),
+            deferred_revenue: spec.deferred_revenue,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TypeRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) color: String,
+    pub(crate) purchase_type: String,
+    pub(crate) billing_interval: Option<String>,
+    pub(crate) status: String,
+    pub(crate) display_order: i64,
+    pub(crate) all_locations: bool,
+    pub(crate) settings: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PriceRow {
+    pub(crate) id: i64,
+    pub(crate) membership_type_id: i64,
+    pub(crate) fee_minor: i64,
+    pub(crate) initiation_fee_minor: i64,
+    pub(crate) currency: String,
+    pub(crate) effective_from: NaiveDate,
+}
+
+/// A type as loaded from storage.
+pub(crate) struct Loaded {
+    pub(crate) id: i64,
+    pub(crate) status: TypeStatus,
+    pub(crate) display_order: i64,
+    pub(crate) spec: TypeSpec,
+    pub(crate) prices: Vec<PriceVersion>,
+    pub(crate) memberships: i64,
+}
+
+pub(crate) fn corrupt(what: &str, value: &str) -> Error {
+    Error::internal(format!("stored {what} {value:?} is not known"))
+}
+
+/// Loads every type of the business (or the one with `only`), with prices, locations and counts.
+pub(crate) async fn load(
+    tx: &mut Tx,
+    business_id: i64,
+    only: Option<i64>,
+) -> Result<Vec<Loaded>, Error> {
+    let rows = query!(tx, fetch_all as TypeRow,
+        "SELECT id, name, description, color, purchase_type, billing_interval, status, display_order, all_locations, settings
+           FROM membership_types WHERE business_id = $1 AND ($2 = 0 OR id = $2)",
+        business_id, only.unwrap_or(0))?;
+    let prices =
+        query!(tx, fetch_all as PriceRow,
+        "SELECT id, membership_type_id, fee_minor, initiation_fee_minor, currency, effective_from
+           FROM membership_type_prices WHERE business_id = $1 ORDER BY effective_from, id",
+        business_id)?;
+    let per_price: HashMap<i64, i64> = query!(
+        tx,
+        fetch_all as (i64, i64),
+        "SELECT price_id, COUNT(*) FROM memberships WHERE business_id = $1 GROUP BY price_id",
+        business_id
+    )?
+    .into_iter()
+    .collect();
+    let links = query!(
+        tx,
+        fetch_all as (i64, i64),
+        "SELECT membership_type_id, location_id FROM membership_type_locations WHERE business_id = $1 ORDER BY location_id",
+        business_id
+    )?;
+
+    let mut prices_by_type: HashMap<i64, Vec<PriceVersion>> = HashMap::new();
+    for p in prices {
+        let currency =
+            Currency::from_code(&p.currency).map_err(|_| corrupt("currency", &p.currency))?;
+        prices_by_type
+            .entry(p.membership_type_id)
+            .or_default()
+            .push(PriceVersion {
+                id: p.id,
+                fee: Money::new(p.fee_minor, currency),
+                initiation_fee: Money::new(p.initiation_fee_minor, currency),
+                effective_from: p.effective_from,
+                memberships: per_price.get(&p.id).copied().unwrap_or(0),
+            });
+    }
+    let mut locations_by_type: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (type_id, location_id) in links {
+        locations_by_type
+            .entry(type_id)
+            .or_default()
+            .push(location_id);
+    }
+
+    rows.into_iter()
+        .map(|row| {
+            let settings: Settings = serde_json::from_str(&row.settings).map_err(|e| {
+                Error::internal(format!("settings of membership type {}: {e}", row.id))
+            })?;
+            let prices = prices_by_type.remove(&row.id).unwrap_or_default();
+            let spec = TypeSpec {
+                purchase_type: PurchaseType::parse(&row.purchase_type)
+                    .ok_or_else(|| corrupt("purchase type", &row.purchase_type))?,
+                billing_interval: match row.billing_interval.as_deref() {
+                    None => None,
+                    Some(text) => Some(
+                        BillingInterval::parse(text)
+                            .ok_or_else(|| corrupt("billing interval", text))?,
+                    ),
+                },
+                name: row.name,
+                description: row.description,
+                color: row.color,
+                term: settings.term,
+                end_action: settings.end_action,
+                renew_into: settings.renew_into,
+                punch_card_credits: settings.punch_card_credits,
+                all_locations: row.all_locations,
+                location_ids: locations_by_type.remove(&row.id).unwrap_or_default(),
+                member_types: settings.member_types,
+                youth: settings.youth,
+                group: settings.group,
+                benefits: settings.benefits,
+                policies: settings.policies,
+                revenue_account: settings.revenue_account,
+                deferred_revenue: settings.deferred_revenue,
+            };
+            Ok(Loaded {
+                id: row.id,
+                status: TypeStatus::parse(&row.status)
+                    .ok_or_else(|| corrupt("status", &row.status))?,
+                display_order: row.display_order,
+                memberships: prices.iter().map(|p| p.memberships).sum(),
+                prices,
+                spec,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn load_one(tx: &mut Tx, business_id: i64, id: i64) -> Result<Loaded, Error> {
+    load(tx, business_id, Some(id))
+        .await?
+        .pop()
+        .ok_or(Error::NotFound)
+}

@@ -1,0 +1,485 @@
+//! Rows of memberships and their events: loading a membership with its
+//! history, the type in effect, who holds it, appending events and keeping
+//! the row's date projection.
+
+use crate::platform::db::Tx;
+use crate::platform::error::Error;
+use crate::query;
+use crate::store::business::Business;
+use crate::store::catalog::{self, Loaded};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::billing::charges::Discount;
+use domain::lifecycle::{Event, Membership, Recorded, Status};
+use domain::parties::Holder;
+use std::collections::HashMap;
+
+/// Who a membership is sold to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HolderRef {
+    Member(i64),
+    Organization(i64),
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MembershipRow {
+    pub(crate) id: i64,
+    pub(crate) member_id: Option<i64>,
+    pub(crate) organization_id: Option<i64>,
+    pub(crate) membership_type_id: i64,
+    pub(crate) price_id: i64,
+    pub(crate) start_date: NaiveDate,
+    pub(crate) end_date: Option<NaiveDate>,
+    pub(crate) payer: String,
+    pub(crate) discount: String,
+    pub(crate) source: String,
+    pub(crate) notes: String,
+    pub(crate) version: i64,
+}
+
+pub(crate) const MEMBERSHIP_COLUMNS: &str = "m.id, m.member_id, m.organization_id, m.membership_type_id, m.price_id, m.start_date, m.end_date, m.payer, m.discount, m.source, m.notes, m.version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub(crate) membership_id: i64,
+    pub(crate) data: String,
+    pub(crate) reason: String,
+    pub(crate) forced: bool,
+    pub(crate) actor_label: String,
+    pub(crate) recorded_at: DateTime<Utc>,
+}
+
+pub(crate) fn recorded(row: &EventRow) -> Result<Recorded, Error> {
+    let event: Event = serde_json::from_str(&row.data)
+        .map_err(|e| Error::internal(format!("event of membership {}: {e}", row.membership_id)))?;
+    Ok(Recorded {
+        event,
+        by: row.actor_label.clone(),
+        reason: row.reason.clone(),
+        forced: row.forced,
+    })
+}
+
+pub(crate) fn discount_of(row: &MembershipRow) -> Result<Option<Discount>, Error> {
+    if row.discount.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(&row.discount)
+        .map(Some)
+        .map_err(|e| Error::internal(format!("discount of membership {}: {e}", row.id)))
+}
+
+/// A membership with its events and the type in effect.
+pub(crate) struct Stored {
+    pub(crate) row: MembershipRow,
+    pub(crate) events: Vec<Recorded>,
+    pub(crate) event_rows: Vec<EventRow>,
+}
+
+pub(crate) async fn load_events(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+) -> Result<Vec<EventRow>, Error> {
+    Ok(query!(tx, fetch_all as EventRow,
+        "SELECT membership_id, data, reason, forced, actor_label, recorded_at FROM membership_events
+          WHERE business_id = $1 AND membership_id = $2 ORDER BY id",
+        business_id, id)?)
+}
+
+impl Stored {
+    /// The type and price version in effect on `today`, and the membership as
+    /// that type's rules read it.
+    pub(crate) fn in_effect<'a>(
+        &'a self,
+        types: &'a HashMap<i64, Loaded>,
+        today: NaiveDate,
+    ) -> Result<(&'a Loaded, i64, Membership<'a>), Error> {
+        let (current, price_id) = type_in_effect(types, &self.row, &self.events, today)?;
+        let m = Membership {
+            spec: &current.spec,
+            events: &self.events,
+            overdue: Default::default(),
+        };
+        Ok((current, price_id, m))
+    }
+}
+
+pub(crate) async fn load_membership(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+) -> Result<Stored, Error> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.business_id = $1 AND m.id = $2"
+    );
+    let row = query!(
+        tx,
+        fetch_optional as MembershipRow,
+        sqlx::AssertSqlSafe(sql),
+        business_id,
+        id
+    )?
+    .ok_or(Error::NotFound)?;
+    let event_rows = load_events(tx, business_id, id).await?;
+    let events = event_rows.iter().map(recorded).collect::<Result<_, _>>()?;
+    Ok(Stored {
+        row,
+        events,
+        event_rows,
+    })
+}
+
+/// The memberships with ids from `first` to `last`, with their events, read
+/// in two queries (the billing run's batches).
+pub(crate) async fn load_batch(
+    tx: &mut Tx,
+    business_id: i64,
+    first: i64,
+    last: i64,
+) -> Result<Vec<Stored>, Error> {
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE m.business_id = $1 AND m.id BETWEEN $2 AND $3 ORDER BY m.id"
+    );
+    let rows = query!(
+        tx,
+        fetch_all as MembershipRow,
+        sqlx::AssertSqlSafe(sql),
+        business_id,
+        first,
+        last
+    )?;
+    let (Some(first), Some(last)) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id)) else {
+        return Ok(Vec::new());
+    };
+    let mut events: HashMap<i64, Vec<EventRow>> = HashMap::new();
+    for row in query!(tx, fetch_all as EventRow,
+        "SELECT membership_id, data, reason, forced, actor_label, recorded_at FROM membership_events
+          WHERE business_id = $1 AND membership_id BETWEEN $2 AND $3 ORDER BY membership_id, id",
+        business_id, first, last)?
+    {
+        events.entry(row.membership_id).or_default().push(row);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let event_rows = events.remove(&row.id).unwrap_or_default();
+            let events = event_rows.iter().map(recorded).collect::<Result<_, _>>()?;
+            Ok(Stored {
+                row,
+                events,
+                event_rows,
+            })
+        })
+        .collect()
+}
+
+/// The types of the business by id.
+pub(crate) async fn types(tx: &mut Tx, business_id: i64) -> Result<HashMap<i64, Loaded>, Error> {
+    Ok(catalog::load(tx, business_id, None)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect())
+}
+
+pub(crate) fn type_in_effect<'t>(
+    types: &'t HashMap<i64, Loaded>,
+    row: &MembershipRow,
+    events: &[Recorded],
+    today: NaiveDate,
+) -> Result<(&'t Loaded, i64), Error> {
+    // The type's rules decide which type is in effect only through events,
+    // so any type's spec can read them.
+    let sold = types
+        .get(&row.membership_type_id)
+        .ok_or_else(|| Error::internal(format!("type of membership {}", row.id)))?;
+    let m = Membership {
+        spec: &sold.spec,
+        events,
+        overdue: Default::default(),
+    };
+    let (type_id, price_id) = m.type_and_price_on((row.membership_type_id, row.price_id), today);
+    let current = types
+        .get(&type_id)
+        .ok_or_else(|| Error::internal(format!("type {type_id} of membership {}", row.id)))?;
+    Ok((current, price_id))
+}
+
+/// The type and price version in effect on `today`.
+pub(crate) fn type_in_effect_pub<'t>(
+    types: &'t HashMap<i64, Loaded>,
+    stored: &Stored,
+    today: NaiveDate,
+) -> Result<(&'t Loaded, i64), Error> {
+    type_in_effect(types, &stored.row, &stored.events, today)
+}
+
+/// The name of who holds a membership (a member or an organization).
+pub(crate) async fn holder_name(
+    tx: &mut Tx,
+    business_id: i64,
+    stored: &Stored,
+) -> Result<String, Error> {
+    Ok(holder(tx, business_id, &stored.row).await?.name)
+}
+
+pub(crate) async fn holder(
+    tx: &mut Tx,
+    business_id: i64,
+    row: &MembershipRow,
+) -> Result<Holder, Error> {
+    if let Some(member_id) = row.member_id {
+        let (first, last, number) = query!(
+            tx,
+            fetch_one as (String, String, i64),
+            "SELECT first_name, last_name, member_number FROM members WHERE business_id = $1 AND id = $2",
+            business_id,
+            member_id
+        )?;
+        return Ok(Holder {
+            name: format!("{first} {last}"),
+            href: format!("/members/{member_id}"),
+            member_number: Some(number),
+        });
+    }
+    let org_id = row.organization_id.unwrap_or_default();
+    let (name,) = query!(
+        tx,
+        fetch_one as (String,),
+        "SELECT name FROM organizations WHERE business_id = $1 AND id = $2",
+        business_id,
+        org_id
+    )?;
+    Ok(Holder {
+        name,
+        href: format!("/organizations/{org_id}"),
+        member_number: None,
+    })
+}
+
+/// Who holds a membership, and its type's name (for invoices).
+pub(crate) async fn holder_and_name(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+) -> Result<(Holder, String), Error> {
+    let loaded = load_membership(tx, business_id, id).await?;
+    let name = query!(
+        tx,
+        fetch_one as (String,),
+        "SELECT name FROM membership_types WHERE business_id = $1 AND id = $2",
+        business_id,
+        loaded.row.membership_type_id
+    )?
+    .0;
+    Ok((holder(tx, business_id, &loaded.row).await?, name))
+}
+
+/// Puts what billing did or saw on a membership's timeline, as the system.
+pub(crate) async fn append_billing_note(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    on: NaiveDate,
+    note: &domain::lifecycle::BillingNote,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let event = Event::Billing {
+        on,
+        note: note.clone(),
+    };
+    append_event(
+        tx,
+        business_id,
+        membership_id,
+        &event,
+        "",
+        false,
+        ("system", None, "the system"),
+        now,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn append_event(
+    tx: &mut Tx,
+    business_id: i64,
+    membership_id: i64,
+    event: &Event,
+    reason: &str,
+    forced: bool,
+    (actor, actor_id, label): (&str, Option<i64>, &str),
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let data = serde_json::to_string(event).map_err(|e| Error::internal(e.to_string()))?;
+    query!(tx, execute,
+        "INSERT INTO membership_events (business_id, membership_id, kind, effective_on, data, reason, forced, actor, actor_id, actor_label, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        business_id, membership_id, event.kind(), event.effective(), data, reason, forced, actor, actor_id, label, now)?;
+    Ok(())
+}
+
+/// The dates kept on the row for range queries: the anchor, and the end that a
+/// cancellation or a term that does not renew by itself sets.
+pub(crate) async fn refresh_projection(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+    m: &Membership<'_>,
+    today: NaiveDate,
+) -> Result<(), Error> {
+    let renews = m.spec.end_action == domain::catalog::spec::EndAction::RenewSame;
+    let term_end = if renews { None } else { m.term_end(today) };
+    let end = match (m.cancel_end(), term_end) {
+        (Some(c), Some(t)) => Some(c.min(t)),
+        (c, t) => c.or(t),
+    };
+    let anchor = m.anchor().unwrap_or(today);
+    query!(
+        tx,
+        execute,
+        "UPDATE memberships SET start_date = $1, end_date = $2 WHERE business_id = $3 AND id = $4",
+        anchor,
+        end,
+        business_id,
+        id
+    )?;
+    Ok(())
+}
+
+/// The row lock: concurrent changes to one membership run one after the
+/// other, and a form made from an older version is refused.
+pub(crate) async fn lock_row(
+    tx: &mut Tx,
+    business_id: i64,
+    id: i64,
+    version: Option<i64>,
+) -> Result<(), Error> {
+    let bumped = query!(
+        tx,
+        fetch_optional as (i64,),
+        "UPDATE memberships SET version = version + 1 WHERE business_id = $1 AND id = $2 AND ($3 < 0 OR version = $3) RETURNING version",
+        business_id,
+        id,
+        version.unwrap_or(-1)
+    )?;
+    if bumped.is_some() {
+        return Ok(());
+    }
+    let exists = query!(
+        tx,
+        fetch_optional as (i64,),
+        "SELECT id FROM memberships WHERE business_id = $1 AND id = $2",
+        business_id,
+        id
+    )?;
+    Err(match exists {
+        None => Error::NotFound,
+        Some(_) => Error::Conflict(
+            "This membership was changed by someone else while you were looking at it. Reload the page to see the change, then try again.".into(),
+        ),
+    })
+}
+
+/// The type names of the memberships an organization holds or pays for that
+/// have not ended.
+pub(crate) async fn running_for_organization(
+    tx: &mut Tx,
+    business: &Business,
+    organization_id: i64,
+    today: NaiveDate,
+) -> Result<Vec<String>, Error> {
+    let ids = query!(
+        tx,
+        fetch_all as (i64,),
+        "SELECT id FROM memberships WHERE business_id = $1 AND organization_id = $2 ORDER BY id",
+        business.id,
+        organization_id
+    )?;
+    let types = types(tx, business.id).await?;
+    let mut running = Vec::new();
+    for (id,) in ids {
+        let loaded = load_membership(tx, business.id, id).await?;
+        let (current, _, m) = loaded.in_effect(&types, today)?;
+        if !matches!(
+            m.status(today).status,
+            Status::Cancelled | Status::Expired | Status::Rejected
+        ) {
+            running.push(current.spec.name.clone());
+        }
+    }
+    Ok(running)
+}
+
+/// The filters a query runs in SQL; status and type are computed afterwards.
+pub(crate) struct Filters {
+    pub(crate) business_id: i64,
+    pub(crate) location_id: i64,
+    pub(crate) active: Option<(NaiveDate, NaiveDate)>,
+    pub(crate) ending: Option<(NaiveDate, NaiveDate)>,
+    pub(crate) holder: Option<HolderRef>,
+}
+
+pub(crate) const FILTERS: &str = "m.business_id = $1
+    AND ($2 = 0 OR EXISTS (SELECT 1 FROM membership_locations ml WHERE ml.membership_id = m.id AND ml.location_id = $2))
+    AND ($3 = 0 OR (m.start_date <= $5 AND (m.end_date IS NULL OR m.end_date > $4)))
+    AND ($6 = 0 OR (m.end_date >= $7 AND m.end_date <= $8))
+    AND ($9 = 0 OR m.member_id = $9 OR EXISTS (SELECT 1 FROM membership_members mm WHERE mm.membership_id = m.id AND mm.member_id = $9 AND mm.removed_at IS NULL))
+    AND ($10 = 0 OR (m.member_id IS NULL AND m.organization_id = $10))";
+
+pub(crate) async fn fetch_filtered(
+    tx: &mut Tx,
+    f: &Filters,
+    today: NaiveDate,
+) -> Result<(Vec<MembershipRow>, Vec<EventRow>), Error> {
+    let flag = |range: Option<(NaiveDate, NaiveDate)>| match range {
+        Some((from, to)) => (1i64, from, to),
+        None => (0, today, today),
+    };
+    let (active_on, active_from, active_to) = flag(f.active);
+    let (ending_on, ending_from, ending_to) = flag(f.ending);
+    let (member_id, organization_id) = match f.holder {
+        Some(HolderRef::Member(id)) => (id, 0),
+        Some(HolderRef::Organization(id)) => (0, id),
+        None => (0, 0),
+    };
+    let sql = format!(
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE {FILTERS} ORDER BY m.start_date DESC, m.id DESC"
+    );
+    let rows = query!(
+        tx,
+        fetch_all as MembershipRow,
+        sqlx::AssertSqlSafe(sql),
+        f.business_id,
+        f.location_id,
+        active_on,
+        active_from,
+        active_to,
+        ending_on,
+        ending_from,
+        ending_to,
+        member_id,
+        organization_id
+    )?;
+    let sql = format!(
+        "SELECT e.membership_id, e.data, e.reason, e.forced, e.actor_label, e.recorded_at
+           FROM membership_events e JOIN memberships m ON m.id = e.membership_id
+          WHERE {FILTERS} ORDER BY e.membership_id, e.id"
+    );
+    let events = query!(
+        tx,
+        fetch_all as EventRow,
+        sqlx::AssertSqlSafe(sql),
+        f.business_id,
+        f.location_id,
+        active_on,
+        active_from,
+        active_to,
+        ending_on,
+        ending_from,
+        ending_to,
+        member_id,
+        organization_id
+    )?;
+    Ok((rows, events))
+}
