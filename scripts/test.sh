@@ -35,6 +35,7 @@ fi
 
 echo "==> design: no import circle between the modules of a crate"
 python3 scripts/module-cycles.py domain/src backend/src app/src server/src
+python3 scripts/backend-tiers.py backend/src
 
 echo "==> formatting and lints"
 cargo fmt --all -- --check

@@ -98,7 +98,7 @@ pub async fn create_service(
     .map_err(Error::from);
     let (id,) = match inserted {
         Ok(row) => row,
-        Err(e) if e.is_unique_violation() => {
+        Err(e) if e.violates_unique("services", &["business_id", "name"]) => {
             return Err(Invalid::one("name", "a service of this name exists already").into());
         }
         Err(e) => return Err(e),

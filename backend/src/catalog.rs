@@ -130,7 +130,7 @@ async fn context(
 
 fn name_taken(e: sqlx::Error, name: &str) -> Error {
     let e = Error::from(e);
-    if e.is_unique_violation() {
+    if e.violates_unique("membership_types", &["business_id", "name"]) {
         Error::invalid(
             "name",
             format!("a membership type named {name:?} already exists"),

@@ -222,7 +222,7 @@ pub async fn adjust(
     match done {
         Ok(()) => {}
         // The same form sent twice: the first adjusted, this one changes nothing.
-        Err(e) if e.is_unique_violation() => {
+        Err(e) if e.violates_unique("credit_entries", &["membership_id", "entry_key"]) => {
             drop(tx);
             let mut tx = services.db.begin_read().await?;
             let b = balance(&mut tx, membership_id).await?;

@@ -7,7 +7,7 @@ use crate::engine::credits::bring_up_to_date;
 use crate::engine::ledger::{
     Account, Standing, last_standing_with_invoice, mail, oldest_unpaid, oldest_unpaid_all,
 };
-use crate::engine::lifecycle::act_as;
+use crate::engine::lifecycle::{Showing, act_as};
 use crate::payments::{Charged, charge_card};
 use crate::platform::actor::Actor;
 use crate::platform::actor::By;
@@ -61,7 +61,16 @@ pub async fn renew_due(services: &Services, business_id: i64) -> Result<usize, E
             version: version.to_string(),
             ..ActionForm::default()
         };
-        match act_as(services, By::System, business_id, id, &form).await {
+        match act_as(
+            services,
+            By::System,
+            business_id,
+            id,
+            &form,
+            Showing::Effect,
+        )
+        .await
+        {
             Ok(_) => renewed += 1,
             // Someone changed it meanwhile, or the renewal type is not on sale:
             // the membership stays as it is and the next run looks again.

@@ -14,9 +14,9 @@ use domain::memberships::{
 };
 use domain::staff::Role;
 
-use crate::engine::lifecycle::{LIST_LIMIT, summaries};
+use crate::engine::lifecycle::{LIST_LIMIT, Showing, summaries};
 use crate::engine::lifecycle::{
-    act_as, check, decide, holds_type, parties, record_audit, refused, sell_in,
+    act_as, check, holds_type, parties, preview_as, record_audit, refused, sell_in,
 };
 use crate::platform::actor::Actor;
 use crate::platform::actor::{By, who};
@@ -225,7 +225,8 @@ async fn page(
         .find(|p| p.id == price_id)
         .ok_or_else(|| Error::internal(format!("price of membership {id}")))?;
     let family = family(tx, business.id, id).await?;
-    let upcoming = crate::engine::invoicing::upcoming(tx, business, &loaded, &m, today).await?;
+    let upcoming =
+        crate::engine::invoicing::upcoming(tx, business, &types, &loaded, &m, today).await?;
     let locations = query!(
         tx,
         fetch_all as (String,),
@@ -343,14 +344,7 @@ pub async fn preview_action(
     form: &ActionForm,
 ) -> Result<ActionPreview, Error> {
     actor.require(Role::FrontDesk)?;
-    let mut tx = services.db.begin_read().await?;
-    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
-    let today = services.today(&business);
-    let preview = decide(&mut tx, &business, By::Staff(actor), id, form, today)
-        .await?
-        .1;
-    tx.commit().await?;
-    Ok(preview)
+    preview_as(services, By::Staff(actor), actor.business_id, id, form).await
 }
 
 /// Applies an action to a membership as staff.
@@ -361,7 +355,15 @@ pub async fn act(
     form: &ActionForm,
 ) -> Result<MembershipPage, Error> {
     actor.require(Role::FrontDesk)?;
-    act_as(services, By::Staff(actor), actor.business_id, id, form).await?;
+    act_as(
+        services,
+        By::Staff(actor),
+        actor.business_id,
+        id,
+        form,
+        Showing::Effect,
+    )
+    .await?;
     membership(services, actor, id).await
 }
 
@@ -545,7 +547,15 @@ pub async fn act_returning(
     form: &ActionForm,
 ) -> Result<(ActionPreview, MembershipPage), Error> {
     actor.require(Role::FrontDesk)?;
-    let done = act_as(services, By::Staff(actor), actor.business_id, id, form).await?;
+    let done = act_as(
+        services,
+        By::Staff(actor),
+        actor.business_id,
+        id,
+        form,
+        Showing::Billing,
+    )
+    .await?;
     Ok((done, membership(services, actor, id).await?))
 }
 

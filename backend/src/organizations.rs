@@ -38,7 +38,7 @@ impl OrganizationRow {
 
 fn name_taken(e: sqlx::Error, name: &str) -> Error {
     let e = Error::from(e);
-    if e.is_unique_violation() {
+    if e.violates_unique("organizations", &["business_id", "name"]) {
         Error::invalid(
             "name",
             format!("an organization named {name:?} already exists"),

@@ -124,7 +124,7 @@ pub async fn record_payment(
     .await
     {
         Ok(id) => id,
-        Err(e) if e.is_unique_violation() => {
+        Err(e) if e.violates_unique("payments", &["business_id", "idempotency_key"]) => {
             drop(tx);
             return replayed(services, business.id, &checked.key).await;
         }
@@ -260,11 +260,15 @@ pub async fn charge_card(
         Ok(Claim::Charge(intent)) => intent,
         Ok(Claim::Replayed(id)) => return Ok(Charged::Replayed(id)),
         // A racing request with the same key claimed first.
-        Err(e) if e.is_unique_violation() => {
+        Err(e) if e.violates_unique("charge_intents", &["business_id", "request_key"]) => {
             return match replayed_charge(services, business_id, key).await? {
                 Some(id) => Ok(Charged::Replayed(id)),
                 None => Err(in_progress()),
             };
+        }
+        // Another request holds the invoice's one open charge.
+        Err(e) if e.violates_unique("charge_intents", &["invoice_id"]) => {
+            return Err(in_progress());
         }
         Err(e) => return Err(e),
     };

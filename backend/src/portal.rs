@@ -774,7 +774,7 @@ async fn portal_membership(
     };
     let next_billing = m.next_billing(today);
     let next_amount = if reach == Reach::Holder && stored.row.payer != "organization" {
-        crate::engine::invoicing::upcoming(tx, business, &stored, &m, today)
+        crate::engine::invoicing::upcoming(tx, business, &types, &stored, &m, today)
             .await?
             .into_iter()
             .next()
@@ -1045,6 +1045,7 @@ pub async fn act(
         member.business_id,
         id,
         &form,
+        crate::engine::lifecycle::Showing::Effect,
     )
     .await
 }

@@ -61,7 +61,7 @@ pub async fn create_service(
     .map_err(Error::from);
     let (id,) = match inserted {
         Ok(row) => row,
-        Err(e) if e.is_unique_violation() => {
+        Err(e) if e.violates_unique("recurring_services", &["business_id", "name"]) => {
             return Err(
                 Invalid::one("name", "a recurring service of this name exists already").into(),
             );

@@ -974,3 +974,61 @@ async fn codes_are_masked_in_the_staff_outbox_once_mail_really_goes_out() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_portal_pause_and_one_memberships_billing_load_the_catalog_once_and_run_the_generator_once()
+ {
+    use backend::platform::tally::{Counts, counted};
+    each_db(|db| async move {
+        let c = club(db).await;
+        let flex = portal_type(&c).await;
+        let ana = member_with_email(&c, "Ana", "ana@example.com").await;
+        let id = memberships::sell(
+            &c.s,
+            &c.owner,
+            HolderRef::Member(ana),
+            &SellForm {
+                type_id: flex.to_string(),
+                start: "2026-11-22".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let me = signed_in(&c, "ana@example.com").await;
+        let once = Counts {
+            catalog_loads: 1,
+            generator_runs: 1,
+        };
+        // The member's pause: decided, recorded and billed in one request.
+        let (done, counts) = counted(portal::act(
+            &c.s,
+            me,
+            id,
+            &action("pause", "2026-12-01", "2026-12-15"),
+        ))
+        .await;
+        assert!(done.unwrap().effect.contains("2026-12-01"));
+        assert_eq!(counts, once, "the portal pause");
+        // One membership billed up to a later day.
+        let business = {
+            let mut tx = c.s.db.begin_read().await.unwrap();
+            let b = business::load(&mut tx, c.owner.business_id).await.unwrap();
+            tx.commit().await.unwrap();
+            b
+        };
+        let (written, counts) = counted(backend::engine::invoicing::bill_membership(
+            &c.s,
+            &business,
+            id,
+            support::d(2027, 1, 22),
+        ))
+        .await;
+        assert!(
+            written.unwrap() > 0,
+            "the periods after the pause are billed"
+        );
+        assert_eq!(counts, once, "one membership's billing");
+    })
+    .await;
+}

@@ -263,15 +263,7 @@ pub struct ActionForm {
     pub version: String,
 }
 
-/// A parsed action; type and price changes still need their names and fees
-/// looked up.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Asked {
-    Ready(Action),
-    ChangeType { type_id: i64, when: ChangeWhen },
-    ChangePrice { price_id: i64, when: ChangeWhen },
-    SwitchCycle { type_id: i64, on: NaiveDate },
-}
+pub use crate::lifecycle::request::Asked;
 
 impl ActionForm {
     pub fn force(&self) -> bool {

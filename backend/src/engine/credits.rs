@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::credits::{EntryKind, Lot, credits_of, expired, grants_due, period_end, spend};
 use domain::lifecycle::Membership;
 
-pub(crate) type Types = std::collections::HashMap<i64, crate::store::catalog::Loaded>;
+pub(crate) use crate::store::catalog::Types;
 
 /// Who wrote an entry, as stored.
 pub(crate) struct Author {

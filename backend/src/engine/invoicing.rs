@@ -5,6 +5,7 @@ use crate::engine::ledger::Account;
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::store::business::Business;
+use crate::store::catalog::Types;
 use crate::store::memberships::{Stored, discount_of, load_membership, types};
 use crate::{Services, query};
 use chrono::NaiveDate;
@@ -46,11 +47,13 @@ pub(crate) fn due_by(dated: Vec<Dated>, up_to: NaiveDate) -> Vec<Dated> {
 pub(crate) async fn missing_lines(
     tx: &mut Tx,
     business: &Business,
+    types: &Types,
     id: i64,
     date: NaiveDate,
 ) -> Result<(Stored, Vec<IssuedLine>, Vec<Dated>), Error> {
     let stored = load_membership(tx, business.id, id).await?;
-    let (issued, missing) = missing_dated(tx, business, &stored, &stored.events, date).await?;
+    let (issued, missing) =
+        missing_dated(tx, business, types, &stored, &stored.events, date).await?;
     Ok((stored, issued, missing))
 }
 
@@ -59,11 +62,12 @@ pub(crate) async fn missing_lines(
 pub(crate) async fn missing_with(
     tx: &mut Tx,
     business: &Business,
+    types: &Types,
     stored: &Stored,
     events: &[domain::lifecycle::Recorded],
     date: NaiveDate,
 ) -> Result<(Vec<IssuedLine>, Vec<KeyedLine>), Error> {
-    let (issued, dated) = missing_dated(tx, business, stored, events, date).await?;
+    let (issued, dated) = missing_dated(tx, business, types, stored, events, date).await?;
     Ok((issued, dated.into_iter().map(|(line, _)| line).collect()))
 }
 
@@ -71,11 +75,11 @@ pub(crate) async fn missing_with(
 pub(crate) async fn missing_dated(
     tx: &mut Tx,
     business: &Business,
+    types: &Types,
     stored: &Stored,
     events: &[domain::lifecycle::Recorded],
     date: NaiveDate,
 ) -> Result<(Vec<IssuedLine>, Vec<Dated>), Error> {
-    let types = types(tx, business.id).await?;
     let catalog: Vec<CatalogType> = types
         .values()
         .map(|t| CatalogType {
@@ -110,8 +114,14 @@ pub(crate) async fn missing_dated(
         stored.row.id
     )?;
     let up_to = not_before(date, latest);
-    let missing = due_by(generate_dated(&input, &issued, up_to), up_to);
+    let missing = due_by(generate(&input, &issued, up_to), up_to);
     Ok((issued, missing))
+}
+
+/// The generator's answer (counted: a request should run it once).
+fn generate(input: &BillingInput<'_>, issued: &[IssuedLine], up_to: NaiveDate) -> Vec<Dated> {
+    crate::platform::tally::generator_ran();
+    generate_dated(input, issued, up_to)
 }
 
 /// The date billing runs up to: `date`, or the latest date the membership
@@ -129,6 +139,7 @@ pub(crate) fn not_before(date: NaiveDate, latest_billed: Option<NaiveDate>) -> N
 pub(crate) async fn upcoming(
     tx: &mut Tx,
     business: &Business,
+    types: &Types,
     stored: &Stored,
     m: &domain::lifecycle::Membership<'_>,
     today: NaiveDate,
@@ -147,7 +158,7 @@ pub(crate) async fn upcoming(
     let Some(up_to) = dates.last().copied() else {
         return Ok(Vec::new());
     };
-    let (_, missing) = missing_with(tx, business, stored, &stored.events, up_to).await?;
+    let (_, missing) = missing_with(tx, business, types, stored, &stored.events, up_to).await?;
     let mut groups: BTreeMap<NaiveDate, Vec<domain::billing::charges::Line>> = BTreeMap::new();
     let mut undated = Vec::new();
     for line in missing {
@@ -315,9 +326,26 @@ pub async fn bill_membership(
     id: i64,
     date: NaiveDate,
 ) -> Result<usize, Error> {
+    let types = {
+        let mut tx = services.db.begin_read().await?;
+        let types = types(&mut tx, business.id).await?;
+        tx.commit().await?;
+        types
+    };
+    bill_with(services, business, &types, id, date).await
+}
+
+/// [`bill_membership`] with the catalog the caller already loaded.
+pub(crate) async fn bill_with(
+    services: &Services,
+    business: &Business,
+    types: &Types,
+    id: i64,
+    date: NaiveDate,
+) -> Result<usize, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let (stored, issued, missing) = missing_lines(&mut tx, business, id, date).await?;
+    let (stored, issued, missing) = missing_lines(&mut tx, business, types, id, date).await?;
     let planned = plan(&stored, &issued, missing, date)?;
     match write_planned(&mut tx, business, &planned, now).await {
         Ok(written) => {
@@ -325,7 +353,9 @@ pub async fn bill_membership(
             Ok(written)
         }
         // Another run wrote these lines first: nothing is missing any more.
-        Err(e) if e.is_unique_violation() => Ok(0),
+        Err(e) if e.violates_unique("invoice_lines", &["membership_id", "line_key", "seq"]) => {
+            Ok(0)
+        }
         Err(e) => Err(e),
     }
 }
@@ -652,7 +682,7 @@ pub(crate) async fn bill_batch(
             currency: business.currency,
         };
         let issued = issued.remove(&stored.row.id).unwrap_or_default();
-        let missing = due_by(generate_dated(&input, &issued, up_to), up_to);
+        let missing = due_by(generate(&input, &issued, up_to), up_to);
         planned.extend(plan(stored, &issued, missing, date)?);
     }
     write_planned(tx, business, &planned, now).await

@@ -7,7 +7,7 @@ use crate::platform::audit;
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::store::business::Business;
-use crate::store::catalog::{self, Loaded};
+use crate::store::catalog::{self, Loaded, Types};
 use crate::store::memberships::{
     EventRow, Filters, HolderRef, MembershipRow, Stored, append_event, fetch_filtered,
     load_membership, lock_row, recorded, refresh_projection, type_in_effect, types,
@@ -15,11 +15,10 @@ use crate::store::memberships::{
 use crate::{Services, query};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Invalid;
-use domain::catalog::{PurchaseType, TypeStatus, current_price};
-use domain::lifecycle::policy::{self, Action, Request};
+use domain::lifecycle::policy::{self};
 use domain::lifecycle::sale::{Payer, SaleContext, SellForm, TypeOnSale, check_sale, preview};
 use domain::lifecycle::{Event, Membership, Recorded, Status, StatusReport};
-use domain::memberships::{ActionForm, ActionPreview, Asked, MembershipSummary, SaleSummary};
+use domain::memberships::{ActionForm, ActionPreview, MembershipSummary, SaleSummary};
 use domain::parties::Holder;
 use std::collections::HashMap;
 
@@ -302,127 +301,6 @@ pub(crate) async fn record_audit(
     .await
 }
 
-/// Turns a parsed form into a request, looking up the type or price it names.
-pub(crate) fn request_for(
-    asked: Asked,
-    form: &ActionForm,
-    types: &HashMap<i64, Loaded>,
-    current: &Loaded,
-    today: NaiveDate,
-) -> Result<Request, Error> {
-    let action = match asked {
-        // A type that renews into another: the renewal continues as that type.
-        Asked::Ready(Action::Renew)
-            if current.spec.end_action == domain::catalog::spec::EndAction::RenewOther =>
-        {
-            let target = current
-                .spec
-                .renew_into
-                .and_then(|id| types.get(&id))
-                .filter(|t| t.status == TypeStatus::Active)
-                .ok_or_else(|| {
-                    Error::Conflict(format!(
-                        "{} renews into another type that is not on sale: activate it or change the type's end action.",
-                        current.spec.name
-                    ))
-                })?;
-            let price = current_price(&target.prices, today)
-                .ok_or_else(|| Error::internal("an active type has a price"))?;
-            Action::RenewInto(policy::RenewTarget {
-                type_id: target.id,
-                type_name: target.spec.name.clone(),
-                price_id: price.id,
-                term: target.spec.term.clone(),
-            })
-        }
-        Asked::Ready(action) => action,
-        Asked::ChangeType { type_id, when } => {
-            let target = types
-                .get(&type_id)
-                .filter(|t| t.status == TypeStatus::Active)
-                .ok_or_else(|| Invalid::one("type_id", "choose an active membership type"))?;
-            if target.id == current.id {
-                return Err(
-                    Invalid::one("type_id", "the membership is already of this type").into(),
-                );
-            }
-            if target.spec.purchase_type != current.spec.purchase_type {
-                return Err(Invalid::one(
-                    "type_id",
-                    format!(
-                        "a {} membership changes only to another {} type",
-                        current.spec.purchase_type.label().to_lowercase(),
-                        current.spec.purchase_type.label().to_lowercase()
-                    ),
-                )
-                .into());
-            }
-            if target.spec.billing_interval != current.spec.billing_interval {
-                return Err(Invalid::one(
-                    "type_id",
-                    format!(
-                        "{} is billed by another interval: switch the billing cycle instead",
-                        target.spec.name
-                    ),
-                )
-                .into());
-            }
-            let price = current_price(&target.prices, today)
-                .ok_or_else(|| Error::internal("an active type has a price"))?;
-            Action::ChangeType {
-                type_id,
-                type_name: target.spec.name.clone(),
-                price_id: price.id,
-                when,
-            }
-        }
-        Asked::SwitchCycle { type_id, on } => {
-            let target = types
-                .get(&type_id)
-                .filter(|t| t.status == TypeStatus::Active)
-                .ok_or_else(|| Invalid::one("type_id", "choose an active membership type"))?;
-            let (Some(interval), PurchaseType::Recurring) =
-                (target.spec.billing_interval, target.spec.purchase_type)
-            else {
-                return Err(Invalid::one(
-                    "type_id",
-                    "choose a recurring type: only those have a billing cycle",
-                )
-                .into());
-            };
-            let price = current_price(&target.prices, on.max(today))
-                .ok_or_else(|| Error::internal("an active type has a price"))?;
-            Action::SwitchCycle {
-                on,
-                type_id,
-                type_name: target.spec.name.clone(),
-                price_id: price.id,
-                fee: price.fee,
-                interval,
-            }
-        }
-        Asked::ChangePrice { price_id, when } => {
-            let price = current
-                .prices
-                .iter()
-                .find(|p| p.id == price_id)
-                .ok_or_else(|| {
-                    Invalid::one("price_id", "choose one of this type's price versions")
-                })?;
-            Action::ChangePrice {
-                price_id,
-                fee: price.fee,
-                when,
-            }
-        }
-    };
-    Ok(Request {
-        action,
-        reason: form.reason.trim().to_string(),
-        force: form.force(),
-    })
-}
-
 /// A missing field, a policy's objection, or a fact of the membership's
 /// state that no one can override.
 pub(crate) fn refused(refusal: policy::Refusal) -> Error {
@@ -444,25 +322,59 @@ pub(crate) async fn preview_as(
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
-    let preview = decide(&mut tx, &business, by, id, form, today).await?.1;
+    let types = types(&mut tx, business.id).await?;
+    let preview = decide(
+        &mut tx,
+        &business,
+        &types,
+        by,
+        id,
+        form,
+        today,
+        Showing::Billing,
+    )
+    .await?
+    .1;
     tx.commit().await?;
     Ok(preview)
 }
 
-/// Loads, decides, and returns the decision with its preview.
+/// What an action's answer shows besides its effect and the status after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Showing {
+    /// What billing will write because of the change, up to the day it takes
+    /// effect: the generator runs twice (with and without the change). A
+    /// preview, and the API's answer to an action, show it.
+    Billing,
+    /// Only the effect: an applied action is then billed once, by billing.
+    Effect,
+}
+
+/// Loads the membership, decides the action with the catalog `types`, and
+/// returns the decision with its preview.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn decide(
     tx: &mut Tx,
     business: &Business,
+    types: &Types,
     by: By<'_>,
     id: i64,
     form: &ActionForm,
     today: NaiveDate,
+    showing: Showing,
 ) -> Result<(policy::Decision, ActionPreview, Stored), Error> {
     let loaded = load_membership(tx, business.id, id).await?;
-    let types = types(tx, business.id).await?;
-    let (current, _) = type_in_effect(&types, &loaded.row, &loaded.events, today)?;
+    let (current, _) = type_in_effect(types, &loaded.row, &loaded.events, today)?;
     let asked = form.parse(today)?;
-    let request = request_for(asked, form, &types, current, today)?;
+    let request = domain::lifecycle::request::request_for(
+        asked,
+        &form.reason,
+        form.force(),
+        current.offered(),
+        |id| types.get(&id).map(Loaded::offered),
+        today,
+    )
+    .map_err(refused)?;
     let (_, _, _, acting) = who(tx, by).await?;
     let m = Membership {
         spec: &current.spec,
@@ -485,22 +397,21 @@ pub(crate) async fn decide(
     // What billing will write for it: the generator on a copy of the events,
     // up to the day the change takes effect (today at the earliest).
     let billing_up_to = decision.event.effective().max(today);
-    let (_, billing) =
-        crate::engine::invoicing::missing_with(tx, business, &loaded, &after, billing_up_to)
-            .await?;
-    let (_, anyway) = crate::engine::invoicing::missing_with(
-        tx,
-        business,
-        &loaded,
-        &loaded.events,
-        billing_up_to,
-    )
-    .await?;
-    // Only what the change makes different: lines billed anyway are left out.
-    let billing: Vec<_> = billing
-        .into_iter()
-        .filter(|l| !anyway.contains(l))
-        .collect();
+    let billing = match showing {
+        Showing::Effect => Vec::new(),
+        Showing::Billing => {
+            use crate::engine::invoicing::missing_with;
+            let (_, billing) =
+                missing_with(tx, business, types, &loaded, &after, billing_up_to).await?;
+            let (_, anyway) =
+                missing_with(tx, business, types, &loaded, &loaded.events, billing_up_to).await?;
+            // Only what the change makes different: lines billed anyway are left out.
+            billing
+                .into_iter()
+                .filter(|l| !anyway.contains(l))
+                .collect()
+        }
+    };
     let preview = ActionPreview {
         effect: decision.effect.clone(),
         forced: decision.forced,
@@ -576,13 +487,16 @@ pub async fn act_as(
     business_id: i64,
     id: i64,
     form: &ActionForm,
+    showing: Showing,
 ) -> Result<ActionPreview, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let business = crate::store::business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
     lock_row(&mut tx, business.id, id, form.version()).await?;
-    let (decision, preview, loaded) = decide(&mut tx, &business, by, id, form, today).await?;
+    let types = types(&mut tx, business.id).await?;
+    let (decision, preview, loaded) =
+        decide(&mut tx, &business, &types, by, id, form, today, showing).await?;
     let (actor_kind, actor_id, label, _) = who(&mut tx, by).await?;
     append_event(
         &mut tx,
@@ -595,7 +509,6 @@ pub async fn act_as(
         now,
     )
     .await?;
-    let types = types(&mut tx, business.id).await?;
     let mut events = loaded.events;
     events.push(Recorded {
         event: decision.event.clone(),
@@ -621,7 +534,7 @@ pub async fn act_as(
     // What the change means for today's bill is written at once (a credit, a
     // prorated difference); later periods are billed on their days.
     if let Err(error) =
-        crate::engine::invoicing::bill_membership(services, &business, id, today).await
+        crate::engine::invoicing::bill_with(services, &business, &types, id, today).await
     {
         tracing::error!(membership = id, %error, "billing right after a change failed");
     }

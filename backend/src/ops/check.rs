@@ -73,6 +73,7 @@ async fn check_business(
         business_id
     )?;
     report.memberships += ids.len();
+    let types = crate::store::memberships::types(&mut tx, business_id).await?;
     for (id,) in &ids {
         // Up to today, or to the last date a run billed it when that is later.
         let (last,) = query!(
@@ -83,7 +84,7 @@ async fn check_business(
         )?;
         let up_to = last.map_or(today, |l| l.max(today));
         let (_, _, missing) =
-            crate::engine::invoicing::missing_lines(&mut tx, &business, *id, up_to).await?;
+            crate::engine::invoicing::missing_lines(&mut tx, &business, &types, *id, up_to).await?;
         for (line, _) in missing {
             found(format!(
                 "membership {id}: {} for {} ({}) is what its events imply up to {up_to} but is not what was billed",

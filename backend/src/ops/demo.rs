@@ -11,6 +11,7 @@ use domain::staff::Role;
 
 use crate::business::{self, NewBusiness};
 use crate::engine::ledger::Account;
+use crate::engine::lifecycle::Showing;
 use crate::memberships::{self};
 use crate::payments::{self};
 use crate::platform::actor::{Actor, By};
@@ -927,8 +928,15 @@ impl History {
         };
         fill(&mut form);
         let services = services_on(&self.db, day);
-        crate::engine::lifecycle::act_as(&services, By::Staff(by), self.business_id, id, &form)
-            .await?;
+        crate::engine::lifecycle::act_as(
+            &services,
+            By::Staff(by),
+            self.business_id,
+            id,
+            &form,
+            Showing::Effect,
+        )
+        .await?;
         Ok(())
     }
 }

@@ -51,7 +51,6 @@ impl Error {
         Error::Invalid(Invalid::one(field, message))
     }
 
-    /// Whether this error is a unique-constraint violation of the database.
     /// What a person may read: the message, or for an internal error only
     /// that it happened (the cause goes to the log).
     pub fn for_people(&self) -> String {
@@ -61,14 +60,63 @@ impl Error {
         }
     }
 
-    pub fn is_unique_violation(&self) -> bool {
-        match self {
-            Error::Internal(source) => source
-                .downcast_ref::<sqlx::Error>()
-                .and_then(|e| e.as_database_error())
-                .is_some_and(|e| e.is_unique_violation()),
-            _ => false,
+    /// The unique constraint a write broke, as its table and columns (both
+    /// databases name them so; index names differ between them), or `None`
+    /// for any other error.
+    pub fn unique_violation(&self) -> Option<Unique> {
+        let Error::Internal(source) = self else {
+            return None;
+        };
+        let db = source
+            .downcast_ref::<sqlx::Error>()?
+            .as_database_error()
+            .filter(|e| e.is_unique_violation())?;
+        if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            return Unique::from_postgres(pg.table()?, pg.detail()?);
         }
+        Unique::from_sqlite(db.message())
+    }
+
+    /// Whether this error is the unique constraint on `table (columns)`.
+    pub fn violates_unique(&self, table: &str, columns: &[&str]) -> bool {
+        self.unique_violation()
+            .is_some_and(|u| u.table == table && u.columns == columns)
+    }
+}
+
+/// A unique constraint: its table and its columns in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unique {
+    pub table: String,
+    pub columns: Vec<String>,
+}
+
+impl Unique {
+    /// From PostgreSQL's table and detail: `Key (business_id, name)=(1, Gym) already exists.`
+    fn from_postgres(table: &str, detail: &str) -> Option<Unique> {
+        let columns = detail.strip_prefix("Key (")?.split_once(")=")?.0;
+        Some(Unique {
+            table: table.to_string(),
+            columns: columns.split(", ").map(str::to_string).collect(),
+        })
+    }
+
+    /// From SQLite's message: `UNIQUE constraint failed: services.business_id, services.name`.
+    fn from_sqlite(message: &str) -> Option<Unique> {
+        let list = message.strip_prefix("UNIQUE constraint failed: ")?;
+        let mut table = None;
+        let mut columns = Vec::new();
+        for qualified in list.split(", ") {
+            let (t, column) = qualified.split_once('.')?;
+            if *table.get_or_insert(t) != t {
+                return None;
+            }
+            columns.push(column.to_string());
+        }
+        Some(Unique {
+            table: table?.to_string(),
+            columns,
+        })
     }
 }
 
@@ -81,5 +129,42 @@ impl From<sqlx::Error> for Error {
 impl From<sqlx::migrate::MigrateError> for Error {
     fn from(error: sqlx::migrate::MigrateError) -> Self {
         Error::Internal(Box::new(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Unique;
+
+    fn unique(table: &str, columns: &[&str]) -> Option<Unique> {
+        Some(Unique {
+            table: table.into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+        })
+    }
+
+    #[test]
+    fn both_databases_name_a_unique_constraint_by_its_table_and_columns() {
+        assert_eq!(
+            Unique::from_sqlite("UNIQUE constraint failed: services.business_id, services.name"),
+            unique("services", &["business_id", "name"])
+        );
+        assert_eq!(
+            Unique::from_postgres(
+                "services",
+                "Key (business_id, name)=(1, Yoga, a)) already exists."
+            ),
+            unique("services", &["business_id", "name"])
+        );
+        assert_eq!(
+            Unique::from_postgres("charge_intents", "Key (invoice_id)=(7) already exists."),
+            unique("charge_intents", &["invoice_id"])
+        );
+        // An index on an expression has no columns to name.
+        assert_eq!(
+            Unique::from_sqlite("UNIQUE constraint failed: index 'x'"),
+            None
+        );
+        assert_eq!(Unique::from_sqlite("NOT NULL constraint failed: t.a"), None);
     }
 }

@@ -11,3 +11,4 @@ pub mod events;
 pub mod gateway;
 pub mod mail;
 pub mod secrets;
+pub mod tally;

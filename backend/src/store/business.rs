@@ -166,7 +166,7 @@ pub async fn insert_staff_user(
         Ok((id,)) => Ok(id),
         Err(e) => {
             let e = Error::from(e);
-            if e.is_unique_violation() {
+            if e.violates_unique("staff_users", &["email"]) {
                 Err(Error::invalid(
                     "email",
                     "a staff user with this email already exists",

@@ -73,7 +73,10 @@ pub(crate) struct PriceRow {
     pub(crate) effective_from: NaiveDate,
 }
 
-/// A type as loaded from storage.
+/// The business's catalog by type id, loaded once per request.
+pub(crate) type Types = std::collections::HashMap<i64, Loaded>;
+
+/// A membership type with its price versions, as the domain reads it.
 pub(crate) struct Loaded {
     pub(crate) id: i64,
     pub(crate) status: TypeStatus,
@@ -81,6 +84,18 @@ pub(crate) struct Loaded {
     pub(crate) spec: TypeSpec,
     pub(crate) prices: Vec<PriceVersion>,
     pub(crate) memberships: i64,
+}
+
+impl Loaded {
+    /// The type as a lifecycle request reads it.
+    pub(crate) fn offered(&self) -> domain::lifecycle::request::Offered<'_> {
+        domain::lifecycle::request::Offered {
+            id: self.id,
+            on_sale: self.status == TypeStatus::Active,
+            spec: &self.spec,
+            prices: &self.prices,
+        }
+    }
 }
 
 pub(crate) fn corrupt(what: &str, value: &str) -> Error {
@@ -93,6 +108,7 @@ pub(crate) async fn load(
     business_id: i64,
     only: Option<i64>,
 ) -> Result<Vec<Loaded>, Error> {
+    crate::platform::tally::catalog_loaded();
     let rows = query!(tx, fetch_all as TypeRow,
         "SELECT id, name, description, color, purchase_type, billing_interval, status, display_order, all_locations, settings
            FROM membership_types WHERE business_id = $1 AND ($2 = 0 OR id = $2)",

@@ -6,7 +6,7 @@ use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::query;
 use crate::store::business::Business;
-use crate::store::catalog::{self, Loaded};
+use crate::store::catalog::{self, Loaded, Types};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::billing::charges::Discount;
 use domain::lifecycle::{Event, Membership, Recorded, Status};
@@ -91,7 +91,7 @@ impl Stored {
     /// that type's rules read it.
     pub(crate) fn in_effect<'a>(
         &'a self,
-        types: &'a HashMap<i64, Loaded>,
+        types: &'a Types,
         today: NaiveDate,
     ) -> Result<(&'a Loaded, i64, Membership<'a>), Error> {
         let (current, price_id) = type_in_effect(types, &self.row, &self.events, today)?;
@@ -173,7 +173,7 @@ pub(crate) async fn load_batch(
 }
 
 /// The types of the business by id.
-pub(crate) async fn types(tx: &mut Tx, business_id: i64) -> Result<HashMap<i64, Loaded>, Error> {
+pub(crate) async fn types(tx: &mut Tx, business_id: i64) -> Result<Types, Error> {
     Ok(catalog::load(tx, business_id, None)
         .await?
         .into_iter()
@@ -182,7 +182,7 @@ pub(crate) async fn types(tx: &mut Tx, business_id: i64) -> Result<HashMap<i64, 
 }
 
 pub(crate) fn type_in_effect<'t>(
-    types: &'t HashMap<i64, Loaded>,
+    types: &'t Types,
     row: &MembershipRow,
     events: &[Recorded],
     today: NaiveDate,
@@ -206,7 +206,7 @@ pub(crate) fn type_in_effect<'t>(
 
 /// The type and price version in effect on `today`.
 pub(crate) fn type_in_effect_pub<'t>(
-    types: &'t HashMap<i64, Loaded>,
+    types: &'t Types,
     stored: &Stored,
     today: NaiveDate,
 ) -> Result<(&'t Loaded, i64), Error> {

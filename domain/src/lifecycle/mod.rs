@@ -14,6 +14,7 @@ use crate::money::Money;
 pub mod household;
 mod membership;
 pub mod policy;
+pub mod request;
 pub mod sale;
 
 pub use membership::{Membership, Run, Span, runs};
