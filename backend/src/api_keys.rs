@@ -118,8 +118,8 @@ pub async fn create(
         "INSERT INTO api_keys (business_id, staff_user_id, name, prefix, key_hash, scopes, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         actor.business_id, staff_user_id, &new.name, &prefix, token_hash(&secret),
-        scopes_to_text(&new.scopes), actor.staff_user_id, now)?;
-    audit::by_staff(
+        scopes_to_text(&new.scopes), actor.staff_user_id(), now)?;
+    audit::record(
         &mut tx,
         actor,
         "api_key.created",
@@ -163,7 +163,7 @@ pub async fn revoke(services: &Services, actor: &Actor, id: i64) -> Result<ApiKe
             actor.business_id,
             id
         )?;
-        audit::by_staff(
+        audit::record(
             &mut tx,
             actor,
             "api_key.revoked",
@@ -222,11 +222,7 @@ pub async fn authenticate(services: &Services, secret: &str) -> Result<ApiClient
     Ok(ApiClient {
         key_id: row.id,
         scopes: scopes_from_text(&row.scopes),
-        actor: Actor {
-            business_id: row.business_id,
-            staff_user_id: row.staff_user_id,
-            role: Role::Manager,
-        },
+        actor: Actor::staff(row.business_id, row.staff_user_id, Role::Manager),
     })
 }
 
@@ -248,11 +244,7 @@ pub async fn create_for_owner_email(
     tx.commit().await?;
     let (staff_user_id, business_id) =
         row.ok_or_else(|| Error::invalid("email", "no active owner has this email"))?;
-    let actor = Actor {
-        business_id,
-        staff_user_id,
-        role: Role::Owner,
-    };
+    let actor = Actor::staff(business_id, staff_user_id, Role::Owner);
     create(services, &actor, form).await
 }
 

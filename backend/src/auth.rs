@@ -27,6 +27,16 @@ struct Credentials {
     business_id: i64,
     password_hash: String,
     disabled: bool,
+    role: String,
+}
+
+impl Credentials {
+    /// The user as an actor of their business.
+    fn actor(&self) -> Result<Actor, Error> {
+        let role = Role::parse(&self.role)
+            .ok_or_else(|| Error::internal(format!("unknown role {:?}", self.role)))?;
+        Ok(Actor::staff(self.business_id, self.id, role))
+    }
 }
 
 /// A started session: the token goes into the cookie, never into a log.
@@ -130,7 +140,7 @@ pub async fn sign_in_from(
         let found = query!(
             &mut tx,
             fetch_optional as Credentials,
-            "SELECT id, business_id, password_hash, disabled FROM staff_users WHERE email = $1",
+            "SELECT id, business_id, password_hash, disabled, role FROM staff_users WHERE email = $1",
             &email
         )?;
         tx.commit().await?;
@@ -192,8 +202,7 @@ pub async fn sign_in_from(
     )?;
     crate::platform::audit::record(
         &mut tx,
-        user.business_id,
-        crate::platform::audit::By::Staff(user.id),
+        &user.actor()?,
         "staff.signed_in",
         "staff_user",
         Some(user.id),
@@ -259,8 +268,7 @@ async fn failed(
         }
         crate::platform::audit::record(
             &mut tx,
-            user.business_id,
-            crate::platform::audit::By::System,
+            &crate::platform::actor::Actor::system(user.business_id),
             "staff.sign_in_locked",
             "staff_user",
             Some(user.id),
@@ -324,11 +332,7 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<Actor, Err
         )?;
         tx.commit().await?;
     }
-    Ok(Actor {
-        business_id: row.business_id,
-        staff_user_id: row.staff_user_id,
-        role,
-    })
+    Ok(Actor::staff(row.business_id, row.staff_user_id, role))
 }
 
 /// Ends the session behind a token (sign-out). Unknown tokens are ignored.

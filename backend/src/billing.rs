@@ -357,7 +357,7 @@ pub async fn runs(
         .collect::<Result<_, Error>>()?;
     Ok(domain::invoices::BillingRuns {
         today: services.today(&business),
-        can_start: actor.role.allows(domain::staff::Role::Manager),
+        can_start: actor.allows(domain::staff::Role::Manager),
         runs,
     })
 }
@@ -418,8 +418,8 @@ pub async fn invoice(
         &mut tx,
         business,
         id,
-        actor.role.allows(domain::staff::Role::FrontDesk),
-        actor.role.allows(domain::staff::Role::Manager),
+        actor.allows(domain::staff::Role::FrontDesk),
+        actor.allows(domain::staff::Role::Manager),
     )
     .await?;
     tx.commit().await?;
@@ -592,7 +592,7 @@ pub async fn resend_invoice(
         now,
     )
     .await?;
-    crate::platform::audit::by_staff(
+    crate::platform::audit::record(
         &mut tx,
         actor,
         "invoice.resent",

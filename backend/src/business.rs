@@ -5,7 +5,7 @@ use domain::Currency;
 use domain::staff::{DashboardCounts, Role, StaffOverview};
 
 use crate::platform::actor::Actor;
-use crate::platform::audit::{self, By};
+use crate::platform::audit;
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
 pub use crate::store::business::{Business, Location, load, locations, member_types};
@@ -157,8 +157,7 @@ pub async fn create_owner(
     .await?;
     audit::record(
         &mut tx,
-        business_id,
-        By::System,
+        &crate::platform::actor::Actor::system(business_id),
         "business.created",
         "business",
         Some(business_id),
@@ -189,7 +188,7 @@ pub async fn staff_overview(services: &Services, actor: &Actor) -> Result<StaffO
         &mut tx,
         fetch_one as (String,),
         "SELECT name FROM staff_users WHERE id = $1 AND business_id = $2",
-        actor.staff_user_id,
+        actor.staff_user_id(),
         actor.business_id
     )?;
     tx.commit().await?;
@@ -200,7 +199,7 @@ pub async fn staff_overview(services: &Services, actor: &Actor) -> Result<StaffO
         currency: business.currency,
         time_zone: business.time_zone.name().to_string(),
         user_name,
-        role: actor.role,
+        role: actor.role().ok_or(Error::Forbidden)?,
     })
 }
 
@@ -321,7 +320,7 @@ pub async fn create_location(
         id
     )?;
     let details = serde_json::json!({ "name": new.name, "slug": slug });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "location.created",
@@ -393,7 +392,7 @@ pub async fn update_billing_settings(
         i64::from(settings.overpayment_limit),
         before.id
     )?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "business.billing_settings_changed",

@@ -293,7 +293,7 @@ pub async fn create_membership_type(
     )
     .await?;
     let details = serde_json::json!({ "name": new.spec.name, "fee_minor": new.price.fee.minor, "status": new.status.as_str() });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "membership_type.created",
@@ -364,7 +364,7 @@ pub async fn update_membership_type(
     .map_err(|e| name_taken(e, &spec.name))?;
     write_locations(&mut tx, business.id, id, &spec).await?;
     let details = serde_json::json!({ "before": current.spec, "after": spec });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "membership_type.updated",
@@ -401,7 +401,7 @@ pub async fn change_type_status(
         business.id
     )?;
     let details = serde_json::json!({ "from": current.status.as_str(), "to": to.as_str() });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "membership_type.status_changed",
@@ -455,7 +455,7 @@ pub async fn delete_membership_type(
         business.id
     )?;
     let details = serde_json::json!({ "name": current.spec.name });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "membership_type.deleted",
@@ -512,7 +512,7 @@ pub async fn duplicate_membership_type(
     )
     .await?;
     let details = serde_json::json!({ "from": id, "name": spec.name });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "membership_type.duplicated",
@@ -571,7 +571,7 @@ pub async fn move_membership_type(
         }
     }
     let details = serde_json::json!({ "direction": if up { "up" } else { "down" } });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "membership_type.moved",
@@ -628,7 +628,7 @@ pub async fn add_price_version(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
         business.id, id, price.fee.minor, price.initiation_fee.minor, business.currency.code(), from, now)?;
     let details = serde_json::json!({ "fee_minor": price.fee.minor, "initiation_fee_minor": price.initiation_fee.minor, "effective_from": from.to_string() });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "membership_type.price_added",

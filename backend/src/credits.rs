@@ -16,15 +16,12 @@ use domain::credits::{
 use domain::staff::Role;
 
 use crate::platform::actor::Actor;
-use crate::platform::actor::By;
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::store::business::Business;
 use crate::store::memberships::{load_membership, types};
 
-use crate::engine::credits::{
-    NewEntry, author, balance, bring_up_to_date, lots, redeem, take, write,
-};
+use crate::engine::credits::{NewEntry, balance, bring_up_to_date, lots, redeem, take, write};
 use crate::{Services, query};
 
 /// A membership's credits tab. Viewers and up.
@@ -40,9 +37,8 @@ pub async fn view(
     let today = services.today(&business);
     let mut view = view_in(&mut tx, &business, membership_id, filter, today).await?;
     tx.commit().await?;
-    view.can_adjust = actor.role.allows(Role::FrontDesk);
-    view.negative_limit =
-        (!actor.role.allows(Role::Manager)).then_some(business.credit_adjust_limit);
+    view.can_adjust = actor.allows(Role::FrontDesk);
+    view.negative_limit = (!actor.allows(Role::Manager)).then_some(business.credit_adjust_limit);
     Ok(view)
 }
 
@@ -169,7 +165,7 @@ pub async fn adjust(
     load_membership(&mut tx, business.id, membership_id).await?;
     if adjustment.amount < 0
         && -adjustment.amount > business.credit_adjust_limit
-        && !actor.role.allows(Role::Manager)
+        && !actor.allows(Role::Manager)
     {
         return Err(Error::Conflict(format!(
             "Taking away more than {} credits at once needs a manager.",
@@ -179,7 +175,7 @@ pub async fn adjust(
     let today = services.today(&business);
     let types = types(&mut tx, business.id).await?;
     bring_up_to_date(&mut tx, &business, &types, membership_id, today, now).await?;
-    let author = author(&mut tx, By::Staff(actor)).await?;
+    let author = actor.author(&mut tx).await?;
     let key = format!("adjust:{}", form.key.trim());
     let done = if adjustment.amount > 0 {
         write(
@@ -237,7 +233,7 @@ pub async fn adjust(
         }
         Err(e) => return Err(e),
     }
-    crate::platform::audit::by_staff(
+    crate::platform::audit::record(
         &mut tx,
         actor,
         "credits.adjusted",
@@ -272,7 +268,7 @@ pub async fn redeem_one(
         "a redemption",
         None,
         key,
-        By::System,
+        &Actor::system(business_id),
         now,
     )
     .await?;

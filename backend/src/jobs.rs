@@ -10,8 +10,6 @@ use crate::engine::ledger::{
 use crate::engine::lifecycle::{Showing, act_as};
 use crate::payments::{Charged, charge_card};
 use crate::platform::actor::Actor;
-use crate::platform::actor::By;
-use crate::platform::actor::TakenBy;
 use crate::platform::audit;
 use crate::platform::error::Error;
 use crate::store::business::Business;
@@ -63,8 +61,7 @@ pub async fn renew_due(services: &Services, business_id: i64) -> Result<usize, E
         };
         match act_as(
             services,
-            By::System,
-            business_id,
+            &Actor::system(business_id),
             id,
             &form,
             Showing::Effect,
@@ -157,7 +154,15 @@ pub async fn collect(services: &Services, business_id: i64) -> Result<usize, Err
     let mut charged = 0;
     for (invoice_id, attempts) in due {
         let key = format!("auto:{invoice_id}:{}", attempts + 1);
-        match charge_card(services, TakenBy::System, invoice_id, None, &key).await {
+        match charge_card(
+            services,
+            &Actor::system(business_id),
+            invoice_id,
+            None,
+            &key,
+        )
+        .await
+        {
             Ok(Charged::Succeeded(_)) => charged += 1,
             Ok(_) => {}
             Err(Error::Conflict(_)) => {}
@@ -340,7 +345,7 @@ pub async fn set_simulated_date(
         "from": business.simulated_today.map(|d| d.to_string()),
         "to": date.map(|d| d.to_string()),
     });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "clock.simulated_date_set",

@@ -375,7 +375,7 @@ pub async fn create_member(
     let details = form.validate(&context(&mut tx, &business, services.today(&business)).await?)?;
     let (id, number) = insert_member(&mut tx, business.id, &details, now).await?;
     let audit_details = serde_json::json!({ "member_number": number, "name": details.full_name() });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "member.created",
@@ -405,7 +405,7 @@ pub async fn update_member(
     let d = form.validate(&context(&mut tx, &business, services.today(&business)).await?)?;
     write_details(&mut tx, business.id, id, &d).await?;
     let audit_details = serde_json::json!({ "before": before.details(), "after": d });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "member.updated",
@@ -449,7 +449,7 @@ pub async fn set_member_status(
         MemberStatus::Archived => "member.archived",
         MemberStatus::Active => "member.restored",
     };
-    audit::by_staff(&mut tx, actor, action, "member", Some(id), "{}", now).await?;
+    audit::record(&mut tx, actor, action, "member", Some(id), "{}", now).await?;
     let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let view = current_view(&mut tx, services, &business, id).await?;
     tx.commit().await?;
@@ -540,7 +540,7 @@ pub async fn merge_members(
         "UPDATE organization_members SET removed_at = $1, removed_by = $2
           WHERE business_id = $3 AND member_id = $4 AND removed_at IS NULL
             AND organization_id IN (SELECT organization_id FROM organization_members WHERE member_id = $5 AND removed_at IS NULL)",
-        now, actor.staff_user_id, b, d, k)?;
+        now, actor.staff_user_id(), b, d, k)?;
     query!(
         &mut tx,
         execute,
@@ -586,7 +586,7 @@ pub async fn merge_members(
         "duplicate": dup.member_number,
         "memberships_moved": moved,
     });
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "member.merged",

@@ -19,7 +19,6 @@ use crate::engine::lifecycle::{
     act_as, check, holds_type, parties, preview_as, record_audit, refused, sell_in,
 };
 use crate::platform::actor::Actor;
-use crate::platform::actor::{By, who};
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::store::business::Business;
@@ -128,27 +127,19 @@ pub async fn sell(
     form: &SellForm,
 ) -> Result<i64, Error> {
     actor.require(Role::FrontDesk)?;
-    sell_as(
-        services,
-        By::Staff(actor),
-        actor.business_id,
-        holder_ref,
-        form,
-    )
-    .await
+    sell_as(services, actor, holder_ref, form).await
 }
 
 /// Sells a membership for whoever `by` is (staff, the portal, the system).
 pub async fn sell_as(
     services: &Services,
-    by: By<'_>,
-    business_id: i64,
+    by: &Actor,
     holder_ref: HolderRef,
     form: &SellForm,
 ) -> Result<i64, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = crate::store::business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, by.business_id).await?;
     let today = services.today(&business);
     let id = sell_in(&mut tx, &business, by, holder_ref, form, today, now).await?;
     tx.commit().await?;
@@ -312,8 +303,8 @@ async fn page(
         other_types,
         cycle_types,
         price_versions,
-        can_manage: actor.role.allows(Role::Manager),
-        can_change: actor.role.allows(Role::FrontDesk),
+        can_manage: actor.allows(Role::Manager),
+        can_change: actor.allows(Role::FrontDesk),
         today,
         version: loaded.row.version,
         family_max: current.spec.group.as_ref().map(|g| g.max_family_members),
@@ -344,7 +335,7 @@ pub async fn preview_action(
     form: &ActionForm,
 ) -> Result<ActionPreview, Error> {
     actor.require(Role::FrontDesk)?;
-    preview_as(services, By::Staff(actor), actor.business_id, id, form).await
+    preview_as(services, actor, id, form).await
 }
 
 /// Applies an action to a membership as staff.
@@ -355,15 +346,7 @@ pub async fn act(
     form: &ActionForm,
 ) -> Result<MembershipPage, Error> {
     actor.require(Role::FrontDesk)?;
-    act_as(
-        services,
-        By::Staff(actor),
-        actor.business_id,
-        id,
-        form,
-        Showing::Effect,
-    )
-    .await?;
+    act_as(services, actor, id, form, Showing::Effect).await?;
     membership(services, actor, id).await
 }
 
@@ -506,7 +489,8 @@ async fn change_household(
               WHERE business_id = $3 AND membership_id = $4 AND member_id = $5 AND removed_at IS NULL",
             today, now, business.id, id, member_id)?;
     }
-    let (actor_kind, actor_id, label, _) = who(&mut tx, By::Staff(actor)).await?;
+    let (actor_kind, actor_id) = actor.kind_and_id();
+    let label = actor.author(&mut tx).await?.label;
     append_event(
         &mut tx,
         business.id,
@@ -520,16 +504,7 @@ async fn change_household(
     .await?;
     let details = serde_json::json!({ "event": event });
     let action = format!("membership.{}", event.kind());
-    record_audit(
-        &mut tx,
-        business.id,
-        By::Staff(actor),
-        &action,
-        id,
-        &details,
-        now,
-    )
-    .await?;
+    record_audit(&mut tx, actor, &action, id, &details, now).await?;
     let page = page(&mut tx, &business, actor, id, today).await?;
     tx.commit().await?;
     Ok(page)
@@ -547,15 +522,7 @@ pub async fn act_returning(
     form: &ActionForm,
 ) -> Result<(ActionPreview, MembershipPage), Error> {
     actor.require(Role::FrontDesk)?;
-    let done = act_as(
-        services,
-        By::Staff(actor),
-        actor.business_id,
-        id,
-        form,
-        Showing::Billing,
-    )
-    .await?;
+    let done = act_as(services, actor, id, form, Showing::Billing).await?;
     Ok((done, membership(services, actor, id).await?))
 }
 

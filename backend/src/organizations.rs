@@ -125,7 +125,7 @@ pub async fn delete_organization(services: &Services, actor: &Actor, id: i64) ->
         actor.business_id,
         id
     )?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "organization.deleted",
@@ -197,7 +197,7 @@ pub async fn save_organization(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             actor.business_id, &d.name, &d.contact_name, &d.email, &d.phone, &d.billing_address, max, now)
         .map_err(|e| name_taken(e, &d.name))?;
-        audit::by_staff(
+        audit::record(
             &mut tx,
             actor,
             "organization.created",
@@ -227,7 +227,7 @@ pub async fn save_organization(
             &d.name, &d.contact_name, &d.email, &d.phone, &d.billing_address, max, id, actor.business_id)
         .map_err(|e| name_taken(e, &d.name))?;
         let details = serde_json::json!({ "before": before.details(), "after": d });
-        audit::by_staff(
+        audit::record(
             &mut tx,
             actor,
             "organization.updated",
@@ -285,9 +285,9 @@ pub async fn authorize_member(
         member_id,
         now,
         services.today(&business),
-        actor.staff_user_id
+        actor.staff_user_id()
     )?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "organization.member_authorized",
@@ -316,13 +316,13 @@ pub async fn remove_member(
     let changed = query!(&mut tx, execute,
         "UPDATE organization_members SET removed_at = $1, removed_by = $2
           WHERE business_id = $3 AND organization_id = $4 AND member_id = $5 AND removed_at IS NULL",
-        now, actor.staff_user_id, actor.business_id, id, member_id)?;
+        now, actor.staff_user_id(), actor.business_id, id, member_id)?;
     if changed == 0 {
         return Err(Error::Conflict(
             "this member is not authorized by the organization".into(),
         ));
     }
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "organization.member_removed",

@@ -20,8 +20,7 @@ use domain::signup::{
 
 use crate::engine::ledger::Account;
 use crate::payments::Charged;
-use crate::platform::actor::By;
-use crate::platform::actor::TakenBy;
+use crate::platform::actor::Actor;
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::store::business::Business;
@@ -273,7 +272,7 @@ pub async fn start(
     let membership = crate::engine::lifecycle::sell_in(
         &mut tx,
         &business,
-        By::Member(member),
+        &Actor::member(business.id, member),
         HolderRef::Member(member),
         &sell_form(form, location_id, today),
         today,
@@ -366,11 +365,9 @@ async fn pay(
     if let Some((id, due)) = invoice
         && due > 0
     {
-        let by = TakenBy::Member {
-            business_id: business.id,
-            member_id: member,
-        };
-        match crate::payments::charge_card(services, by, id, None, &format!("signup:{key}")).await {
+        let by = Actor::member(business.id, member);
+        match crate::payments::charge_card(services, &by, id, None, &format!("signup:{key}")).await
+        {
             Ok(Charged::Succeeded(_) | Charged::Replayed(_) | Charged::Failed { .. }) => {}
             Err(Error::Conflict(_)) => {} // nothing due any more
             Err(e) => return Err(e),

@@ -68,7 +68,7 @@ pub async fn create_service(
         }
         Err(e) => return Err(e),
     };
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "recurring_service.created",
@@ -148,7 +148,7 @@ pub async fn add_address(
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         business.id, membership_id, service_id, &address, first_due, now)?;
     generate(&mut tx, business.id, today, now).await?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "service_address.added",
@@ -252,8 +252,8 @@ pub async fn page(
             .collect(),
         types,
         visits,
-        can_change: actor.role.allows(Role::FrontDesk),
-        can_manage: actor.role.allows(Role::Manager),
+        can_change: actor.allows(Role::FrontDesk),
+        can_manage: actor.allows(Role::Manager),
     })
 }
 
@@ -301,7 +301,7 @@ pub async fn change(
         "UPDATE service_visits SET status = $3, scheduled_at = COALESCE($4, scheduled_at), changed_at = $5
           WHERE business_id = $1 AND id = $2",
         business.id, id, to.as_str(), at, now)?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "visit.changed",

@@ -3,7 +3,6 @@
 
 mod support;
 
-use backend::Actor;
 use backend::api_keys::{self, Replay};
 use backend::platform::events;
 use backend::testing::each_db;
@@ -101,10 +100,7 @@ async fn owners_make_keys_that_authenticate_until_revoked() {
             name: "Door".into(),
             scopes: scopes.iter().map(|x| x.to_string()).collect(),
         };
-        let manager = Actor {
-            role: Role::Manager,
-            ..c.owner.clone()
-        };
+        let manager = c.owner.with_role(Role::Manager);
         assert!(matches!(
             api_keys::create(s, &manager, &form(&["billing"])).await,
             Err(Error::Forbidden)

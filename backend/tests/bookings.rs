@@ -87,7 +87,7 @@ async fn concurrent_bookings_never_overbook_a_slot() {
         let mut tasks = Vec::new();
         for (i, m) in ids.into_iter().enumerate() {
             let s = c.s.clone();
-            let owner = c.owner.clone();
+            let owner = c.owner;
             tasks.push(tokio::spawn(async move {
                 bookings::book(
                     &s,
@@ -130,7 +130,7 @@ async fn credits_pay_a_booking_come_back_inside_the_window_and_stay_after_it() {
         give(&c, c.membership, "3").await;
         let balance = |c: &Club| {
             let s = c.s.clone();
-            let owner = c.owner.clone();
+            let owner = c.owner;
             let m = c.membership;
             async move {
                 credits::view(&s, &owner, m, &Default::default())
@@ -232,10 +232,7 @@ async fn a_paused_membership_cannot_book_and_money_bookings_are_invoiced_with_th
         };
         assert!(m.starts_with("A paused membership cannot book:"), "{m}");
         // Staff below front desk cannot book; another business's booking is not found.
-        let viewer = Actor {
-            role: Role::Viewer,
-            ..c.owner
-        };
+        let viewer = c.owner.with_role(Role::Viewer);
         assert!(matches!(
             bookings::book(
                 &c.s,

@@ -49,11 +49,7 @@ async fn club(db: Db) -> Club {
     tx.commit().await.unwrap();
     Club {
         s,
-        owner: Actor {
-            business_id,
-            staff_user_id,
-            role: Role::Owner,
-        },
+        owner: Actor::staff(business_id, staff_user_id, Role::Owner),
         harbour,
         riverside,
     }
@@ -228,7 +224,7 @@ async fn lists_filter_by_status_purchase_type_location_and_name() {
 
         let ids = |filter: TypeFilter| {
             let s = c.s.clone();
-            let owner = c.owner.clone();
+            let owner = c.owner;
             async move {
                 catalog::list_membership_types(&s, &owner, &filter)
                     .await
@@ -499,7 +495,7 @@ async fn types_are_duplicated_as_drafts_and_reordered_within_their_status() {
 
         let names = || {
             let s = c.s.clone();
-            let owner = c.owner.clone();
+            let owner = c.owner;
             async move {
                 catalog::list_membership_types(&s, &owner, &TypeFilter::default())
                     .await
@@ -538,10 +534,7 @@ async fn front_desk_and_viewers_read_the_catalog_but_cannot_change_it() {
             .await
             .unwrap();
         for role in [Role::FrontDesk, Role::Viewer] {
-            let staff = Actor {
-                role,
-                ..c.owner.clone()
-            };
+            let staff = c.owner.with_role(role);
             assert!(catalog::membership_type(&c.s, &staff, t.id).await.is_ok());
             let results = [
                 catalog::update_membership_type(&c.s, &staff, t.id, &t.to_form())
@@ -667,10 +660,7 @@ async fn a_new_location_gets_its_own_public_page() {
             name: name.into(),
             address: "1 Main St".into(),
         };
-        let desk = Actor {
-            role: Role::FrontDesk,
-            ..c.owner.clone()
-        };
+        let desk = c.owner.with_role(Role::FrontDesk);
         assert!(matches!(
             business::create_location(&c.s, &desk, &form("Main")).await,
             Err(Error::Forbidden)
@@ -702,11 +692,7 @@ async fn a_new_location_gets_its_own_public_page() {
         )
         .await
         .unwrap();
-        let other = Actor {
-            business_id: other_business,
-            staff_user_id: other_user,
-            role: Role::Owner,
-        };
+        let other = Actor::staff(other_business, other_user, Role::Owner);
         assert_eq!(
             business::create_location(&c.s, &other, &form("Main"))
                 .await

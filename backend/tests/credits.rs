@@ -2,7 +2,6 @@
 
 mod support;
 
-use backend::Actor;
 use backend::business;
 use backend::credits;
 use backend::memberships::{self, HolderRef};
@@ -106,14 +105,8 @@ async fn concurrent_redemptions_never_overdraw_the_balance() {
 async fn adjustments_need_a_reason_stay_within_the_limit_and_count_once() {
     each_db(|db| async move {
         let c = club(db).await;
-        let desk = Actor {
-            role: Role::FrontDesk,
-            ..c.owner
-        };
-        let viewer = Actor {
-            role: Role::Viewer,
-            ..c.owner
-        };
+        let desk = c.owner.with_role(Role::FrontDesk);
+        let viewer = c.owner.with_role(Role::Viewer);
         credits::adjust(
             &c.s,
             &desk,

@@ -5,7 +5,6 @@
 
 mod support;
 
-use backend::Actor;
 use backend::memberships::{self, HolderRef};
 use backend::payments::{self, Account};
 use backend::testing::each_db;
@@ -228,10 +227,7 @@ async fn a_manager_retries_every_card_of_the_past_due_list_once_per_click() {
         let rows = payments::dunning_list(&s, &c.owner).await.unwrap();
         assert!(rows[0].has_card);
         assert!(!rows[0].charge_key.is_empty());
-        let desk = Actor {
-            role: Role::FrontDesk,
-            ..c.owner.clone()
-        };
+        let desk = c.owner.with_role(Role::FrontDesk);
         assert!(matches!(
             payments::retry_cards(&s, &desk, "r1").await,
             Err(backend::Error::Forbidden)

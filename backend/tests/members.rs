@@ -23,11 +23,7 @@ async fn owner(s: &Services, name: &str, email: &str) -> Actor {
     )
     .await
     .unwrap();
-    Actor {
-        business_id,
-        staff_user_id,
-        role: Role::Owner,
-    }
+    Actor::staff(business_id, staff_user_id, Role::Owner)
 }
 
 fn services(db: Db) -> Services {
@@ -78,7 +74,6 @@ async fn members_get_numbers_and_are_found_by_name_email_phone_and_number() {
 
         let names = |text: &'static str| {
             let s = s.clone();
-            let o = o.clone();
             async move {
                 members::search_members(&s, &o, text, false)
                     .await
@@ -211,10 +206,7 @@ async fn viewers_only_read_and_other_businesses_see_nothing() {
             1
         );
 
-        let viewer = Actor {
-            role: Role::Viewer,
-            ..a.clone()
-        };
+        let viewer = a.with_role(Role::Viewer);
         assert!(members::member(&s, &viewer, ada.id).await.is_ok());
         assert!(matches!(
             members::create_member(&s, &viewer, &person("X", "Y", "", "")).await,
@@ -224,10 +216,7 @@ async fn viewers_only_read_and_other_businesses_see_nothing() {
             members::set_member_status(&s, &viewer, ada.id, MemberStatus::Archived).await,
             Err(Error::Forbidden)
         ));
-        let desk = Actor {
-            role: Role::FrontDesk,
-            ..a.clone()
-        };
+        let desk = a.with_role(Role::FrontDesk);
         assert!(
             members::create_member(&s, &desk, &person("Desk", "Made", "", ""))
                 .await

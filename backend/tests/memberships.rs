@@ -43,11 +43,7 @@ async fn staff(s: &Services, business_id: i64, email: &str, name: &str, role: Ro
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    Actor {
-        business_id,
-        staff_user_id: id,
-        role,
-    }
+    Actor::staff(business_id, id, role)
 }
 
 fn adult_monthly() -> MembershipTypeForm {
@@ -87,11 +83,7 @@ async fn club(db: Db, name: &str) -> Club {
     )
     .await
     .unwrap();
-    let owner = Actor {
-        business_id,
-        staff_user_id,
-        role: Role::Owner,
-    };
+    let owner = Actor::staff(business_id, staff_user_id, Role::Owner);
     let desk = staff(
         &s,
         business_id,
@@ -223,7 +215,7 @@ async fn a_sale_is_previewed_then_recorded_with_its_event_and_audit() {
         let mut tx = c.s.db.begin_read().await.unwrap();
         let (audits,) = query!(&mut tx, fetch_one as (i64,),
             "SELECT COUNT(*) FROM audit_events WHERE action = 'membership.sold' AND subject_id = $1 AND actor_id = $2",
-            id, c.desk.staff_user_id).unwrap();
+            id, c.desk.staff_user_id()).unwrap();
         tx.commit().await.unwrap();
         assert_eq!(audits, 1);
 
@@ -357,7 +349,7 @@ async fn concurrent_changes_from_the_same_page_let_one_win_and_refuse_the_other(
             ..action("cancel")
         };
         let (s1, s2) = (c.s.clone(), c.s.clone());
-        let (desk, owner) = (c.desk.clone(), c.owner.clone());
+        let (desk, owner) = (c.desk, c.owner);
         let paused = tokio::spawn(async move { memberships::act(&s1, &desk, id, &pause).await });
         let cancelled = tokio::spawn(async move { memberships::act(&s2, &owner, id, &cancel).await });
         let results = [paused.await.unwrap().map(|_| ()), cancelled.await.unwrap().map(|_| ())];
@@ -417,7 +409,7 @@ async fn another_business_sees_none_of_it_and_filters_find_by_status_dates_and_l
         .await
         .unwrap();
         let list = |f: MembershipFilter| {
-            let (s, a) = (c.s.clone(), c.desk.clone());
+            let (s, a) = (c.s.clone(), c.desk);
             async move {
                 memberships::list_memberships(&s, &a, &f)
                     .await
@@ -580,7 +572,7 @@ async fn households_take_family_members_up_to_the_maximum_and_keep_who_left() {
         let (_, cleo_no) = member(&c, "Cleo").await;
         let (dan, dan_no) = member(&c, "Dan").await;
         let add = |no: i64| {
-            let (s, a) = (c.s.clone(), c.desk.clone());
+            let (s, a) = (c.s.clone(), c.desk);
             async move { memberships::add_family_member(&s, &a, id, &no.to_string(), None).await }
         };
         add(ben_no).await.unwrap();

@@ -17,7 +17,7 @@ async fn an_organization_authorizes_members_up_to_its_maximum_and_keeps_history(
             business::create_owner(&s, &NewBusiness { name: "Club", time_zone: "UTC", currency: "EUR" }, "o@c.example", "O", "a long enough password")
                 .await
                 .unwrap();
-        let owner = Actor { business_id, staff_user_id, role: Role::Owner };
+        let owner = Actor::staff(business_id, staff_user_id, Role::Owner);
         for (first, last) in [("Ada", "Lovelace"), ("Alan", "Turing"), ("Grace", "Hopper")] {
             members::create_member(&s, &owner, &MemberForm { first_name: first.into(), last_name: last.into(), ..Default::default() }).await.unwrap();
         }
@@ -55,13 +55,13 @@ async fn an_organization_authorizes_members_up_to_its_maximum_and_keeps_history(
         let (rows,): (i64,) = backend::query!(&mut tx, fetch_one as (i64,), "SELECT COUNT(*) FROM organization_members WHERE organization_id = $1", acme.id).unwrap();
         assert_eq!(rows, 3, "two current authorizations and one ended");
 
-        let viewer = Actor { role: Role::Viewer, ..owner.clone() };
+        let viewer = owner.with_role(Role::Viewer);
         assert!(matches!(organizations::authorize_member(&s, &viewer, acme.id, "1003").await, Err(Error::Forbidden)));
         let (other_business, other_user) =
             business::create_owner(&s, &NewBusiness { name: "Other", time_zone: "UTC", currency: "EUR" }, "x@o.example", "X", "a long enough password")
                 .await
                 .unwrap();
-        let stranger = Actor { business_id: other_business, staff_user_id: other_user, role: Role::Owner };
+        let stranger = Actor::staff(other_business, other_user, Role::Owner);
         assert!(matches!(organizations::organization(&s, &stranger, acme.id).await, Err(Error::NotFound)));
         assert!(organizations::list_organizations(&s, &stranger).await.unwrap().is_empty());
     })

@@ -5,7 +5,7 @@ mod support;
 
 use backend::Actor;
 use backend::ops::check;
-use backend::payments::{self, Account, Charged, TakenBy};
+use backend::payments::{self, Account, Charged};
 use backend::testing::each_db;
 use backend::{Error, billing, business, memberships, query};
 use domain::invoices::{CreditNoteForm, InvoiceState, InvoiceStatus, ReasonForm};
@@ -148,10 +148,7 @@ async fn refunds_never_exceed_the_payment_take_back_unused_credit_and_need_a_man
             .await
             .unwrap();
         assert_eq!(credit(&c).await, 2600);
-        let desk = Actor {
-            role: Role::FrontDesk,
-            ..c.owner
-        };
+        let desk = c.owner.with_role(Role::FrontDesk);
         let refund = |amount: &str, key: &str| RefundForm {
             amount: amount.into(),
             reason: "paid too much".into(),
@@ -185,7 +182,7 @@ async fn refunds_never_exceed_the_payment_take_back_unused_credit_and_need_a_man
         // Only the overpaid credit went back: the invoice still reads Paid.
         let state = |c: &Club| {
             let s = c.s.clone();
-            let owner = c.owner.clone();
+            let owner = c.owner;
             async move {
                 let view = billing::invoice(&s, &owner, first).await.unwrap();
                 let listed = billing::list_invoices(&s, &owner, &Default::default())
@@ -271,14 +268,14 @@ async fn a_declined_card_is_retried_then_past_due_then_suspended_and_paying_rest
         // A good card: staff charge it; the same key twice charges once.
         good_card(&c, account).await;
         let first = invoice_id(&c, 1).await;
-        let charged = payments::charge_card(&c.s, TakenBy::Staff(&c.owner), first, None, "c1")
+        let charged = payments::charge_card(&c.s, &c.owner, first, None, "c1")
             .await
             .unwrap();
         let Charged::Succeeded(p) = charged else {
             panic!("{charged:?}")
         };
         assert_eq!(
-            payments::charge_card(&c.s, TakenBy::Staff(&c.owner), first, None, "c1")
+            payments::charge_card(&c.s, &c.owner, first, None, "c1")
                 .await
                 .unwrap(),
             Charged::Replayed(p)
@@ -479,10 +476,7 @@ async fn refused_requests_say_why_and_write_nothing_and_only_owners_change_setti
         let c = club(db).await;
         let first = invoice_id(&c, 1).await;
         let before = money_rows(&c).await;
-        let desk = Actor {
-            role: Role::FrontDesk,
-            ..c.owner
-        };
+        let desk = c.owner.with_role(Role::FrontDesk);
         let Err(Error::Invalid(e)) =
             payments::record_payment(&c.s, &c.owner, first, &pay("0", "", "", "")).await
         else {
@@ -509,7 +503,7 @@ async fn refused_requests_say_why_and_write_nothing_and_only_owners_change_setti
         };
         assert!(e.message_for("number").is_some() && e.message_for("expiry").is_some());
         assert!(matches!(
-            payments::charge_card(&c.s, TakenBy::Staff(&c.owner), first, None, "c1").await,
+            payments::charge_card(&c.s, &c.owner, first, None, "c1").await,
             Err(Error::Conflict(m)) if m.contains("no card on file")
         ));
         let Err(Error::Invalid(e)) = payments::close_invoice(
@@ -561,10 +555,7 @@ async fn refused_requests_say_why_and_write_nothing_and_only_owners_change_setti
             credit_adjust_limit: "5".into(),
             overpayment_limit: "500".into(),
         };
-        let manager = Actor {
-            role: Role::Manager,
-            ..c.owner
-        };
+        let manager = c.owner.with_role(Role::Manager);
         assert!(matches!(
             business::update_billing_settings(&c.s, &manager, &settings).await,
             Err(Error::Forbidden)
@@ -618,14 +609,14 @@ async fn a_charge_whose_request_died_is_finished_by_the_next_attempt_and_capture
         tx.commit().await.unwrap();
         // While its claim lasts, another charge waits.
         assert!(matches!(
-            payments::charge_card(&c.s, TakenBy::Staff(&c.owner), first, None, "next").await,
+            payments::charge_card(&c.s, &c.owner, first, None, "next").await,
             Err(Error::Conflict(_))
         ));
         // After it, the next attempt finishes it (the gateway asked once more
         // with the intent's key) and finds nothing left to charge.
         let later = support::later(&c.s, chrono::TimeDelta::minutes(6));
         assert!(matches!(
-            payments::charge_card(&later, TakenBy::Staff(&c.owner), first, None, "next").await,
+            payments::charge_card(&later, &c.owner, first, None, "next").await,
             Err(Error::Conflict(_))
         ));
         assert_eq!(invoices(&c).await, [(1, 7400, 7400, "paid".into())]);
@@ -666,11 +657,7 @@ async fn the_card_of_another_businesss_account_or_a_missing_one_is_not_found() {
         )
         .await
         .unwrap();
-        let elsewhere = Actor {
-            business_id: other,
-            staff_user_id: other_owner,
-            role: Role::Owner,
-        };
+        let elsewhere = Actor::staff(other, other_owner, Role::Owner);
         for (actor, account) in [
             (&elsewhere, Account::Member(c.member)),
             (&c.owner, Account::Member(999_999)),

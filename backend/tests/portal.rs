@@ -334,11 +334,7 @@ async fn an_email_of_two_businesses_signs_in_to_each_with_its_own_code_and_sees_
         )
         .await
         .unwrap();
-        let other = backend::Actor {
-            business_id: other_business,
-            staff_user_id: other_owner,
-            role: domain::staff::Role::Owner,
-        };
+        let other = backend::Actor::staff(other_business, other_owner, domain::staff::Role::Owner);
         let ana_there = members::create_member(
             &c.s,
             &other,
@@ -936,7 +932,7 @@ async fn codes_are_masked_in_the_staff_outbox_once_mail_really_goes_out() {
             .unwrap();
         let code = mailed_code(&c.s, "ana@example.com").await.unwrap();
         let shown = |s: Services| {
-            let owner = c.owner.clone();
+            let owner = c.owner;
             async move {
                 backend::payments::outbox(&s, &owner)
                     .await

@@ -33,11 +33,7 @@ async fn owner_of(s: &Services, name: &str, email: &str, currency: &str) -> Acto
     )
     .await
     .expect("the owner is created");
-    Actor {
-        business_id,
-        staff_user_id,
-        role: Role::Owner,
-    }
+    Actor::staff(business_id, staff_user_id, Role::Owner)
 }
 
 fn type_form(name: &str, fee: &str, status: &str) -> MembershipTypeForm {
@@ -90,9 +86,14 @@ async fn wrong_password_unknown_email_and_disabled_user_get_the_same_answer() {
             .await
             .unwrap();
         let mut tx = s.db.begin_write().await.unwrap();
-        auth::set_staff_disabled(&mut tx, owner.business_id, owner.staff_user_id, true)
-            .await
-            .unwrap();
+        auth::set_staff_disabled(
+            &mut tx,
+            owner.business_id,
+            owner.staff_user_id().unwrap(),
+            true,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         assert!(matches!(
             auth::sign_in(&s, "owner@club.example", "a long enough password").await,
@@ -271,10 +272,7 @@ async fn a_viewer_and_the_front_desk_cannot_create_types() {
         let s = services(db);
         let owner = owner_of(&s, "Club", "owner@club.example", "EUR").await;
         for role in [Role::Viewer, Role::FrontDesk] {
-            let staff = Actor {
-                role,
-                ..owner.clone()
-            };
+            let staff = owner.with_role(role);
             let err =
                 catalog::create_membership_type(&s, &staff, &type_form("Adult", "59", "active"))
                     .await
@@ -288,10 +286,7 @@ async fn a_viewer_and_the_front_desk_cannot_create_types() {
                 "{role:?} may read"
             );
         }
-        let manager = Actor {
-            role: Role::Manager,
-            ..owner
-        };
+        let manager = owner.with_role(Role::Manager);
         assert!(
             catalog::create_membership_type(&s, &manager, &type_form("Adult", "59", "active"))
                 .await
@@ -359,10 +354,7 @@ async fn only_an_owner_moves_the_simulated_date_and_it_changes_the_business_day(
         );
         assert!(!overview.simulated);
 
-        let manager = Actor {
-            role: Role::Manager,
-            ..owner.clone()
-        };
+        let manager = owner.with_role(Role::Manager);
         let target = NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
         assert!(matches!(
             backend::jobs::set_simulated_date(&s, &manager, Some(target)).await,

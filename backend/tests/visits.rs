@@ -119,7 +119,7 @@ async fn a_membership_s_visits_are_generated_a_year_ahead_scheduled_and_complete
             visits::add_address(&c.s, &c.owner, &address(swim)).await,
             Err(backend::Error::Conflict(m)) if m == "This membership's type does not include Fitness assessment."
         ));
-        let stranger = backend::Actor { business_id: c.owner.business_id + 1000, ..c.owner.clone() };
+        let stranger = backend::Actor { business_id: c.owner.business_id + 1000, ..c.owner };
         assert!(visits::change(&c.s, &stranger, first, VisitStatus::Cancelled, &at("")).await.is_err());
     })
     .await;

@@ -63,17 +63,9 @@ pub async fn record_payment(id: i64, form: PaymentForm) -> Result<i64, AppError>
 pub async fn charge_card(id: i64, key: String) -> Result<i64, AppError> {
     ssr::reply(
         async move {
-            use backend::payments::{Charged, TakenBy};
+            use backend::payments::Charged;
             let (state, actor) = ssr::staff().await?;
-            match backend::payments::charge_card(
-                &state.services,
-                TakenBy::Staff(&actor),
-                id,
-                None,
-                &key,
-            )
-            .await?
-            {
+            match backend::payments::charge_card(&state.services, &actor, id, None, &key).await? {
                 Charged::Succeeded(p) | Charged::Replayed(p) => Ok(p),
                 Charged::Failed { reason, .. } => Err(AppError::Conflict {
                     message: format!("The card on file was not charged: {reason}."),

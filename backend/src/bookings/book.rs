@@ -5,7 +5,6 @@ use super::page::{means_for, users_of};
 use super::services::load_services;
 use super::services::local_now;
 use crate::platform::actor::Actor;
-use crate::platform::actor::{By, who};
 use crate::platform::audit;
 use crate::platform::error::Error;
 use crate::store::memberships::{load_membership, type_in_effect_pub, types};
@@ -20,20 +19,15 @@ use domain::staff::Role;
 /// form's key makes a repeated request book once.
 pub async fn book(services: &Services, actor: &Actor, form: &BookingForm) -> Result<i64, Error> {
     actor.require(Role::FrontDesk)?;
-    book_as(services, By::Staff(actor), actor.business_id, form).await
+    book_as(services, actor, form).await
 }
 
-pub async fn book_as(
-    services: &Services,
-    by: By<'_>,
-    business_id: i64,
-    form: &BookingForm,
-) -> Result<i64, Error> {
+pub async fn book_as(services: &Services, by: &Actor, form: &BookingForm) -> Result<i64, Error> {
     let ask = form.parse()?;
     let key = form.key.trim();
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = crate::store::business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, by.business_id).await?;
     if let Some((id,)) = query!(
         &mut tx,
         fetch_optional as (i64,),
@@ -152,7 +146,7 @@ pub async fn book_as(
             spec.capacity
         )));
     }
-    let (_, _, label, _) = who(&mut tx, by).await?;
+    let label = by.author(&mut tx).await?.label;
     let credits = match paid_by {
         PaidBy::Credits => i64::from(spec.price_credits.unwrap_or(0)),
         _ => 0,
@@ -239,8 +233,8 @@ pub async fn book_as(
         }
         PaidBy::Free => {}
     }
-    if let By::Staff(actor) = by {
-        audit::by_staff(
+    if let Some(actor) = by.as_staff() {
+        audit::record(
             &mut tx,
             actor,
             "booking.created",

@@ -5,7 +5,6 @@ use super::services::load_services;
 use super::services::local_now;
 use super::views::{BOOKING_SELECT, BookingRow, booking_view};
 use crate::platform::actor::Actor;
-use crate::platform::actor::By;
 use crate::platform::audit;
 use crate::platform::error::Error;
 use crate::store::memberships::{load_membership, type_in_effect_pub, types};
@@ -22,19 +21,18 @@ use domain::{Invalid, Money};
 /// is billed. Returns what happened, for people.
 pub async fn cancel(services: &Services, actor: &Actor, id: i64) -> Result<String, Error> {
     actor.require(Role::FrontDesk)?;
-    cancel_as(services, By::Staff(actor), actor.business_id, id, None).await
+    cancel_as(services, actor, id, None).await
 }
 
 pub async fn cancel_as(
     services: &Services,
-    by: By<'_>,
-    business_id: i64,
+    by: &Actor,
     id: i64,
     only_member: Option<i64>,
 ) -> Result<String, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = crate::store::business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, by.business_id).await?;
     let sql = format!("{BOOKING_SELECT} WHERE b.business_id = $1 AND b.id = $2");
     let row = query!(
         &mut tx,
@@ -202,8 +200,8 @@ pub async fn cancel_as(
         }
         _ => effect.push('.'),
     }
-    if let By::Staff(actor) = by {
-        audit::by_staff(
+    if let Some(actor) = by.as_staff() {
+        audit::record(
             &mut tx,
             actor,
             "booking.cancelled",
@@ -259,7 +257,7 @@ pub async fn mark(
         id,
         status.as_str()
     )?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "booking.marked",

@@ -29,7 +29,7 @@ pub async fn booking_page(
         membership_id,
         service_id,
         day,
-        actor.role.allows(Role::FrontDesk),
+        actor.allows(Role::FrontDesk),
     )
     .await
 }

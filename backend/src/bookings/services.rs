@@ -82,7 +82,7 @@ pub async fn create_service(
         }
         Err(e) => return Err(e),
     };
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "service.created",
@@ -117,7 +117,7 @@ pub async fn set_service_active(
     if n == 0 {
         return Err(Error::NotFound);
     }
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         if active {

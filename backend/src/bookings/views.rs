@@ -142,7 +142,7 @@ pub async fn schedule(
         locations,
         slots,
         visits,
-        can_change: actor.role.allows(Role::FrontDesk),
+        can_change: actor.allows(Role::FrontDesk),
     })
 }
 

@@ -1,7 +1,7 @@
 //! The credit ledger: lots granted per period, taken by bookings and
 //! redemptions, given back, expired; all as append-only entries.
 
-use crate::platform::actor::{By, who};
+use crate::platform::actor::{Actor, Author};
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::store::business::Business;
@@ -12,34 +12,6 @@ use domain::credits::{EntryKind, Lot, credits_of, expired, grants_due, period_en
 use domain::lifecycle::Membership;
 
 pub(crate) use crate::store::catalog::Types;
-
-/// Who wrote an entry, as stored.
-pub(crate) struct Author {
-    pub(crate) label: String,
-    pub(crate) staff_user_id: Option<i64>,
-}
-
-impl Author {
-    /// The scheduled work's entries.
-    pub(crate) fn system() -> Author {
-        Author {
-            label: "the system".into(),
-            staff_user_id: None,
-        }
-    }
-}
-
-pub(crate) async fn author(tx: &mut Tx, by: By<'_>) -> Result<Author, Error> {
-    let (_, id, label, _) = who(tx, by).await?;
-    let staff_user_id = match by {
-        By::Staff(_) => id,
-        _ => None,
-    };
-    Ok(Author {
-        label,
-        staff_user_id,
-    })
-}
 
 /// One entry to write.
 pub(crate) struct NewEntry<'a> {
@@ -626,10 +598,10 @@ pub(crate) async fn redeem(
     reason: &str,
     booking_id: Option<i64>,
     key: &str,
-    by: By<'_>,
+    by: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let author = author(tx, by).await?;
+    let author = by.author(tx).await?;
     take(
         tx,
         business_id,
@@ -658,7 +630,7 @@ pub(crate) async fn give_back(
     booking_id: i64,
     today: NaiveDate,
     reason: &str,
-    by: By<'_>,
+    by: &Actor,
     now: DateTime<Utc>,
 ) -> Result<i64, Error> {
     let taken = query!(tx, fetch_all as (i64, Option<NaiveDate>),
@@ -674,7 +646,7 @@ pub(crate) async fn give_back(
     } else {
         taken.iter().filter_map(|(_, e)| *e).max()
     };
-    let author = author(tx, by).await?;
+    let author = by.author(tx).await?;
     write(
         tx,
         business_id,

@@ -2,7 +2,7 @@
 //! paid and holds in credit. Invoices are settled here, payments booked,
 //! receipts and invoice mails written, standings read for dunning.
 
-use crate::platform::actor::TakenBy;
+use crate::platform::actor::Author;
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::query;
@@ -392,7 +392,7 @@ pub(crate) async fn insert_payment(
     amount: Money,
     outcome: Result<&str, &str>,
     key: &str,
-    by: TakenBy<'_>,
+    by: &Author,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<i64, Error> {
@@ -406,7 +406,7 @@ pub(crate) async fn insert_payment(
                                paid_on, reference, failure, idempotency_key, recorded_by, staff_user_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         business.id, member_id, organization_id, invoice_id, method.as_str(), amount.minor, business.currency.code(),
-        succeeded, today, reference, failure, key, by.label(), by.staff_id(), now)?;
+        succeeded, today, reference, failure, key, &by.label, by.staff_user_id, now)?;
     Ok(id)
 }
 

@@ -2,7 +2,7 @@
 //! action with the domain's policy engine and appending its event, and the
 //! statuses lists and the desk show.
 
-use crate::platform::actor::{By, who};
+use crate::platform::actor::{Actor, Who};
 use crate::platform::audit;
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
@@ -208,7 +208,7 @@ pub(crate) async fn sale_summary(
 pub(crate) async fn sell_in(
     tx: &mut Tx,
     business: &Business,
-    by: By<'_>,
+    by: &Actor,
     holder_ref: HolderRef,
     form: &SellForm,
     today: NaiveDate,
@@ -249,7 +249,8 @@ pub(crate) async fn sell_in(
             *location_id
         )?;
     }
-    let (actor, actor_id, label, _) = who(tx, by).await?;
+    let (actor, actor_id) = by.kind_and_id();
+    let label = by.author(tx).await?.label;
     let event = Event::Sold {
         start: sale.start,
         approval_required: sale.approval_required,
@@ -271,27 +272,28 @@ pub(crate) async fn sell_in(
         "start": sale.start,
         "first_invoice_total": summary.preview.total.to_plain(),
     });
-    record_audit(tx, business.id, by, "membership.sold", id, &details, now).await?;
+    record_audit(tx, by, "membership.sold", id, &details, now).await?;
     Ok(id)
 }
 
+/// The audit event of a membership's sale or action. A member's own
+/// actions are audited as the system's (their membership's timeline names
+/// them).
 pub(crate) async fn record_audit(
     tx: &mut Tx,
-    business_id: i64,
-    by: By<'_>,
+    by: &Actor,
     action: &str,
     id: i64,
     details: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let by = match by {
-        By::Staff(actor) => audit::By::Staff(actor.staff_user_id),
-        By::Member(_) | By::System => audit::By::System,
+    let by = match by.who {
+        Who::Staff { .. } => *by,
+        Who::Member { .. } | Who::System => Actor::system(by.business_id),
     };
     audit::record(
         tx,
-        business_id,
-        by,
+        &by,
         action,
         "membership",
         Some(id),
@@ -314,13 +316,12 @@ pub(crate) fn refused(refusal: policy::Refusal) -> Error {
 /// What an action would do for whoever `by` is, without saving it.
 pub(crate) async fn preview_as(
     services: &Services,
-    by: By<'_>,
-    business_id: i64,
+    by: &Actor,
     id: i64,
     form: &ActionForm,
 ) -> Result<ActionPreview, Error> {
     let mut tx = services.db.begin_read().await?;
-    let business = crate::store::business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, by.business_id).await?;
     let today = services.today(&business);
     let types = types(&mut tx, business.id).await?;
     let preview = decide(
@@ -357,7 +358,7 @@ pub(crate) async fn decide(
     tx: &mut Tx,
     business: &Business,
     types: &Types,
-    by: By<'_>,
+    by: &Actor,
     id: i64,
     form: &ActionForm,
     today: NaiveDate,
@@ -375,7 +376,7 @@ pub(crate) async fn decide(
         today,
     )
     .map_err(refused)?;
-    let (_, _, _, acting) = who(tx, by).await?;
+    let acting = by.acting();
     let m = Membership {
         spec: &current.spec,
         events: &loaded.events,
@@ -483,21 +484,21 @@ pub(crate) async fn standings(
 /// Applies an action for whoever `by` is; returns what it did.
 pub async fn act_as(
     services: &Services,
-    by: By<'_>,
-    business_id: i64,
+    by: &Actor,
     id: i64,
     form: &ActionForm,
     showing: Showing,
 ) -> Result<ActionPreview, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
-    let business = crate::store::business::load(&mut tx, business_id).await?;
+    let business = crate::store::business::load(&mut tx, by.business_id).await?;
     let today = services.today(&business);
     lock_row(&mut tx, business.id, id, form.version()).await?;
     let types = types(&mut tx, business.id).await?;
     let (decision, preview, loaded) =
         decide(&mut tx, &business, &types, by, id, form, today, showing).await?;
-    let (actor_kind, actor_id, label, _) = who(&mut tx, by).await?;
+    let (actor_kind, actor_id) = by.kind_and_id();
+    let label = by.author(&mut tx).await?.label;
     append_event(
         &mut tx,
         business.id,
@@ -529,7 +530,7 @@ pub async fn act_as(
         "forced": decision.forced,
     });
     let action = format!("membership.{}", decision.event.kind());
-    record_audit(&mut tx, business.id, by, &action, id, &details, now).await?;
+    record_audit(&mut tx, by, &action, id, &details, now).await?;
     tx.commit().await?;
     // What the change means for today's bill is written at once (a credit, a
     // prorated difference); later periods are billed on their days.

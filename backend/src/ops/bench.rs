@@ -47,11 +47,7 @@ async fn scratch_business(services: &Services, label: &str) -> Result<(Actor, i6
         "a long benchmark password",
     )
     .await?;
-    let owner = Actor {
-        business_id,
-        staff_user_id,
-        role: Role::Owner,
-    };
+    let owner = Actor::staff(business_id, staff_user_id, Role::Owner);
     let monthly = catalog::create_membership_type(
         services,
         &owner,

@@ -100,12 +100,11 @@ pub(crate) async fn card_audit(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     match actor {
-        Some(actor) => audit::by_staff(tx, actor, action, "card", None, details, now).await,
+        Some(actor) => audit::record(tx, actor, action, "card", None, details, now).await,
         None => {
             audit::record(
                 tx,
-                business_id,
-                audit::By::System,
+                &crate::platform::actor::Actor::system(business_id),
                 &format!("{action}_by_member"),
                 "member",
                 Some(account.id()),

@@ -8,7 +8,7 @@ use crate::engine::ledger::{
     after_settlement, book_payment, card_of, insert_payment, invoice_ref, lock_account, mail,
     payment_by_key, receipt,
 };
-use crate::platform::actor::TakenBy;
+use crate::platform::actor::{Actor, Author, Who};
 use crate::platform::audit;
 use crate::platform::error::Error;
 use crate::store::business::Business;
@@ -73,32 +73,15 @@ pub(crate) enum Claim {
 /// A retry with the same `key` replays the first payment.
 pub async fn charge_card(
     services: &Services,
-    by: TakenBy<'_>,
+    by: &Actor,
     invoice_id: i64,
     amount: Option<Money>,
     key: &str,
 ) -> Result<Charged, Error> {
-    let business_id = match by {
-        TakenBy::Staff(actor) => {
-            actor.require(Role::FrontDesk)?;
-            actor.business_id
-        }
-        TakenBy::System => {
-            let mut tx = services.db.begin_read().await?;
-            let (b,) = query!(
-                &mut tx,
-                fetch_one as (i64,),
-                "SELECT business_id FROM invoices WHERE id = $1",
-                invoice_id
-            )?;
-            tx.commit().await?;
-            b
-        }
-        TakenBy::Member { business_id, .. } => business_id,
-        TakenBy::Resumed { .. } => {
-            return Err(Error::internal("only an interrupted charge is resumed"));
-        }
-    };
+    if let Who::Staff { .. } = by.who {
+        by.require(Role::FrontDesk)?;
+    }
+    let business_id = by.business_id;
     if key.trim().is_empty() {
         return Err(Error::invalid(
             "key",
@@ -123,7 +106,7 @@ pub async fn charge_card(
         Err(e) => return Err(e),
     };
     let (business, outcome) = ask_gateway(services, business_id, &intent).await?;
-    book_charge(services, &business, &intent, by, outcome).await
+    book_charge(services, &business, &intent, Some(by), outcome).await
 }
 
 /// Calls the gateway for a claimed charge, outside any transaction, with the
@@ -175,7 +158,7 @@ pub(crate) async fn replayed_charge(
 pub(crate) async fn claim_charge(
     services: &Services,
     business_id: i64,
-    by: TakenBy<'_>,
+    by: &Actor,
     invoice_id: i64,
     amount: Option<Money>,
     key: &str,
@@ -188,7 +171,7 @@ pub(crate) async fn claim_charge(
     }
     let invoice = invoice_ref(&mut tx, business.id, invoice_id).await?;
     // A member pays only invoices billed to them.
-    if let TakenBy::Member { member_id, .. } = by
+    if let Who::Member { member_id } = by.who
         && invoice.member_id != Some(member_id)
     {
         return Err(Error::NotFound);
@@ -229,6 +212,7 @@ pub(crate) async fn claim_charge(
             "there is no card on file for this account; add one on its page first".into(),
         ));
     };
+    let author = by.payment_author();
     let intent = query!(
         &mut tx,
         fetch_one as Intent,
@@ -241,8 +225,8 @@ pub(crate) async fn claim_charge(
         amount.minor,
         token,
         key,
-        by.label(),
-        by.staff_id(),
+        &author.label,
+        author.staff_user_id,
         now + CHARGE_CLAIM,
         now
     )?;
@@ -283,33 +267,35 @@ pub(crate) async fn finish_stale_charges(
         "finishing a card charge whose claim ran out"
     );
     let (business, outcome) = ask_gateway(services, business_id, &intent).await?;
-    // Booked in the name of whoever started it, as its payment row says.
-    let staff_id = intent.staff_user_id;
-    let by = match intent.recorded_by.as_str() {
-        "the system" => TakenBy::System,
-        "staff" => TakenBy::Resumed {
-            label: "staff",
-            staff_id,
-        },
-        _ => TakenBy::Resumed {
-            label: "the member via the portal",
-            staff_id,
-        },
-    };
+    // Booked in the name of whoever started it, as its intent recorded: the
+    // system's own charges as the system's (with their retries), a person's
+    // by their recorded name.
+    let system = Actor::system(business.id);
+    let by = (intent.recorded_by == "the system").then_some(&system);
     book_charge(services, &business, &intent, by, outcome).await?;
     Ok(())
 }
 
 /// Books a gateway's answer for a claimed charge and closes the intent, in
 /// one write transaction; an intent booked by another request meanwhile
-/// answers that request's payment.
+/// answers that request's payment. `by` is who asked for the charge; `None`
+/// finishes a person's charge whose request died, in the name its intent
+/// recorded.
 pub(crate) async fn book_charge(
     services: &Services,
     business: &Business,
     intent: &Intent,
-    by: TakenBy<'_>,
+    by: Option<&Actor>,
     outcome: ChargeOutcome,
 ) -> Result<Charged, Error> {
+    let author = match by {
+        Some(actor) => actor.payment_author(),
+        None => Author {
+            label: intent.recorded_by.clone(),
+            staff_user_id: intent.staff_user_id,
+        },
+    };
+    let by_system = by.is_some_and(|a| a.who == Who::System);
     let now = services.clock.now();
     let today = services.today(business);
     let mut tx = services.db.begin_write().await?;
@@ -346,7 +332,7 @@ pub(crate) async fn book_charge(
         amount,
         result,
         &intent.request_key,
-        by,
+        &author,
         today,
         now,
     )
@@ -379,13 +365,14 @@ pub(crate) async fn book_charge(
         }
         Err(reason) => {
             let attempts = invoice.attempts + 1;
-            let retry_on = match by {
-                TakenBy::System => business
+            let retry_on = if by_system {
+                business
                     .dunning
-                    .next_attempt(invoice.due_date, attempts as u32),
-                TakenBy::Staff(_) | TakenBy::Member { .. } | TakenBy::Resumed { .. } => None,
+                    .next_attempt(invoice.due_date, attempts as u32)
+            } else {
+                None
             };
-            if matches!(by, TakenBy::System) {
+            if by_system {
                 query!(
                     &mut tx,
                     execute,
@@ -449,8 +436,8 @@ pub(crate) async fn book_charge(
             }
         }
     };
-    if let TakenBy::Staff(actor) = by {
-        audit::by_staff(
+    if let Some(actor) = by.and_then(Actor::as_staff) {
+        audit::record(
             &mut tx,
             actor,
             "payment.charged",

@@ -7,7 +7,6 @@ use crate::engine::ledger::{
     balance, card_of, dues, invoice_ref, new_key, oldest_unpaid_all, require_account,
 };
 use crate::platform::actor::Actor;
-use crate::platform::actor::TakenBy;
 use crate::platform::error::Error;
 use crate::{Services, query};
 use chrono::NaiveDate;
@@ -99,15 +98,7 @@ pub async fn retry_cards(
     let mut report = domain::invoices::RetryReport::default();
     for row in rows.iter().filter(|r| r.has_card) {
         let key = format!("retry:{}:{}", key.trim(), row.oldest_invoice_id);
-        match charge_card(
-            services,
-            TakenBy::Staff(actor),
-            row.oldest_invoice_id,
-            None,
-            &key,
-        )
-        .await
-        {
+        match charge_card(services, actor, row.oldest_invoice_id, None, &key).await {
             Ok(Charged::Succeeded(_) | Charged::Replayed(_)) => report.charged += 1,
             Ok(Charged::Failed { .. }) => report.declined += 1,
             // Paid meanwhile, or a charge already under way: nothing to do.
@@ -147,6 +138,6 @@ pub async fn account_billing(
         card,
         credit: Money::new(credit, business.currency),
         unpaid,
-        can_take_payments: actor.role.allows(Role::FrontDesk),
+        can_take_payments: actor.allows(Role::FrontDesk),
     })
 }

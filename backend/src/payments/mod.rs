@@ -24,7 +24,6 @@ mod record;
 mod refunds;
 
 pub use crate::engine::ledger::Account;
-pub use crate::platform::actor::TakenBy;
 pub use cards::{add_card, card_label};
 pub(crate) use cards::{card_label_of, keep_card, remove_card};
 pub use charge::{Charged, charge_card};

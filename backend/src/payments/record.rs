@@ -8,7 +8,6 @@ use crate::engine::ledger::{
     receipt,
 };
 use crate::platform::actor::Actor;
-use crate::platform::actor::TakenBy;
 use crate::platform::audit;
 use crate::platform::error::Error;
 use domain::Money;
@@ -33,14 +32,8 @@ pub async fn record_payment(
     let checked = check_payment(form, business.currency)?;
     if checked.method == Method::CardOnFile {
         drop(tx);
-        let outcome = charge_card(
-            services,
-            TakenBy::Staff(actor),
-            invoice_id,
-            checked.amount,
-            &checked.key,
-        )
-        .await?;
+        let outcome =
+            charge_card(services, actor, invoice_id, checked.amount, &checked.key).await?;
         return match outcome {
             Charged::Succeeded(id) | Charged::Replayed(id) => Ok(id),
             Charged::Failed { reason, .. } => Err(Error::invalid(
@@ -100,7 +93,7 @@ pub async fn record_payment(
         amount,
         Ok(&checked.reference),
         &checked.key,
-        TakenBy::Staff(actor),
+        &actor.payment_author(),
         today,
         now,
     )
@@ -125,7 +118,7 @@ pub async fn record_payment(
     .await?;
     after_settlement(&mut tx, &business, &settled, today, now).await?;
     receipt(&mut tx, &business, account, id, amount, &settled, now).await?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "payment.recorded",

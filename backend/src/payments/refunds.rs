@@ -107,7 +107,7 @@ pub async fn refund(
         "INSERT INTO refunds (business_id, payment_id, amount_minor, reason, refunded_on, reference, idempotency_key, staff_user_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         business.id, payment_id, checked.amount.minor, &checked.reason, today, reference, &checked.key,
-        actor.staff_user_id, now)?;
+        actor.staff_user_id(), now)?;
     allocate_refund(
         &mut tx,
         business.id,
@@ -132,7 +132,7 @@ pub async fn refund(
         now,
     )
     .await?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "payment.refunded",
@@ -244,7 +244,7 @@ pub async fn close_invoice(
         format!("{}: {reason}", to.label()),
         invoice_id
     )?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         &format!("invoice.{}", to.as_str()),
@@ -366,7 +366,7 @@ pub async fn credit_note(
         now,
     )
     .await?;
-    audit::by_staff(
+    audit::record(
         &mut tx,
         actor,
         "invoice.credited",

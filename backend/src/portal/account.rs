@@ -89,12 +89,8 @@ pub async fn pay_invoice(
     key: &str,
 ) -> Result<String, Error> {
     use crate::payments::{Charged, charge_card};
-    use crate::platform::actor::TakenBy;
-    let by = TakenBy::Member {
-        business_id: member.business_id,
-        member_id: member.member_id,
-    };
-    Ok(match charge_card(services, by, id, None, key).await? {
+    let by = crate::platform::actor::Actor::member(member.business_id, member.member_id);
+    Ok(match charge_card(services, &by, id, None, key).await? {
         Charged::Succeeded(_) | Charged::Replayed(_) => {
             "Paid with your card on file. A receipt is on its way.".to_string()
         }

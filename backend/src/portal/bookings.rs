@@ -45,8 +45,7 @@ pub async fn booking(
 pub async fn cancel_booking(services: &Services, member: Member, id: i64) -> Result<String, Error> {
     crate::bookings::cancel_as(
         services,
-        crate::platform::actor::By::Member(member.member_id),
-        member.business_id,
+        &crate::platform::actor::Actor::member(member.business_id, member.member_id),
         id,
         Some(member.member_id),
     )
@@ -99,8 +98,7 @@ pub async fn book(
     };
     crate::bookings::book_as(
         services,
-        crate::platform::actor::By::Member(member.member_id),
-        member.business_id,
+        &crate::platform::actor::Actor::member(member.business_id, member.member_id),
         &form,
     )
     .await

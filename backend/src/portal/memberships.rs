@@ -317,8 +317,7 @@ pub async fn preview_action(
     let form = holder_form(services, member, id, form).await?;
     crate::engine::lifecycle::preview_as(
         services,
-        crate::platform::actor::By::Member(member.member_id),
-        member.business_id,
+        &crate::platform::actor::Actor::member(member.business_id, member.member_id),
         id,
         &form,
     )
@@ -335,8 +334,7 @@ pub async fn act(
     let form = holder_form(services, member, id, form).await?;
     crate::engine::lifecycle::act_as(
         services,
-        crate::platform::actor::By::Member(member.member_id),
-        member.business_id,
+        &crate::platform::actor::Actor::member(member.business_id, member.member_id),
         id,
         &form,
         crate::engine::lifecycle::Showing::Effect,

@@ -92,8 +92,7 @@ pub async fn update_profile(
     let details = serde_json::json!({ "before": before, "after": after });
     crate::platform::audit::record(
         &mut tx,
-        business.id,
-        crate::platform::audit::By::Member(member.member_id),
+        &crate::platform::actor::Actor::member(business.id, member.member_id),
         "member.updated",
         "member",
         Some(member.member_id),
@@ -230,8 +229,7 @@ pub async fn confirm_email_change(
     let details = serde_json::json!({ "before": before.email, "after": after.email });
     crate::platform::audit::record(
         &mut tx,
-        business.id,
-        crate::platform::audit::By::Member(member.member_id),
+        &crate::platform::actor::Actor::member(business.id, member.member_id),
         "member.email_changed",
         "member",
         Some(member.member_id),

@@ -93,8 +93,7 @@ pub(crate) async fn signed_in_audit(
 ) -> Result<(), Error> {
     crate::platform::audit::record(
         tx,
-        business_id,
-        crate::platform::audit::By::System,
+        &crate::platform::actor::Actor::system(business_id),
         "member.portal_signed_in",
         "member",
         Some(member_id),

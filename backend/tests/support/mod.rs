@@ -41,11 +41,7 @@ pub async fn club(db: Db) -> Club {
     )
     .await
     .unwrap();
-    let owner = Actor {
-        business_id,
-        staff_user_id,
-        role: Role::Owner,
-    };
+    let owner = Actor::staff(business_id, staff_user_id, Role::Owner);
     let adult = catalog::create_membership_type(
         &s,
         &owner,

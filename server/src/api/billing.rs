@@ -226,7 +226,7 @@ pub async fn charge(
     Path(invoice_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    use backend::payments::{Charged, TakenBy};
+    use backend::payments::Charged;
     let c = match client.with(Scope::Billing) {
         Ok(c) => c.clone(),
         Err(e) => return e.into_response(),
@@ -235,24 +235,18 @@ pub async fn charge(
     idempotent(&state, &c, &request, || async {
         let invoice_id = id(&invoice_id)?;
         let services = &state.services;
-        let payment_id = match backend::payments::charge_card(
-            services,
-            TakenBy::Staff(&c.actor),
-            invoice_id,
-            None,
-            &key,
-        )
-        .await?
-        {
-            Charged::Succeeded(p) | Charged::Replayed(p) => p,
-            Charged::Failed { reason, .. } => {
-                return Err(ApiError::new(
-                    StatusCode::PAYMENT_REQUIRED,
-                    "payment_failed",
-                    format!("The card on file was not charged: {reason}."),
-                ));
-            }
-        };
+        let payment_id =
+            match backend::payments::charge_card(services, &c.actor, invoice_id, None, &key).await?
+            {
+                Charged::Succeeded(p) | Charged::Replayed(p) => p,
+                Charged::Failed { reason, .. } => {
+                    return Err(ApiError::new(
+                        StatusCode::PAYMENT_REQUIRED,
+                        "payment_failed",
+                        format!("The card on file was not charged: {reason}."),
+                    ));
+                }
+            };
         let invoice = backend::billing::invoice(services, &c.actor, invoice_id).await?;
         answer(
             StatusCode::CREATED,

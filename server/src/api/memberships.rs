@@ -207,7 +207,7 @@ fn refusal_for(c: &backend::api_keys::ApiClient, error: backend::Error) -> ApiEr
     match error {
         backend::Error::Refused(message)
             if c.scopes.contains(&Scope::OverridePolicy)
-                && c.actor.role.allows(domain::staff::Role::Manager) =>
+                && c.actor.allows(domain::staff::Role::Manager) =>
         {
             backend::Error::Refused(format!(
                 "{message} This key may override the policy: send \"force\": true with a reason."

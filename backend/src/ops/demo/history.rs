@@ -5,7 +5,7 @@ use crate::engine::ledger::Account;
 use crate::engine::lifecycle::Showing;
 use crate::memberships::{self};
 use crate::payments::{self};
-use crate::platform::actor::{Actor, By};
+use crate::platform::actor::Actor;
 use crate::platform::error::Error;
 use crate::store::memberships::HolderRef;
 use crate::{Services, bookings};
@@ -135,14 +135,7 @@ impl History {
         // Sold on its start day, or today for a start still to come.
         let day = start.min(self.today);
         let services = services_on(&self.db, day);
-        memberships::sell_as(
-            &services,
-            By::Staff(&self.desk),
-            self.business_id,
-            holder,
-            &form,
-        )
-        .await
+        memberships::sell_as(&services, &self.desk, holder, &form).await
     }
 
     pub(crate) async fn act(
@@ -179,15 +172,7 @@ impl History {
         };
         fill(&mut form);
         let services = services_on(&self.db, day);
-        crate::engine::lifecycle::act_as(
-            &services,
-            By::Staff(by),
-            self.business_id,
-            id,
-            &form,
-            Showing::Effect,
-        )
-        .await?;
+        crate::engine::lifecycle::act_as(&services, by, id, &form, Showing::Effect).await?;
         Ok(())
     }
 }

@@ -33,8 +33,8 @@ pub async fn seed_demo(services: &Services) -> Result<bool, Error> {
     let history = History {
         db: services.db.clone(),
         business_id: club.business_id,
-        desk: club.desk.clone(),
-        manager: club.manager.clone(),
+        desk: club.desk,
+        manager: club.manager,
         types: club.types.clone(),
         today: club.today,
     };
@@ -110,15 +110,10 @@ async fn open_club(services: &Services) -> Result<Club, Error> {
         .await?;
         staff_ids.insert(*role, id);
     }
-    let staff = |role: Role| Actor {
-        business_id,
-        staff_user_id: staff_ids[&role],
-        role,
-    };
+    let staff = |role: Role| Actor::staff(business_id, staff_ids[&role], role);
     audit::record(
         &mut tx,
-        business_id,
-        audit::By::System,
+        &crate::platform::actor::Actor::system(business_id),
         "demo.seeded",
         "business",
         Some(business_id),

@@ -7,7 +7,7 @@ use crate::business::{self, NewBusiness};
 use crate::engine::ledger::Account;
 use crate::memberships::{self};
 use crate::payments::{self};
-use crate::platform::actor::{Actor, By};
+use crate::platform::actor::Actor;
 use crate::platform::error::Error;
 use crate::store::memberships::HolderRef;
 use crate::{Services, catalog, members};
@@ -35,11 +35,7 @@ pub(crate) async fn seed_studio(services: &Services, today: NaiveDate) -> Result
         DEMO_PASSWORD,
     )
     .await?;
-    let owner = Actor {
-        business_id,
-        staff_user_id: owner_id,
-        role: Role::Owner,
-    };
+    let owner = Actor::staff(business_id, owner_id, Role::Owner);
     let mut tx = setup.db.begin_write().await?;
     let now = setup.clock.now();
     let lakeside =
@@ -98,8 +94,7 @@ pub(crate) async fn seed_studio(services: &Services, today: NaiveDate) -> Result
         let start = started + Days::new(i as u64 * 9);
         memberships::sell_as(
             &services_on(&services.db, start),
-            By::Staff(&owner),
-            business_id,
+            &owner,
             HolderRef::Member(member_id),
             &SellForm {
                 type_id: unlimited.id.to_string(),
