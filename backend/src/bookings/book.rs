@@ -6,14 +6,19 @@ use super::services::load_services;
 use super::services::local_now;
 use crate::platform::actor::Actor;
 use crate::platform::audit;
+use crate::platform::db::Tx;
 use crate::platform::error::Error;
-use crate::store::memberships::{load_membership, type_in_effect_pub, types};
+use crate::store::business::Business;
+use crate::store::memberships::{Stored, load_membership, type_in_effect_pub, types};
 use crate::{Services, query};
-use domain::Invalid;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::billing::charges::{Line, LineKind};
+use domain::bookings::{BookingAsk, ServiceSpec, ServiceView};
 use domain::bookings::{BookingForm, PaidBy, choose_payment, may_book, member_price};
+use domain::catalog::spec::Benefits;
 use domain::lifecycle::Membership;
 use domain::staff::Role;
+use domain::{Invalid, Money};
 
 /// Books a slot for a membership's member; returns the booking's id. The
 /// form's key makes a repeated request book once.
@@ -37,54 +42,10 @@ pub async fn book_as(services: &Services, by: &Actor, form: &BookingForm) -> Res
     )? {
         return Ok(id);
     }
-    let service = load_services(&mut tx, business.id)
-        .await?
-        .into_iter()
-        .find(|s| s.id == ask.service_id && s.active)
-        .ok_or_else(|| Invalid::one("service_id", "choose a service on the schedule"))?;
+    let service = bookable(&mut tx, services, &business, &ask).await?;
     let spec = &service.spec;
-    if !spec
-        .slots_on(ask.starts.date())
-        .contains(&ask.starts.time())
-    {
-        return Err(Invalid::one(
-            "time",
-            format!(
-                "{} has no slot at {}; choose a time from its timetable",
-                spec.name,
-                ask.starts.format("%Y-%m-%d %H:%M")
-            ),
-        )
-        .into());
-    }
-    let now_local = local_now(services, &business);
-    if ask.starts <= now_local {
-        return Err(Error::Conflict(format!(
-            "{} at {} has already started.",
-            spec.name,
-            ask.starts.format("%Y-%m-%d %H:%M")
-        )));
-    }
     let stored = load_membership(&mut tx, business.id, ask.membership_id).await?;
-    let users = users_of(&mut tx, business.id, &stored.row).await?;
-    let member_id = match (ask.member_id, stored.row.member_id) {
-        (Some(id), _) if users.iter().any(|(u, _)| *u == id) => id,
-        (Some(_), _) => {
-            return Err(Invalid::one(
-                "member_id",
-                "book for the holder, a family member, or an authorized member of the organization",
-            )
-            .into());
-        }
-        (None, Some(holder)) => holder,
-        (None, None) => {
-            return Err(Invalid::one(
-                "member_id",
-                "choose which of the organization's authorized members the booking is for",
-            )
-            .into());
-        }
-    };
+    let member_id = booked_for(&mut tx, business.id, &ask, &stored).await?;
     let today = services.today(&business);
     let types = types(&mut tx, business.id).await?;
     let (current, _) = type_in_effect_pub(&types, &stored, today)?;
@@ -130,22 +91,7 @@ pub async fn book_as(services: &Services, by: &Actor, form: &BookingForm) -> Res
             Error::Conflict(message)
         }
     })?;
-    // A place in the slot, or "full".
-    let place =
-        query!(&mut tx, fetch_optional as (i64,),
-        "INSERT INTO slot_counts (service_id, starts_at, booked, capacity) VALUES ($1, $2, 1, $3)
-         ON CONFLICT (service_id, starts_at) DO UPDATE SET booked = slot_counts.booked + 1
-          WHERE slot_counts.booked < slot_counts.capacity
-         RETURNING booked",
-        service.id, ask.starts, i64::from(spec.capacity))?;
-    if place.is_none() {
-        return Err(Error::Conflict(format!(
-            "{} at {} is full: all {} places are taken.",
-            spec.name,
-            ask.starts.format("%Y-%m-%d %H:%M"),
-            spec.capacity
-        )));
-    }
+    take_place(&mut tx, &service, &ask).await?;
     let label = by.author(&mut tx).await?.label;
     let credits = match paid_by {
         PaidBy::Credits => i64::from(spec.price_credits.unwrap_or(0)),
@@ -164,14 +110,180 @@ pub async fn book_as(services: &Services, by: &Actor, form: &BookingForm) -> Res
         business.id, service.id, spec.location_id, member_id, stored.row.id, ask.starts, ends,
         paid_by.as_str(), credits, price.map(|p| p.minor), &label, key, now)?;
     let what = format!("{} on {}", spec.name, ask.starts.format("%Y-%m-%d %H:%M"));
+    let paid = Paid {
+        by,
+        booking: id,
+        membership_id: stored.row.id,
+        what: &what,
+        credits,
+        price,
+        included,
+        period_start,
+        today,
+        now,
+    };
+    pay(
+        &mut tx,
+        &business,
+        spec,
+        &current.spec.benefits,
+        paid_by,
+        &paid,
+    )
+    .await?;
+    if let Some(actor) = by.as_staff() {
+        audit::record(
+            &mut tx,
+            actor,
+            "booking.created",
+            "booking",
+            Some(id),
+            &what,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The active service the form names, with a slot at the time asked that has
+/// not started yet.
+async fn bookable(
+    tx: &mut Tx,
+    services: &Services,
+    business: &Business,
+    ask: &BookingAsk,
+) -> Result<ServiceView, Error> {
+    let service = load_services(tx, business.id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == ask.service_id && s.active)
+        .ok_or_else(|| Invalid::one("service_id", "choose a service on the schedule"))?;
+    let spec = &service.spec;
+    if !spec
+        .slots_on(ask.starts.date())
+        .contains(&ask.starts.time())
+    {
+        return Err(Invalid::one(
+            "time",
+            format!(
+                "{} has no slot at {}; choose a time from its timetable",
+                spec.name,
+                ask.starts.format("%Y-%m-%d %H:%M")
+            ),
+        )
+        .into());
+    }
+    let now_local = local_now(services, business);
+    if ask.starts <= now_local {
+        return Err(Error::Conflict(format!(
+            "{} at {} has already started.",
+            spec.name,
+            ask.starts.format("%Y-%m-%d %H:%M")
+        )));
+    }
+    Ok(service)
+}
+
+/// Who a booking is for: the member the form names when they may use the
+/// membership (the holder, a family member, an organization's authorized
+/// member), else the holder.
+async fn booked_for(
+    tx: &mut Tx,
+    business_id: i64,
+    ask: &BookingAsk,
+    stored: &Stored,
+) -> Result<i64, Error> {
+    let users = users_of(tx, business_id, &stored.row).await?;
+    Ok(match (ask.member_id, stored.row.member_id) {
+        (Some(id), _) if users.iter().any(|(u, _)| *u == id) => id,
+        (Some(_), _) => {
+            return Err(Invalid::one(
+                "member_id",
+                "book for the holder, a family member, or an authorized member of the organization",
+            )
+            .into());
+        }
+        (None, Some(holder)) => holder,
+        (None, None) => {
+            return Err(Invalid::one(
+                "member_id",
+                "choose which of the organization's authorized members the booking is for",
+            )
+            .into());
+        }
+    })
+}
+
+/// Takes a place in the slot (a conditional upsert: concurrent bookings
+/// never overbook), or says it is full.
+async fn take_place(tx: &mut Tx, service: &ServiceView, ask: &BookingAsk) -> Result<(), Error> {
+    let spec = &service.spec;
+    // A place in the slot, or "full".
+    let place =
+        query!(tx, fetch_optional as (i64,),
+        "INSERT INTO slot_counts (service_id, starts_at, booked, capacity) VALUES ($1, $2, 1, $3)
+         ON CONFLICT (service_id, starts_at) DO UPDATE SET booked = slot_counts.booked + 1
+          WHERE slot_counts.booked < slot_counts.capacity
+         RETURNING booked",
+        service.id, ask.starts, i64::from(spec.capacity))?;
+    if place.is_none() {
+        return Err(Error::Conflict(format!(
+            "{} at {} is full: all {} places are taken.",
+            spec.name,
+            ask.starts.format("%Y-%m-%d %H:%M"),
+            spec.capacity
+        )));
+    }
+    Ok(())
+}
+
+/// How a new booking is paid, for [`pay`].
+struct Paid<'a> {
+    by: &'a Actor,
+    booking: i64,
+    membership_id: i64,
+    what: &'a str,
+    credits: i64,
+    price: Option<Money>,
+    included: Option<u32>,
+    period_start: NaiveDate,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+}
+
+/// Pays for a booking: a use of the period's allowance, credits from the
+/// ledger, or a fee invoice at the member price.
+async fn pay(
+    tx: &mut Tx,
+    business: &Business,
+    spec: &ServiceSpec,
+    benefits: &Benefits,
+    paid_by: PaidBy,
+    p: &Paid<'_>,
+) -> Result<(), Error> {
+    let Paid {
+        by,
+        booking: id,
+        membership_id,
+        what,
+        credits,
+        price,
+        included,
+        period_start,
+        today,
+        now,
+    } = *p;
+    let discount = benefits.member_discount_percent;
     match paid_by {
         PaidBy::Allowance => {
-            let used = query!(&mut tx, fetch_optional as (i64,),
+            let used = query!(tx, fetch_optional as (i64,),
                 "INSERT INTO allowance_uses (membership_id, service_name, period_start, used, allowed) VALUES ($1, $2, $3, 1, $4)
                  ON CONFLICT (membership_id, service_name, period_start) DO UPDATE SET used = allowance_uses.used + 1
                   WHERE allowance_uses.used < allowance_uses.allowed
                  RETURNING used",
-                stored.row.id, &spec.name, period_start, i64::from(included.unwrap_or(0)))?;
+                membership_id, &spec.name, period_start, i64::from(included.unwrap_or(0)))?;
             if used.is_none() {
                 return Err(Error::Conflict(format!(
                     "The {} included this period are used up.",
@@ -181,12 +293,12 @@ pub async fn book_as(services: &Services, by: &Actor, form: &BookingForm) -> Res
         }
         PaidBy::Credits => {
             crate::engine::credits::redeem(
-                &mut tx,
+                tx,
                 business.id,
-                stored.row.id,
+                membership_id,
                 credits,
                 today,
-                &what,
+                what,
                 Some(id),
                 &format!("booking:{id}"),
                 by,
@@ -206,15 +318,15 @@ pub async fn book_as(services: &Services, by: &Actor, form: &BookingForm) -> Res
                 )
             };
             let invoice = crate::engine::invoicing::write_fee_invoice(
-                &mut tx,
-                &business,
-                stored.row.id,
+                tx,
+                business,
+                membership_id,
                 today,
                 vec![(
                     format!("booking:{id}"),
                     Line {
                         kind: LineKind::Fee,
-                        description: what.clone(),
+                        description: what.to_string(),
                         period: None,
                         amount: price,
                         explanation,
@@ -224,7 +336,7 @@ pub async fn book_as(services: &Services, by: &Actor, form: &BookingForm) -> Res
             )
             .await?;
             query!(
-                &mut tx,
+                tx,
                 execute,
                 "UPDATE bookings SET invoice_id = $2 WHERE id = $1",
                 id,
@@ -233,18 +345,5 @@ pub async fn book_as(services: &Services, by: &Actor, form: &BookingForm) -> Res
         }
         PaidBy::Free => {}
     }
-    if let Some(actor) = by.as_staff() {
-        audit::record(
-            &mut tx,
-            actor,
-            "booking.created",
-            "booking",
-            Some(id),
-            &what,
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(id)
+    Ok(())
 }

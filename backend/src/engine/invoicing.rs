@@ -12,34 +12,11 @@ use chrono::NaiveDate;
 use domain::Money;
 use domain::billing::charges::LineKind;
 use domain::billing::generator::{
-    BillingInput, CatalogType, IssuedLine, KeyedLine, generate_dated, key_period,
+    BillingInput, CatalogType, IssuedLine, KeyedLine, LineKey, generate_dated,
 };
+use domain::billing::invoicing::{Dated, due_by, group};
 use domain::invoices::InvoiceStatus;
 use std::collections::{BTreeMap, HashMap};
-
-/// A missing line and, when it changes a period already billed, the day the
-/// change takes effect (see `generate_dated`).
-pub(crate) type Dated = (KeyedLine, Option<NaiveDate>);
-
-/// The invoice date of a missing line: its period's first day for a period
-/// billed for the first time (so a run that catches up bills each period on
-/// an invoice of its own); the run's date for the lines of a change and lines
-/// without a period.
-pub(crate) fn invoice_date((line, change): &Dated, run_date: NaiveDate) -> Option<NaiveDate> {
-    if change.is_some() {
-        return Some(run_date);
-    }
-    key_period(&line.key).map(|d| d.min(run_date))
-}
-
-/// The missing lines that may be billed by `up_to`: a change waits for the
-/// day it takes effect, so changes that cancel out before then never bill.
-pub(crate) fn due_by(dated: Vec<Dated>, up_to: NaiveDate) -> Vec<Dated> {
-    dated
-        .into_iter()
-        .filter(|(_, on)| on.is_none_or(|on| on <= up_to))
-        .collect()
-}
 
 /// What a membership should have been billed up to `date` and is not: the
 /// generator's answer from its events and the lines already issued (credit
@@ -102,7 +79,7 @@ pub(crate) async fn missing_dated(
         business.id, stored.row.id, LineKind::CreditNote.as_str(), LineKind::Fee.as_str())?
     .into_iter()
     .map(|(key, minor)| IssuedLine {
-        key,
+        key: LineKey::stored(key),
         amount: Money::new(minor, business.currency),
     })
     .collect();
@@ -212,10 +189,8 @@ pub(crate) fn account_of(row: &crate::store::memberships::MembershipRow) -> Resu
     .ok_or_else(|| Error::internal(format!("membership {} has no one to bill", row.id)))
 }
 
-/// Groups a membership's missing lines into invoices: one per period billed
-/// for the first time, on its first day; the lines of changes together on
-/// one invoice of the run's date (the same invoice as a period starting that
-/// day); the initiation fee on the first.
+/// The invoices a membership's missing lines go on (grouped by the domain's
+/// rule), addressed to its account.
 pub(crate) fn plan(
     stored: &Stored,
     issued: &[IssuedLine],
@@ -226,50 +201,14 @@ pub(crate) fn plan(
         return Ok(Vec::new());
     }
     let account = account_of(&stored.row)?;
-    let mut seq: HashMap<&str, i64> = HashMap::new();
-    for line in issued {
-        *seq.entry(line.key.as_str()).or_default() += 1;
-    }
-    let mut groups: BTreeMap<NaiveDate, Vec<KeyedLine>> = BTreeMap::new();
-    let mut changes: BTreeMap<NaiveDate, NaiveDate> = BTreeMap::new();
-    let mut undated = Vec::new();
-    for dated in missing {
-        match invoice_date(&dated, date) {
-            Some(d) => {
-                if let (Some(_), Some(period)) = (dated.1, key_period(&dated.0.key)) {
-                    changes.entry(d).or_insert(period);
-                }
-                groups.entry(d).or_default().push(dated.0)
-            }
-            None => undated.push(dated.0),
-        }
-    }
-    if !undated.is_empty() {
-        let first = groups.keys().next().copied().unwrap_or(date);
-        let group = groups.entry(first).or_default();
-        for (i, line) in undated.into_iter().enumerate() {
-            group.insert(i, line);
-        }
-    }
-    let mut next: HashMap<String, i64> = HashMap::new();
-    Ok(groups
+    Ok(group(issued, missing, date)
         .into_iter()
-        .map(|(billing_date, lines)| Planned {
+        .map(|draft| Planned {
             membership_id: stored.row.id,
             account,
-            billing_date,
-            changes: changes.remove(&billing_date),
-            lines: lines
-                .into_iter()
-                .map(|l| {
-                    let n = next
-                        .entry(l.key.clone())
-                        .or_insert_with(|| seq.get(l.key.as_str()).copied().unwrap_or(0));
-                    let this = *n;
-                    *n += 1;
-                    (l, this)
-                })
-                .collect(),
+            billing_date: draft.billing_date,
+            lines: draft.lines,
+            changes: draft.changes,
         })
         .collect())
 }
@@ -304,7 +243,10 @@ pub(crate) async fn write_fee_invoice(
         billing_date: date,
         lines: lines
             .into_iter()
-            .map(|(key, line)| (KeyedLine { key, line }, 0))
+            .map(|(key, line)| {
+                let key = LineKey::stored(key);
+                (KeyedLine { key, line }, 0)
+            })
             .collect(),
         changes: None,
     };
@@ -653,7 +595,7 @@ pub(crate) async fn bill_batch(
         LineKind::Fee.as_str()
     )? {
         issued.entry(membership_id).or_default().push(IssuedLine {
-            key,
+            key: LineKey::stored(key),
             amount: Money::new(minor, business.currency),
         });
     }

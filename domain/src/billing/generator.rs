@@ -47,18 +47,65 @@ pub struct BillingInput<'a> {
     pub currency: Currency,
 }
 
+/// What a line charges for, stored with it: its kind with the first day of
+/// its period and of the part of the period it covers
+/// ("recurring:2026-12-01:2026-12-10"), or with a day ("discount:2026-12-01"),
+/// or alone ("initiation"). Only the domain reads inside a key; others ask it
+/// for its period.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LineKey(String);
+
+impl LineKey {
+    /// A part of a period: a kind of line, the period's first day, the part's.
+    fn part(kind: LineKind, period: NaiveDate, part: NaiveDate) -> LineKey {
+        LineKey(format!("{}:{period}:{part}", kind.as_str()))
+    }
+
+    /// A line of one day: "prepaid", "family_member" or "discount" and its day.
+    fn on(name: &str, day: NaiveDate) -> LineKey {
+        LineKey(format!("{name}:{day}"))
+    }
+
+    /// A key as stored with a line.
+    pub fn stored(text: impl Into<String>) -> LineKey {
+        LineKey(text.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first day of the period the line is for, when it has one
+    /// ("recurring:2026-12-01:2026-12-10" → 2026-12-01; "initiation" → none).
+    pub fn period(&self) -> Option<NaiveDate> {
+        key_dates(&self.0).0
+    }
+}
+
+impl std::fmt::Display for LineKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<&str> for LineKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// A line with the key that says what it charges for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyedLine {
-    /// "recurring:2026-12-01:2026-12-10" — kind, period start, part start.
-    pub key: String,
+    pub key: LineKey,
     pub line: Line,
 }
 
 /// A line already on an invoice: its key and amount are all the generator needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuedLine {
-    pub key: String,
+    pub key: LineKey,
     pub amount: Money,
 }
 
@@ -133,7 +180,7 @@ fn expected_in(
                 .iter()
                 .filter(|r| r.anchor <= up_to)
             {
-                let key = format!("prepaid:{}", run.anchor);
+                let key = LineKey::on("prepaid", run.anchor);
                 out.push(KeyedLine {
                     key,
                     line: Line {
@@ -242,7 +289,7 @@ fn expected_in(
                 let (kind, amount, what) = if let Some((_, _, reason)) = given {
                     let days = (b - a).num_days();
                     out.push(KeyedLine {
-                        key: format!("{}:{}:{}", LineKind::Recurring.as_str(), p.start, a),
+                        key: LineKey::part(LineKind::Recurring, p.start, a),
                         line: Line {
                             kind: LineKind::Recurring,
                             description: format!(
@@ -304,7 +351,7 @@ fn expected_in(
                 }
                 let served = BillingPeriod { start: a, end: b };
                 out.push(KeyedLine {
-                    key: format!("{}:{}:{}", kind.as_str(), p.start, a),
+                    key: LineKey::part(kind, p.start, a),
                     line: Line {
                         kind,
                         description: if paused {
@@ -335,7 +382,7 @@ fn expected_in(
                     (all, format!("{family} × {fee}"))
                 };
                 out.push(KeyedLine {
-                    key: format!("family_member:{}", days.start),
+                    key: LineKey::on("family_member", days.start),
                     line: Line {
                         kind: LineKind::FamilyMember,
                         description: format!("Family members ({family})"),
@@ -367,7 +414,7 @@ fn expected_in(
                 };
                 if off.minor != 0 {
                     out.push(KeyedLine {
-                        key: format!("discount:{}", days.start),
+                        key: LineKey::on("discount", days.start),
                         line: Line {
                             kind: LineKind::Discount,
                             description: format!("Discount ({})", discount.describe()),
@@ -386,7 +433,7 @@ fn expected_in(
 
 fn initiation(fee: Money) -> KeyedLine {
     KeyedLine {
-        key: "initiation".to_string(),
+        key: LineKey::stored("initiation"),
         line: Line {
             kind: LineKind::Initiation,
             description: "Initiation fee".to_string(),
@@ -405,12 +452,6 @@ pub fn generate(input: &BillingInput, issued: &[IssuedLine], up_to: NaiveDate) -
         .into_iter()
         .map(|(line, _)| line)
         .collect()
-}
-
-/// The first day of the period a line's key is for, when it has one
-/// ("recurring:2026-12-01:2026-12-10" → 2026-12-01; "initiation" → none).
-pub fn key_period(key: &str) -> Option<NaiveDate> {
-    key_dates(key).0
 }
 
 /// The date a key's period starts ("recurring:2026-12-01:2026-12-10" →
@@ -452,12 +493,12 @@ pub fn generate_dated(
     let mut out = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for e in &expected {
-        seen.push(&e.key);
+        seen.push(e.key.as_str());
         match billed.get(e.key.as_str()) {
             None => out.push(e.clone()),
             Some(sum) if *sum == e.line.amount.minor => {}
             Some(sum) => out.push(correction(
-                &e.key,
+                e.key.as_str(),
                 &e.line,
                 Money::new(e.line.amount.minor - sum, input.currency),
                 Money::new(*sum, input.currency),
@@ -467,7 +508,7 @@ pub fn generate_dated(
     // A key billed before and not implied now is taken back, unless it is for
     // a period after `up_to` (billing for an earlier day, as when a simulated
     // clock moves back, must not undo later periods).
-    let later = |key: &str| key_period(key).is_some_and(|d| d > up_to);
+    let later = |key: &str| key_dates(key).0.is_some_and(|d| d > up_to);
     for (key, sum) in billed.iter().map(|(k, s)| (*k, *s)) {
         if sum != 0 && !seen.contains(&key) && !later(key) {
             let nothing = Line {
@@ -497,13 +538,13 @@ pub fn generate_dated(
     }
     let mut now: BTreeMap<NaiveDate, Vec<NaiveDate>> = BTreeMap::new();
     for e in &expected {
-        if let (Some(period), Some(part)) = key_dates(&e.key) {
+        if let (Some(period), Some(part)) = key_dates(e.key.as_str()) {
             now.entry(period).or_default().push(part);
         }
     }
     let mut effect: BTreeMap<NaiveDate, NaiveDate> = BTreeMap::new();
     for line in &out {
-        let (Some(period), _) = key_dates(&line.key) else {
+        let (Some(period), _) = key_dates(line.key.as_str()) else {
             continue;
         };
         let Some(before) = was.get(&period) else {
@@ -536,7 +577,7 @@ pub fn generate_dated(
     }
     out.into_iter()
         .map(|line| {
-            let on = match key_dates(&line.key) {
+            let on = match key_dates(line.key.as_str()) {
                 (Some(period), _) => effect.get(&period).copied(),
                 // A correction of a line without a period (the initiation fee).
                 (None, _) if line.line.kind == LineKind::Correction => Some(up_to),
@@ -574,7 +615,7 @@ fn correction(key: &str, now: &Line, difference: Money, billed: Money) -> KeyedL
         )
     };
     KeyedLine {
-        key: key.to_string(),
+        key: LineKey::stored(key),
         line: Line {
             kind: LineKind::Correction,
             description: format!("Correction: {}", now.description),

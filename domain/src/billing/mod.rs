@@ -8,6 +8,7 @@
 
 pub mod charges;
 pub mod generator;
+pub mod invoicing;
 pub mod revenue;
 pub mod schedule;
 

@@ -4,9 +4,8 @@ use app::api::ssr::AppState;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use backend::billing::InvoiceListFilter;
-use domain::api_keys::Scope;
 use domain::invoices::InvoiceStatus;
 use domain::payments::PaymentForm;
 use domain::{Currency, Money};
@@ -15,8 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_date as date,
-    optional_id, use_case_key,
+    ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, optional_date as date,
+    optional_id, scope, use_case_key,
 };
 use super::page::{Here, PageQuery, one_more};
 use super::types::{
@@ -57,13 +56,12 @@ pub struct InvoicePage {
     security(("api_key" = ["billing"])))]
 pub async fn list_invoices(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Billing>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(q): ApiQuery<InvoiceListQuery>,
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<InvoicePage>, ApiError> {
-    let c = client.with(Scope::Billing)?;
     let filter = InvoiceListFilter {
         status: match q.status.as_deref() {
             None | Some("") => None,
@@ -137,10 +135,9 @@ pub async fn list_invoices(
     security(("api_key" = ["billing"])))]
 pub async fn read_invoice(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Billing>,
     Path(invoice_id): Path<String>,
 ) -> Result<Json<InvoiceDto>, ApiError> {
-    let c = client.with(Scope::Billing)?;
     Ok(Json(
         backend::billing::invoice(&state.services, &c.actor, id(&invoice_id)?)
             .await?
@@ -168,14 +165,10 @@ pub async fn read_invoice(
     security(("api_key" = ["billing"])))]
 pub async fn record_payment(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Billing>,
     Path(invoice_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::Billing) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     let services = &state.services;
     let key = use_case_key(&c, &request);
     idempotent(&state, &c, &request, || async {
@@ -222,15 +215,11 @@ pub async fn record_payment(
     security(("api_key" = ["billing"])))]
 pub async fn charge(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Billing>,
     Path(invoice_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
     use backend::payments::Charged;
-    let c = match client.with(Scope::Billing) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     let key = use_case_key(&c, &request);
     idempotent(&state, &c, &request, || async {
         let invoice_id = id(&invoice_id)?;
@@ -275,14 +264,10 @@ pub async fn charge(
     security(("api_key" = ["billing"])))]
 pub async fn refund(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Billing>,
     Path(payment_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::Billing) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     let key = use_case_key(&c, &request);
     idempotent(&state, &c, &request, || async {
         let payment_id = id(&payment_id)?;
@@ -322,14 +307,10 @@ pub async fn refund(
     security(("api_key" = ["billing"])))]
 pub async fn credit_note(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Billing>,
     Path(invoice_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::Billing) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     let key = use_case_key(&c, &request);
     idempotent(&state, &c, &request, || async {
         let invoice_id = id(&invoice_id)?;

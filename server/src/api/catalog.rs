@@ -4,13 +4,12 @@ use app::api::ssr::AppState;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::HeaderMap;
-use domain::api_keys::Scope;
 use domain::catalog::{PurchaseType, TypeFilter, TypeStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiQuery, Client, id, optional_id};
+use super::extract::{ApiQuery, Scoped, id, optional_id, scope};
 use super::page::{Here, PageQuery, in_memory};
 use super::types::MembershipTypeDto;
 
@@ -48,13 +47,12 @@ pub struct TypeList {
     security(("api_key" = ["read_catalog"])))]
 pub async fn list_types(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadCatalog>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(q): ApiQuery<TypeListQuery>,
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<TypeList>, ApiError> {
-    let c = client.with(Scope::ReadCatalog)?;
     let window = p.window()?;
     let filter = TypeFilter {
         status: match q.status.as_deref() {
@@ -106,10 +104,9 @@ pub async fn list_types(
     security(("api_key" = ["read_catalog"])))]
 pub async fn read_type(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadCatalog>,
     Path(type_id): Path<String>,
 ) -> Result<Json<MembershipTypeDto>, ApiError> {
-    let c = client.with(Scope::ReadCatalog)?;
     let detail =
         backend::catalog::membership_type(&state.services, &c.actor, id(&type_id)?).await?;
     Ok(Json(detail.into()))

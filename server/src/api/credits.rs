@@ -5,9 +5,8 @@ use app::api::ssr::AppState;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use backend::bookings::BookingListFilter;
-use domain::api_keys::Scope;
 use domain::bookings::{BookingForm, BookingStatus};
 use domain::credits::{AdjustForm, EntryFilter};
 use serde::{Deserialize, Serialize};
@@ -15,8 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_date as date,
-    optional_id, renamed, use_case_key,
+    ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, optional_date as date,
+    optional_id, renamed, scope, use_case_key,
 };
 use super::page::{Here, PageQuery, in_memory};
 use super::types::{
@@ -48,14 +47,13 @@ pub struct CreditsQuery {
     security(("api_key" = ["credits"])))]
 pub async fn credits(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Credits>,
     Path(membership_id): Path<String>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(q): ApiQuery<CreditsQuery>,
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<CreditsDto>, ApiError> {
-    let c = client.with(Scope::Credits)?;
     let membership_id = id(&membership_id)?;
     let window = p.window()?;
     let filter = EntryFilter {
@@ -110,14 +108,10 @@ pub async fn credits(
     security(("api_key" = ["credits"])))]
 pub async fn adjust(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Credits>,
     Path(membership_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::Credits) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     let key = use_case_key(&c, &request);
     idempotent(&state, &c, &request, || async {
         let membership_id = id(&membership_id)?;
@@ -162,12 +156,11 @@ pub struct ServiceList {
     security(("api_key" = ["credits"])))]
 pub async fn list_services(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Credits>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<ServiceList>, ApiError> {
-    let c = client.with(Scope::Credits)?;
     let window = p.window()?;
     let all = backend::bookings::services(&state.services, &c.actor).await?;
     let (rows, count) = in_memory(all, window);
@@ -200,11 +193,10 @@ pub struct AvailabilityQuery {
     security(("api_key" = ["credits"])))]
 pub async fn availability(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Credits>,
     Path(service_id): Path<String>,
     ApiQuery(q): ApiQuery<AvailabilityQuery>,
 ) -> Result<Json<AvailabilityDto>, ApiError> {
-    let c = client.with(Scope::Credits)?;
     let service_id = id(&service_id)?;
     let day = date("day", q.day.as_deref())?;
     let services = backend::bookings::services(&state.services, &c.actor).await?;
@@ -262,13 +254,12 @@ pub struct BookingPage {
     security(("api_key" = ["credits"])))]
 pub async fn list_bookings(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Credits>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(q): ApiQuery<BookingListQuery>,
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<BookingPage>, ApiError> {
-    let c = client.with(Scope::Credits)?;
     let filter = BookingListFilter {
         status: match q.status.as_deref() {
             None | Some("") => None,
@@ -312,10 +303,9 @@ pub async fn list_bookings(
     security(("api_key" = ["credits"])))]
 pub async fn read_booking(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Credits>,
     Path(booking_id): Path<String>,
 ) -> Result<Json<BookingDto>, ApiError> {
-    let c = client.with(Scope::Credits)?;
     Ok(Json(
         backend::bookings::booking(&state.services, &c.actor, id(&booking_id)?)
             .await?
@@ -340,13 +330,9 @@ pub async fn read_booking(
     security(("api_key" = ["credits"])))]
 pub async fn create_booking(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Credits>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::Credits) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     let key = use_case_key(&c, &request);
     idempotent(&state, &c, &request, || async {
         let input: BookingInput = json(&request.body)?;
@@ -382,14 +368,10 @@ pub async fn create_booking(
     security(("api_key" = ["credits"])))]
 pub async fn cancel_booking(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::Credits>,
     Path(booking_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::Credits) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     idempotent(&state, &c, &request, || async {
         let booking_id = id(&booking_id)?;
         let outcome = backend::bookings::cancel(&state.services, &c.actor, booking_id).await?;

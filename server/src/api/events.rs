@@ -3,12 +3,11 @@
 use app::api::ssr::AppState;
 use axum::Json;
 use axum::extract::State;
-use domain::api_keys::Scope;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiQuery, Client};
+use super::extract::{ApiQuery, Scoped, scope};
 use super::types::{EventDto, EventsPageDto};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -37,10 +36,9 @@ pub struct EventsQuery {
     security(("api_key" = ["read_members"])))]
 pub async fn events(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadMembers>,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventsPageDto>, ApiError> {
-    let c = client.with(Scope::ReadMembers)?;
     let after = match q.after.as_deref().map(str::trim) {
         None | Some("") => 0,
         Some(t) => t.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {

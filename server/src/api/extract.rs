@@ -2,6 +2,8 @@
 //! parameters, ids, JSON bodies, and the `Idempotency-Key` of writes.
 
 use app::api::ssr::AppState;
+use std::marker::PhantomData;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
@@ -37,16 +39,49 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
-impl Client {
-    /// The key's client, if it has `scope` (403 otherwise).
-    pub fn with(&self, scope: Scope) -> Result<&ApiClient, ApiError> {
-        self.0.require(scope)?;
-        Ok(&self.0)
+/// The key's client, refused (403) unless the key has the scope `S`
+/// names: a handler takes `Scoped(c, _): Scoped<scope::Billing>`, so no
+/// handler can forget its scope.
+pub struct Scoped<S>(pub ApiClient, pub PhantomData<S>);
+
+/// A scope as a type, for [`Scoped`].
+pub trait NeedsScope {
+    const SCOPE: Scope;
+}
+
+impl<S: NeedsScope> FromRequestParts<AppState> for Scoped<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Client(client) = Client::from_request_parts(parts, state).await?;
+        client.require(S::SCOPE)?;
+        Ok(Scoped(client, PhantomData))
+    }
+}
+
+/// The scopes operations need, one type each.
+pub mod scope {
+    use super::{NeedsScope, Scope};
+
+    macro_rules! scopes {
+        ($($name:ident),*) => {
+            $(
+                pub struct $name;
+                impl NeedsScope for $name {
+                    const SCOPE: Scope = Scope::$name;
+                }
+            )*
+        };
     }
 
-    pub fn actor(&self) -> &backend::Actor {
-        &self.0.actor
-    }
+    scopes!(
+        ReadCatalog,
+        ReadMembers,
+        WriteMembers,
+        WriteMemberships,
+        Billing,
+        Credits
+    );
 }
 
 /// Query parameters; one that cannot be read is a 400 naming it.

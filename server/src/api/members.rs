@@ -6,13 +6,12 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use backend::members::MemberListFilter;
-use domain::api_keys::Scope;
 use domain::members::MemberStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiQuery, Client, WriteRequest, answer, id, idempotent, json};
+use super::extract::{ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, scope};
 use super::page::{Here, PageQuery, one_more};
 use super::types::{MemberDto, MemberInput, MemberSummaryDto};
 
@@ -46,13 +45,12 @@ pub struct MemberPage {
     security(("api_key" = ["read_members"])))]
 pub async fn list_members(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadMembers>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(q): ApiQuery<MemberListQuery>,
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<MemberPage>, ApiError> {
-    let c = client.with(Scope::ReadMembers)?;
     let filter = MemberListFilter {
         status: match q.status.as_deref() {
             None | Some("") => None,
@@ -86,10 +84,9 @@ pub async fn list_members(
     security(("api_key" = ["read_members"])))]
 pub async fn read_member(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadMembers>,
     Path(member_id): Path<String>,
 ) -> Result<Json<MemberDto>, ApiError> {
-    let c = client.with(Scope::ReadMembers)?;
     Ok(Json(
         backend::members::member(&state.services, &c.actor, id(&member_id)?)
             .await?
@@ -112,13 +109,9 @@ pub async fn read_member(
     security(("api_key" = ["write_members"])))]
 pub async fn create_member(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMembers>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMembers) {
-        Ok(c) => c.clone(),
-        Err(e) => return axum::response::IntoResponse::into_response(e),
-    };
     idempotent(&state, &c, &request, || async {
         let input: MemberInput = json(&request.body)?;
         let form = input.onto(None);
@@ -143,14 +136,10 @@ pub async fn create_member(
     security(("api_key" = ["write_members"])))]
 pub async fn update_member(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMembers>,
     Path(member_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMembers) {
-        Ok(c) => c.clone(),
-        Err(e) => return axum::response::IntoResponse::into_response(e),
-    };
     idempotent(&state, &c, &request, || async {
         let member_id = id(&member_id)?;
         let input: MemberInput = json(&request.body)?;

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use backend::memberships::HolderRef;
 use domain::api_keys::Scope;
 use domain::lifecycle::sale::SellForm;
@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{
-    ApiQuery, Client, WriteRequest, answer, id, idempotent, json, optional_id, renamed,
+    ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, optional_id, renamed, scope,
 };
 use super::page::{Here, PageQuery, in_memory};
 use super::types::{
@@ -43,10 +43,9 @@ pub struct PreviewQuery {
     security(("api_key" = ["read_members"])))]
 pub async fn read_membership(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadMembers>,
     Path(membership_id): Path<String>,
 ) -> Result<Json<MembershipDto>, ApiError> {
-    let c = client.with(Scope::ReadMembers)?;
     let page =
         backend::memberships::membership(&state.services, &c.actor, id(&membership_id)?).await?;
     Ok(Json(page.into()))
@@ -102,14 +101,10 @@ fn sell_form(input: &SaleInput) -> Result<(HolderRef, SellForm), ApiError> {
     security(("api_key" = ["write_memberships"])))]
 pub async fn sell(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMemberships>,
     ApiQuery(q): ApiQuery<PreviewQuery>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMemberships) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     let services = &state.services;
     let run = || async {
         let input: SaleInput = json(&request.body)?;
@@ -243,15 +238,11 @@ fn refusal_for(c: &backend::api_keys::ApiClient, error: backend::Error) -> ApiEr
     security(("api_key" = ["write_memberships"])))]
 pub async fn act(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMemberships>,
     Path((membership_id, action)): Path<(String, String)>,
     ApiQuery(q): ApiQuery<PreviewQuery>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMemberships) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     let services = &state.services;
     let preview = q.preview == Some(true);
     let run = || async {
@@ -358,13 +349,12 @@ fn between(field: &str, text: Option<&str>) -> Result<(String, String), ApiError
     security(("api_key" = ["read_members"])))]
 pub async fn list_memberships(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadMembers>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(q): ApiQuery<MembershipListQuery>,
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<axum::Json<MembershipPage>, ApiError> {
-    let c = client.with(Scope::ReadMembers)?;
     let window = p.window()?;
     let member = optional_id("member", q.member.as_deref())?;
     let organization = optional_id("organization", q.organization.as_deref())?;
@@ -417,10 +407,9 @@ pub async fn list_memberships(
     security(("api_key" = ["read_members"])))]
 pub async fn family(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadMembers>,
     Path(membership_id): Path<String>,
 ) -> Result<axum::Json<FamilyDto>, ApiError> {
-    let c = client.with(Scope::ReadMembers)?;
     let page =
         backend::memberships::membership(&state.services, &c.actor, id(&membership_id)?).await?;
     Ok(axum::Json(FamilyDto::from(&page)))
@@ -442,14 +431,10 @@ pub async fn family(
     security(("api_key" = ["write_memberships"])))]
 pub async fn add_family_member(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMemberships>,
     Path(membership_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMemberships) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     idempotent(&state, &c, &request, || async {
         let membership_id = id(&membership_id)?;
         // Another business's membership is not found, whoever is named.
@@ -493,14 +478,10 @@ pub async fn add_family_member(
     security(("api_key" = ["write_memberships"])))]
 pub async fn remove_family_member(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMemberships>,
     Path((membership_id, member_id)): Path<(String, String)>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMemberships) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     idempotent(&state, &c, &request, || async {
         let page = backend::memberships::remove_family_member(
             &state.services,

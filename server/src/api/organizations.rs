@@ -4,13 +4,14 @@ use app::api::ssr::AppState;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use domain::api_keys::Scope;
+use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiQuery, Client, WriteRequest, answer, id, idempotent, json, renamed};
+use super::extract::{
+    ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, renamed, scope,
+};
 use super::page::{Here, PageQuery, in_memory};
 use super::types::{
     AuthorizeInput, AuthorizedMemberDto, OrganizationDto, OrganizationInput, OrganizationSummaryDto,
@@ -35,12 +36,11 @@ pub struct OrganizationPage {
     security(("api_key" = ["read_members"])))]
 pub async fn list_organizations(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadMembers>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<OrganizationPage>, ApiError> {
-    let c = client.with(Scope::ReadMembers)?;
     let window = p.window()?;
     let all = backend::organizations::list_organizations(&state.services, &c.actor).await?;
     let (rows, count) = in_memory(all, window);
@@ -73,10 +73,9 @@ pub async fn list_organizations(
     security(("api_key" = ["read_members"])))]
 pub async fn read_organization(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadMembers>,
     Path(organization_id): Path<String>,
 ) -> Result<Json<OrganizationDto>, ApiError> {
-    let c = client.with(Scope::ReadMembers)?;
     let view =
         backend::organizations::organization(&state.services, &c.actor, id(&organization_id)?)
             .await?;
@@ -95,13 +94,9 @@ pub async fn read_organization(
     security(("api_key" = ["write_members"])))]
 pub async fn create_organization(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMembers>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMembers) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     idempotent(&state, &c, &request, || async {
         let input: OrganizationInput = json(&request.body)?;
         let view = backend::organizations::save_organization(
@@ -131,14 +126,10 @@ pub async fn create_organization(
     security(("api_key" = ["write_members"])))]
 pub async fn update_organization(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMembers>,
     Path(organization_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMembers) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     idempotent(&state, &c, &request, || async {
         let organization_id = id(&organization_id)?;
         let input: OrganizationInput = json(&request.body)?;
@@ -174,10 +165,9 @@ pub struct AuthorizedList {
     security(("api_key" = ["read_members"])))]
 pub async fn list_authorized(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::ReadMembers>,
     Path(organization_id): Path<String>,
 ) -> Result<Json<AuthorizedList>, ApiError> {
-    let c = client.with(Scope::ReadMembers)?;
     let view: OrganizationDto =
         backend::organizations::organization(&state.services, &c.actor, id(&organization_id)?)
             .await?
@@ -204,14 +194,10 @@ pub async fn list_authorized(
     security(("api_key" = ["write_members"])))]
 pub async fn authorize(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMembers>,
     Path(organization_id): Path<String>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMembers) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     idempotent(&state, &c, &request, || async {
         let organization_id = id(&organization_id)?;
         // Another business's organization is not found, whoever is named.
@@ -255,14 +241,10 @@ pub async fn authorize(
     security(("api_key" = ["write_members"])))]
 pub async fn remove_authorized(
     State(state): State<AppState>,
-    client: Client,
+    Scoped(c, _): Scoped<scope::WriteMembers>,
     Path((organization_id, member_id)): Path<(String, String)>,
     request: WriteRequest,
 ) -> Response {
-    let c = match client.with(Scope::WriteMembers) {
-        Ok(c) => c.clone(),
-        Err(e) => return e.into_response(),
-    };
     idempotent(&state, &c, &request, || async {
         let view = backend::organizations::remove_member(
             &state.services,

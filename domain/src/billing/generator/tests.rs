@@ -98,7 +98,7 @@ impl Fixture {
         self.with(events, None, true, |input| {
             expected(input, up_to)
                 .into_iter()
-                .map(|l| (l.key, l.line.amount.minor))
+                .map(|l| (l.key.to_string(), l.line.amount.minor))
                 .collect()
         })
     }
@@ -385,7 +385,7 @@ fn a_billing_date_moved_back_credits_the_days_of_the_period_already_billed() {
     });
     let got: Vec<(String, i64, LineKind)> = fix
         .into_iter()
-        .map(|l| (l.key, l.line.amount.minor, l.line.kind))
+        .map(|l| (l.key.to_string(), l.line.amount.minor, l.line.kind))
         .collect();
     assert_eq!(
         got,
@@ -589,9 +589,9 @@ proptest! {
                 day = day + chrono::Days::new(1);
             }
             let once_lines: Vec<(String, i64)> =
-                once.iter().map(|l| (l.key.clone(), l.line.amount.minor)).collect();
+                once.iter().map(|l| (l.key.to_string(), l.line.amount.minor)).collect();
             let daily: Vec<(String, i64)> =
-                issued.iter().map(|l| (l.key.clone(), l.amount.minor)).collect();
+                issued.iter().map(|l| (l.key.to_string(), l.amount.minor)).collect();
             prop_assert_eq!(&once_lines, &daily);
             let mut keys: Vec<&str> = once_lines.iter().map(|(k, _)| k.as_str()).collect();
             let count = keys.len();
@@ -707,7 +707,7 @@ fn effects(
     f.with(after, None, true, |input| {
         generate_dated(input, &issued, up_to)
             .into_iter()
-            .map(|(l, on)| (l.key, l.line.amount.minor, on))
+            .map(|(l, on)| (l.key.to_string(), l.line.amount.minor, on))
             .collect()
     })
 }
