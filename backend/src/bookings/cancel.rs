@@ -6,12 +6,14 @@ use super::services::local_now;
 use super::views::{BOOKING_SELECT, BookingRow, booking_view};
 use crate::platform::actor::Actor;
 use crate::platform::audit;
+use crate::platform::db::Tx;
 use crate::platform::error::Error;
+use crate::store::business::Business;
 use crate::store::memberships::{load_membership, type_in_effect_pub, types};
 use crate::{Services, query};
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use domain::billing::charges::{Line, LineKind};
-use domain::bookings::{BookingStatus, PaidBy, ServiceSpec, cancelled_in_window};
+use domain::bookings::{BookingStatus, BookingView, PaidBy, ServiceSpec, cancelled_in_window};
 use domain::lifecycle::Membership;
 use domain::staff::Role;
 use domain::{Invalid, Money};
@@ -87,8 +89,6 @@ pub async fn cancel_as(
         b.starts
     )?;
     let today = services.today(&business);
-    let what = format!("{} on {}", b.service, b.starts.format("%Y-%m-%d %H:%M"));
-    let membership_id = b.membership_id;
     let mut effect = if in_window {
         format!(
             "Cancelled inside the {}-hour window",
@@ -100,106 +100,15 @@ pub async fn cancel_as(
             spec.cancel_window_hours
         )
     };
-    match (in_window, b.paid_by, membership_id) {
-        (true, PaidBy::Credits, Some(mid)) => {
-            let n = crate::engine::credits::give_back(
-                &mut tx,
-                business.id,
-                mid,
-                id,
-                today,
-                &format!("cancelled: {what}"),
-                by,
-                now,
-            )
-            .await?;
-            effect.push_str(&format!(
-                ": {n} credit{} given back.",
-                if n == 1 { "" } else { "s" }
-            ));
-        }
-        (true, PaidBy::Allowance, Some(mid)) => {
-            let stored = load_membership(&mut tx, business.id, mid).await?;
-            let types = types(&mut tx, business.id).await?;
-            let (current, _) = type_in_effect_pub(&types, &stored, today)?;
-            let m = Membership {
-                spec: &current.spec,
-                events: &stored.events,
-                overdue: Default::default(),
-            };
-            let period_start = m
-                .period_on(b.starts.date())
-                .map(|p| p.start)
-                .unwrap_or(b.starts.date());
-            query!(
-                &mut tx,
-                execute,
-                "UPDATE allowance_uses SET used = used - 1 WHERE membership_id = $1 AND service_name = $2 AND period_start = $3 AND used > 0",
-                mid,
-                &b.service,
-                period_start
-            )?;
-            effect.push_str(": the included use is given back.");
-        }
-        (true, PaidBy::Money, Some(mid)) => {
-            if let Some(price) = b.price {
-                crate::engine::invoicing::write_fee_invoice(
-                    &mut tx,
-                    &business,
-                    mid,
-                    today,
-                    vec![(
-                        format!("booking_cancelled:{id}"),
-                        Line {
-                            kind: LineKind::Fee,
-                            description: format!("Cancelled: {what}"),
-                            period: None,
-                            amount: Money::new(-price.minor, price.currency),
-                            explanation: "cancelled inside the window".into(),
-                        },
-                    )],
-                    now,
-                )
-                .await?;
-                effect.push_str(&format!(": {price} credited to the account."));
-            }
-        }
-        (false, paid_by, Some(mid)) => {
-            if paid_by == PaidBy::Credits {
-                effect.push_str(&format!(
-                    ": the {} credit{} are kept",
-                    b.credits,
-                    if b.credits == 1 { "" } else { "s" }
-                ));
-            }
-            if spec.late_fee.minor > 0 {
-                crate::engine::invoicing::write_fee_invoice(
-                    &mut tx,
-                    &business,
-                    mid,
-                    today,
-                    vec![(
-                        format!("late_fee:{id}"),
-                        Line {
-                            kind: LineKind::Fee,
-                            description: format!("Late cancellation: {what}"),
-                            period: None,
-                            amount: spec.late_fee,
-                            explanation: format!(
-                                "cancelled less than {} hours before",
-                                spec.cancel_window_hours
-                            ),
-                        },
-                    )],
-                    now,
-                )
-                .await?;
-                effect.push_str(&format!("; a late fee of {} is billed", spec.late_fee));
-            }
-            effect.push('.');
-        }
-        _ => effect.push('.'),
-    }
+    let back = Back {
+        by,
+        booking: &b,
+        spec,
+        in_window,
+        today,
+        now,
+    };
+    settle_cancellation(&mut tx, &business, &back, &mut effect).await?;
     if let Some(actor) = by.as_staff() {
         audit::record(
             &mut tx,
@@ -268,4 +177,136 @@ pub async fn mark(
     )
     .await?;
     tx.commit().await
+}
+
+/// A cancelled booking, for [`settle_cancellation`].
+struct Back<'a> {
+    by: &'a Actor,
+    booking: &'a BookingView,
+    spec: &'a ServiceSpec,
+    in_window: bool,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+}
+
+/// What a cancellation gives back (inside the window: the credits, the
+/// included use or the money) or keeps and bills (later: a late fee), said
+/// at the end of `effect`.
+async fn settle_cancellation(
+    tx: &mut Tx,
+    business: &Business,
+    back: &Back<'_>,
+    effect: &mut String,
+) -> Result<(), Error> {
+    let Back {
+        by,
+        booking: b,
+        spec,
+        in_window,
+        today,
+        now,
+    } = *back;
+    let id = b.id;
+    let what = format!("{} on {}", b.service, b.starts.format("%Y-%m-%d %H:%M"));
+    match (in_window, b.paid_by, b.membership_id) {
+        (true, PaidBy::Credits, Some(mid)) => {
+            let n = crate::engine::credits::give_back(
+                tx,
+                business.id,
+                mid,
+                id,
+                today,
+                &format!("cancelled: {what}"),
+                by,
+                now,
+            )
+            .await?;
+            effect.push_str(&format!(
+                ": {n} credit{} given back.",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        (true, PaidBy::Allowance, Some(mid)) => {
+            let stored = load_membership(tx, business.id, mid).await?;
+            let types = types(tx, business.id).await?;
+            let (current, _) = type_in_effect_pub(&types, &stored, today)?;
+            let m = Membership {
+                spec: &current.spec,
+                events: &stored.events,
+                overdue: Default::default(),
+            };
+            let period_start = m
+                .period_on(b.starts.date())
+                .map(|p| p.start)
+                .unwrap_or(b.starts.date());
+            query!(
+                tx,
+                execute,
+                "UPDATE allowance_uses SET used = used - 1 WHERE membership_id = $1 AND service_name = $2 AND period_start = $3 AND used > 0",
+                mid,
+                &b.service,
+                period_start
+            )?;
+            effect.push_str(": the included use is given back.");
+        }
+        (true, PaidBy::Money, Some(mid)) => {
+            if let Some(price) = b.price {
+                crate::engine::invoicing::write_fee_invoice(
+                    tx,
+                    business,
+                    mid,
+                    today,
+                    vec![(
+                        format!("booking_cancelled:{id}"),
+                        Line {
+                            kind: LineKind::Fee,
+                            description: format!("Cancelled: {what}"),
+                            period: None,
+                            amount: Money::new(-price.minor, price.currency),
+                            explanation: "cancelled inside the window".into(),
+                        },
+                    )],
+                    now,
+                )
+                .await?;
+                effect.push_str(&format!(": {price} credited to the account."));
+            }
+        }
+        (false, paid_by, Some(mid)) => {
+            if paid_by == PaidBy::Credits {
+                effect.push_str(&format!(
+                    ": the {} credit{} are kept",
+                    b.credits,
+                    if b.credits == 1 { "" } else { "s" }
+                ));
+            }
+            if spec.late_fee.minor > 0 {
+                crate::engine::invoicing::write_fee_invoice(
+                    tx,
+                    business,
+                    mid,
+                    today,
+                    vec![(
+                        format!("late_fee:{id}"),
+                        Line {
+                            kind: LineKind::Fee,
+                            description: format!("Late cancellation: {what}"),
+                            period: None,
+                            amount: spec.late_fee,
+                            explanation: format!(
+                                "cancelled less than {} hours before",
+                                spec.cancel_window_hours
+                            ),
+                        },
+                    )],
+                    now,
+                )
+                .await?;
+                effect.push_str(&format!("; a late fee of {} is billed", spec.late_fee));
+            }
+            effect.push('.');
+        }
+        _ => effect.push('.'),
+    }
+    Ok(())
 }

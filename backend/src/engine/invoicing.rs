@@ -314,23 +314,7 @@ pub(crate) async fn write_planned(
     if planned.is_empty() {
         return Ok(0);
     }
-    // A change that nets a credit is a credit note for the period's invoice.
-    let mut credit_note_for = Vec::new();
-    for p in planned {
-        let corrected = match p.changes {
-            Some(period) if p.total() < 0 => query!(
-                tx,
-                fetch_optional as (i64,),
-                "SELECT invoice_id FROM invoice_lines WHERE business_id = $1 AND membership_id = $2 AND seq = 0 AND line_key LIKE $3 ORDER BY id LIMIT 1",
-                business.id,
-                p.membership_id,
-                format!("%:{period}%")
-            )?
-            .map(|(id,)| id),
-            _ => None,
-        };
-        credit_note_for.push(corrected);
-    }
+    let credit_note_for = credit_note_targets(tx, business, planned).await?;
     let count = planned.len() as i64;
     let (first,) = query!(
         tx,
@@ -384,9 +368,11 @@ pub(crate) async fn write_planned(
             .copied()
             .ok_or_else(|| Error::internal("an invoice just written is missing"))
     };
+    let invoice_ids = (0..planned.len())
+        .map(invoice_id)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut lines = Vec::new();
-    for (i, p) in planned.iter().enumerate() {
-        let id = invoice_id(i)?;
+    for (p, &id) in planned.iter().zip(&invoice_ids) {
         for (l, seq) in &p.lines {
             lines.push((id, p.membership_id, l, *seq));
         }
@@ -411,6 +397,46 @@ pub(crate) async fn write_planned(
                 .push_bind(l.line.explanation.as_str());
         }
     );
+    settle_from_credit(tx, business, planned, &invoice_ids, now).await?;
+    mail_invoices(tx, business, planned, first, &invoice_ids, now).await?;
+    Ok(planned.len())
+}
+
+/// For each planned invoice that changes a period and nets a credit, the
+/// invoice that billed the period (it becomes that invoice's credit note).
+async fn credit_note_targets(
+    tx: &mut Tx,
+    business: &Business,
+    planned: &[Planned],
+) -> Result<Vec<Option<i64>>, Error> {
+    let mut credit_note_for = Vec::new();
+    for p in planned {
+        let corrected = match p.changes {
+            Some(period) if p.total() < 0 => query!(
+                tx,
+                fetch_optional as (i64,),
+                "SELECT invoice_id FROM invoice_lines WHERE business_id = $1 AND membership_id = $2 AND seq = 0 AND line_key LIKE $3 ORDER BY id LIMIT 1",
+                business.id,
+                p.membership_id,
+                format!("%:{period}%")
+            )?
+            .map(|(id,)| id),
+            _ => None,
+        };
+        credit_note_for.push(corrected);
+    }
+    Ok(credit_note_for)
+}
+
+/// Credit an account holds settles its new invoices, and a credit invoice
+/// adds to it.
+async fn settle_from_credit(
+    tx: &mut Tx,
+    business: &Business,
+    planned: &[Planned],
+    invoice_ids: &[i64],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
     let accounts: Vec<Account> = planned.iter().map(|p| p.account).collect();
     let holding = crate::engine::ledger::with_credit(tx, business.id, &accounts).await?;
     for (i, p) in planned.iter().enumerate() {
@@ -420,17 +446,31 @@ pub(crate) async fn write_planned(
                 tx,
                 business,
                 p.account,
-                invoice_id(i)?,
+                invoice_ids[i],
                 total,
                 now,
             )
             .await?;
         }
     }
+    Ok(())
+}
+
+/// The invoice mails of new invoices (a change's invoice only when it needs
+/// a notice), in one multi-row insert.
+async fn mail_invoices(
+    tx: &mut Tx,
+    business: &Business,
+    planned: &[Planned],
+    first: i64,
+    invoice_ids: &[i64],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let accounts: Vec<Account> = planned.iter().map(|p| p.account).collect();
     let contacts = crate::engine::ledger::contacts(tx, business.id, &accounts).await?;
     let mut mails = Vec::new();
     for (i, p) in planned.iter().enumerate() {
-        if p.changes.is_some() && !change_needs_notice(tx, business, p, invoice_id(i)?).await? {
+        if p.changes.is_some() && !change_needs_notice(tx, business, p, invoice_ids[i]).await? {
             continue;
         }
         let (to, name) = contacts
@@ -446,7 +486,7 @@ pub(crate) async fn write_planned(
             to.as_str(),
             subject,
             format!("Hello {name},\n\n{body}"),
-            invoice_id(i)?,
+            invoice_ids[i],
             p.membership_id,
         ));
     }
@@ -466,7 +506,7 @@ pub(crate) async fn write_planned(
                 .push_bind(now);
         }
     );
-    Ok(planned.len())
+    Ok(())
 }
 
 /// Whether the invoice of a change is mailed: one notice per member a day.

@@ -16,7 +16,9 @@
 
 use chrono::NaiveDate;
 
+use crate::platform::db::Tx;
 use crate::platform::error::Error;
+use crate::store::business::Business;
 use crate::{Services, query};
 
 /// One broken rule, said for people.
@@ -33,6 +35,15 @@ pub struct Report {
     pub invoices: i64,
     pub payments: i64,
     pub violations: Vec<Violation>,
+}
+
+impl Report {
+    fn found(&mut self, business_id: i64, message: String) {
+        self.violations.push(Violation {
+            business_id,
+            message,
+        });
+    }
 }
 
 pub async fn check(services: &Services) -> Result<Report, Error> {
@@ -59,34 +70,43 @@ async fn check_business(
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
-    let mut found = |message: String| {
-        report.violations.push(Violation {
-            business_id,
-            message,
-        })
-    };
+    billed_as_implied(&mut tx, &business, today, report).await?;
+    invoices_add_up(&mut tx, business_id, report).await?;
+    payments_add_up(&mut tx, business_id, report).await?;
+    tx.commit().await?;
+    Ok(())
+}
 
+/// Each membership was billed what its events imply, and no two recurring
+/// charges of one membership cover the same days.
+async fn billed_as_implied(
+    tx: &mut Tx,
+    business: &Business,
+    today: NaiveDate,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let business_id = business.id;
     let ids = query!(
-        &mut tx,
+        tx,
         fetch_all as (i64,),
         "SELECT id FROM memberships WHERE business_id = $1 ORDER BY id",
         business_id
     )?;
     report.memberships += ids.len();
-    let types = crate::store::memberships::types(&mut tx, business_id).await?;
+    let types = crate::store::memberships::types(tx, business_id).await?;
     for (id,) in &ids {
         // Up to today, or to the last date a run billed it when that is later.
         let (last,) = query!(
-            &mut tx,
+            tx,
             fetch_one as (Option<NaiveDate>,),
             "SELECT MAX(billing_date) FROM invoices WHERE membership_id = $1 AND credit_note_for IS NULL",
             *id
         )?;
         let up_to = last.map_or(today, |l| l.max(today));
         let (_, _, missing) =
-            crate::engine::invoicing::missing_lines(&mut tx, &business, &types, *id, up_to).await?;
+            crate::engine::invoicing::missing_lines(tx, business, &types, *id, up_to).await?;
         for (line, _) in missing {
-            found(format!(
+            report.found(business_id, format!(
                 "membership {id}: {} for {} ({}) is what its events imply up to {up_to} but is not what was billed",
                 line.line.amount, line.key, line.line.description
             ));
@@ -96,7 +116,7 @@ async fn check_business(
     // carries the part of the period the events imply now; a charge taken
     // back entirely carries none).
     let lines = query!(
-        &mut tx,
+        tx,
         fetch_all as (i64, String, Option<NaiveDate>, Option<NaiveDate>),
         "SELECT membership_id, line_key, period_start, period_end FROM invoice_lines
           WHERE business_id = $1 AND line_key LIKE 'recurring:%'
@@ -117,21 +137,28 @@ async fn check_business(
         let (m1, _, end1, key1) = &pair[0];
         let (m2, start2, _, key2) = &pair[1];
         if m1 == m2 && start2 < end1 {
-            found(format!(
-                "membership {m1}: recurring charges {key1} and {key2} cover the same days"
-            ));
+            report.found(
+                business_id,
+                format!("membership {m1}: recurring charges {key1} and {key2} cover the same days"),
+            );
         }
     }
 
+    Ok(())
+}
+
+/// Each invoice's total is the sum of its lines, what it shows paid is what
+/// was allocated to it, and its status matches.
+async fn invoices_add_up(tx: &mut Tx, business_id: i64, report: &mut Report) -> Result<(), Error> {
     let (invoices,) = query!(
-        &mut tx,
+        tx,
         fetch_one as (i64,),
         "SELECT COUNT(*) FROM invoices WHERE business_id = $1",
         business_id
     )?;
     report.invoices += invoices;
     for (number, total, lines) in query!(
-        &mut tx,
+        tx,
         fetch_all as (i64, i64, i64),
         "SELECT i.number, i.total_minor, CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT)
            FROM invoices i LEFT JOIN invoice_lines l ON l.invoice_id = i.id
@@ -139,12 +166,13 @@ async fn check_business(
          HAVING i.total_minor <> CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT)",
         business_id
     )? {
-        found(format!(
-            "invoice #{number}: total {total} but its lines sum to {lines} (minor units)"
-        ));
+        report.found(
+            business_id,
+            format!("invoice #{number}: total {total} but its lines sum to {lines} (minor units)"),
+        );
     }
     for (number, paid, allocated) in query!(
-        &mut tx,
+        tx,
         fetch_all as (i64, i64, i64),
         "SELECT i.number, i.amount_paid_minor, CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT)
            FROM invoices i LEFT JOIN payment_allocations a ON a.invoice_id = i.id
@@ -152,12 +180,12 @@ async fn check_business(
          HAVING i.amount_paid_minor <> CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT)",
         business_id
     )? {
-        found(format!(
+        report.found(business_id, format!(
             "invoice #{number}: shows {paid} paid but {allocated} was allocated to it (minor units)"
         ));
     }
     for (number, status) in query!(
-        &mut tx,
+        tx,
         fetch_all as (i64, String),
         "SELECT number, status FROM invoices
           WHERE business_id = $1 AND total_minor > 0
@@ -166,19 +194,27 @@ async fn check_business(
               OR amount_paid_minor > total_minor)",
         business_id
     )? {
-        found(format!(
-            "invoice #{number}: its status {status} does not match what was paid"
-        ));
+        report.found(
+            business_id,
+            format!("invoice #{number}: its status {status} does not match what was paid"),
+        );
     }
 
+    Ok(())
+}
+
+/// Each payment is allocated in full (or not at all when it failed), no
+/// refund exceeds its payment, no amount is beyond what can be typed, and no
+/// account's credit is below zero.
+async fn payments_add_up(tx: &mut Tx, business_id: i64, report: &mut Report) -> Result<(), Error> {
     let (payments,) = query!(
-        &mut tx,
+        tx,
         fetch_one as (i64,),
         "SELECT COUNT(*) FROM payments WHERE business_id = $1",
         business_id
     )?;
     report.payments += payments;
-    for (id, succeeded, amount, allocated) in query!(&mut tx, fetch_all as (i64, bool, i64, i64),
+    for (id, succeeded, amount, allocated) in query!(tx, fetch_all as (i64, bool, i64, i64),
         "SELECT p.id, p.succeeded, p.amount_minor,
                 CAST(COALESCE((SELECT SUM(a.amount_minor) FROM payment_allocations a WHERE a.payment_id = p.id), 0)
                    + COALESCE((SELECT SUM(e.amount_minor) FROM account_entries e
@@ -188,12 +224,12 @@ async fn check_business(
     {
         let expected = if succeeded { amount } else { 0 };
         if allocated != expected {
-            found(format!("payment {id}: {amount} {} but {allocated} was allocated (minor units)",
+            report.found(business_id, format!("payment {id}: {amount} {} but {allocated} was allocated (minor units)",
                 if succeeded { "received" } else { "failed" }));
         }
     }
     for (id, amount, refunded) in query!(
-        &mut tx,
+        tx,
         fetch_all as (i64, i64, i64),
         "SELECT p.id, p.amount_minor, CAST(SUM(r.amount_minor) AS BIGINT)
            FROM payments p JOIN refunds r ON r.payment_id = p.id
@@ -201,16 +237,17 @@ async fn check_business(
          HAVING SUM(r.amount_minor) > p.amount_minor",
         business_id
     )? {
-        found(format!(
-            "payment {id}: {refunded} refunded of {amount} (minor units)"
-        ));
+        report.found(
+            business_id,
+            format!("payment {id}: {refunded} refunded of {amount} (minor units)"),
+        );
     }
     // No amount was ever typed this large (see `domain::money::TYPED_LIMIT`,
     // in the currency with the most decimals); one that is came from before
     // amounts were bounded, and sums over it may overflow.
     const BEYOND: i64 = 1_000_000_000_000;
     for (table, id, amount) in query!(
-        &mut tx,
+        tx,
         fetch_all as (String, i64, i64),
         "SELECT 'account entry', id, amount_minor FROM account_entries
           WHERE business_id = $1 AND (amount_minor > $2 OR amount_minor < -$2)
@@ -223,12 +260,12 @@ async fn check_business(
         business_id,
         BEYOND
     )? {
-        found(format!(
+        report.found(business_id, format!(
             "{table} {id}: {amount} (minor units) is beyond any amount that can be typed; sums over it may overflow"
         ));
     }
     for (member, organization, balance) in
-        query!(&mut tx, fetch_all as (Option<i64>, Option<i64>, i64),
+        query!(tx, fetch_all as (Option<i64>, Option<i64>, i64),
         "SELECT member_id, organization_id, CAST(SUM(amount_minor) AS BIGINT) FROM account_entries
           WHERE business_id = $1 GROUP BY member_id, organization_id HAVING SUM(amount_minor) < 0",
         business_id)?
@@ -237,10 +274,10 @@ async fn check_business(
             (Some(m), _) => format!("member {m}"),
             (_, o) => format!("organization {}", o.unwrap_or_default()),
         };
-        found(format!(
-            "{who}: account credit is {balance} (minor units), below zero"
-        ));
+        report.found(
+            business_id,
+            format!("{who}: account credit is {balance} (minor units), below zero"),
+        );
     }
-    tx.commit().await?;
     Ok(())
 }

@@ -5,14 +5,16 @@
 //! captured once however many requests race.
 
 use crate::engine::ledger::{
-    after_settlement, book_payment, card_of, insert_payment, invoice_ref, lock_account, mail,
-    payment_by_key, receipt,
+    Account, InvoiceRef, after_settlement, book_payment, card_of, insert_payment, invoice_ref,
+    lock_account, mail, payment_by_key, receipt,
 };
 use crate::platform::actor::{Actor, Author, Who};
 use crate::platform::audit;
+use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::store::business::Business;
 use crate::{Services, query};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::Money;
 use domain::lifecycle::{BillingNote, Event};
 use domain::payments::{ChargeOutcome, Method};
@@ -364,72 +366,16 @@ pub(crate) async fn book_charge(
             Charged::Succeeded(payment_id)
         }
         Err(reason) => {
-            let attempts = invoice.attempts + 1;
-            let retry_on = if by_system {
-                business
-                    .dunning
-                    .next_attempt(invoice.due_date, attempts as u32)
-            } else {
-                None
-            };
-            if by_system {
-                query!(
-                    &mut tx,
-                    execute,
-                    "UPDATE invoices SET attempts = $1, next_attempt_on = $2 WHERE id = $3",
-                    attempts,
-                    retry_on,
-                    invoice_id
-                )?;
-            }
-            let note = BillingNote::PaymentFailed {
-                invoice_number: invoice.number,
-                reason: reason.to_string(),
-                retry_on,
-            };
-            crate::store::memberships::append_billing_note(
-                &mut tx,
-                business.id,
-                invoice.membership_id,
-                today,
-                &note,
-                now,
-            )
-            .await?;
-            crate::platform::events::emit(
-                &mut tx,
-                business.id,
-                "payment.failed",
-                "invoice",
-                Some(invoice_id),
-                &serde_json::json!({
-                    "invoice_number": invoice.number,
-                    "payment_id": payment_id,
-                    "reason": reason.to_string(),
-                    "retry_on": retry_on,
-                }),
-                now,
-            )
-            .await?;
-            let text = Event::Billing { on: today, note }.describe();
-            mail(
-                &mut tx,
-                business,
+            let declined = Declined {
+                invoice: &invoice,
                 account,
-                "payment_failed",
-                &format!(
-                    "Your payment for invoice #{} did not go through",
-                    invoice.number
-                ),
-                &format!(
-                    "{text}.\n\nPlease update your card or pay at the front desk.\n\n{}",
-                    business.name
-                ),
-                Some(invoice_id),
-                Some(invoice.membership_id),
+                payment_id,
+                reason,
+                retry: by_system,
+                today,
                 now,
-            )
-            .await?;
+            };
+            after_decline(&mut tx, business, &declined).await?;
             Charged::Failed {
                 payment_id,
                 reason: reason.to_string(),
@@ -453,4 +399,99 @@ pub(crate) async fn book_charge(
     }
     tx.commit().await?;
     Ok(charged)
+}
+
+/// A declined charge, for [`after_decline`].
+struct Declined<'a> {
+    invoice: &'a InvoiceRef,
+    account: Account,
+    payment_id: i64,
+    reason: &'a str,
+    /// The daily collection's own charge: counted, with its next retry.
+    retry: bool,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+}
+
+/// What follows a declined charge: the attempt counted and the next retry
+/// set (for the daily collection's charges), a note on the membership's
+/// timeline, an event, and a mail asking for another card.
+async fn after_decline(tx: &mut Tx, business: &Business, d: &Declined<'_>) -> Result<(), Error> {
+    let Declined {
+        invoice,
+        account,
+        payment_id,
+        reason,
+        retry: by_system,
+        today,
+        now,
+    } = *d;
+    let invoice_id = invoice.id;
+    let attempts = invoice.attempts + 1;
+    let retry_on = if by_system {
+        business
+            .dunning
+            .next_attempt(invoice.due_date, attempts as u32)
+    } else {
+        None
+    };
+    if by_system {
+        query!(
+            tx,
+            execute,
+            "UPDATE invoices SET attempts = $1, next_attempt_on = $2 WHERE id = $3",
+            attempts,
+            retry_on,
+            invoice_id
+        )?;
+    }
+    let note = BillingNote::PaymentFailed {
+        invoice_number: invoice.number,
+        reason: reason.to_string(),
+        retry_on,
+    };
+    crate::store::memberships::append_billing_note(
+        tx,
+        business.id,
+        invoice.membership_id,
+        today,
+        &note,
+        now,
+    )
+    .await?;
+    crate::platform::events::emit(
+        tx,
+        business.id,
+        "payment.failed",
+        "invoice",
+        Some(invoice_id),
+        &serde_json::json!({
+            "invoice_number": invoice.number,
+            "payment_id": payment_id,
+            "reason": reason.to_string(),
+            "retry_on": retry_on,
+        }),
+        now,
+    )
+    .await?;
+    let text = Event::Billing { on: today, note }.describe();
+    mail(
+        tx,
+        business,
+        account,
+        "payment_failed",
+        &format!(
+            "Your payment for invoice #{} did not go through",
+            invoice.number
+        ),
+        &format!(
+            "{text}.\n\nPlease update your card or pay at the front desk.\n\n{}",
+            business.name
+        ),
+        Some(invoice_id),
+        Some(invoice.membership_id),
+        now,
+    )
+    .await?;
+    Ok(())
 }

@@ -20,10 +20,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::charges::{Discount, Line, LineKind};
+use super::schedule::Slot;
 use super::{BillingPeriod, fraction_of, prorate};
 use crate::catalog::spec::TypeSpec;
 use crate::catalog::{PriceVersion, PurchaseType};
-use crate::lifecycle::{Event, Membership, Recorded, runs};
+use crate::lifecycle::{Event, Membership, Recorded, Span, runs};
 use crate::money::{Currency, Money};
 
 /// A type of the catalog as billing needs it.
@@ -176,26 +177,7 @@ fn expected_in(
     match sold_type.spec.purchase_type {
         PurchaseType::Benefit => return out,
         PurchaseType::Prepaid => {
-            for run in runs(input.events, None)
-                .iter()
-                .filter(|r| r.anchor <= up_to)
-            {
-                let key = LineKey::on("prepaid", run.anchor);
-                out.push(KeyedLine {
-                    key,
-                    line: Line {
-                        kind: LineKind::Prepaid,
-                        description: sold_type.spec.name.clone(),
-                        period: None,
-                        amount: sold_price.fee,
-                        explanation: "paid once for the term".to_string(),
-                    },
-                });
-                if run.first && sold_price.initiation_fee.minor != 0 {
-                    out.push(initiation(sold_price.initiation_fee));
-                }
-            }
-            return out;
+            return prepaid_lines(input, sold_price, &sold_type.spec.name, up_to);
         }
         PurchaseType::Recurring => {}
     }
@@ -234,40 +216,8 @@ fn expected_in(
             }
             ends.insert(p.start, days.end);
             ends.insert(days.start, days.end);
-            // Where the days of this period change hands.
-            let mut cuts = vec![days.start, days.end];
-            let mut cut = |d: NaiveDate| {
-                if days.start < d && d < days.end {
-                    cuts.push(d);
-                }
-            };
-            for span in &pauses {
-                cut(span.from);
-                if let Some(u) = span.until {
-                    cut(u);
-                }
-            }
-            for (from, until, _) in &free {
-                cut(*from);
-                cut(*until);
-            }
-            for r in input.events {
-                match &r.event {
-                    Event::TypeChanged { on, .. } | Event::PriceChanged { on, .. } => cut(*on),
-                    Event::CycleSwitched { on, .. } => cut(*on),
-                    Event::RenewedInto { from, .. } => cut(*from),
-                    _ => {}
-                }
-            }
-            if let Some(t) = term_end {
-                cut(t);
-            }
             let stop = run.end.filter(|_| input.credit_unused_on_cancel);
-            if let Some(e) = stop {
-                cut(e);
-            }
-            cuts.sort();
-            cuts.dedup();
+            let cuts = cuts_of(days, &pauses, &free, input.events, [term_end, stop]);
             let mut recurring = 0i64;
             for part in cuts.windows(2) {
                 let (a, b) = (part[0], part[1]);
@@ -365,70 +315,161 @@ fn expected_in(
                     },
                 });
             }
-            let family = family_on(input.events, days.start);
-            if let Some(group) = &sold_type.spec.group
-                && family > 0
-                && group.additional_member_fee.minor != 0
-            {
-                let fee = group.additional_member_fee;
-                let all = money(fee.minor * i64::from(family));
-                let (amount, explanation) = if slot.is_part() {
-                    let fraction = fraction_of(p, days.start, days.end);
-                    (
-                        prorate(all, fraction),
-                        format!("{family} × {fee}, {} of {} days", days.days(), p.days()),
-                    )
-                } else {
-                    (all, format!("{family} × {fee}"))
-                };
-                out.push(KeyedLine {
-                    key: LineKey::on("family_member", days.start),
-                    line: Line {
-                        kind: LineKind::FamilyMember,
-                        description: format!("Family members ({family})"),
-                        period: Some(days),
-                        amount,
-                        explanation,
-                    },
-                });
-            }
+            out.extend(family_line(input, sold_type.spec, &slot));
             if let Some(discount) = input.discount.filter(|d| d.applies_to(billed_periods)) {
-                let base = money(recurring);
-                let (off, explanation) = match discount {
-                    Discount::Percent { percent, .. } => (
-                        prorate(base, *percent / Decimal::ONE_HUNDRED),
-                        format!("{}% of {base}", percent.normalize()),
-                    ),
-                    Discount::Fixed { amount, .. } => (
-                        money(amount.minor.min(recurring)),
-                        format!("{amount} off the membership fee"),
-                    ),
-                    Discount::Manual { amount, reason } => (
-                        money(
-                            amount
-                                .minor
-                                .min(recurring + sold_price.initiation_fee.minor),
-                        ),
-                        format!("once: {reason}"),
-                    ),
-                };
-                if off.minor != 0 {
-                    out.push(KeyedLine {
-                        key: LineKey::on("discount", days.start),
-                        line: Line {
-                            kind: LineKind::Discount,
-                            description: format!("Discount ({})", discount.describe()),
-                            period: Some(days),
-                            amount: money(-off.minor),
-                            explanation,
-                        },
-                    });
-                }
+                out.extend(discount_line(input, discount, recurring, sold_price, days));
             }
             billed_periods += 1;
         }
     }
     out
+}
+
+/// The lines of a prepaid membership: its price once per term, and the
+/// initiation fee with the first.
+fn prepaid_lines(
+    input: &BillingInput,
+    sold_price: &PriceVersion,
+    name: &str,
+    up_to: NaiveDate,
+) -> Vec<KeyedLine> {
+    let mut out = Vec::new();
+    for run in runs(input.events, None)
+        .iter()
+        .filter(|r| r.anchor <= up_to)
+    {
+        let key = LineKey::on("prepaid", run.anchor);
+        out.push(KeyedLine {
+            key,
+            line: Line {
+                kind: LineKind::Prepaid,
+                description: name.to_string(),
+                period: None,
+                amount: sold_price.fee,
+                explanation: "paid once for the term".to_string(),
+            },
+        });
+        if run.first && sold_price.initiation_fee.minor != 0 {
+            out.push(initiation(sold_price.initiation_fee));
+        }
+    }
+    out
+}
+
+/// Where the days of a period change hands: its first and last days, and
+/// every pause, free period, change of type, price or cycle, renewal, term end
+/// and (when unused days are credited) cancellation inside it; in order.
+fn cuts_of(
+    days: BillingPeriod,
+    pauses: &[Span],
+    free: &[(NaiveDate, NaiveDate, &str)],
+    events: &[Recorded],
+    stops: [Option<NaiveDate>; 2],
+) -> Vec<NaiveDate> {
+    let mut cuts = vec![days.start, days.end];
+    let mut cut = |d: NaiveDate| {
+        if days.start < d && d < days.end {
+            cuts.push(d);
+        }
+    };
+    for span in pauses {
+        cut(span.from);
+        if let Some(u) = span.until {
+            cut(u);
+        }
+    }
+    for (from, until, _) in free {
+        cut(*from);
+        cut(*until);
+    }
+    for r in events {
+        match &r.event {
+            Event::TypeChanged { on, .. } | Event::PriceChanged { on, .. } => cut(*on),
+            Event::CycleSwitched { on, .. } => cut(*on),
+            Event::RenewedInto { from, .. } => cut(*from),
+            _ => {}
+        }
+    }
+    for stop in stops.into_iter().flatten() {
+        cut(stop);
+    }
+    cuts.sort();
+    cuts.dedup();
+    cuts
+}
+
+/// The fee for the family members of a group membership in a slot's days.
+fn family_line(input: &BillingInput, spec: &TypeSpec, slot: &Slot) -> Option<KeyedLine> {
+    let money = |minor: i64| Money::new(minor, input.currency);
+    let (days, p) = (slot.days, slot.basis);
+    let family = family_on(input.events, days.start);
+    let group = spec.group.as_ref()?;
+    if family == 0 || group.additional_member_fee.minor == 0 {
+        return None;
+    }
+    {
+        let fee = group.additional_member_fee;
+        let all = money(fee.minor * i64::from(family));
+        let (amount, explanation) = if slot.is_part() {
+            let fraction = fraction_of(p, days.start, days.end);
+            (
+                prorate(all, fraction),
+                format!("{family} × {fee}, {} of {} days", days.days(), p.days()),
+            )
+        } else {
+            (all, format!("{family} × {fee}"))
+        };
+        Some(KeyedLine {
+            key: LineKey::on("family_member", days.start),
+            line: Line {
+                kind: LineKind::FamilyMember,
+                description: format!("Family members ({family})"),
+                period: Some(days),
+                amount,
+                explanation,
+            },
+        })
+    }
+}
+
+/// A membership's discount on a period's membership fee (`recurring`).
+fn discount_line(
+    input: &BillingInput,
+    discount: &Discount,
+    recurring: i64,
+    sold_price: &PriceVersion,
+    days: BillingPeriod,
+) -> Option<KeyedLine> {
+    let money = |minor: i64| Money::new(minor, input.currency);
+    let base = money(recurring);
+    let (off, explanation) = match discount {
+        Discount::Percent { percent, .. } => (
+            prorate(base, *percent / Decimal::ONE_HUNDRED),
+            format!("{}% of {base}", percent.normalize()),
+        ),
+        Discount::Fixed { amount, .. } => (
+            money(amount.minor.min(recurring)),
+            format!("{amount} off the membership fee"),
+        ),
+        Discount::Manual { amount, reason } => (
+            money(
+                amount
+                    .minor
+                    .min(recurring + sold_price.initiation_fee.minor),
+            ),
+            format!("once: {reason}"),
+        ),
+    };
+    (off.minor != 0).then(|| KeyedLine {
+        key: LineKey::on("discount", days.start),
+        line: Line {
+            kind: LineKind::Discount,
+            description: format!("Discount ({})", discount.describe()),
+            period: Some(days),
+            amount: money(-off.minor),
+            explanation,
+        },
+    })
 }
 
 fn initiation(fee: Money) -> KeyedLine {
