@@ -173,7 +173,6 @@ fn expected_in(
         events: input.events,
         overdue: Default::default(),
     };
-    let money = |minor: i64| Money::new(minor, input.currency);
     match sold_type.spec.purchase_type {
         PurchaseType::Benefit => return out,
         PurchaseType::Prepaid => {
@@ -229,91 +228,26 @@ fn expected_in(
                 let Some((t, price)) = input.price(type_id, price_id) else {
                     continue;
                 };
-                let whole = a == p.start && b == p.end;
-                let fraction = fraction_of(p, a, b);
                 let paused = pauses.iter().any(|s| s.contains(a));
                 let given = free
                     .iter()
                     .find(|(from, until, _)| *from <= a && a < *until)
-                    .filter(|_| !paused);
-                let (kind, amount, what) = if let Some((_, _, reason)) = given {
-                    let days = (b - a).num_days();
-                    out.push(KeyedLine {
-                        key: LineKey::part(LineKind::Recurring, p.start, a),
-                        line: Line {
-                            kind: LineKind::Recurring,
-                            description: format!(
-                                "{} (free), {}",
-                                t.spec.name,
-                                BillingPeriod { start: a, end: b }.text()
-                            ),
-                            period: Some(BillingPeriod { start: a, end: b }),
-                            amount: money(0),
-                            explanation: format!("{days} days given free: {reason}"),
-                        },
-                    });
-                    continue;
-                } else if paused {
-                    let fee = t
-                        .spec
-                        .policies
-                        .pause
-                        .as_ref()
-                        .map(|pp| pp.fee_per_period)
-                        .unwrap_or(money(0));
-                    (LineKind::PauseFee, fee, "pause fee")
-                } else {
-                    (LineKind::Recurring, price.fee, "membership fee")
+                    .filter(|_| !paused)
+                    .map(|(_, _, reason)| *reason);
+                let part = Part {
+                    t,
+                    price,
+                    basis: p,
+                    days: BillingPeriod { start: a, end: b },
+                    paused,
+                    free: given,
                 };
-                let amount = if whole {
-                    amount
-                } else {
-                    prorate(amount, fraction)
-                };
-                if amount.minor == 0 && paused {
-                    continue;
-                }
-                let days = (b - a).num_days();
-                let explanation = if whole {
-                    format!("{} days at {amount} per period", p.days())
-                } else {
-                    let full = if paused {
-                        t.spec.policies.pause.as_ref().map(|pp| pp.fee_per_period)
-                    } else {
-                        Some(price.fee)
-                    };
-                    let full = full.unwrap_or(money(0));
-                    if paused {
-                        format!(
-                            "{days} of {} days paused, at the {what} of {full} a period",
-                            p.days()
-                        )
-                    } else {
-                        format!(
-                            "{days} of {} days of {} at {full} a period",
-                            p.days(),
-                            t.spec.name
-                        )
+                if let Some(line) = part_line(&part, input.currency) {
+                    if line.line.kind == LineKind::Recurring {
+                        recurring += line.line.amount.minor;
                     }
-                };
-                if kind == LineKind::Recurring {
-                    recurring += amount.minor;
+                    out.push(line);
                 }
-                let served = BillingPeriod { start: a, end: b };
-                out.push(KeyedLine {
-                    key: LineKey::part(kind, p.start, a),
-                    line: Line {
-                        kind,
-                        description: if paused {
-                            format!("Pause fee ({}), {}", t.spec.name, served.text())
-                        } else {
-                            format!("{}, {}", t.spec.name, served.text())
-                        },
-                        period: Some(served),
-                        amount,
-                        explanation,
-                    },
-                });
             }
             out.extend(family_line(input, sold_type.spec, &slot));
             if let Some(discount) = input.discount.filter(|d| d.applies_to(billed_periods)) {
@@ -323,6 +257,109 @@ fn expected_in(
         }
     }
     out
+}
+
+/// One part of a period, for [`part_line`]: the type and price in effect in
+/// it, the period its fee is for (`basis`), its days, and whether they are
+/// paused or given free (with the reason).
+struct Part<'a> {
+    t: &'a CatalogType<'a>,
+    price: &'a PriceVersion,
+    basis: BillingPeriod,
+    days: BillingPeriod,
+    paused: bool,
+    free: Option<&'a str>,
+}
+
+/// The line of one part of a period: free, paused (its pause fee, none when
+/// the fee is nothing) or billed at the price in effect; prorated by days
+/// when the part is not the whole period.
+fn part_line(part: &Part<'_>, currency: Currency) -> Option<KeyedLine> {
+    let money = |minor: i64| Money::new(minor, currency);
+    let Part {
+        t,
+        price,
+        basis: p,
+        days: BillingPeriod { start: a, end: b },
+        paused,
+        free,
+    } = *part;
+    let whole = a == p.start && b == p.end;
+    let fraction = fraction_of(p, a, b);
+    let (kind, amount, what) = if let Some(reason) = free {
+        let days = (b - a).num_days();
+        return Some(KeyedLine {
+            key: LineKey::part(LineKind::Recurring, p.start, a),
+            line: Line {
+                kind: LineKind::Recurring,
+                description: format!(
+                    "{} (free), {}",
+                    t.spec.name,
+                    BillingPeriod { start: a, end: b }.text()
+                ),
+                period: Some(BillingPeriod { start: a, end: b }),
+                amount: money(0),
+                explanation: format!("{days} days given free: {reason}"),
+            },
+        });
+    } else if paused {
+        let fee = t
+            .spec
+            .policies
+            .pause
+            .as_ref()
+            .map(|pp| pp.fee_per_period)
+            .unwrap_or(money(0));
+        (LineKind::PauseFee, fee, "pause fee")
+    } else {
+        (LineKind::Recurring, price.fee, "membership fee")
+    };
+    let amount = if whole {
+        amount
+    } else {
+        prorate(amount, fraction)
+    };
+    if amount.minor == 0 && paused {
+        return None;
+    }
+    let days = (b - a).num_days();
+    let explanation = if whole {
+        format!("{} days at {amount} per period", p.days())
+    } else {
+        let full = if paused {
+            t.spec.policies.pause.as_ref().map(|pp| pp.fee_per_period)
+        } else {
+            Some(price.fee)
+        };
+        let full = full.unwrap_or(money(0));
+        if paused {
+            format!(
+                "{days} of {} days paused, at the {what} of {full} a period",
+                p.days()
+            )
+        } else {
+            format!(
+                "{days} of {} days of {} at {full} a period",
+                p.days(),
+                t.spec.name
+            )
+        }
+    };
+    let served = BillingPeriod { start: a, end: b };
+    Some(KeyedLine {
+        key: LineKey::part(kind, p.start, a),
+        line: Line {
+            kind,
+            description: if paused {
+                format!("Pause fee ({}), {}", t.spec.name, served.text())
+            } else {
+                format!("{}, {}", t.spec.name, served.text())
+            },
+            period: Some(served),
+            amount,
+            explanation,
+        },
+    })
 }
 
 /// The lines of a prepaid membership: its price once per term, and the

@@ -385,8 +385,19 @@ fn with_reason(text: String, by: &str, reason: &str) -> String {
     format!("{text}{by}{reason}")
 }
 
-/// The status of a membership on `today`.
-pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusReport {
+/// What a membership's events tell its status from: when it started, its
+/// approval, rejection and cancellation, and its pauses (each ended by a
+/// resumption, if one came).
+struct Told<'a> {
+    start: Option<NaiveDate>,
+    approval_pending: bool,
+    rejected: Option<(NaiveDate, &'a Recorded)>,
+    approved_on: Option<NaiveDate>,
+    cancel: Option<(NaiveDate, &'a Recorded)>,
+    pauses: Vec<Pause>,
+}
+
+fn told(events: &[Recorded]) -> Told<'_> {
     let mut start = None;
     let mut approval_pending = false;
     let mut rejected: Option<(NaiveDate, &Recorded)> = None;
@@ -444,6 +455,26 @@ pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusRep
             | Event::Billing { .. } => {}
         }
     }
+    Told {
+        start,
+        approval_pending,
+        rejected,
+        approved_on,
+        cancel,
+        pauses,
+    }
+}
+
+/// The status of a membership on `today`.
+pub fn status(events: &[Recorded], facts: &Facts, today: NaiveDate) -> StatusReport {
+    let Told {
+        start,
+        approval_pending,
+        rejected,
+        approved_on,
+        cancel,
+        pauses,
+    } = told(events);
     let report = |status, since, until, explanation| StatusReport {
         status,
         since,

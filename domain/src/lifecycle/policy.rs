@@ -184,36 +184,7 @@ pub fn decide(
     request: &Request,
     today: NaiveDate,
 ) -> Result<Decision, Refusal> {
-    let reason = request.reason.trim();
-    if request.force {
-        if !acting.is_manager() {
-            return Err(fact("Only managers and owners can override the policy."));
-        }
-        if reason.is_empty() {
-            return Err(reason_needed("Give a reason for overriding the policy."));
-        }
-    }
-    if m.locked() && request.action != Action::Unlock {
-        return Err(fact(
-            "This membership is locked: a manager must unlock it before it can change.",
-        ));
-    }
-    let needs_reason = matches!(
-        request.action,
-        Action::Pause { .. }
-            | Action::Cancel { .. }
-            | Action::Reject
-            | Action::Lock
-            | Action::AddFreePeriods { .. }
-            | Action::ChangeBillingDate { .. }
-    );
-    // Staff explain their changes; a member's own pause or cancellation may
-    // come without one (the portal asks, optionally).
-    if needs_reason && reason.is_empty() && acting != Acting::Member {
-        return Err(reason_needed(
-            "Give a reason: it is kept on the membership's timeline.",
-        ));
-    }
+    may_ask(m, acting, request)?;
     let report = m.status(today);
     let mut objections = Objections(Vec::new());
     let (event, effect) = match &request.action {
@@ -229,55 +200,14 @@ pub fn decide(
         Action::Resume { on } => resume(m, *on, today)?,
         Action::Cancel { when } => cancel(m, acting, *when, today, report.status, &mut objections)?,
         Action::Reactivate { on } => reactivate(*on, today, report.status)?,
-        Action::Approve | Action::Reject => {
-            if !acting.is_manager() {
-                return Err(fact(
-                    "Only managers and owners approve or reject memberships.",
-                ));
-            }
-            if report.status != Status::NotApproved {
-                return Err(fact(format!(
-                    "Only memberships waiting for approval can be approved or rejected; this one is {}.",
-                    report.status.label().to_lowercase()
-                )));
-            }
-            if request.action == Action::Approve {
-                let start = m.anchor().unwrap_or(today);
-                (
-                    Event::Approved { on: today },
-                    format!("Approved; the membership starts {}.", start.max(today)),
-                )
-            } else {
-                (
-                    Event::Rejected { on: today },
-                    "Rejected; the membership will not start.".to_string(),
-                )
-            }
-        }
-        Action::Lock | Action::Unlock => {
-            if !acting.is_manager() {
-                return Err(fact("Only managers and owners lock or unlock memberships."));
-            }
-            let lock = request.action == Action::Lock;
-            if lock == m.locked() {
-                return Err(fact(if lock {
-                    "This membership is already locked."
-                } else {
-                    "This membership is not locked."
-                }));
-            }
-            if lock {
-                (
-                    Event::Locked { on: today },
-                    "Locked: every change is refused until a manager unlocks it.".to_string(),
-                )
-            } else {
-                (
-                    Event::Unlocked { on: today },
-                    "Unlocked: changes are allowed again.".to_string(),
-                )
-            }
-        }
+        Action::Approve | Action::Reject => approval(
+            m,
+            acting,
+            request.action == Action::Approve,
+            today,
+            report.status,
+        )?,
+        Action::Lock | Action::Unlock => locking(m, acting, request.action == Action::Lock, today)?,
         Action::Renew => renew(m, acting, None, today, report.status)?,
         Action::RenewInto(target) => renew(m, acting, Some(target), today, report.status)?,
         Action::ChangeType {
@@ -337,22 +267,7 @@ pub fn decide(
             price_id,
             fee,
             when,
-        } => {
-            if !acting.is_manager() {
-                return Err(fact(
-                    "Only managers and owners change a membership's price.",
-                ));
-            }
-            let on = change_date(m, *when, today, report.status)?;
-            (
-                Event::PriceChanged {
-                    on,
-                    price_id: *price_id,
-                    fee: *fee,
-                },
-                format!("From {on} the membership is billed {fee} per period."),
-            )
-        }
+        } => change_price(m, acting, *price_id, *fee, *when, today, report.status)?,
     };
     let forced = !objections.0.is_empty();
     if forced && !request.force {
@@ -372,6 +287,129 @@ pub fn decide(
         forced,
         effect,
     })
+}
+
+/// What any request must bring before its action is weighed: an override
+/// only by a manager with a reason, nothing on a locked membership but
+/// unlocking it, and a reason from staff for the changes that need one.
+fn may_ask(m: &Membership, acting: Acting, request: &Request) -> Result<(), Refusal> {
+    let reason = request.reason.trim();
+    if request.force {
+        if !acting.is_manager() {
+            return Err(fact("Only managers and owners can override the policy."));
+        }
+        if reason.is_empty() {
+            return Err(reason_needed("Give a reason for overriding the policy."));
+        }
+    }
+    if m.locked() && request.action != Action::Unlock {
+        return Err(fact(
+            "This membership is locked: a manager must unlock it before it can change.",
+        ));
+    }
+    let needs_reason = matches!(
+        request.action,
+        Action::Pause { .. }
+            | Action::Cancel { .. }
+            | Action::Reject
+            | Action::Lock
+            | Action::AddFreePeriods { .. }
+            | Action::ChangeBillingDate { .. }
+    );
+    // Staff explain their changes; a member's own pause or cancellation may
+    // come without one (the portal asks, optionally).
+    if needs_reason && reason.is_empty() && acting != Acting::Member {
+        return Err(reason_needed(
+            "Give a reason: it is kept on the membership's timeline.",
+        ));
+    }
+    Ok(())
+}
+
+/// Approving or rejecting a membership that waits for approval (managers).
+fn approval(
+    m: &Membership,
+    acting: Acting,
+    approve: bool,
+    today: NaiveDate,
+    status: Status,
+) -> Result<(Event, String), Refusal> {
+    if !acting.is_manager() {
+        return Err(fact(
+            "Only managers and owners approve or reject memberships.",
+        ));
+    }
+    if status != Status::NotApproved {
+        return Err(fact(format!(
+            "Only memberships waiting for approval can be approved or rejected; this one is {}.",
+            status.label().to_lowercase()
+        )));
+    }
+    Ok(if approve {
+        let start = m.anchor().unwrap_or(today);
+        (
+            Event::Approved { on: today },
+            format!("Approved; the membership starts {}.", start.max(today)),
+        )
+    } else {
+        (
+            Event::Rejected { on: today },
+            "Rejected; the membership will not start.".to_string(),
+        )
+    })
+}
+
+/// Locking or unlocking a membership (managers).
+fn locking(
+    m: &Membership,
+    acting: Acting,
+    lock: bool,
+    today: NaiveDate,
+) -> Result<(Event, String), Refusal> {
+    if !acting.is_manager() {
+        return Err(fact("Only managers and owners lock or unlock memberships."));
+    }
+    if lock == m.locked() {
+        return Err(fact(if lock {
+            "This membership is already locked."
+        } else {
+            "This membership is not locked."
+        }));
+    }
+    Ok(if lock {
+        (
+            Event::Locked { on: today },
+            "Locked: every change is refused until a manager unlocks it.".to_string(),
+        )
+    } else {
+        (
+            Event::Unlocked { on: today },
+            "Unlocked: changes are allowed again.".to_string(),
+        )
+    })
+}
+
+/// A new price version from a date (managers).
+#[allow(clippy::too_many_arguments)]
+fn change_price(
+    m: &Membership,
+    acting: Acting,
+    price_id: i64,
+    fee: Money,
+    when: ChangeWhen,
+    today: NaiveDate,
+    status: Status,
+) -> Result<(Event, String), Refusal> {
+    if !acting.is_manager() {
+        return Err(fact(
+            "Only managers and owners change a membership's price.",
+        ));
+    }
+    let on = change_date(m, when, today, status)?;
+    Ok((
+        Event::PriceChanged { on, price_id, fee },
+        format!("From {on} the membership is billed {fee} per period."),
+    ))
 }
 
 /// The next `periods` periods free, after any free periods already given.
