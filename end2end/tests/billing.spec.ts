@@ -152,6 +152,8 @@ test("moving a membership to a new price now, and giving a free month, preview t
   expect(total).toBe("€15.00");
   await page.getByRole("button", { name: "Confirm: move to a price version" }).click();
   await expect(page.getByTestId("status-why")).toBeVisible();
+  // The page shows the change's invoice once it has re-rendered; open it then.
+  await expect(page.getByTestId("invoices").getByRole("row").nth(1)).toContainText(total);
   await page.getByTestId("invoices").getByRole("link").first().click();
   await hydrated(page);
   await expect(page.getByTestId("invoice-total")).toHaveText(total);
