@@ -495,6 +495,24 @@ async fn portal_type(c: &Club) -> i64 {
     .id
 }
 
+/// Ana, a member with an email, and her Flex Monthly membership from 22 Nov 2026.
+async fn flex_for_ana(c: &Club) -> i64 {
+    let flex = portal_type(c).await;
+    let ana = member_with_email(c, "Ana", "ana@example.com").await;
+    memberships::sell(
+        &c.s,
+        &c.owner,
+        HolderRef::Member(ana),
+        &SellForm {
+            type_id: flex.to_string(),
+            start: "2026-11-22".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
 async fn signed_in(c: &Club, email: &str) -> Member {
     portal::request_code(&c.s, email, "10.0.0.1", "")
         .await
@@ -519,20 +537,7 @@ fn action(kind: &str, from: &str, until: &str) -> domain::memberships::ActionFor
 async fn a_member_pauses_within_policy_and_is_refused_a_cancellation_inside_the_commitment() {
     each_db(|db| async move {
         let c = club(db).await;
-        let flex = portal_type(&c).await;
-        let ana = member_with_email(&c, "Ana", "ana@example.com").await;
-        let id = memberships::sell(
-            &c.s,
-            &c.owner,
-            HolderRef::Member(ana),
-            &SellForm {
-                type_id: flex.to_string(),
-                start: "2026-11-22".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let id = flex_for_ana(&c).await;
         backend::jobs::day_work(&c.s, c.owner.business_id)
             .await
             .unwrap();
@@ -977,20 +982,7 @@ async fn a_portal_pause_and_one_memberships_billing_load_the_catalog_once_and_ru
     use backend::platform::tally::{Counts, counted};
     each_db(|db| async move {
         let c = club(db).await;
-        let flex = portal_type(&c).await;
-        let ana = member_with_email(&c, "Ana", "ana@example.com").await;
-        let id = memberships::sell(
-            &c.s,
-            &c.owner,
-            HolderRef::Member(ana),
-            &SellForm {
-                type_id: flex.to_string(),
-                start: "2026-11-22".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let id = flex_for_ana(&c).await;
         let me = signed_in(&c, "ana@example.com").await;
         let once = Counts {
             catalog_loads: 1,
