@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::credits::{
-    AdjustForm, CreditsView, EntryFilter, EntryKind, EntryView, check_adjust, credits_of,
+    AdjustCommand, CreditsView, EntryFilter, EntryKind, EntryView, check_adjust, credits_of,
 };
 use domain::staff::Role;
 
@@ -154,10 +154,10 @@ pub async fn adjust(
     services: &Services,
     actor: &Actor,
     membership_id: i64,
-    form: &AdjustForm,
+    command: &AdjustCommand,
 ) -> Result<i64, Error> {
     actor.require(Role::FrontDesk)?;
-    let adjustment = check_adjust(form)?;
+    let adjustment = check_adjust(command)?;
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let business = crate::store::business::load(&mut tx, actor.business_id).await?;
@@ -176,7 +176,7 @@ pub async fn adjust(
     let types = types(&mut tx, business.id).await?;
     bring_up_to_date(&mut tx, &business, &types, membership_id, today, now).await?;
     let author = actor.author(&mut tx).await?;
-    let key = format!("adjust:{}", form.key.trim());
+    let key = format!("adjust:{}", command.key.trim());
     let done = if adjustment.amount > 0 {
         write(
             &mut tx,

@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use domain::credits::credits_of;
 use domain::lifecycle::BillingNote;
 use domain::lifecycle::{Event, Status};
-use domain::memberships::ActionForm;
+use domain::memberships::{ActionCommand, Ask};
 use domain::staff::Role;
 
 /// Renews, as the system, the memberships whose term has ended and whose type
@@ -54,16 +54,15 @@ pub async fn renew_due(services: &Services, business_id: i64) -> Result<usize, E
     };
     let mut renewed = 0;
     for (id, version) in candidates {
-        let form = ActionForm {
-            action: "renew".into(),
-            version: version.to_string(),
-            ..ActionForm::default()
+        let command = ActionCommand {
+            version: Some(version),
+            ..ActionCommand::new(Ask::Renew)
         };
         match act_as(
             services,
             &Actor::system(business_id),
             id,
-            &form,
+            &command,
             Showing::Effect,
         )
         .await

@@ -7,14 +7,15 @@
 use chrono::NaiveDate;
 use domain::Invalid;
 use domain::catalog::{PurchaseType, TypeStatus, current_price};
-use domain::lifecycle::sale::{Payer, SellForm, Source};
+use domain::lifecycle::sale::{Payer, SaleCommand, SellForm, Source};
 use domain::memberships::{
-    ActionForm, ActionPreview, Choice, FamilyMember, MembershipFilter, MembershipPage,
+    ActionCommand, ActionPreview, Choice, FamilyMember, MembershipFilter, MembershipPage,
     MembershipSummary, SaleSummary, SellOptions, TimelineEntry,
 };
 use domain::staff::Role;
 
-use crate::engine::lifecycle::{LIST_LIMIT, Showing, summaries};
+pub use crate::engine::lifecycle::Showing;
+use crate::engine::lifecycle::{LIST_LIMIT, summaries};
 use crate::engine::lifecycle::{
     act_as, check, holds_type, parties, preview_as, record_audit, refused, sell_in,
 };
@@ -108,13 +109,13 @@ pub async fn preview_sale(
     services: &Services,
     actor: &Actor,
     holder_ref: HolderRef,
-    form: &SellForm,
+    sale: &SaleCommand,
 ) -> Result<SaleSummary, Error> {
     actor.require(Role::FrontDesk)?;
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
-    let checked = check(&mut tx, &business, today, holder_ref, form).await?;
+    let checked = check(&mut tx, &business, today, holder_ref, sale).await?;
     tx.commit().await?;
     Ok(checked.summary)
 }
@@ -124,10 +125,10 @@ pub async fn sell(
     services: &Services,
     actor: &Actor,
     holder_ref: HolderRef,
-    form: &SellForm,
+    sale: &SaleCommand,
 ) -> Result<i64, Error> {
     actor.require(Role::FrontDesk)?;
-    sell_as(services, actor, holder_ref, form).await
+    sell_as(services, actor, holder_ref, sale).await
 }
 
 /// Sells a membership for whoever `by` is (staff, the portal, the system).
@@ -135,13 +136,13 @@ pub async fn sell_as(
     services: &Services,
     by: &Actor,
     holder_ref: HolderRef,
-    form: &SellForm,
+    sale: &SaleCommand,
 ) -> Result<i64, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let business = crate::store::business::load(&mut tx, by.business_id).await?;
     let today = services.today(&business);
-    let id = sell_in(&mut tx, &business, by, holder_ref, form, today, now).await?;
+    let id = sell_in(&mut tx, &business, by, holder_ref, sale, today, now).await?;
     tx.commit().await?;
     // The first invoice is issued at once when the membership starts today.
     // Billing is "generate what is missing", so the daily run would write the
@@ -332,22 +333,26 @@ pub async fn preview_action(
     services: &Services,
     actor: &Actor,
     id: i64,
-    form: &ActionForm,
+    command: &ActionCommand,
 ) -> Result<ActionPreview, Error> {
     actor.require(Role::FrontDesk)?;
-    preview_as(services, actor, id, form).await
+    preview_as(services, actor, id, command).await
 }
 
-/// Applies an action to a membership as staff.
+/// Applies an action to a membership as staff (or an API key): what it did,
+/// with the membership afterwards. `showing` says whether the answer carries
+/// the billing lines of the change (the API's does; the staff page reloads
+/// the membership instead).
 pub async fn act(
     services: &Services,
     actor: &Actor,
     id: i64,
-    form: &ActionForm,
-) -> Result<MembershipPage, Error> {
+    command: &ActionCommand,
+    showing: Showing,
+) -> Result<(ActionPreview, MembershipPage), Error> {
     actor.require(Role::FrontDesk)?;
-    act_as(services, actor, id, form, Showing::Effect).await?;
-    membership(services, actor, id).await
+    let done = act_as(services, actor, id, command, showing).await?;
+    Ok((done, membership(services, actor, id).await?))
 }
 
 // ---------------------------------------------------------------------------
@@ -512,19 +517,6 @@ async fn change_household(
 
 // ---------------------------------------------------------------------------
 // The daily work
-
-/// Applies an action as staff (or an API key) and returns what it did with
-/// the membership afterwards.
-pub async fn act_returning(
-    services: &Services,
-    actor: &Actor,
-    id: i64,
-    form: &ActionForm,
-) -> Result<(ActionPreview, MembershipPage), Error> {
-    actor.require(Role::FrontDesk)?;
-    let done = act_as(services, actor, id, form, Showing::Billing).await?;
-    Ok((done, membership(services, actor, id).await?))
-}
 
 /// Every membership matching the filters (and held by `holder`, when given),
 /// in id order, with no limit: the API pages through it.

@@ -12,7 +12,7 @@
 
 use domain::catalog::{PublicType, PurchaseType, TypeStatus, current_price};
 use domain::lifecycle::Status;
-use domain::lifecycle::sale::SellForm;
+use domain::lifecycle::sale::{SaleCommand, SellForm};
 use domain::payments::CardForm;
 use domain::signup::{
     RetryForm, SignupForm, SignupOptions, SignupPreview, SignupState, SignupView,
@@ -77,7 +77,12 @@ pub async fn options(
     })
 }
 
-fn sell_form(form: &SignupForm, location_id: i64, today: chrono::NaiveDate) -> SellForm {
+/// The sale the join form asks for, read as the staff app's sale form is.
+fn sale_command(
+    form: &SignupForm,
+    location_id: i64,
+    today: chrono::NaiveDate,
+) -> Result<SaleCommand, domain::Invalid> {
     SellForm {
         type_id: form.type_id.trim().to_string(),
         start: match form.start.trim() {
@@ -89,6 +94,7 @@ fn sell_form(form: &SignupForm, location_id: i64, today: chrono::NaiveDate) -> S
         source: "portal".into(),
         ..Default::default()
     }
+    .command()
 }
 
 /// Checks the details and makes the member in `tx`; with `refuse_known`, an
@@ -202,7 +208,7 @@ pub async fn preview(
         &business,
         today,
         HolderRef::Member(member),
-        &sell_form(form, location_id, today),
+        &sale_command(form, location_id, today)?,
     )
     .await?;
     drop(tx);
@@ -274,7 +280,7 @@ pub async fn start(
         &business,
         &Actor::member(business.id, member),
         HolderRef::Member(member),
-        &sell_form(form, location_id, today),
+        &sale_command(form, location_id, today)?,
         today,
         now,
     )

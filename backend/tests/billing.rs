@@ -84,7 +84,7 @@ async fn invoice_mails(c: &Club) -> i64 {
 }
 
 async fn act_on(c: &Club, day: NaiveDate, form: ActionForm) {
-    memberships::act(&on_day(c, day), &c.owner, c.membership, &form)
+    support::act_form(&on_day(c, day), &c.owner, c.membership, &form)
         .await
         .unwrap();
 }
@@ -248,7 +248,7 @@ async fn twelve_more(c: &Club) {
         .await
         .unwrap()
         .id;
-        memberships::sell(
+        support::sell_form(
             &c.s,
             &c.owner,
             memberships::HolderRef::Member(member),
@@ -374,7 +374,7 @@ async fn a_manager_gives_a_free_month_previewed_as_billing_will_show_it() {
             reason: "sauna closed for renovation".into(),
             ..Default::default()
         };
-        let preview = memberships::preview_action(&c.s, &c.owner, c.membership, &form)
+        let preview = support::preview_form(&c.s, &c.owner, c.membership, &form)
             .await
             .unwrap();
         assert_eq!(
@@ -391,7 +391,7 @@ async fn a_manager_gives_a_free_month_previewed_as_billing_will_show_it() {
             lines,
             [("31 days given free: sauna closed for renovation".to_string(), 0)]
         );
-        memberships::act(&c.s, &c.owner, c.membership, &form)
+        support::act_form(&c.s, &c.owner, c.membership, &form)
             .await
             .unwrap();
         billing::run_billing(&c.s, c.owner.business_id, d(2027, 1, 22))
@@ -422,14 +422,14 @@ async fn a_billing_date_move_and_a_cycle_switch_are_previewed_and_billed_as_prev
             reason: "paid on the first of the month".into(),
             ..Default::default()
         };
-        let preview = memberships::preview_action(&c.s, &c.owner, c.membership, &mv)
+        let preview = support::preview_form(&c.s, &c.owner, c.membership, &mv)
             .await
             .unwrap();
         assert_eq!(
             preview.effect,
             "From 2027-01-01 the membership is billed on that day of each period. The bridging period from 2026-12-22 to 2026-12-31 (10 days) is prorated by its days."
         );
-        memberships::act(&c.s, &c.owner, c.membership, &mv)
+        support::act_form(&c.s, &c.owner, c.membership, &mv)
             .await
             .unwrap();
         billing::run_billing(&c.s, id, d(2027, 1, 1)).await.unwrap();
@@ -475,7 +475,7 @@ async fn a_billing_date_move_and_a_cycle_switch_are_previewed_and_billed_as_prev
             when: "now".into(),
             ..Default::default()
         };
-        let refused = memberships::preview_action(&c.s, &c.owner, c.membership, &change_type)
+        let refused = support::preview_form(&c.s, &c.owner, c.membership, &change_type)
             .await
             .unwrap_err();
         assert!(
@@ -488,13 +488,13 @@ async fn a_billing_date_move_and_a_cycle_switch_are_previewed_and_billed_as_prev
             on: "2027-01-11".into(),
             ..Default::default()
         };
-        let preview = memberships::preview_action(&c.s, &c.owner, c.membership, &switch)
+        let preview = support::preview_form(&c.s, &c.owner, c.membership, &switch)
             .await
             .unwrap();
         let lines: Vec<i64> = preview.billing.iter().map(|l| l.amount.minor).collect();
         // 21 of 31 days of January unused: −€33.19 (49.00 × 10/31 = 15.81 kept); €490.00 yearly.
         assert_eq!(lines, [1581 - 4900, 49000], "{:?}", preview.billing);
-        memberships::act(&c.s, &c.owner, c.membership, &switch)
+        support::act_form(&c.s, &c.owner, c.membership, &switch)
             .await
             .unwrap();
         billing::run_billing(&c.s, id, d(2028, 1, 11)).await.unwrap();

@@ -6,11 +6,11 @@ use backend::Actor;
 use backend::bookings;
 
 use backend::credits;
-use backend::memberships::{self, HolderRef};
+use backend::memberships::HolderRef;
 use backend::query;
 use backend::testing::each_db;
 use domain::bookings::{BookingForm, BookingStatus, ServiceForm};
-use domain::credits::AdjustForm;
+use domain::credits::AdjustCommand;
 use domain::lifecycle::sale::SellForm;
 use domain::memberships::ActionForm;
 use domain::staff::Role;
@@ -33,8 +33,8 @@ async fn give(c: &Club, membership: i64, n: &str) {
         &c.s,
         &c.owner,
         membership,
-        &AdjustForm {
-            amount: n.into(),
+        &AdjustCommand {
+            amount: n.parse().unwrap(),
             reason: "class pack".into(),
             key: backend::engine::ledger::new_key(),
         },
@@ -59,7 +59,7 @@ async fn member_with_membership(c: &Club, i: usize) -> i64 {
     let types = backend::catalog::list_membership_types(&c.s, &c.owner, &Default::default())
         .await
         .unwrap();
-    memberships::sell(
+    support::sell_form(
         &c.s,
         &c.owner,
         HolderRef::Member(member),
@@ -200,7 +200,7 @@ async fn a_paused_membership_cannot_book_and_money_bookings_are_invoiced_with_th
         assert_eq!(list[0].price.map(|p| p.minor), Some(1500));
         assert!(list[0].invoice_id.is_some());
         // Paused from the 26th: Saturday's class is refused with the reason.
-        memberships::act(
+        support::act_form(
             &c.s,
             &c.owner,
             c.membership,
@@ -302,7 +302,7 @@ async fn an_organizations_authorized_members_book_with_its_shared_credits() {
         let types = backend::catalog::list_membership_types(&c.s, &c.owner, &Default::default())
             .await
             .unwrap();
-        let membership = memberships::sell(
+        let membership = support::sell_form(
             &c.s,
             &c.owner,
             HolderRef::Organization(org),
@@ -456,7 +456,7 @@ async fn an_included_use_pays_first_money_comes_back_in_time_and_bad_requests_bo
         .await
         .unwrap()
         .id;
-        let membership = memberships::sell(
+        let membership = support::sell_form(
             &c.s,
             &c.owner,
             HolderRef::Member(c.member),

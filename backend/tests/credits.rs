@@ -4,18 +4,18 @@ mod support;
 
 use backend::business;
 use backend::credits;
-use backend::memberships::{self, HolderRef};
+use backend::memberships::HolderRef;
 use backend::query;
 use backend::testing::each_db;
 use domain::catalog::MembershipTypeForm;
-use domain::credits::{AdjustForm, EntryFilter};
+use domain::credits::{AdjustCommand, EntryFilter};
 use domain::lifecycle::sale::SellForm;
 use domain::staff::Role;
 use support::{Club, club, d};
 
-fn adjust(amount: &str, reason: &str, key: &str) -> AdjustForm {
-    AdjustForm {
-        amount: amount.into(),
+fn adjust(amount: &str, reason: &str, key: &str) -> AdjustCommand {
+    AdjustCommand {
+        amount: amount.parse().unwrap(),
         reason: reason.into(),
         key: key.into(),
     }
@@ -238,7 +238,7 @@ async fn each_period_grants_credits_carries_up_to_the_cap_and_the_rest_expires()
         .await
         .unwrap()
         .id;
-        let membership = memberships::sell(
+        let membership = support::sell_form(
             &c.s,
             &c.owner,
             HolderRef::Member(c.member),

@@ -11,7 +11,7 @@ use backend::testing::each_db;
 use backend::{bookings, credits, members, portal};
 use domain::bookings::BookingForm;
 use domain::catalog::MembershipTypeForm;
-use domain::credits::AdjustForm;
+use domain::credits::AdjustCommand;
 use domain::lifecycle::Status;
 use domain::lifecycle::sale::SellForm;
 use domain::members::MemberForm;
@@ -78,8 +78,8 @@ async fn the_booking_page_says_what_a_booking_costs_what_cancelling_means_and_wh
             &c.s,
             &c.owner,
             c.membership,
-            &AdjustForm {
-                amount: "2".into(),
+            &AdjustCommand {
+                amount: 2,
                 reason: "welcome".into(),
                 key: "k".into(),
             },
@@ -114,7 +114,7 @@ async fn the_booking_page_says_what_a_booking_costs_what_cancelling_means_and_wh
             "Cancel by Wed 25 Nov, 06:00 and your 1 credit comes back; later, the credit is kept and a €5.00 late fee is charged."
         );
         // Paused: booking is closed, and the page says so before any step.
-        memberships::act(
+        support::act_form(
             &c.s,
             &c.owner,
             c.membership,
@@ -156,7 +156,7 @@ async fn a_type_without_pauses_says_so_before_any_preview_in_the_portal_and_the_
         .await
         .unwrap()
         .id;
-        let id = memberships::sell(
+        let id = support::sell_form(
             &c.s,
             &c.owner,
             HolderRef::Member(c.member),

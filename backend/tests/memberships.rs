@@ -1,6 +1,8 @@
 //! Selling memberships and their lifecycle on SQLite and (with
 //! TEST_POSTGRES_URL) PostgreSQL.
 
+mod support;
+
 use backend::Actor;
 use backend::auth;
 use backend::business::{self, NewBusiness};
@@ -182,7 +184,7 @@ async fn a_sale_is_previewed_then_recorded_with_its_event_and_audit() {
             ..sale(c.adult, "2026-12-01")
         };
         let holder = HolderRef::Member(c.member);
-        let preview = memberships::preview_sale(&c.s, &c.desk, holder, &form)
+        let preview = support::preview_sale_form(&c.s, &c.desk, holder, &form)
             .await
             .unwrap();
         let amounts: Vec<i64> = preview.preview.lines.iter().map(|l| l.amount.minor).collect();
@@ -191,7 +193,7 @@ async fn a_sale_is_previewed_then_recorded_with_its_event_and_audit() {
         assert_eq!(preview.preview.total.minor, 6910);
         assert_eq!(preview.preview.commitment_last_day, Some(NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()));
 
-        let id = memberships::sell(&c.s, &c.desk, holder, &form).await.unwrap();
+        let id = support::sell_form(&c.s, &c.desk, holder, &form).await.unwrap();
         let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
         assert_eq!(page.status.status, Status::Pending);
         assert_eq!(page.status.explanation, "starts 2026-12-01");
@@ -220,7 +222,7 @@ async fn a_sale_is_previewed_then_recorded_with_its_event_and_audit() {
         assert_eq!(audits, 1);
 
         // One active membership of this type per member.
-        let again = memberships::sell(&c.s, &c.desk, holder, &sale(c.adult, "2026-12-05")).await;
+        let again = support::sell_form(&c.s, &c.desk, holder, &sale(c.adult, "2026-12-05")).await;
         match again {
             Err(Error::Invalid(invalid)) => assert_eq!(
                 invalid.message_for("type_id"),
@@ -237,7 +239,7 @@ async fn a_sale_is_previewed_then_recorded_with_its_event_and_audit() {
 async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
     each_db(|db| async move {
         let c = club(db, "club").await;
-        let id = memberships::sell(&c.s, &c.desk, HolderRef::Member(c.member), &sale(c.adult, "2026-11-22"))
+        let id = support::sell_form(&c.s, &c.desk, HolderRef::Member(c.member), &sale(c.adult, "2026-11-22"))
             .await
             .unwrap();
 
@@ -247,7 +249,7 @@ async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
             ..action("pause")
         };
         assert_eq!(
-            conflict(memberships::act(&c.s, &c.desk, id, &too_long).await),
+            conflict(support::act_form(&c.s, &c.desk, id, &too_long).await),
             "Pauses of Adult Monthly last at most 60 days: the latest resume date is 2027-01-24."
         );
         let pause = ActionForm {
@@ -256,9 +258,9 @@ async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
             reason: "injury".into(),
             ..action("pause")
         };
-        let preview = memberships::preview_action(&c.s, &c.desk, id, &pause).await.unwrap();
+        let preview = support::preview_form(&c.s, &c.desk, id, &pause).await.unwrap();
         assert_eq!(preview.effect, "Paused from 2026-11-25; resumes by itself on 2026-12-20 (25 days).");
-        let page = memberships::act(&c.s, &c.desk, id, &pause).await.unwrap();
+        let page = support::act_form(&c.s, &c.desk, id, &pause).await.unwrap();
         assert_eq!(page.timeline[0].what, "Paused from 2026-11-25 until 2026-12-20");
         assert_eq!(page.timeline[0].reason, "injury");
 
@@ -277,7 +279,7 @@ async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
         // a manager overrides it with a reason, and the event says so.
         let cancel = action("cancel");
         assert_eq!(
-            conflict(memberships::act(&c.s, &c.desk, id, &cancel).await),
+            conflict(support::act_form(&c.s, &c.desk, id, &cancel).await),
             "Adult Monthly has a minimum commitment of 3 periods: the earliest allowed last day is 2027-02-21."
         );
         let forced = ActionForm {
@@ -285,28 +287,28 @@ async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
             ..cancel.clone()
         };
         assert_eq!(
-            conflict(memberships::act(&c.s, &c.desk, id, &forced).await),
+            conflict(support::act_form(&c.s, &c.desk, id, &forced).await),
             "Only managers and owners can override the policy."
         );
-        let page = memberships::act(&c.s, &c.owner, id, &forced).await.unwrap();
+        let page = support::act_form(&c.s, &c.owner, id, &forced).await.unwrap();
         assert_eq!(page.status.status, Status::Cancelling);
         assert_eq!(page.last_day, Some(d(12, 21)));
         assert!(page.timeline[0].forced);
         assert_eq!(page.timeline[0].by, "Olivia Owner (owner)");
 
         // Reactivating before the end undoes the cancellation.
-        let page = memberships::act(&c.s, &c.desk, id, &action("reactivate")).await.unwrap();
+        let page = support::act_form(&c.s, &c.desk, id, &action("reactivate")).await.unwrap();
         assert_eq!(page.status.status, Status::Active);
         assert_eq!(page.last_day, None);
 
         // Locked: every change is refused until a manager unlocks it.
         assert_eq!(
-            conflict(memberships::act(&c.s, &c.desk, id, &action("lock")).await),
+            conflict(support::act_form(&c.s, &c.desk, id, &action("lock")).await),
             "Only managers and owners lock or unlock memberships."
         );
-        memberships::act(&c.s, &c.owner, id, &action("lock")).await.unwrap();
+        support::act_form(&c.s, &c.owner, id, &action("lock")).await.unwrap();
         assert_eq!(
-            conflict(memberships::act(&c.s, &c.desk, id, &action("cancel")).await),
+            conflict(support::act_form(&c.s, &c.desk, id, &action("cancel")).await),
             "This membership is locked: a manager must unlock it before it can change."
         );
 
@@ -333,7 +335,7 @@ async fn each_action_records_its_event_and_refusals_say_what_is_allowed() {
 async fn concurrent_changes_from_the_same_page_let_one_win_and_refuse_the_other() {
     each_db(|db| async move {
         let c = club(db, "club").await;
-        let id = memberships::sell(&c.s, &c.desk, HolderRef::Member(c.member), &sale(c.adult, "2026-11-22"))
+        let id = support::sell_form(&c.s, &c.desk, HolderRef::Member(c.member), &sale(c.adult, "2026-11-22"))
             .await
             .unwrap();
         let version = memberships::membership(&c.s, &c.desk, id).await.unwrap().version;
@@ -350,8 +352,8 @@ async fn concurrent_changes_from_the_same_page_let_one_win_and_refuse_the_other(
         };
         let (s1, s2) = (c.s.clone(), c.s.clone());
         let (desk, owner) = (c.desk, c.owner);
-        let paused = tokio::spawn(async move { memberships::act(&s1, &desk, id, &pause).await });
-        let cancelled = tokio::spawn(async move { memberships::act(&s2, &owner, id, &cancel).await });
+        let paused = tokio::spawn(async move { support::act_form(&s1, &desk, id, &pause).await });
+        let cancelled = tokio::spawn(async move { support::act_form(&s2, &owner, id, &cancel).await });
         let results = [paused.await.unwrap().map(|_| ()), cancelled.await.unwrap().map(|_| ())];
         let wins = results.iter().filter(|r| r.is_ok()).count();
         assert_eq!(wins, 1, "{results:?}");
@@ -372,7 +374,7 @@ async fn another_business_sees_none_of_it_and_filters_find_by_status_dates_and_l
         let c = club(db.clone(), "club").await;
         let other = club(db, "other").await;
         let holder = HolderRef::Member(c.member);
-        let id = memberships::sell(
+        let id = support::sell_form(
             &c.s,
             &c.desk,
             holder,
@@ -388,15 +390,15 @@ async fn another_business_sees_none_of_it_and_filters_find_by_status_dates_and_l
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            memberships::act(&other.s, &other.owner, id, &action("lock")).await,
+            support::act_form(&other.s, &other.owner, id, &action("lock")).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            memberships::sell(&other.s, &other.owner, holder, &sale(other.adult, "")).await,
+            support::sell_form(&other.s, &other.owner, holder, &sale(other.adult, "")).await,
             Err(Error::NotFound)
         ));
 
-        memberships::act(
+        support::act_form(
             &c.s,
             &c.desk,
             id,
@@ -511,7 +513,7 @@ async fn a_type_needing_approval_waits_for_a_manager() {
         .await
         .unwrap()
         .id;
-        let id = memberships::sell(
+        let id = support::sell_form(
             &c.s,
             &c.desk,
             HolderRef::Member(c.member),
@@ -522,10 +524,10 @@ async fn a_type_needing_approval_waits_for_a_manager() {
         let page = memberships::membership(&c.s, &c.desk, id).await.unwrap();
         assert_eq!(page.status.status, Status::NotApproved);
         assert_eq!(
-            conflict(memberships::act(&c.s, &c.desk, id, &action("approve")).await),
+            conflict(support::act_form(&c.s, &c.desk, id, &action("approve")).await),
             "Only managers and owners approve or reject memberships."
         );
-        let page = memberships::act(&c.s, &c.owner, id, &action("approve"))
+        let page = support::act_form(&c.s, &c.owner, id, &action("approve"))
             .await
             .unwrap();
         assert_eq!(
@@ -565,7 +567,7 @@ async fn households_take_family_members_up_to_the_maximum_and_keep_who_left() {
             additional_member_fee: "15".into(),
             ..adult_monthly()
         }).await.unwrap().id;
-        let id = memberships::sell(&c.s, &c.desk, HolderRef::Member(c.member), &sale(family_type, "2026-11-22"))
+        let id = support::sell_form(&c.s, &c.desk, HolderRef::Member(c.member), &sale(family_type, "2026-11-22"))
             .await
             .unwrap();
         let (ben, ben_no) = member(&c, "Ben").await;
@@ -594,7 +596,7 @@ async fn households_take_family_members_up_to_the_maximum_and_keep_who_left() {
         assert_eq!(page.timeline[0].what, "Ben Carter left as a family member on 2026-11-22");
 
         // Dan holds his own family membership: he cannot join another of the type.
-        memberships::sell(&c.s, &c.desk, HolderRef::Member(dan), &sale(family_type, "2026-11-22")).await.unwrap();
+        support::sell_form(&c.s, &c.desk, HolderRef::Member(dan), &sale(family_type, "2026-11-22")).await.unwrap();
         assert_eq!(
             conflict(add(dan_no).await),
             "Dan Carter already has an active Family Quarterly membership."
@@ -620,7 +622,7 @@ async fn an_organization_with_a_running_membership_is_not_deleted() {
             name: "Northwind".into(),
             ..Default::default()
         }).await.unwrap();
-        let id = memberships::sell(&c.s, &c.desk, HolderRef::Organization(org.id), &sale(c.adult, "2026-11-22"))
+        let id = support::sell_form(&c.s, &c.desk, HolderRef::Organization(org.id), &sale(c.adult, "2026-11-22"))
             .await
             .unwrap();
         let view = backend::organizations::organization(&c.s, &c.owner, org.id).await.unwrap();
@@ -633,7 +635,7 @@ async fn an_organization_with_a_running_membership_is_not_deleted() {
             conflict(backend::organizations::delete_organization(&c.s, &c.owner, org.id).await),
             "Northwind still has a running membership (Adult Monthly): cancel it before deleting the organization."
         );
-        memberships::act(&c.s, &c.owner, id, &ActionForm {
+        support::act_form(&c.s, &c.owner, id, &ActionForm {
             when: "immediately".into(),
             force: "on".into(),
             ..action("cancel")
@@ -668,7 +670,7 @@ async fn merging_a_duplicate_moves_its_memberships_and_keeps_its_record() {
         )
         .await
         .unwrap();
-        let id = memberships::sell(
+        let id = support::sell_form(
             &c.s,
             &c.desk,
             HolderRef::Member(dup.id),
@@ -755,7 +757,7 @@ async fn a_term_that_renews_into_another_type_does_so_by_itself_when_the_day_com
         .await
         .unwrap()
         .id;
-        let id = memberships::sell(
+        let id = support::sell_form(
             &c.s,
             &c.desk,
             HolderRef::Member(c.member),

@@ -308,7 +308,7 @@ async fn an_email_of_two_businesses_signs_in_to_each_with_its_own_code_and_sees_
             tx.commit().await.unwrap();
             id
         };
-        let hers = memberships::sell(
+        let hers = support::sell_form(
             &c.s,
             &c.owner,
             HolderRef::Member(ana),
@@ -499,7 +499,7 @@ async fn portal_type(c: &Club) -> i64 {
 async fn flex_for_ana(c: &Club) -> i64 {
     let flex = portal_type(c).await;
     let ana = member_with_email(c, "Ana", "ana@example.com").await;
-    memberships::sell(
+    support::sell_form(
         &c.s,
         &c.owner,
         HolderRef::Member(ana),
@@ -593,7 +593,7 @@ async fn a_member_reads_only_their_own_memberships_invoices_bookings_and_credits
         let c = club(db).await;
         let ana = member_with_email(&c, "Ana", "ana@example.com").await;
         let flex = portal_type(&c).await;
-        let hers = memberships::sell(
+        let hers = support::sell_form(
             &c.s,
             &c.owner,
             HolderRef::Member(ana),
@@ -754,7 +754,7 @@ async fn a_member_pays_only_their_own_invoices_with_their_own_card() {
         let c = club(db).await;
         let ana = member_with_email(&c, "Ana", "ana@example.com").await;
         let flex = portal_type(&c).await;
-        memberships::sell(
+        support::sell_form(
             &c.s,
             &c.owner,
             HolderRef::Member(ana),

@@ -103,7 +103,7 @@ async fn a_membership_s_visits_are_generated_a_year_ahead_scheduled_and_complete
         .await
         .unwrap()
         .id;
-        let swim = backend::memberships::sell(
+        let swim = support::sell_form(
             &c.s,
             &c.owner,
             backend::memberships::HolderRef::Member(c.member),

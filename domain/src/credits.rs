@@ -235,6 +235,17 @@ pub struct AdjustForm {
     pub key: String,
 }
 
+/// A staff adjustment, typed: what the credits tab's form and the API's JSON
+/// both become.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdjustCommand {
+    /// Signed whole credits.
+    pub amount: i64,
+    pub reason: String,
+    /// Makes a repeated request adjust once.
+    pub key: String,
+}
+
 /// A checked adjustment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Adjustment {
@@ -242,39 +253,59 @@ pub struct Adjustment {
     pub reason: String,
 }
 
-pub fn check_adjust(form: &AdjustForm) -> Result<Adjustment, Invalid> {
+impl AdjustForm {
+    /// The typed adjustment, or every problem of the form at once.
+    pub fn command(&self) -> Result<AdjustCommand, Invalid> {
+        let mut invalid = Invalid::default();
+        let amount = match self.amount.trim().trim_start_matches('+').parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                invalid.push(
+                    "amount",
+                    "enter a whole number of credits, negative to take some away",
+                );
+                None
+            }
+        };
+        let command = AdjustCommand {
+            amount: amount.unwrap_or(1),
+            reason: self.reason.clone(),
+            key: self.key.clone(),
+        };
+        if let Err(more) = check_adjust(&command) {
+            invalid.errors.extend(more.errors);
+        }
+        if invalid.is_empty() {
+            Ok(command)
+        } else {
+            Err(invalid)
+        }
+    }
+}
+
+/// What any door may adjust: not zero, at most 10,000 at once, with a reason.
+pub fn check_adjust(command: &AdjustCommand) -> Result<Adjustment, Invalid> {
     let mut invalid = Invalid::default();
-    let amount = match form.amount.trim().trim_start_matches('+').parse::<i64>() {
-        Ok(0) => {
-            invalid.push("amount", "an adjustment of 0 changes nothing");
-            None
-        }
+    let amount = command.amount;
+    if amount == 0 {
+        invalid.push("amount", "an adjustment of 0 changes nothing");
+    } else if amount.unsigned_abs() > 10_000 {
         // `unsigned_abs`: the absolute value of i64::MIN does not fit an i64.
-        Ok(n) if n.unsigned_abs() > 10_000 => {
-            invalid.push("amount", "adjust by at most 10,000 credits at once");
-            None
-        }
-        Ok(n) => Some(n),
-        Err(_) => {
-            invalid.push(
-                "amount",
-                "enter a whole number of credits, negative to take some away",
-            );
-            None
-        }
-    };
-    let reason = form.reason.trim().to_string();
+        invalid.push("amount", "adjust by at most 10,000 credits at once");
+    }
+    let reason = command.reason.trim().to_string();
     if reason.is_empty() {
         invalid.push("reason", "say why: the reason is kept in the history");
     } else if reason.chars().count() > 300 {
         invalid.push("reason", "use at most 300 characters");
     }
-    if form.key.trim().is_empty() {
+    if command.key.trim().is_empty() {
         invalid.push("key", "reload the page and try again");
     }
-    match amount {
-        Some(amount) if invalid.is_empty() => Ok(Adjustment { amount, reason }),
-        _ => Err(invalid),
+    if invalid.is_empty() {
+        Ok(Adjustment { amount, reason })
+    } else {
+        Err(invalid)
     }
 }
 

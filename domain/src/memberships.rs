@@ -265,22 +265,141 @@ pub struct ActionForm {
 
 pub use crate::lifecycle::request::Asked;
 
+/// An action, typed: what the staff app's form and the API's JSON both
+/// become before anything is decided. Dates left out mean the day it is done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionCommand {
+    pub ask: Ask,
+    /// Why; kept on the membership's timeline.
+    pub reason: String,
+    /// Carry it out although the policy refuses (a manager's override).
+    pub force: bool,
+    /// The membership's version the command was made from: a change made by
+    /// someone else in between is refused instead of silently combined.
+    pub version: Option<i64>,
+}
+
+/// What is asked of a membership.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ask {
+    Pause {
+        from: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+    },
+    Resume {
+        on: Option<NaiveDate>,
+    },
+    Reactivate {
+        on: Option<NaiveDate>,
+    },
+    Cancel {
+        when: CancelWhen,
+    },
+    Renew,
+    Approve,
+    Reject,
+    Lock,
+    Unlock,
+    ChangeType {
+        type_id: i64,
+        when: ChangeWhen,
+    },
+    ChangePrice {
+        price_id: i64,
+        when: ChangeWhen,
+    },
+    FreePeriods {
+        periods: u32,
+    },
+    ChangeBillingDate {
+        on: NaiveDate,
+        prorate: bool,
+    },
+    SwitchCycle {
+        type_id: i64,
+        on: Option<NaiveDate>,
+    },
+}
+
+impl Ask {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Ask::Pause { .. } => ActionKind::Pause,
+            Ask::Resume { .. } => ActionKind::Resume,
+            Ask::Reactivate { .. } => ActionKind::Reactivate,
+            Ask::Cancel { .. } => ActionKind::Cancel,
+            Ask::Renew => ActionKind::Renew,
+            Ask::Approve => ActionKind::Approve,
+            Ask::Reject => ActionKind::Reject,
+            Ask::Lock => ActionKind::Lock,
+            Ask::Unlock => ActionKind::Unlock,
+            Ask::ChangeType { .. } => ActionKind::ChangeType,
+            Ask::ChangePrice { .. } => ActionKind::ChangePrice,
+            Ask::FreePeriods { .. } => ActionKind::FreePeriods,
+            Ask::ChangeBillingDate { .. } => ActionKind::ChangeBillingDate,
+            Ask::SwitchCycle { .. } => ActionKind::SwitchCycle,
+        }
+    }
+}
+
+impl ActionCommand {
+    /// The command with nothing but `ask`.
+    pub fn new(ask: Ask) -> Self {
+        Self {
+            ask,
+            reason: String::new(),
+            force: false,
+            version: None,
+        }
+    }
+
+    /// The action on `today`: dates left out become today, and what no
+    /// door may ask (13 free periods) is refused here, once for both.
+    pub fn asked(&self, today: NaiveDate) -> Result<Asked, Invalid> {
+        let ready = |action| Ok(Asked::Ready(action));
+        match self.ask {
+            Ask::Pause { from, until } => ready(Action::Pause {
+                from: from.unwrap_or(today),
+                until,
+            }),
+            Ask::Resume { on } => ready(Action::Resume {
+                on: on.unwrap_or(today),
+            }),
+            Ask::Reactivate { on } => ready(Action::Reactivate {
+                on: on.unwrap_or(today),
+            }),
+            Ask::Cancel { when } => ready(Action::Cancel { when }),
+            Ask::Renew => ready(Action::Renew),
+            Ask::Approve => ready(Action::Approve),
+            Ask::Reject => ready(Action::Reject),
+            Ask::Lock => ready(Action::Lock),
+            Ask::Unlock => ready(Action::Unlock),
+            Ask::ChangeType { type_id, when } => Ok(Asked::ChangeType { type_id, when }),
+            Ask::ChangePrice { price_id, when } => Ok(Asked::ChangePrice { price_id, when }),
+            Ask::FreePeriods { periods } if (1..=12).contains(&periods) => {
+                ready(Action::AddFreePeriods { periods })
+            }
+            Ask::FreePeriods { .. } => Err(Invalid::one(
+                "periods",
+                "enter a number of periods from 1 to 12",
+            )),
+            Ask::ChangeBillingDate { on, prorate } => {
+                ready(Action::ChangeBillingDate { on, prorate })
+            }
+            Ask::SwitchCycle { type_id, on } => Ok(Asked::SwitchCycle {
+                type_id,
+                on: on.unwrap_or(today),
+            }),
+        }
+    }
+}
+
 impl ActionForm {
-    pub fn force(&self) -> bool {
-        checked(&self.force)
-    }
-
-    pub fn version(&self) -> Option<i64> {
-        self.version.trim().parse().ok()
-    }
-
-    pub fn parse(&self, today: NaiveDate) -> Result<Asked, Invalid> {
+    /// The typed command the form asks for, or what to correct.
+    pub fn command(&self) -> Result<ActionCommand, Invalid> {
         let mut invalid = Invalid::default();
         let Some(kind) = ActionKind::parse(self.action.trim()) else {
             return Err(Invalid::one("action", "choose an action"));
-        };
-        let date_or_today = |invalid: &mut Invalid, field: &str, text: &str| {
-            optional_date(invalid, field, text).unwrap_or(today)
         };
         let change_when = |invalid: &mut Invalid| match self.when.trim() {
             "" => Some(ChangeWhen::NextPeriod),
@@ -299,18 +418,17 @@ impl ActionForm {
             }
             id
         };
-        let asked = match kind {
-            ActionKind::Pause => {
-                let from = date_or_today(&mut invalid, "from", &self.from);
-                let until = optional_date(&mut invalid, "until", &self.until);
-                Some(Asked::Ready(Action::Pause { from, until }))
-            }
-            ActionKind::Resume => Some(Asked::Ready(Action::Resume {
-                on: date_or_today(&mut invalid, "on", &self.on),
-            })),
-            ActionKind::Reactivate => Some(Asked::Ready(Action::Reactivate {
-                on: date_or_today(&mut invalid, "on", &self.on),
-            })),
+        let ask = match kind {
+            ActionKind::Pause => Some(Ask::Pause {
+                from: optional_date(&mut invalid, "from", &self.from),
+                until: optional_date(&mut invalid, "until", &self.until),
+            }),
+            ActionKind::Resume => Some(Ask::Resume {
+                on: optional_date(&mut invalid, "on", &self.on),
+            }),
+            ActionKind::Reactivate => Some(Ask::Reactivate {
+                on: optional_date(&mut invalid, "on", &self.on),
+            }),
             ActionKind::Cancel => {
                 let when = match self.when.trim() {
                     "" => Some(CancelWhen::PeriodEnd),
@@ -319,25 +437,23 @@ impl ActionForm {
                 if when.is_none() {
                     invalid.push("when", "choose when the cancellation takes effect");
                 }
-                when.map(|when| Asked::Ready(Action::Cancel { when }))
+                when.map(|when| Ask::Cancel { when })
             }
-            ActionKind::Renew => Some(Asked::Ready(Action::Renew)),
-            ActionKind::Approve => Some(Asked::Ready(Action::Approve)),
-            ActionKind::Reject => Some(Asked::Ready(Action::Reject)),
-            ActionKind::Lock => Some(Asked::Ready(Action::Lock)),
-            ActionKind::Unlock => Some(Asked::Ready(Action::Unlock)),
+            ActionKind::Renew => Some(Ask::Renew),
+            ActionKind::Approve => Some(Ask::Approve),
+            ActionKind::Reject => Some(Ask::Reject),
+            ActionKind::Lock => Some(Ask::Lock),
+            ActionKind::Unlock => Some(Ask::Unlock),
             ActionKind::ChangeType => {
                 let type_id = id(&mut invalid, "type_id", &self.type_id);
                 let when = change_when(&mut invalid);
                 type_id
                     .zip(when)
-                    .map(|(type_id, when)| Asked::ChangeType { type_id, when })
+                    .map(|(type_id, when)| Ask::ChangeType { type_id, when })
             }
             ActionKind::FreePeriods => match self.periods.trim().parse::<u32>() {
-                Ok(periods) if (1..=12).contains(&periods) => {
-                    Some(Asked::Ready(Action::AddFreePeriods { periods }))
-                }
-                _ => {
+                Ok(periods) => Some(Ask::FreePeriods { periods }),
+                Err(_) => {
                     invalid.push("periods", "enter a number of periods from 1 to 12");
                     None
                 }
@@ -356,23 +472,28 @@ impl ActionForm {
                     }
                 };
                 on.zip(prorate)
-                    .map(|(on, prorate)| Asked::Ready(Action::ChangeBillingDate { on, prorate }))
+                    .map(|(on, prorate)| Ask::ChangeBillingDate { on, prorate })
             }
             ActionKind::SwitchCycle => {
                 let type_id = id(&mut invalid, "type_id", &self.type_id);
-                let on = date_or_today(&mut invalid, "on", &self.on);
-                type_id.map(|type_id| Asked::SwitchCycle { type_id, on })
+                let on = optional_date(&mut invalid, "on", &self.on);
+                type_id.map(|type_id| Ask::SwitchCycle { type_id, on })
             }
             ActionKind::ChangePrice => {
                 let price_id = id(&mut invalid, "price_id", &self.price_id);
                 let when = change_when(&mut invalid);
                 price_id
                     .zip(when)
-                    .map(|(price_id, when)| Asked::ChangePrice { price_id, when })
+                    .map(|(price_id, when)| Ask::ChangePrice { price_id, when })
             }
         };
-        match asked {
-            Some(asked) if invalid.is_empty() => Ok(asked),
+        match ask {
+            Some(ask) if invalid.is_empty() => Ok(ActionCommand {
+                ask,
+                reason: self.reason.clone(),
+                force: checked(&self.force),
+                version: self.version.trim().parse().ok(),
+            }),
             _ => Err(invalid),
         }
     }
@@ -464,7 +585,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            form("resume").parse(d(11, 22)),
+            form("resume").command().and_then(|c| c.asked(d(11, 22))),
             Ok(Asked::Ready(Action::Resume { on: d(11, 22) }))
         );
         assert_eq!(
@@ -472,7 +593,8 @@ mod tests {
                 type_id: "4".into(),
                 ..form("change_type")
             }
-            .parse(d(11, 22)),
+            .command()
+            .and_then(|c| c.asked(d(11, 22))),
             Ok(Asked::ChangeType {
                 type_id: 4,
                 when: ChangeWhen::NextPeriod
@@ -483,11 +605,31 @@ mod tests {
                 until: "soon".into(),
                 ..form("pause")
             }
-            .parse(d(11, 22))
+            .command()
+            .and_then(|c| c.asked(d(11, 22)))
             .unwrap_err()
             .message_for("until"),
             Some("enter a date as YYYY-MM-DD")
         );
-        assert!(form("explode").parse(d(11, 22)).is_err());
+        assert!(form("explode").command().is_err());
+        let free = |periods: &str| {
+            ActionForm {
+                periods: periods.into(),
+                ..form("free_periods")
+            }
+            .command()
+            .and_then(|c| c.asked(d(11, 22)))
+        };
+        assert_eq!(
+            free("2"),
+            Ok(Asked::Ready(Action::AddFreePeriods { periods: 2 }))
+        );
+        for wrong in ["13", "0", "two"] {
+            assert_eq!(
+                free(wrong).unwrap_err().message_for("periods"),
+                Some("enter a number of periods from 1 to 12"),
+                "{wrong}"
+            );
+        }
     }
 }

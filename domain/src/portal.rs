@@ -12,7 +12,7 @@ use crate::bookings::BookingView;
 use crate::credits::EntryView;
 use crate::lifecycle::StatusReport;
 use crate::members::{MemberDetails, MemberForm};
-use crate::memberships::{ActionForm, ActionKind};
+use crate::memberships::{ActionCommand, ActionForm, ActionKind};
 use crate::money::Money;
 
 /// How long a code works after it was sent.
@@ -263,11 +263,11 @@ pub struct PortalMembershipPage {
 
 /// Keeps only what a member may ask for: one of `MEMBER_ACTIONS`, a
 /// cancellation at the end of the period, and never an override.
-pub fn member_form(form: &ActionForm) -> Result<ActionForm, Invalid> {
+pub fn member_command(form: &ActionForm) -> Result<ActionCommand, Invalid> {
     let kind = ActionKind::parse(form.action.trim())
         .filter(|k| MEMBER_ACTIONS.contains(k))
         .ok_or_else(|| Invalid::one("action", "choose pause, resume or cancel"))?;
-    Ok(ActionForm {
+    ActionForm {
         action: kind.as_str().to_string(),
         from: form.from.clone(),
         until: form.until.clone(),
@@ -280,7 +280,8 @@ pub fn member_form(form: &ActionForm) -> Result<ActionForm, Invalid> {
         reason: form.reason.clone(),
         version: form.version.clone(),
         ..Default::default()
-    })
+    }
+    .command()
 }
 
 /// Who is signed in to the portal, for the frame of every page.
@@ -511,19 +512,24 @@ mod tests {
             version: "3".into(),
             ..Default::default()
         };
-        let pause = member_form(&asked("pause", "")).unwrap();
+        let pause = member_command(&asked("pause", "")).unwrap();
         assert_eq!(
-            (
-                pause.action.as_str(),
-                pause.from.as_str(),
-                pause.force.as_str(),
-                pause.version.as_str()
-            ),
-            ("pause", "2026-12-01", "", "3")
+            pause,
+            ActionCommand {
+                ask: crate::memberships::Ask::Pause {
+                    from: NaiveDate::from_ymd_opt(2026, 12, 1),
+                    until: None
+                },
+                reason: String::new(),
+                force: false,
+                version: Some(3),
+            }
         );
         assert_eq!(
-            member_form(&asked("cancel", "immediately")).unwrap().when,
-            "period_end"
+            member_command(&asked("cancel", "immediately")).unwrap().ask,
+            crate::memberships::Ask::Cancel {
+                when: crate::lifecycle::policy::CancelWhen::PeriodEnd
+            }
         );
         for refused in [
             "approve",
@@ -533,7 +539,7 @@ mod tests {
             "change_billing_date",
             "",
         ] {
-            assert!(member_form(&asked(refused, "")).is_err(), "{refused}");
+            assert!(member_command(&asked(refused, "")).is_err(), "{refused}");
         }
     }
 

@@ -457,6 +457,15 @@ async fn an_integrator_sells_and_pauses_a_membership_records_a_payment_and_follo
         assert_eq!(api.get(&key, &format!("/members/{member_id}")).await.body["membership_ids"], json!([]));
         let bad_sale = api.post(&key, "/memberships", json!({ "member_id": member_id, "type_id": "nope" }), None).await;
         assert_eq!((bad_sale.status, bad_sale.field()), (StatusCode::BAD_REQUEST, "type_id"));
+        for (sale, field) in [
+            (json!({ "member_id": member_id, "type_id": adult, "payer": "uncle" }), "payer"),
+            (json!({ "member_id": member_id, "type_id": adult, "discount_kind": "huge" }), "discount_kind"),
+            (json!({ "member_id": member_id, "type_id": adult, "discount_kind": "percent", "discount_value": "10", "discount_periods": 0 }), "discount_periods"),
+            (json!({ "member_id": member_id, "type_id": adult, "location_ids": ["x"] }), "location_ids"),
+        ] {
+            let refused = api.post(&key, "/memberships?preview=true", sale, None).await;
+            assert_eq!((refused.status, refused.field()), (StatusCode::BAD_REQUEST, field), "{}", refused.body);
+        }
 
         let sold = api.post(&key, "/memberships", sale.clone(), Some("sale-noor")).await;
         assert_eq!(sold.status, StatusCode::CREATED, "{}", sold.body);
@@ -499,6 +508,18 @@ async fn an_integrator_sells_and_pauses_a_membership_records_a_payment_and_follo
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
         let bad_date = api.post(&key, &format!("{actions}/pause"), json!({ "from": "1 December" }), None).await;
         assert_eq!((bad_date.status, bad_date.field()), (StatusCode::BAD_REQUEST, "from"));
+        // The JSON becomes the same typed command as the staff form: what is
+        // missing or out of range is named by its field, nothing is saved.
+        for (action, body, field) in [
+            ("change_type", json!({}), "type_id"),
+            ("change_price", json!({ "price_id": "ten" }), "price_id"),
+            ("add_free_period", json!({ "periods": 13, "reason": "sorry" }), "periods"),
+            ("change_billing_date", json!({ "reason": "payday" }), "on"),
+            ("cancel", json!({ "when": "tomorrow", "reason": "moving" }), "when"),
+        ] {
+            let refused = api.post(&key, &format!("{actions}/{action}"), body, None).await;
+            assert_eq!((refused.status, refused.field()), (StatusCode::BAD_REQUEST, field), "{action}: {}", refused.body);
+        }
         let lakeside = api.key(LAKESIDE_OWNER, ALL).await;
         assert_eq!(api.post(&lakeside, &format!("{actions}/pause?preview=true"), pause.clone(), None).await.status, StatusCode::NOT_FOUND);
         let read_only = api.key(demo::DEMO_OWNER_EMAIL, &["read_members"]).await;

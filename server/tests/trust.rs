@@ -132,10 +132,9 @@ async fn member_owing(s: &Services, owner: &Actor, email: &str) -> (i64, i64) {
         s,
         owner,
         backend::memberships::HolderRef::Member(member),
-        &domain::lifecycle::sale::SellForm {
-            type_id: type_id.to_string(),
-            start: "2026-11-22".into(),
-            ..Default::default()
+        &domain::lifecycle::sale::SaleCommand {
+            start: chrono::NaiveDate::from_ymd_opt(2026, 11, 22),
+            ..domain::lifecycle::sale::SaleCommand::of_type(type_id)
         },
     )
     .await

@@ -24,7 +24,8 @@ pub async fn adjust_credits(id: i64, form: AdjustForm) -> Result<i64, AppError> 
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;
-            Ok(backend::credits::adjust(&state.services, &actor, id, &form).await?)
+            let command = form.command()?;
+            Ok(backend::credits::adjust(&state.services, &actor, id, &command).await?)
         }
         .await,
     )

@@ -45,7 +45,8 @@ pub async fn preview_sale(
         async move {
             let (state, actor) = ssr::staff().await?;
             let holder = holder_ref(&holder, id)?;
-            Ok(backend::memberships::preview_sale(&state.services, &actor, holder, &form).await?)
+            let sale = form.command()?;
+            Ok(backend::memberships::preview_sale(&state.services, &actor, holder, &sale).await?)
         }
         .await,
     )
@@ -58,7 +59,8 @@ pub async fn sell_membership(holder: String, id: i64, form: SellForm) -> Result<
         async move {
             let (state, actor) = ssr::staff().await?;
             let holder = holder_ref(&holder, id)?;
-            let sold = backend::memberships::sell(&state.services, &actor, holder, &form).await?;
+            let sale = form.command()?;
+            let sold = backend::memberships::sell(&state.services, &actor, holder, &sale).await?;
             leptos_axum::redirect(&format!("/memberships/{sold}"));
             Ok(sold)
         }
@@ -86,7 +88,8 @@ pub async fn preview_membership_action(
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;
-            Ok(backend::memberships::preview_action(&state.services, &actor, id, &form).await?)
+            let command = form.command()?;
+            Ok(backend::memberships::preview_action(&state.services, &actor, id, &command).await?)
         }
         .await,
     )
@@ -98,7 +101,10 @@ pub async fn act_on_membership(id: i64, form: ActionForm) -> Result<MembershipPa
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;
-            let page = backend::memberships::act(&state.services, &actor, id, &form).await?;
+            let command = form.command()?;
+            let showing = backend::memberships::Showing::Effect;
+            let (_, page) =
+                backend::memberships::act(&state.services, &actor, id, &command, showing).await?;
             leptos_axum::redirect(&format!("/memberships/{id}"));
             Ok(page)
         }

@@ -16,9 +16,9 @@ use crate::{Services, query};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Invalid;
 use domain::lifecycle::policy::{self};
-use domain::lifecycle::sale::{Payer, SaleContext, SellForm, TypeOnSale, check_sale, preview};
+use domain::lifecycle::sale::{Payer, SaleCommand, SaleContext, TypeOnSale, check_sale, preview};
 use domain::lifecycle::{Event, Membership, Recorded, Status, StatusReport};
-use domain::memberships::{ActionForm, ActionPreview, MembershipSummary, SaleSummary};
+use domain::memberships::{ActionCommand, ActionPreview, MembershipSummary, SaleSummary};
 use domain::parties::Holder;
 use std::collections::HashMap;
 
@@ -132,12 +132,10 @@ pub(crate) async fn check(
     business: &Business,
     today: NaiveDate,
     holder_ref: HolderRef,
-    form: &SellForm,
+    command: &SaleCommand,
 ) -> Result<CheckedSale, Error> {
     let parties = parties(tx, business.id, holder_ref).await?;
-    let Some(type_id) = form.type_id.trim().parse::<i64>().ok() else {
-        return Err(Invalid::one("type_id", "choose a membership type").into());
-    };
+    let type_id = command.type_id;
     let sold = catalog::load_one(tx, business.id, type_id)
         .await
         .map_err(|e| match e {
@@ -164,7 +162,7 @@ pub(crate) async fn check(
         holds_this_type: holds,
         business_locations: &locations,
     };
-    let mut sale = check_sale(form, &ctx)?;
+    let mut sale = check_sale(command, &ctx)?;
     if matches!(holder_ref, HolderRef::Organization(_)) {
         sale.payer = Payer::Organization;
     }
@@ -198,9 +196,11 @@ pub(crate) async fn sale_summary(
     business: &Business,
     today: NaiveDate,
     holder_ref: HolderRef,
-    form: &SellForm,
+    command: &SaleCommand,
 ) -> Result<SaleSummary, Error> {
-    Ok(check(tx, business, today, holder_ref, form).await?.summary)
+    Ok(check(tx, business, today, holder_ref, command)
+        .await?
+        .summary)
 }
 
 /// Records a sale inside the caller's write transaction (the first invoice
@@ -210,7 +210,7 @@ pub(crate) async fn sell_in(
     business: &Business,
     by: &Actor,
     holder_ref: HolderRef,
-    form: &SellForm,
+    command: &SaleCommand,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<i64, Error> {
@@ -219,7 +219,7 @@ pub(crate) async fn sell_in(
         parties,
         sale,
         summary,
-    } = check(tx, business, today, holder_ref, form).await?;
+    } = check(tx, business, today, holder_ref, command).await?;
     let (member_id, organization_id) = match holder_ref {
         HolderRef::Member(id) => (
             Some(id),
@@ -318,7 +318,7 @@ pub(crate) async fn preview_as(
     services: &Services,
     by: &Actor,
     id: i64,
-    form: &ActionForm,
+    command: &ActionCommand,
 ) -> Result<ActionPreview, Error> {
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, by.business_id).await?;
@@ -330,7 +330,7 @@ pub(crate) async fn preview_as(
         &types,
         by,
         id,
-        form,
+        command,
         today,
         Showing::Billing,
     )
@@ -360,17 +360,17 @@ pub(crate) async fn decide(
     types: &Types,
     by: &Actor,
     id: i64,
-    form: &ActionForm,
+    command: &ActionCommand,
     today: NaiveDate,
     showing: Showing,
 ) -> Result<(policy::Decision, ActionPreview, Stored), Error> {
     let loaded = load_membership(tx, business.id, id).await?;
     let (current, _) = type_in_effect(types, &loaded.row, &loaded.events, today)?;
-    let asked = form.parse(today)?;
+    let asked = command.asked(today)?;
     let request = domain::lifecycle::request::request_for(
         asked,
-        &form.reason,
-        form.force(),
+        &command.reason,
+        command.force,
         current.offered(),
         |id| types.get(&id).map(Loaded::offered),
         today,
@@ -486,17 +486,17 @@ pub async fn act_as(
     services: &Services,
     by: &Actor,
     id: i64,
-    form: &ActionForm,
+    command: &ActionCommand,
     showing: Showing,
 ) -> Result<ActionPreview, Error> {
     let now = services.clock.now();
     let mut tx = services.db.begin_write().await?;
     let business = crate::store::business::load(&mut tx, by.business_id).await?;
     let today = services.today(&business);
-    lock_row(&mut tx, business.id, id, form.version()).await?;
+    lock_row(&mut tx, business.id, id, command.version).await?;
     let types = types(&mut tx, business.id).await?;
     let (decision, preview, loaded) =
-        decide(&mut tx, &business, &types, by, id, form, today, showing).await?;
+        decide(&mut tx, &business, &types, by, id, command, today, showing).await?;
     let (actor_kind, actor_id) = by.kind_and_id();
     let label = by.author(&mut tx).await?.label;
     append_event(
@@ -504,7 +504,7 @@ pub async fn act_as(
         business.id,
         id,
         &decision.event,
-        form.reason.trim(),
+        command.reason.trim(),
         decision.forced,
         (actor_kind, actor_id, &label),
         now,
@@ -514,7 +514,7 @@ pub async fn act_as(
     events.push(Recorded {
         event: decision.event.clone(),
         by: label,
-        reason: form.reason.trim().to_string(),
+        reason: command.reason.trim().to_string(),
         forced: decision.forced,
     });
     let (current, _) = type_in_effect(&types, &loaded.row, &events, today)?;
@@ -526,7 +526,7 @@ pub async fn act_as(
     refresh_projection(&mut tx, business.id, id, &m, today).await?;
     let details = serde_json::json!({
         "event": decision.event,
-        "reason": form.reason.trim(),
+        "reason": command.reason.trim(),
         "forced": decision.forced,
     });
     let action = format!("membership.{}", decision.event.kind());

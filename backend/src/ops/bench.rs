@@ -223,10 +223,9 @@ async fn membership_with_credits(
         services,
         owner,
         crate::store::memberships::HolderRef::Member(member),
-        &domain::lifecycle::sale::SellForm {
-            type_id: plan.to_string(),
-            start: services.clock.now().date_naive().to_string(),
-            ..Default::default()
+        &domain::lifecycle::sale::SaleCommand {
+            start: Some(services.clock.now().date_naive()),
+            ..domain::lifecycle::sale::SaleCommand::of_type(plan)
         },
     )
     .await?;
@@ -237,8 +236,8 @@ async fn membership_with_credits(
             services,
             owner,
             membership,
-            &domain::credits::AdjustForm {
-                amount: n.to_string(),
+            &domain::credits::AdjustCommand {
+                amount: n as i64,
                 reason: "benchmark credits".into(),
                 key: format!("bench-{given}"),
             },

@@ -287,14 +287,14 @@ pub async fn membership(
     })
 }
 
-/// Only the holder changes a membership, and only as `member_form` allows.
-pub(crate) async fn holder_form(
+/// Only the holder changes a membership, and only as `member_command` allows.
+pub(crate) async fn holder_command(
     services: &Services,
     member: Member,
     id: i64,
     form: &domain::memberships::ActionForm,
-) -> Result<domain::memberships::ActionForm, Error> {
-    let form = domain::portal::member_form(form)?;
+) -> Result<domain::memberships::ActionCommand, Error> {
+    let command = domain::portal::member_command(form)?;
     let mut tx = services.db.begin_read().await?;
     let reach = reach(&mut tx, member, id).await?;
     tx.commit().await?;
@@ -303,7 +303,7 @@ pub(crate) async fn holder_form(
             "Only the membership's holder can change it; ask them or the front desk.".into(),
         ));
     }
-    Ok(form)
+    Ok(command)
 }
 
 /// What a pause, resume or cancellation would do, decided by the type's
@@ -314,12 +314,12 @@ pub async fn preview_action(
     id: i64,
     form: &domain::memberships::ActionForm,
 ) -> Result<domain::memberships::ActionPreview, Error> {
-    let form = holder_form(services, member, id, form).await?;
+    let command = holder_command(services, member, id, form).await?;
     crate::engine::lifecycle::preview_as(
         services,
         &crate::platform::actor::Actor::member(member.business_id, member.member_id),
         id,
-        &form,
+        &command,
     )
     .await
 }
@@ -331,12 +331,12 @@ pub async fn act(
     id: i64,
     form: &domain::memberships::ActionForm,
 ) -> Result<domain::memberships::ActionPreview, Error> {
-    let form = holder_form(services, member, id, form).await?;
+    let command = holder_command(services, member, id, form).await?;
     crate::engine::lifecycle::act_as(
         services,
         &crate::platform::actor::Actor::member(member.business_id, member.member_id),
         id,
-        &form,
+        &command,
         crate::engine::lifecycle::Showing::Effect,
     )
     .await

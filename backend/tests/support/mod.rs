@@ -71,7 +71,7 @@ pub async fn club(db: Db) -> Club {
     .await
     .unwrap()
     .id;
-    let membership = memberships::sell(
+    let membership = sell_form(
         &s,
         &owner,
         HolderRef::Member(member),
@@ -176,4 +176,48 @@ pub fn later(s: &Services, by: chrono::TimeDelta) -> Services {
         clock: Clock::fixed(s.clock.now() + by),
         ..s.clone()
     }
+}
+
+/// A staff action typed into the membership page's form, read and applied
+/// as the page's server function does: the membership afterwards.
+pub async fn act_form(
+    s: &Services,
+    actor: &Actor,
+    id: i64,
+    form: &domain::memberships::ActionForm,
+) -> Result<domain::memberships::MembershipPage, backend::Error> {
+    let command = form.command()?;
+    let showing = memberships::Showing::Effect;
+    Ok(memberships::act(s, actor, id, &command, showing).await?.1)
+}
+
+/// What a staff action typed into the form would do, nothing saved.
+pub async fn preview_form(
+    s: &Services,
+    actor: &Actor,
+    id: i64,
+    form: &domain::memberships::ActionForm,
+) -> Result<domain::memberships::ActionPreview, backend::Error> {
+    memberships::preview_action(s, actor, id, &form.command()?).await
+}
+
+/// A sale typed into the staff app's sale form, read and made as the page's
+/// server function does: the membership's id.
+pub async fn sell_form(
+    s: &Services,
+    actor: &Actor,
+    holder: HolderRef,
+    form: &SellForm,
+) -> Result<i64, backend::Error> {
+    memberships::sell(s, actor, holder, &form.command()?).await
+}
+
+/// The preview of a sale typed into the form, nothing saved.
+pub async fn preview_sale_form(
+    s: &Services,
+    actor: &Actor,
+    holder: HolderRef,
+    form: &SellForm,
+) -> Result<domain::memberships::SaleSummary, backend::Error> {
+    memberships::preview_sale(s, actor, holder, &form.command()?).await
 }

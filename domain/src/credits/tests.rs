@@ -204,18 +204,20 @@ fn a_credit_expiry_dates_each_grant_and_a_punch_card_grants_once() {
 
 #[test]
 fn adjustments_need_a_whole_number_and_a_reason() {
-    let ok = check_adjust(&AdjustForm {
+    let ok = AdjustForm {
         amount: "-2".into(),
         reason: "double booked by mistake".into(),
         key: "k".into(),
-    })
+    }
+    .command()
     .unwrap();
     assert_eq!(ok.amount, -2);
-    let err = check_adjust(&AdjustForm {
+    let err = AdjustForm {
         amount: "1.5".into(),
         reason: " ".into(),
         key: "k".into(),
-    })
+    }
+    .command()
     .unwrap_err();
     assert_eq!(
         err.message_for("amount"),
@@ -225,22 +227,24 @@ fn adjustments_need_a_whole_number_and_a_reason() {
         err.message_for("reason"),
         Some("say why: the reason is kept in the history")
     );
-    let zero = check_adjust(&AdjustForm {
+    let zero = AdjustForm {
         amount: "0".into(),
         reason: "r".into(),
         key: "k".into(),
-    })
+    }
+    .command()
     .unwrap_err();
     assert_eq!(
         zero.message_for("amount"),
         Some("an adjustment of 0 changes nothing")
     );
     // The smallest i64 has no absolute value in i64: refused, not a panic.
-    let huge = check_adjust(&AdjustForm {
+    let huge = AdjustForm {
         amount: i64::MIN.to_string(),
         reason: "r".into(),
         key: "k".into(),
-    })
+    }
+    .command()
     .unwrap_err();
     assert_eq!(
         huge.message_for("amount"),

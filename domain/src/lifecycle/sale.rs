@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Event, Membership, Recorded, Status};
 use crate::billing::charges::{Discount, Line, total};
 use crate::billing::generator::{BillingInput, CatalogType, generate};
-use crate::catalog::spec::{Term, TypeSpec, optional_count, parse_percent};
+use crate::catalog::spec::{Term, TypeSpec, parse_percent};
 use crate::catalog::{PriceVersion, TypeStatus, current_price, text_enum};
 use crate::money::{Currency, Money};
 use crate::validation::Invalid;
@@ -60,6 +60,158 @@ pub struct SellForm {
     pub notes: String,
 }
 
+/// A sale, typed: what the staff app's form and the API's JSON both become
+/// before it is checked against the catalog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleCommand {
+    pub type_id: i64,
+    /// `None`: the price version in effect on the start date.
+    pub price_id: Option<i64>,
+    /// `None`: today.
+    pub start: Option<NaiveDate>,
+    /// Empty: every location the type is offered at.
+    pub location_ids: Vec<i64>,
+    /// `None`: the holder pays.
+    pub payer: Option<Payer>,
+    pub discount: DiscountAsk,
+    /// `None`: the front desk.
+    pub source: Option<Source>,
+    pub notes: String,
+}
+
+impl SaleCommand {
+    /// A sale of `type_id` from today, with nothing else chosen.
+    pub fn of_type(type_id: i64) -> Self {
+        Self {
+            type_id,
+            price_id: None,
+            start: None,
+            location_ids: Vec::new(),
+            payer: None,
+            discount: DiscountAsk::default(),
+            source: None,
+            notes: String::new(),
+        }
+    }
+}
+
+/// A discount as asked: its value is text in both doors ("10" percent,
+/// "5.00" off), read in the business's currency when the sale is checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiscountAsk {
+    pub kind: DiscountKind,
+    pub value: String,
+    /// `None`: forever.
+    pub periods: Option<u32>,
+    pub reason: String,
+}
+
+impl Default for DiscountAsk {
+    /// No discount.
+    fn default() -> Self {
+        Self {
+            kind: DiscountKind::None,
+            value: String::new(),
+            periods: None,
+            reason: String::new(),
+        }
+    }
+}
+
+impl SellForm {
+    /// The typed sale the form asks for, or what to correct in its shape
+    /// (what the catalog allows is checked by `check_sale`).
+    pub fn command(&self) -> Result<SaleCommand, Invalid> {
+        let mut invalid = Invalid::default();
+        let type_id = parse_id(&self.type_id);
+        if type_id.is_none() {
+            invalid.push("type_id", "choose a membership type");
+        }
+        let start = match self.start.trim() {
+            "" => None,
+            text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    invalid.push("start", "enter a date as YYYY-MM-DD");
+                    None
+                }
+            },
+        };
+        let price_id = match self.price_id.trim() {
+            "" => None,
+            text => {
+                let id = parse_id(text);
+                if id.is_none() {
+                    invalid.push("price_id", "choose one of this type's price versions");
+                }
+                id
+            }
+        };
+        let mut location_ids = Vec::new();
+        for text in self.location_ids.iter().filter(|t| !t.trim().is_empty()) {
+            match parse_id(text) {
+                Some(id) => location_ids.push(id),
+                None => {
+                    invalid.push("location_ids", "choose locations from the list");
+                    break;
+                }
+            }
+        }
+        let payer = match self.payer.trim() {
+            "" => None,
+            text => {
+                let payer = Payer::parse(text);
+                if payer.is_none() {
+                    invalid.push("payer", "choose who pays");
+                }
+                payer
+            }
+        };
+        let kind = DiscountKind::parse(self.discount_kind.trim());
+        if kind.is_none() {
+            invalid.push("discount_kind", "choose a kind of discount");
+        }
+        let periods = match self.discount_periods.trim() {
+            "" => None,
+            text => {
+                let periods = text.parse::<u32>().ok();
+                if periods.is_none() {
+                    invalid.push("discount_periods", "enter a whole number, such as 3");
+                }
+                periods
+            }
+        };
+        let source = match self.source.trim() {
+            "" => None,
+            text => {
+                let source = Source::parse(text);
+                if source.is_none() {
+                    invalid.push("source", "choose where the sale came from");
+                }
+                source
+            }
+        };
+        match (type_id, kind) {
+            (Some(type_id), Some(kind)) if invalid.is_empty() => Ok(SaleCommand {
+                type_id,
+                price_id,
+                start,
+                location_ids,
+                payer,
+                discount: DiscountAsk {
+                    kind,
+                    value: self.discount_value.clone(),
+                    periods,
+                    reason: self.discount_reason.clone(),
+                },
+                source,
+                notes: self.notes.clone(),
+            }),
+            _ => Err(invalid),
+        }
+    }
+}
+
 /// A validated sale.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sale {
@@ -105,7 +257,9 @@ fn parse_id(text: &str) -> Option<i64> {
     text.trim().parse().ok()
 }
 
-pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
+/// Checks a sale against the catalog and the holder: every problem is
+/// reported next to its field.
+pub fn check_sale(sale: &SaleCommand, ctx: &SaleContext) -> Result<Sale, Invalid> {
     let mut invalid = Invalid::default();
     let spec = ctx.sold.spec;
     if ctx.sold.status != TypeStatus::Active {
@@ -118,20 +272,13 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
             ),
         );
     }
-    let start = if form.start.trim().is_empty() {
-        Some(ctx.today)
-    } else {
-        match NaiveDate::parse_from_str(form.start.trim(), "%Y-%m-%d") {
-            Ok(d) if d < ctx.today => {
-                invalid.push("start", format!("start today ({}) or later", ctx.today));
-                None
-            }
-            Ok(d) => Some(d),
-            Err(_) => {
-                invalid.push("start", "enter a date as YYYY-MM-DD");
-                None
-            }
+    let start = match sale.start {
+        None => Some(ctx.today),
+        Some(d) if d < ctx.today => {
+            invalid.push("start", format!("start today ({}) or later", ctx.today));
+            None
         }
+        Some(d) => Some(d),
     };
     if let (Some(start), Term::Seasons { .. }) = (start, &spec.term)
         && super::membership::term_end_from(&spec.term, start).is_none()
@@ -144,15 +291,15 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
             ),
         );
     }
-    let price = if form.price_id.trim().is_empty() {
-        current_price(ctx.sold.prices, start.unwrap_or(ctx.today))
-    } else {
-        let found =
-            parse_id(&form.price_id).and_then(|id| ctx.sold.prices.iter().find(|p| p.id == id));
-        if found.is_none() {
-            invalid.push("price_id", "choose one of this type's price versions");
+    let price = match sale.price_id {
+        None => current_price(ctx.sold.prices, start.unwrap_or(ctx.today)),
+        Some(id) => {
+            let found = ctx.sold.prices.iter().find(|p| p.id == id);
+            if found.is_none() {
+                invalid.push("price_id", "choose one of this type's price versions");
+            }
+            found
         }
-        found
     };
     if let Some(member_type) = ctx.member_type
         && !spec.member_types.is_empty()
@@ -182,8 +329,8 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
         spec.location_ids.clone()
     };
     let mut location_ids = Vec::new();
-    for text in form.location_ids.iter().filter(|t| !t.trim().is_empty()) {
-        match parse_id(text).filter(|id| offered.contains(id)) {
+    for &id in &sale.location_ids {
+        match Some(id).filter(|id| offered.contains(id)) {
             Some(id) if !location_ids.contains(&id) => location_ids.push(id),
             Some(_) => {}
             None => {
@@ -201,15 +348,9 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
     if location_ids.is_empty() {
         location_ids = offered;
     }
-    let payer = match form.payer.trim() {
-        "" => Some(Payer::Member),
-        text => Payer::parse(text),
-    };
+    let payer = Some(sale.payer.unwrap_or(Payer::Member));
     let payer = match payer {
-        None => {
-            invalid.push("payer", "choose who pays");
-            None
-        }
+        None => None,
         Some(Payer::Organization | Payer::Personal) if ctx.organization.is_none() => {
             invalid.push(
                 "payer",
@@ -219,18 +360,9 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
         }
         Some(payer) => Some(payer),
     };
-    let discount = discount(form, ctx.currency, &mut invalid);
-    let source = match form.source.trim() {
-        "" => Some(Source::FrontDesk),
-        text => {
-            let source = Source::parse(text);
-            if source.is_none() {
-                invalid.push("source", "choose where the sale came from");
-            }
-            source
-        }
-    };
-    let notes = form.notes.trim().to_string();
+    let discount = discount(&sale.discount, ctx.currency, &mut invalid);
+    let source = Some(sale.source.unwrap_or(Source::FrontDesk));
+    let notes = sale.notes.trim().to_string();
     if notes.chars().count() > NOTES_MAX_CHARS {
         invalid.push(
             "notes",
@@ -260,23 +392,21 @@ pub fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
 
 /// `Some(None)`: no discount; `None`: the discount fields have errors.
 fn discount(
-    form: &SellForm,
+    ask: &DiscountAsk,
     currency: Currency,
     invalid: &mut Invalid,
 ) -> Option<Option<Discount>> {
     let errors_before = invalid.errors.len();
-    let Some(kind) = DiscountKind::parse(form.discount_kind.trim()) else {
-        invalid.push("discount_kind", "choose a kind of discount");
-        return None;
-    };
-    let periods = optional_count(invalid, "discount_periods", &form.discount_periods, 1200);
-    if periods == Some(0) {
-        invalid.push(
+    let periods = ask.periods;
+    match periods {
+        Some(0) => invalid.push(
             "discount_periods",
             "give at least 1 period, or leave empty for forever",
-        );
+        ),
+        Some(n) if n > 1200 => invalid.push("discount_periods", "use a number from 0 to 1200"),
+        _ => {}
     }
-    let amount = |invalid: &mut Invalid| match Money::parse(form.discount_value.trim(), currency) {
+    let amount = |invalid: &mut Invalid| match Money::parse(ask.value.trim(), currency) {
         Ok(m) if m.minor > 0 => Some(m),
         Ok(_) => {
             invalid.push("discount_value", "enter an amount above zero");
@@ -287,9 +417,9 @@ fn discount(
             None
         }
     };
-    let discount = match kind {
+    let discount = match ask.kind {
         DiscountKind::None => return Some(None),
-        DiscountKind::Percent => match parse_percent(&form.discount_value) {
+        DiscountKind::Percent => match parse_percent(&ask.value) {
             Ok(p) if p.is_zero() => {
                 invalid.push("discount_value", "enter a percentage above 0");
                 None
@@ -302,7 +432,7 @@ fn discount(
         },
         DiscountKind::Fixed => amount(invalid).map(|amount| Discount::Fixed { amount, periods }),
         DiscountKind::Manual => {
-            let reason = form.discount_reason.trim().to_string();
+            let reason = ask.reason.trim().to_string();
             if reason.is_empty() {
                 invalid.push("discount_reason", "say why this discount is given");
             }
@@ -452,6 +582,11 @@ mod tests {
         }
     }
 
+    /// The form as the staff app sends it, read and checked.
+    fn check_sale(form: &SellForm, ctx: &SaleContext) -> Result<Sale, Invalid> {
+        super::check_sale(&form.command().unwrap(), ctx)
+    }
+
     fn form(start: &str) -> SellForm {
         SellForm {
             type_id: "1".into(),
@@ -562,6 +697,49 @@ mod tests {
                 ("discount_reason", "say why this discount is given"),
                 ("discount_value", "enter an amount above zero"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_sale_form_reports_what_is_not_readable() {
+        let errors = SellForm {
+            start: "tomorrow".into(),
+            price_id: "ten".into(),
+            payer: "uncle".into(),
+            discount_kind: "huge".into(),
+            discount_periods: "three".into(),
+            ..form("")
+        }
+        .command()
+        .unwrap_err();
+        let fields: Vec<&str> = errors.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "start",
+                "price_id",
+                "payer",
+                "discount_kind",
+                "discount_periods"
+            ]
+        );
+        let read = SellForm {
+            location_ids: vec!["2".into(), "".into()],
+            discount_kind: "percent".into(),
+            discount_value: "10".into(),
+            discount_periods: "3".into(),
+            ..form("2026-12-01")
+        }
+        .command()
+        .unwrap();
+        assert_eq!(
+            (
+                read.type_id,
+                read.start,
+                read.location_ids,
+                read.discount.periods
+            ),
+            (1, Some(d(2026, 12, 1)), vec![2], Some(3))
         );
     }
 

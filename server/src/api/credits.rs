@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use backend::bookings::BookingListFilter;
 use domain::bookings::{BookingForm, BookingStatus};
-use domain::credits::{AdjustForm, EntryFilter};
+use domain::credits::{AdjustCommand, EntryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -116,12 +116,12 @@ pub async fn adjust(
     idempotent(&state, &c, &request, || async {
         let membership_id = id(&membership_id)?;
         let input: AdjustmentInput = json(&request.body)?;
-        let form = AdjustForm {
-            amount: input.amount.to_string(),
+        let command = AdjustCommand {
+            amount: input.amount,
             reason: input.description,
             key,
         };
-        let balance = backend::credits::adjust(&state.services, &c.actor, membership_id, &form)
+        let balance = backend::credits::adjust(&state.services, &c.actor, membership_id, &command)
             .await
             .map_err(|e| renamed(e, &[("reason", "description")]))?;
         answer(

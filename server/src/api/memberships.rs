@@ -9,8 +9,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use backend::memberships::HolderRef;
 use domain::api_keys::Scope;
-use domain::lifecycle::sale::SellForm;
-use domain::memberships::ActionForm;
+use domain::lifecycle::policy::{CancelWhen, ChangeWhen};
+use domain::lifecycle::sale::{DiscountAsk, DiscountKind, Payer, SaleCommand, Source};
+use domain::memberships::{ActionCommand, ActionKind, Ask};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -51,7 +52,8 @@ pub async fn read_membership(
     Ok(Json(page.into()))
 }
 
-fn sell_form(input: &SaleInput) -> Result<(HolderRef, SellForm), ApiError> {
+/// The typed sale the JSON asks for: the same the staff app's form becomes.
+fn sale_command(input: &SaleInput) -> Result<(HolderRef, SaleCommand), ApiError> {
     let member = optional_id("member_id", input.member_id.as_deref())?;
     let organization = optional_id("organization_id", input.organization_id.as_deref())?;
     let holder = match (member, organization) {
@@ -64,23 +66,48 @@ fn sell_form(input: &SaleInput) -> Result<(HolderRef, SellForm), ApiError> {
             ));
         }
     };
-    let form = SellForm {
-        type_id: input.type_id.clone(),
-        price_id: input.price_id.clone().unwrap_or_default(),
-        start: input.start.map(|d| d.to_string()).unwrap_or_default(),
-        location_ids: input.location_ids.clone(),
-        payer: input.payer.clone().unwrap_or_default(),
-        discount_kind: input.discount_kind.clone().unwrap_or_default(),
-        discount_value: input.discount_value.clone().unwrap_or_default(),
-        discount_periods: input
-            .discount_periods
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        discount_reason: input.discount_reason.clone().unwrap_or_default(),
-        source: input.source.clone().unwrap_or_else(|| "api".into()),
-        notes: input.notes.clone().unwrap_or_default(),
+    let type_id = optional_id("type_id", Some(&input.type_id))?
+        .ok_or_else(|| ApiError::invalid("type_id", "choose a membership type"))?;
+    let mut location_ids = Vec::new();
+    for text in &input.location_ids {
+        location_ids.extend(optional_id("location_ids", Some(text))?);
+    }
+    let payer = match input.payer.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(Payer::parse(text).ok_or_else(|| {
+            ApiError::invalid("payer", "choose member, organization or personal")
+        })?),
     };
-    Ok((holder, form))
+    let kind = match input.discount_kind.as_deref().map(str::trim) {
+        None | Some("") => DiscountKind::None,
+        Some(text) => DiscountKind::parse(text)
+            .ok_or_else(|| ApiError::invalid("discount_kind", "choose percent, fixed or manual"))?,
+    };
+    let discount = DiscountAsk {
+        kind,
+        value: input.discount_value.clone().unwrap_or_default(),
+        periods: input.discount_periods,
+        reason: input.discount_reason.clone().unwrap_or_default(),
+    };
+    let source = match input.source.as_deref().map(str::trim) {
+        None | Some("") => Source::Api,
+        Some(text) => Source::parse(text).ok_or_else(|| {
+            ApiError::invalid("source", "choose front_desk, portal, api or import")
+        })?,
+    };
+    Ok((
+        holder,
+        SaleCommand {
+            type_id,
+            price_id: optional_id("price_id", input.price_id.as_deref())?,
+            start: input.start,
+            location_ids,
+            payer,
+            discount,
+            source: Some(source),
+            notes: input.notes.clone().unwrap_or_default(),
+        },
+    ))
 }
 
 /// Sell a membership
@@ -108,13 +135,13 @@ pub async fn sell(
     let services = &state.services;
     let run = || async {
         let input: SaleInput = json(&request.body)?;
-        let (holder, form) = sell_form(&input)?;
+        let (holder, sale) = sale_command(&input)?;
         if q.preview == Some(true) {
             let summary =
-                backend::memberships::preview_sale(services, &c.actor, holder, &form).await?;
+                backend::memberships::preview_sale(services, &c.actor, holder, &sale).await?;
             return answer(StatusCode::OK, &SalePreviewDto::from(summary));
         }
-        let sold = backend::memberships::sell(services, &c.actor, holder, &form).await?;
+        let sold = backend::memberships::sell(services, &c.actor, holder, &sale).await?;
         let page = backend::memberships::membership(services, &c.actor, sold).await?;
         answer(StatusCode::CREATED, &MembershipDto::from(page))
     };
@@ -162,37 +189,84 @@ pub const ACTIONS: &[&str] = &[
     "unlock",
 ];
 
-fn action_form(action: &str, input: &ActionInput) -> Result<ActionForm, ApiError> {
+/// The typed command the JSON asks for: the same the staff app's form
+/// becomes, so both doors are decided alike.
+fn action_command(action: &str, input: &ActionInput) -> Result<ActionCommand, ApiError> {
     let kind = match action {
-        "add_free_period" => "free_periods",
-        a if ACTIONS.contains(&a) => a,
+        "add_free_period" => ActionKind::FreePeriods,
+        a if ACTIONS.contains(&a) => ActionKind::parse(a).ok_or_else(ApiError::not_found)?,
         _ => return Err(ApiError::not_found()),
     };
-    let when = match (kind, input.when.as_deref()) {
-        ("cancel", Some("at_period_end")) => "period_end".to_string(),
-        (_, w) => w.unwrap_or_default().to_string(),
+    let required_id = |field: &str, text: Option<&str>, what: &str| {
+        optional_id(field, text)?
+            .ok_or_else(|| ApiError::invalid(field, format!("send the {what}'s id")))
     };
-    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-    Ok(ActionForm {
-        action: kind.into(),
-        from: date(input.from),
-        until: date(input.until),
-        on: date(input.on),
-        when,
-        type_id: input.type_id.clone().unwrap_or_default(),
-        price_id: input.price_id.clone().unwrap_or_default(),
-        periods: input.periods.map(|p| p.to_string()).unwrap_or_default(),
-        prorate: match input.prorate {
-            Some(false) => "no".into(),
-            _ => String::new(),
+    let when = input
+        .when
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty());
+    let change_when = || match when {
+        None => Ok(ChangeWhen::NextPeriod),
+        Some(text) => ChangeWhen::parse(text).ok_or_else(|| {
+            ApiError::invalid(
+                "when",
+                "choose when the change takes effect: now or next_period",
+            )
+        }),
+    };
+    let ask = match kind {
+        ActionKind::Pause => Ask::Pause {
+            from: input.from,
+            until: input.until,
         },
+        ActionKind::Resume => Ask::Resume { on: input.on },
+        ActionKind::Reactivate => Ask::Reactivate { on: input.on },
+        ActionKind::Cancel => Ask::Cancel {
+            when: match when {
+                None | Some("at_period_end") => CancelWhen::PeriodEnd,
+                Some(text) => CancelWhen::parse(text).ok_or_else(|| {
+                    ApiError::invalid(
+                        "when",
+                        "choose when the cancellation takes effect: at_period_end, earliest or immediately",
+                    )
+                })?,
+            },
+        },
+        ActionKind::Renew => Ask::Renew,
+        ActionKind::Approve => Ask::Approve,
+        ActionKind::Reject => Ask::Reject,
+        ActionKind::Lock => Ask::Lock,
+        ActionKind::Unlock => Ask::Unlock,
+        ActionKind::ChangeType => Ask::ChangeType {
+            type_id: required_id("type_id", input.type_id.as_deref(), "membership type")?,
+            when: change_when()?,
+        },
+        ActionKind::ChangePrice => Ask::ChangePrice {
+            price_id: required_id("price_id", input.price_id.as_deref(), "price version")?,
+            when: change_when()?,
+        },
+        ActionKind::SwitchCycle => Ask::SwitchCycle {
+            type_id: required_id("type_id", input.type_id.as_deref(), "membership type")?,
+            on: input.on,
+        },
+        ActionKind::FreePeriods => Ask::FreePeriods {
+            periods: input.periods.ok_or_else(|| {
+                ApiError::invalid("periods", "enter a number of periods from 1 to 12")
+            })?,
+        },
+        ActionKind::ChangeBillingDate => Ask::ChangeBillingDate {
+            on: input
+                .on
+                .ok_or_else(|| ApiError::invalid("on", "choose the new billing date"))?,
+            prorate: input.prorate.unwrap_or(true),
+        },
+    };
+    Ok(ActionCommand {
+        ask,
         reason: input.reason.clone().unwrap_or_default(),
-        force: if input.force == Some(true) {
-            "on".into()
-        } else {
-            String::new()
-        },
-        version: String::new(),
+        force: input.force == Some(true),
+        version: None,
     })
 }
 
@@ -252,20 +326,21 @@ pub async fn act(
         } else {
             json(&request.body)?
         };
-        let form = action_form(&action, &input)?;
-        if form.force() {
+        let command = action_command(&action, &input)?;
+        if command.force {
             c.require(Scope::OverridePolicy)?;
         }
         let (done, after) = if preview {
             (
-                backend::memberships::preview_action(services, &c.actor, membership_id, &form)
+                backend::memberships::preview_action(services, &c.actor, membership_id, &command)
                     .await
                     .map_err(|e| refusal_for(&c, e))?,
                 None,
             )
         } else {
+            let showing = backend::memberships::Showing::Billing;
             let (done, page) =
-                backend::memberships::act_returning(services, &c.actor, membership_id, &form)
+                backend::memberships::act(services, &c.actor, membership_id, &command, showing)
                     .await
                     .map_err(|e| refusal_for(&c, e))?;
             (done, Some(MembershipDto::from(page)))

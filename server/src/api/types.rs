@@ -594,7 +594,7 @@ impl From<domain::memberships::SaleSummary> for SalePreviewDto {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
-    /// pause: first day; add_free_period / change_billing_date: the day.
+    /// pause: its first day (left out: today).
     pub from: Option<NaiveDate>,
     /// pause: the day it ends (left out: until resumed).
     pub until: Option<NaiveDate>,

@@ -135,7 +135,7 @@ impl History {
         // Sold on its start day, or today for a start still to come.
         let day = start.min(self.today);
         let services = services_on(&self.db, day);
-        memberships::sell_as(&services, &self.desk, holder, &form).await
+        memberships::sell_as(&services, &self.desk, holder, &form.command()?).await
     }
 
     pub(crate) async fn act(
@@ -172,7 +172,8 @@ impl History {
         };
         fill(&mut form);
         let services = services_on(&self.db, day);
-        crate::engine::lifecycle::act_as(&services, by, id, &form, Showing::Effect).await?;
+        crate::engine::lifecycle::act_as(&services, by, id, &form.command()?, Showing::Effect)
+            .await?;
         Ok(())
     }
 }

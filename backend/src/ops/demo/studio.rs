@@ -13,7 +13,7 @@ use crate::store::memberships::HolderRef;
 use crate::{Services, catalog, members};
 use chrono::{Days, NaiveDate};
 use domain::catalog::MembershipTypeForm;
-use domain::lifecycle::sale::SellForm;
+use domain::lifecycle::sale::SaleCommand;
 use domain::members::MemberDetails;
 use domain::staff::Role;
 
@@ -96,10 +96,9 @@ pub(crate) async fn seed_studio(services: &Services, today: NaiveDate) -> Result
             &services_on(&services.db, start),
             &owner,
             HolderRef::Member(member_id),
-            &SellForm {
-                type_id: unlimited.id.to_string(),
-                start: start.to_string(),
-                ..SellForm::default()
+            &SaleCommand {
+                start: Some(start),
+                ..SaleCommand::of_type(unlimited.id)
             },
         )
         .await?;
