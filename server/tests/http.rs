@@ -43,6 +43,9 @@ async fn spawn_app_with(db: Db, config: Config) -> TestApp {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // A request that hangs fails the test, naming the request, instead
+        // of holding CI until its limit.
+        .timeout(std::time::Duration::from_secs(120))
         .build()
         .unwrap();
     TestApp { base, client }
@@ -60,6 +63,7 @@ impl TestApp {
             client: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(120))
                 .build()
                 .unwrap(),
         }
@@ -73,7 +77,7 @@ impl TestApp {
             .form(form)
             .send()
             .await
-            .unwrap()
+            .unwrap_or_else(|e| panic!("POST /rpc/{endpoint}: {e}"))
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> Response {
@@ -90,7 +94,7 @@ impl TestApp {
             .header(ACCEPT, "text/html")
             .send()
             .await
-            .unwrap()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 }
 
