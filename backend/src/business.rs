@@ -402,6 +402,20 @@ pub async fn update_billing_settings(
         now,
     )
     .await?;
+    // Past due and suspension are read from these days: every membership's
+    // stored status is recomputed with them, now rather than at the next
+    // daily work.
+    let restanding = (before.dunning.past_due_after, before.dunning.suspend_after)
+        != (dunning.past_due_after, dunning.suspend_after);
+    if restanding {
+        crate::store::memberships::mark_all(&mut tx, before.id).await?;
+    }
     tx.commit().await?;
+    if restanding {
+        let mut tx = services.db.begin_read().await?;
+        let after = load(&mut tx, before.id).await?;
+        tx.commit().await?;
+        crate::store::memberships::advance(&services.db, &after, services.today(&after)).await?;
+    }
     Ok(())
 }

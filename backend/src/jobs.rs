@@ -121,6 +121,15 @@ pub async fn day_work_as(
     if charged > 0 {
         tracing::info!(business = business_id, %today, charged, "collection");
     }
+    // The stored statuses whose day has come (a pause starting, a
+    // cancellation taking effect, an invoice falling past due).
+    let business = {
+        let mut tx = services.db.begin_read().await?;
+        let business = crate::store::business::load(&mut tx, business_id).await?;
+        tx.commit().await?;
+        business
+    };
+    crate::store::memberships::advance(&services.db, &business, today).await?;
     crate::jobs::visits_work(services, business_id).await?;
     // Credits last: a membership suspended for an unpaid invoice earns none.
     let entries = crate::jobs::credits_work(services, business_id).await?;
@@ -340,6 +349,15 @@ pub async fn set_simulated_date(
         date,
         business.id
     )?;
+    // Stored statuses were computed for later days than the new date: all
+    // are recomputed by the day's work below.
+    let moved_to = services.today(&Business {
+        simulated_today: date,
+        ..business.clone()
+    });
+    if moved_to < services.today(&business) {
+        crate::store::memberships::mark_all(&mut tx, business.id).await?;
+    }
     let details = serde_json::json!({
         "from": business.simulated_today.map(|d| d.to_string()),
         "to": date.map(|d| d.to_string()),

@@ -10,17 +10,18 @@ use domain::catalog::{PurchaseType, TypeStatus, current_price};
 use domain::lifecycle::sale::{Payer, SaleCommand, SellForm, Source};
 use domain::memberships::{
     ActionCommand, ActionPreview, Choice, FamilyMember, MembershipFilter, MembershipPage,
-    MembershipSummary, SaleSummary, SellOptions, TimelineEntry,
+    MembershipQuery, MembershipSummary, SaleSummary, SellOptions, TimelineEntry,
 };
+use domain::paging::{self, Listed};
 use domain::staff::Role;
 
 pub use crate::engine::lifecycle::Showing;
-use crate::engine::lifecycle::{LIST_LIMIT, summaries};
+use crate::engine::lifecycle::summaries;
 use crate::engine::lifecycle::{
     act_as, check, holds_type, parties, preview_as, record_audit, refused, sell_in,
 };
 use crate::platform::actor::Actor;
-use crate::platform::db::Tx;
+use crate::platform::db::{Tx, Window};
 use crate::platform::error::Error;
 use crate::store::business::Business;
 use crate::store::catalog::{self, Loaded};
@@ -28,7 +29,7 @@ pub use crate::store::memberships::HolderRef;
 use crate::store::memberships::{
     EventRow, append_event, discount_of, holder, load_membership, lock_row, recorded, types,
 };
-use crate::store::memberships::{Filters, fetch_filtered};
+use crate::store::memberships::{Filters, Order, count_filtered, fetch_page};
 use crate::{Services, query};
 
 // ---------------------------------------------------------------------------
@@ -358,35 +359,88 @@ pub async fn act(
 // ---------------------------------------------------------------------------
 // Lists
 
-/// Memberships matching the filters, newest first.
+/// A page of the memberships matching the filters, newest first, with how
+/// many match in all: filtered, ordered, counted and paged in SQL on the
+/// stored projection; only the page's rows are loaded and explained.
 pub async fn list_memberships(
     services: &Services,
     actor: &Actor,
     filter: &MembershipFilter,
-) -> Result<Vec<MembershipSummary>, Error> {
+) -> Result<Listed<MembershipSummary>, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
     let q = filter.parse(today)?;
-    let rows = fetch_filtered(
-        &mut tx,
-        &Filters {
-            business_id: business.id,
-            location_id: q.location_id.unwrap_or(0),
-            active: q.active,
-            ending: q.ending,
-            holder: None,
-        },
-        today,
-    )
-    .await?;
-    let out = summaries(&mut tx, &business, rows, today, LIST_LIMIT, |s, type_id| {
-        q.status.is_none_or(|st| s.status.status == st) && q.type_id.is_none_or(|t| t == type_id)
-    })
-    .await?;
+    let mut tx = up_to_date(services, tx, &business, today).await?;
+    let filters = filters_of(&business, &q, None);
+    let total = count_filtered(&mut tx, &filters, today).await?;
+    let window = Window {
+        offset: paging::offset_of(q.page, paging::PER_PAGE),
+        limit: paging::PER_PAGE,
+    };
+    let rows = fetch_page(&mut tx, &filters, Order::Newest, window, today).await?;
+    let rows = summaries(&mut tx, &business, rows, today).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(Listed {
+        rows,
+        total,
+        page: q.page,
+        per_page: paging::PER_PAGE,
+    })
+}
+
+/// The rows `window` of the memberships matching the filters (and held by
+/// `holder`, when given), in id order, and how many match in all: the
+/// API's list.
+pub async fn page_matching(
+    services: &Services,
+    actor: &Actor,
+    filter: &MembershipFilter,
+    holder: Option<HolderRef>,
+    window: Window,
+) -> Result<(Vec<MembershipSummary>, i64), Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let q = filter.parse(today)?;
+    let mut tx = up_to_date(services, tx, &business, today).await?;
+    let filters = filters_of(&business, &q, holder);
+    let count = count_filtered(&mut tx, &filters, today).await?;
+    let rows = fetch_page(&mut tx, &filters, Order::Id, window, today).await?;
+    let rows = summaries(&mut tx, &business, rows, today).await?;
+    tx.commit().await?;
+    Ok((rows, count))
+}
+
+fn filters_of(business: &Business, q: &MembershipQuery, holder: Option<HolderRef>) -> Filters {
+    Filters {
+        location_id: q.location_id.unwrap_or(0),
+        active: q.active,
+        ending: q.ending,
+        holder,
+        status: q.status,
+        type_id: q.type_id,
+        ..Filters::all(business.id)
+    }
+}
+
+/// A read transaction on a stored projection that is current on `today`:
+/// when rows are due for recomputation (the daily work has not reached them
+/// yet), they are advanced first, in write transactions of their own.
+async fn up_to_date(
+    services: &Services,
+    mut tx: Tx,
+    business: &Business,
+    today: NaiveDate,
+) -> Result<Tx, Error> {
+    if !crate::store::memberships::any_due(&mut tx, business.id, today).await? {
+        return Ok(tx);
+    }
+    tx.commit().await?;
+    crate::store::memberships::advance(&services.db, business, today).await?;
+    services.db.begin_read().await
 }
 
 // ---------------------------------------------------------------------------
@@ -513,41 +567,4 @@ async fn change_household(
     let page = page(&mut tx, &business, actor, id, today).await?;
     tx.commit().await?;
     Ok(page)
-}
-
-// ---------------------------------------------------------------------------
-// The daily work
-
-/// Every membership matching the filters (and held by `holder`, when given),
-/// in id order, with no limit: the API pages through it.
-pub async fn all_matching(
-    services: &Services,
-    actor: &Actor,
-    filter: &MembershipFilter,
-    holder: Option<HolderRef>,
-) -> Result<Vec<MembershipSummary>, Error> {
-    actor.require(Role::Viewer)?;
-    let mut tx = services.db.begin_read().await?;
-    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
-    let today = services.today(&business);
-    let q = filter.parse(today)?;
-    let rows = fetch_filtered(
-        &mut tx,
-        &Filters {
-            business_id: business.id,
-            location_id: q.location_id.unwrap_or(0),
-            active: q.active,
-            ending: q.ending,
-            holder,
-        },
-        today,
-    )
-    .await?;
-    let mut out = summaries(&mut tx, &business, rows, today, usize::MAX, |s, type_id| {
-        q.status.is_none_or(|st| s.status.status == st) && q.type_id.is_none_or(|t| t == type_id)
-    })
-    .await?;
-    tx.commit().await?;
-    out.sort_by_key(|m| m.id);
-    Ok(out)
 }

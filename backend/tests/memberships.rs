@@ -416,6 +416,7 @@ async fn another_business_sees_none_of_it_and_filters_find_by_status_dates_and_l
                 memberships::list_memberships(&s, &a, &f)
                     .await
                     .unwrap()
+                    .rows
                     .iter()
                     .map(|m| m.id)
                     .collect::<Vec<_>>()
@@ -491,6 +492,7 @@ async fn another_business_sees_none_of_it_and_filters_find_by_status_dates_and_l
             memberships::list_memberships(&other.s, &other.owner, &MembershipFilter::default())
                 .await
                 .unwrap()
+                .rows
                 .is_empty()
         );
     })

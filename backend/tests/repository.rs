@@ -402,7 +402,8 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
         // The demo shows every status a club meets, each with its reason.
         let all = backend::memberships::list_memberships(&s, &owner, &Default::default())
             .await
-            .unwrap();
+            .unwrap()
+            .rows;
         let statuses: std::collections::BTreeSet<&str> =
             all.iter().map(|m| m.status.status.as_str()).collect();
         for status in [

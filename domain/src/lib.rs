@@ -14,6 +14,7 @@ pub mod members;
 pub mod memberships;
 pub mod money;
 pub mod organizations;
+pub mod paging;
 pub mod parties;
 pub mod payments;
 pub mod portal;

@@ -44,6 +44,8 @@ pub struct MembershipFilter {
     pub ending_to: String,
     /// Ending within this many days from today.
     pub ending_within: String,
+    /// Which page of the list, from 1 (empty: the first).
+    pub page: String,
 }
 
 /// The filters, checked.
@@ -54,6 +56,8 @@ pub struct MembershipQuery {
     pub location_id: Option<i64>,
     pub active: Option<(NaiveDate, NaiveDate)>,
     pub ending: Option<(NaiveDate, NaiveDate)>,
+    /// From 1.
+    pub page: i64,
 }
 
 fn optional_date(invalid: &mut Invalid, field: &str, text: &str) -> Option<NaiveDate> {
@@ -124,12 +128,16 @@ impl MembershipFilter {
                 _ => invalid.push("ending_within", "enter a number of days from 0 to 3660"),
             }
         }
+        let page = crate::paging::page_number(&self.page)
+            .map_err(|e| invalid.push("page", e))
+            .unwrap_or(1);
         invalid.into_result(|| MembershipQuery {
             status,
             type_id,
             location_id,
             active,
             ending,
+            page,
         })
     }
 }

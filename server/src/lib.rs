@@ -148,6 +148,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(api::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -221,6 +222,29 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         Err(error) => {
             tracing::error!(%error, "health check: the database does not answer");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// Ready for traffic: the database answers and has every migration this
+/// build carries (a load balancer keeps a server that is not out of rotation;
+/// `/healthz` only says the process and its database are alive).
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.services.db.pending_migrations().await {
+        Ok(0) => (StatusCode::OK, "ready".to_string()),
+        Ok(n) => {
+            tracing::warn!(pending = n, "readiness: migrations are pending");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{n} migration(s) pending"),
+            )
+        }
+        Err(error) => {
+            tracing::error!(%error, "readiness: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable".to_string(),
+            )
         }
     }
 }

@@ -331,6 +331,12 @@ async fn check(services: &backend::Services) -> Result<(), String> {
         "checked {} memberships, {} invoices, {} payments",
         report.memberships, report.invoices, report.payments
     );
+    if report.projections_due > 0 {
+        println!(
+            "{} memberships' stored statuses wait for the daily work to recompute them (not compared)",
+            report.projections_due
+        );
+    }
     for v in &report.violations {
         println!("  business {}: {}", v.business_id, v.message);
     }

@@ -425,6 +425,46 @@ async fn only_an_owner_sets_the_simulated_date_and_pages_show_the_banner() {
 }
 
 #[tokio::test]
+async fn a_server_is_ready_only_when_its_database_has_every_migration() {
+    each_db(|db| async move {
+        let app = spawn_app(db.clone()).await;
+        let ready = || async {
+            let response = app
+                .client
+                .get(format!("{}/readyz", app.base))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("GET /readyz: {e}"));
+            (response.status(), response.text().await.unwrap())
+        };
+        assert_eq!(ready().await, (StatusCode::OK, "ready".to_string()));
+        // The database as it was before the newest migration was rolled out.
+        let forget = "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)";
+        match &db {
+            Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+            Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+        }
+        .unwrap();
+        assert_eq!(
+            ready().await,
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "1 migration(s) pending".to_string()
+            )
+        );
+        // The process and its database are still alive.
+        let health = app
+            .client
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn health_portal_and_unknown_pages_answer() {
     each_db(|db| async move {
         let app = spawn_app_with(db, config(Some("https://club.example"))).await;

@@ -5,6 +5,7 @@ use domain::memberships::{
     ActionForm, ActionPreview, MembershipFilter, MembershipPage, MembershipSummary, SaleSummary,
     SellOptions,
 };
+use domain::paging::Listed;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -115,7 +116,7 @@ pub async fn act_on_membership(id: i64, form: ActionForm) -> Result<MembershipPa
 #[server(prefix = "/rpc", endpoint = "memberships/list")]
 pub async fn list_memberships(
     #[server(default)] filter: MembershipFilter,
-) -> Result<Vec<MembershipSummary>, AppError> {
+) -> Result<Listed<MembershipSummary>, AppError> {
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;

@@ -23,6 +23,7 @@ use crate::api::memberships::{
     get_membership, get_sell_options, list_memberships, preview_membership_action, preview_sale,
 };
 use crate::components::form::{Area, Checks, Choice, ErrorNotice, FormError, FormErrors, Text};
+use crate::components::pager::Pager;
 use crate::error::AppError;
 use crate::pages::membership_type::id_param;
 
@@ -88,6 +89,7 @@ pub fn MembershipsPage() -> impl IntoView {
             ending_from: param(q, "ending_from"),
             ending_to: param(q, "ending_to"),
             ending_within: param(q, "ending_within"),
+            page: param(q, "page"),
         })
     });
     let found = Resource::new(move || filter.get(), list_memberships);
@@ -118,7 +120,13 @@ pub fn MembershipsPage() -> impl IntoView {
                         <button type="submit">"Filter"</button>
                     </Form>
                     {match result {
-                        Ok(list) => view! { <MembershipTable memberships=list show_holder=true /> }.into_any(),
+                        Ok(list) => {
+                            let (page, pages, range_text) = (list.page, list.pages(), list.range_text());
+                            view! {
+                                <MembershipTable memberships=list.rows show_holder=true />
+                                <Pager of="memberships" page pages range_text />
+                            }.into_any()
+                        }
                         Err(AppError::Invalid { .. }) => view! { <p>"Correct the filters above."</p> }.into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }}

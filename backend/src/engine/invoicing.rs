@@ -400,6 +400,12 @@ pub(crate) async fn write_planned(
                 .push_bind(l.line.explanation.as_str());
         }
     );
+    let dues: Vec<(i64, NaiveDate)> = planned
+        .iter()
+        .filter(|p| p.total() > 0)
+        .map(|p| (p.membership_id, business.dunning.due_date(p.billing_date)))
+        .collect();
+    crate::store::memberships::invoiced(tx, business, &dues, business.today_at(now)).await?;
     settle_from_credit(tx, business, planned, &invoice_ids, now).await?;
     mail_invoices(tx, business, planned, first, &invoice_ids, now).await?;
     Ok(planned.len())

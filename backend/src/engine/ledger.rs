@@ -171,12 +171,13 @@ pub(crate) enum Source {
 
 pub(crate) async fn settle_invoice(
     tx: &mut Tx,
-    business_id: i64,
+    business: &Business,
     invoice_id: i64,
     amount: i64,
     source: Source,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    let business_id = business.id;
     let (payment_id, entry_id) = match source {
         Source::Payment(id) => (Some(id), None),
         Source::Credit(id) => (None, Some(id)),
@@ -196,6 +197,8 @@ pub(crate) async fn settle_invoice(
         business_id,
         invoice_id
     )?;
+    crate::store::memberships::reproject_invoice(tx, business, invoice_id, business.today_at(now))
+        .await?;
     // The events feed hears of an invoice once: when this payment completed it.
     if status == "paid" && paid - amount < total {
         crate::platform::events::emit(
@@ -260,7 +263,7 @@ pub(crate) async fn apply_credit(
         .await?;
         settle_invoice(
             tx,
-            business.id,
+            business,
             part.invoice_id,
             part.amount.minor,
             Source::Credit(entry),

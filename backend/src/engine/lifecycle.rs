@@ -4,13 +4,13 @@
 
 use crate::platform::actor::{Actor, Who};
 use crate::platform::audit;
-use crate::platform::db::Tx;
+use crate::platform::db::{Tx, Window};
 use crate::platform::error::Error;
 use crate::store::business::Business;
 use crate::store::catalog::{self, Loaded, Types};
 use crate::store::memberships::{
-    EventRow, Filters, HolderRef, MembershipRow, Stored, append_event, fetch_filtered,
-    load_membership, lock_row, recorded, refresh_projection, type_in_effect, types,
+    EventRow, Filters, HolderRef, MembershipRow, Order, Stored, append_event, fetch_page, id_list,
+    load_membership, lock_row, recorded, reproject, type_in_effect, types,
 };
 use crate::{Services, query};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -244,7 +244,7 @@ pub async fn act_as(
     let today = services.today(&business);
     lock_row(&mut tx, business.id, id, command.version).await?;
     let types = types(&mut tx, business.id).await?;
-    let (decision, preview, loaded) =
+    let (decision, preview, _) =
         decide(&mut tx, &business, &types, by, id, command, today, showing).await?;
     let (actor_kind, actor_id) = by.kind_and_id();
     let label = by.author(&mut tx).await?.label;
@@ -259,20 +259,7 @@ pub async fn act_as(
         now,
     )
     .await?;
-    let mut events = loaded.events;
-    events.push(Recorded {
-        event: decision.event.clone(),
-        by: label,
-        reason: command.reason.trim().to_string(),
-        forced: decision.forced,
-    });
-    let (current, _) = type_in_effect(&types, &loaded.row, &events, today)?;
-    let m = Membership {
-        spec: &current.spec,
-        events: &events,
-        overdue: Default::default(),
-    };
-    refresh_projection(&mut tx, business.id, id, &m, today).await?;
+    reproject(&mut tx, &business, Some(&types), id, today).await?;
     let details = serde_json::json!({
         "event": decision.event,
         "reason": command.reason.trim(),
@@ -291,40 +278,53 @@ pub async fn act_as(
     Ok(preview)
 }
 
-/// The memberships a member or organization holds (or pays for), newest first.
+/// The memberships a member or organization holds (or pays for), newest
+/// first: the first `HELD_LIMIT` of them.
 pub(crate) async fn held_by(
     tx: &mut Tx,
     business: &Business,
     holder_ref: HolderRef,
     today: NaiveDate,
 ) -> Result<Vec<MembershipSummary>, Error> {
-    let rows = fetch_filtered(
-        tx,
-        &Filters {
-            business_id: business.id,
-            location_id: 0,
-            active: None,
-            ending: None,
-            holder: Some(holder_ref),
-        },
-        today,
-    )
-    .await?;
-    summaries(tx, business, rows, today, LIST_LIMIT, |_, _| true).await
+    let filters = Filters {
+        holder: Some(holder_ref),
+        ..Filters::all(business.id)
+    };
+    let window = Window {
+        offset: 0,
+        limit: HELD_LIMIT,
+    };
+    let rows = fetch_page(tx, &filters, Order::Newest, window, today).await?;
+    summaries(tx, business, rows, today).await
 }
 
-pub(crate) const LIST_LIMIT: usize = 500;
+/// How many of its memberships a member's or organization's page shows.
+pub(crate) const HELD_LIMIT: i64 = 500;
 
+/// The summaries of a page of memberships: each status computed by the
+/// domain from its events (the explanation shown), holders and unpaid
+/// invoices read for these rows only.
 pub(crate) async fn summaries(
     tx: &mut Tx,
     business: &Business,
     (rows, event_rows): (Vec<MembershipRow>, Vec<EventRow>),
     today: NaiveDate,
-    limit: usize,
-    keep: impl Fn(&MembershipSummary, i64) -> bool,
 ) -> Result<Vec<MembershipSummary>, Error> {
-    let types = types(tx, business.id).await?;
-    let unpaid = crate::engine::ledger::oldest_unpaid_all(tx, business.id).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let types = catalog::specs_all(tx, business.id).await?;
+    let ids = id_list(rows.iter().map(|r| r.id));
+    let member_ids = id_list(rows.iter().filter_map(|r| r.member_id));
+    let org_ids = id_list(rows.iter().filter_map(|r| r.organization_id));
+    // Every list below is of integers read from our own rows.
+    let unpaid: HashMap<i64, NaiveDate> = query!(tx, fetch_all as (i64, NaiveDate),
+        sqlx::AssertSqlSafe(format!("SELECT membership_id, MIN(due_date) FROM invoices
+          WHERE business_id = $1 AND membership_id IN ({ids}) AND status = 'open' AND total_minor > amount_paid_minor
+          GROUP BY membership_id")),
+        business.id)?
+    .into_iter()
+    .collect();
     let mut events: HashMap<i64, Vec<Recorded>> = HashMap::new();
     for row in &event_rows {
         events
@@ -332,20 +332,30 @@ pub(crate) async fn summaries(
             .or_default()
             .push(recorded(row)?);
     }
-    let members: HashMap<i64, (String, i64)> = query!(tx, fetch_all as (i64, String, String, i64),
-        "SELECT id, first_name, last_name, member_number FROM members WHERE business_id = $1 AND id IN (SELECT member_id FROM memberships WHERE business_id = $1)",
-        business.id)?
-    .into_iter()
-    .map(|(id, f, l, n)| (id, (format!("{f} {l}"), n)))
-    .collect();
-    let orgs: HashMap<i64, String> = query!(
-        tx,
-        fetch_all as (i64, String),
-        "SELECT id, name FROM organizations WHERE business_id = $1",
-        business.id
-    )?
-    .into_iter()
-    .collect();
+    let members: HashMap<i64, (String, i64)> = if member_ids.is_empty() {
+        HashMap::new()
+    } else {
+        query!(tx, fetch_all as (i64, String, String, i64),
+            sqlx::AssertSqlSafe(format!("SELECT id, first_name, last_name, member_number FROM members WHERE business_id = $1 AND id IN ({member_ids})")),
+            business.id)?
+        .into_iter()
+        .map(|(id, f, l, n)| (id, (format!("{f} {l}"), n)))
+        .collect()
+    };
+    let orgs: HashMap<i64, String> = if org_ids.is_empty() {
+        HashMap::new()
+    } else {
+        query!(
+            tx,
+            fetch_all as (i64, String),
+            sqlx::AssertSqlSafe(format!(
+                "SELECT id, name FROM organizations WHERE business_id = $1 AND id IN ({org_ids})"
+            )),
+            business.id
+        )?
+        .into_iter()
+        .collect()
+    };
     let mut out = Vec::new();
     for row in rows {
         let evs = events.remove(&row.id).unwrap_or_default();
@@ -375,7 +385,7 @@ pub(crate) async fn summaries(
                 }
             }
         };
-        let summary = MembershipSummary {
+        out.push(MembershipSummary {
             id: row.id,
             holder,
             type_name: current.spec.name.clone(),
@@ -384,13 +394,7 @@ pub(crate) async fn summaries(
             start: m.anchor().unwrap_or(row.start_date),
             last_day: row.end_date.and_then(|e| e.pred_opt()),
             locked: m.locked(),
-        };
-        if keep(&summary, current.id) {
-            out.push(summary);
-            if out.len() == limit {
-                break;
-            }
-        }
+        });
     }
     Ok(out)
 }

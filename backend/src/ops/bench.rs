@@ -92,9 +92,10 @@ pub async fn bench_billing(
            FROM seq",
         business_id, n, now)?;
     query!(&mut tx, execute,
-        "INSERT INTO memberships (business_id, member_id, membership_type_id, price_id, start_date, payer, version, created_at)
-         SELECT business_id, id, $2, $3, $4, 'member', 0, $5 FROM members WHERE business_id = $1",
-        business_id, monthly, price_id, start, now)?;
+        "INSERT INTO memberships (business_id, member_id, membership_type_id, price_id, start_date, payer, version, created_at,
+                                  current_type_id, current_price_id, status_changes_on)
+         SELECT business_id, id, $2, $3, $4, 'member', 0, $5, $2, $3, $6 FROM members WHERE business_id = $1",
+        business_id, monthly, price_id, start, now, crate::store::memberships::long_ago())?;
     query!(&mut tx, execute,
         "INSERT INTO membership_events (business_id, membership_id, kind, effective_on, data, actor, actor_label, recorded_at)
          SELECT business_id, id, 'sold', start_date, $2, 'system', 'the system', $3 FROM memberships WHERE business_id = $1",

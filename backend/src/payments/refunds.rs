@@ -244,6 +244,14 @@ pub async fn close_invoice(
         format!("{}: {reason}", to.label()),
         invoice_id
     )?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
+    crate::store::memberships::reproject_invoice(
+        &mut tx,
+        &business,
+        invoice_id,
+        services.today(&business),
+    )
+    .await?;
     audit::record(
         &mut tx,
         actor,

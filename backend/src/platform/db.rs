@@ -164,6 +164,43 @@ impl Tx {
 }
 
 impl Db {
+    /// How many of the migrations this build carries the database has not
+    /// applied (for `/readyz`): a server that runs before a migration is
+    /// rolled out, or after a failed one, reads a schema it does not know.
+    pub async fn pending_migrations(&self) -> Result<usize, Error> {
+        let migrator = match self {
+            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        let mut tx = self.begin_read().await?;
+        let (exists,) = query!(
+            &mut tx,
+            fetch_one as (bool,),
+            match self {
+                Db::Sqlite(_) =>
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                Db::Postgres(_) => "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+            }
+        )?;
+        let applied: std::collections::HashSet<i64> = if exists {
+            query!(
+                &mut tx,
+                fetch_all as (i64,),
+                "SELECT version FROM _sqlx_migrations WHERE success"
+            )?
+            .into_iter()
+            .map(|(v,)| v)
+            .collect()
+        } else {
+            Default::default()
+        };
+        tx.commit().await?;
+        Ok(migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+            .count())
+    }
+
     /// Whether the database answers (for `/healthz`).
     pub async fn ping(&self) -> Result<(), Error> {
         let mut tx = self.begin_read().await?;

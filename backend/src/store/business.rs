@@ -93,6 +93,14 @@ pub async fn load(tx: &mut Tx, business_id: i64) -> Result<Business, Error> {
     .try_into()
 }
 
+impl Business {
+    /// The business's date at `now` (the clock's time of the request).
+    pub fn today_at(&self, now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+        self.simulated_today
+            .unwrap_or_else(|| now.with_timezone(&self.time_zone).date_naive())
+    }
+}
+
 impl Services {
     /// The business's date: simulated when an owner set one, else today in its time zone.
     pub fn today(&self, business: &Business) -> NaiveDate {

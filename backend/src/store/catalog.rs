@@ -109,6 +109,40 @@ pub(crate) async fn load(
     only: Option<i64>,
 ) -> Result<Vec<Loaded>, Error> {
     crate::platform::tally::catalog_loaded();
+    load_with(tx, business_id, only, true).await
+}
+
+/// The types with these ids, as rules read them, without the counts of
+/// memberships per price (which read every membership of the business): what
+/// recomputing one membership's projection after a payment needs.
+pub(crate) async fn specs(tx: &mut Tx, business_id: i64, ids: &[i64]) -> Result<Types, Error> {
+    let mut types = Types::new();
+    for id in ids {
+        if !types.contains_key(id) {
+            for loaded in load_with(tx, business_id, Some(*id), false).await? {
+                types.insert(loaded.id, loaded);
+            }
+        }
+    }
+    Ok(types)
+}
+
+/// Every type of the business, without the per-price membership counts
+/// (which read every membership): what lists need to name types.
+pub(crate) async fn specs_all(tx: &mut Tx, business_id: i64) -> Result<Types, Error> {
+    Ok(load_with(tx, business_id, None, false)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect())
+}
+
+async fn load_with(
+    tx: &mut Tx,
+    business_id: i64,
+    only: Option<i64>,
+    count_memberships: bool,
+) -> Result<Vec<Loaded>, Error> {
     let rows = query!(tx, fetch_all as TypeRow,
         "SELECT id, name, description, color, purchase_type, billing_interval, status, display_order, all_locations, settings
            FROM membership_types WHERE business_id = $1 AND ($2 = 0 OR id = $2)",
@@ -118,14 +152,18 @@ pub(crate) async fn load(
         "SELECT id, membership_type_id, fee_minor, initiation_fee_minor, currency, effective_from
            FROM membership_type_prices WHERE business_id = $1 ORDER BY effective_from, id",
         business_id)?;
-    let per_price: HashMap<i64, i64> = query!(
-        tx,
-        fetch_all as (i64, i64),
-        "SELECT price_id, COUNT(*) FROM memberships WHERE business_id = $1 GROUP BY price_id",
-        business_id
-    )?
-    .into_iter()
-    .collect();
+    let per_price: HashMap<i64, i64> = if count_memberships {
+        query!(
+            tx,
+            fetch_all as (i64, i64),
+            "SELECT price_id, COUNT(*) FROM memberships WHERE business_id = $1 GROUP BY price_id",
+            business_id
+        )?
+        .into_iter()
+        .collect()
+    } else {
+        HashMap::new()
+    };
     let links = query!(
         tx,
         fetch_all as (i64, i64),

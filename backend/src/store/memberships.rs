@@ -2,7 +2,7 @@
 //! history, the type in effect, who holds it, appending events and keeping
 //! the row's date projection.
 
-use crate::platform::db::Tx;
+use crate::platform::db::{Tx, Window};
 use crate::platform::error::Error;
 use crate::query;
 use crate::store::business::Business;
@@ -12,6 +12,11 @@ use domain::billing::charges::Discount;
 use domain::lifecycle::{Event, Membership, Recorded, Status};
 use domain::parties::Holder;
 use std::collections::HashMap;
+
+mod projection;
+pub(crate) use projection::{
+    advance, any_due, compute, invoiced, long_ago, mark_all, reproject, reproject_invoice, stored,
+};
 
 /// Who a membership is sold to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -319,34 +324,6 @@ pub(crate) async fn append_event(
     Ok(())
 }
 
-/// The dates kept on the row for range queries: the anchor, and the end that a
-/// cancellation or a term that does not renew by itself sets.
-pub(crate) async fn refresh_projection(
-    tx: &mut Tx,
-    business_id: i64,
-    id: i64,
-    m: &Membership<'_>,
-    today: NaiveDate,
-) -> Result<(), Error> {
-    let renews = m.spec.end_action == domain::catalog::spec::EndAction::RenewSame;
-    let term_end = if renews { None } else { m.term_end(today) };
-    let end = match (m.cancel_end(), term_end) {
-        (Some(c), Some(t)) => Some(c.min(t)),
-        (c, t) => c.or(t),
-    };
-    let anchor = m.anchor().unwrap_or(today);
-    query!(
-        tx,
-        execute,
-        "UPDATE memberships SET start_date = $1, end_date = $2 WHERE business_id = $3 AND id = $4",
-        anchor,
-        end,
-        business_id,
-        id
-    )?;
-    Ok(())
-}
-
 /// The row lock: concurrent changes to one membership run one after the
 /// other, and a form made from an older version is refused.
 pub(crate) async fn lock_row(
@@ -411,75 +388,141 @@ pub(crate) async fn running_for_organization(
     Ok(running)
 }
 
-/// The filters a query runs in SQL; status and type are computed afterwards.
+/// A list's filters, all run in SQL: status and type on the stored
+/// projection (`projection.rs`), which the list brings up to date first.
 pub(crate) struct Filters {
     pub(crate) business_id: i64,
     pub(crate) location_id: i64,
     pub(crate) active: Option<(NaiveDate, NaiveDate)>,
     pub(crate) ending: Option<(NaiveDate, NaiveDate)>,
     pub(crate) holder: Option<HolderRef>,
+    pub(crate) status: Option<Status>,
+    pub(crate) type_id: Option<i64>,
 }
 
-pub(crate) const FILTERS: &str = "m.business_id = $1
+impl Filters {
+    /// Every membership of a business.
+    pub(crate) fn all(business_id: i64) -> Filters {
+        Filters {
+            business_id,
+            location_id: 0,
+            active: None,
+            ending: None,
+            holder: None,
+            status: None,
+            type_id: None,
+        }
+    }
+}
+
+/// A list's order: newest first (staff pages), or by id (the API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    Newest,
+    Id,
+}
+
+impl Order {
+    fn sql(self) -> &'static str {
+        match self {
+            Order::Newest => "m.start_date DESC, m.id DESC",
+            Order::Id => "m.id",
+        }
+    }
+}
+
+const FILTERS: &str = "m.business_id = $1
     AND ($2 = 0 OR EXISTS (SELECT 1 FROM membership_locations ml WHERE ml.membership_id = m.id AND ml.location_id = $2))
     AND ($3 = 0 OR (m.start_date <= $5 AND (m.end_date IS NULL OR m.end_date > $4)))
     AND ($6 = 0 OR (m.end_date >= $7 AND m.end_date <= $8))
     AND ($9 = 0 OR m.member_id = $9 OR EXISTS (SELECT 1 FROM membership_members mm WHERE mm.membership_id = m.id AND mm.member_id = $9 AND mm.removed_at IS NULL))
-    AND ($10 = 0 OR (m.member_id IS NULL AND m.organization_id = $10))";
+    AND ($10 = 0 OR (m.member_id IS NULL AND m.organization_id = $10))
+    AND ($11 = '' OR m.status = $11)
+    AND ($12 = 0 OR m.current_type_id = $12)";
 
-pub(crate) async fn fetch_filtered(
+/// Binds the twelve values `FILTERS` reads, then the rest.
+macro_rules! filtered {
+    ($tx:expr, $method:ident as $ty:ty, $sql:expr, $f:expr, $today:expr $(, $arg:expr)*) => {{
+        let f: &Filters = $f;
+        let today: NaiveDate = $today;
+        let flag = |range: Option<(NaiveDate, NaiveDate)>| match range {
+            Some((from, to)) => (1i64, from, to),
+            None => (0, today, today),
+        };
+        let (active_on, active_from, active_to) = flag(f.active);
+        let (ending_on, ending_from, ending_to) = flag(f.ending);
+        let (member_id, organization_id) = match f.holder {
+            Some(HolderRef::Member(id)) => (id, 0),
+            Some(HolderRef::Organization(id)) => (0, id),
+            None => (0, 0),
+        };
+        query!($tx, $method as $ty, $sql, f.business_id, f.location_id,
+            active_on, active_from, active_to, ending_on, ending_from, ending_to,
+            member_id, organization_id, f.status.map_or("", |s| s.as_str()),
+            f.type_id.unwrap_or(0) $(, $arg)*)
+    }};
+}
+
+/// How many memberships match (an indexed count).
+pub(crate) async fn count_filtered(
     tx: &mut Tx,
     f: &Filters,
     today: NaiveDate,
+) -> Result<i64, Error> {
+    let sql = format!("SELECT COUNT(*) FROM memberships m WHERE {FILTERS}");
+    let (count,) = filtered!(tx, fetch_one as (i64,), sqlx::AssertSqlSafe(sql), f, today)?;
+    Ok(count)
+}
+
+/// One page of the matching memberships, in `order`, with their events.
+pub(crate) async fn fetch_page(
+    tx: &mut Tx,
+    f: &Filters,
+    order: Order,
+    window: Window,
+    today: NaiveDate,
 ) -> Result<(Vec<MembershipRow>, Vec<EventRow>), Error> {
-    let flag = |range: Option<(NaiveDate, NaiveDate)>| match range {
-        Some((from, to)) => (1i64, from, to),
-        None => (0, today, today),
-    };
-    let (active_on, active_from, active_to) = flag(f.active);
-    let (ending_on, ending_from, ending_to) = flag(f.ending);
-    let (member_id, organization_id) = match f.holder {
-        Some(HolderRef::Member(id)) => (id, 0),
-        Some(HolderRef::Organization(id)) => (0, id),
-        None => (0, 0),
-    };
     let sql = format!(
-        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE {FILTERS} ORDER BY m.start_date DESC, m.id DESC"
+        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE {FILTERS} ORDER BY {} LIMIT $13 OFFSET $14",
+        order.sql()
     );
-    let rows = query!(
+    let rows = filtered!(
         tx,
         fetch_all as MembershipRow,
         sqlx::AssertSqlSafe(sql),
-        f.business_id,
-        f.location_id,
-        active_on,
-        active_from,
-        active_to,
-        ending_on,
-        ending_from,
-        ending_to,
-        member_id,
-        organization_id
+        f,
+        today,
+        window.limit,
+        window.offset
     )?;
+    let events = events_of(tx, f.business_id, rows.iter().map(|r| r.id)).await?;
+    Ok((rows, events))
+}
+
+/// The events of these memberships, in membership and then recorded order.
+pub(crate) async fn events_of(
+    tx: &mut Tx,
+    business_id: i64,
+    ids: impl Iterator<Item = i64>,
+) -> Result<Vec<EventRow>, Error> {
+    let ids = id_list(ids);
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The ids are integers written by us, never text from a request.
     let sql = format!(
-        "SELECT e.membership_id, e.data, e.reason, e.forced, e.actor_label, e.recorded_at
-           FROM membership_events e JOIN memberships m ON m.id = e.membership_id
-          WHERE {FILTERS} ORDER BY e.membership_id, e.id"
+        "SELECT membership_id, data, reason, forced, actor_label, recorded_at FROM membership_events
+          WHERE business_id = $1 AND membership_id IN ({ids}) ORDER BY membership_id, id"
     );
-    let events = query!(
+    Ok(query!(
         tx,
         fetch_all as EventRow,
         sqlx::AssertSqlSafe(sql),
-        f.business_id,
-        f.location_id,
-        active_on,
-        active_from,
-        active_to,
-        ending_on,
-        ending_from,
-        ending_to,
-        member_id,
-        organization_id
-    )?;
-    Ok((rows, events))
+        business_id
+    )?)
+}
+
+/// Integer ids as an SQL list (`1, 2, 3`); empty for none.
+pub(crate) fn id_list(ids: impl Iterator<Item = i64>) -> String {
+    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(", ")
 }

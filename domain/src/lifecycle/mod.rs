@@ -1,4 +1,5 @@
-//! A membership's status, computed from its events and dates, never stored.
+//! A membership's status, computed from its events and dates. Lists read a
+//! stored copy of it (`projection`), recomputed whenever it may change.
 //!
 //! Events are facts with the date they take effect; the status on a day is a
 //! pure function of the events, the fixed-term end, the unpaid state billing
@@ -14,6 +15,7 @@ use crate::money::Money;
 pub mod household;
 mod membership;
 pub mod policy;
+pub mod projection;
 pub mod request;
 pub mod sale;
 
@@ -181,6 +183,20 @@ impl Event {
             | Event::FamilyMemberRemoved { on, .. }
             | Event::Billing { on, .. } => *on,
         }
+    }
+
+    /// Every date the event names: the day it takes effect and, for a pause,
+    /// a renewal or free periods, the day that part ends (a day the status
+    /// or the type in effect may change on).
+    pub fn dates(&self) -> impl Iterator<Item = NaiveDate> {
+        let end = match self {
+            Event::Paused { until, .. } => *until,
+            Event::Renewed { until, .. } => Some(*until),
+            Event::RenewedInto { until, .. } => *until,
+            Event::FreePeriods { until, .. } => Some(*until),
+            _ => None,
+        };
+        std::iter::once(self.effective()).chain(end)
     }
 
     /// The stable name stored beside the event.

@@ -19,7 +19,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{
     ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, optional_id, renamed, scope,
 };
-use super::page::{Here, PageQuery, in_memory};
+use super::page::{Here, PageQuery, one_more};
 use super::types::{
     ActionInput, ActionResultDto, FamilyDto, FamilyInput, MembershipDto, MembershipSummaryDto,
     SaleInput, SalePreviewDto,
@@ -459,10 +459,16 @@ pub async fn list_memberships(
         ending_from,
         ending_to,
         ending_within: String::new(),
+        page: String::new(),
     };
-    let all =
-        backend::memberships::all_matching(&state.services, &c.actor, &filter, holder).await?;
-    let (rows, count) = in_memory(all, window);
+    let (rows, count) = backend::memberships::page_matching(
+        &state.services,
+        &c.actor,
+        &filter,
+        holder,
+        one_more(window),
+    )
+    .await?;
     let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
     Ok(axum::Json(MembershipPage {
         count,

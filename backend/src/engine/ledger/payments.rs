@@ -19,7 +19,7 @@ pub(crate) async fn book_payment(
     for part in &parts {
         settle_invoice(
             tx,
-            business.id,
+            business,
             part.invoice_id,
             part.amount.minor,
             Source::Payment(payment_id),

@@ -247,6 +247,7 @@ pub(crate) async fn sell_in(
         now,
     )
     .await?;
+    crate::store::memberships::reproject(tx, business, None, id, today).await?;
     let details = serde_json::json!({
         "holder": parties.holder.name,
         "type": summary.type_name,
