@@ -12,6 +12,7 @@ use domain::Money;
 use domain::billing::charges::LineKind;
 use domain::billing::generator::CatalogType;
 use domain::invoices::{FormKeys, InvoiceLineView, InvoiceView, RunReport};
+use domain::paging::{self, Listed};
 
 use crate::engine::invoicing::{bill_batch, bill_membership, invoice_mail};
 use crate::engine::ledger::Account;

@@ -188,6 +188,7 @@ async fn refunds_never_exceed_the_payment_take_back_unused_credit_and_need_a_man
                 let listed = billing::list_invoices(&s, &owner, &Default::default())
                     .await
                     .unwrap()
+                    .rows
                     .into_iter()
                     .find(|r| r.summary.id == first)
                     .unwrap();

@@ -304,6 +304,8 @@ pub struct InvoiceFilter {
     pub to: String,
     /// A member's or organization's name, or a member number.
     pub who: String,
+    /// Which page of the list, from 1 (empty: the first).
+    pub page: String,
 }
 
 /// A checked invoice filter.
@@ -315,6 +317,8 @@ pub struct InvoiceQuery {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub who: String,
+    /// From 1.
+    pub page: i64,
 }
 
 impl InvoiceFilter {
@@ -322,8 +326,13 @@ impl InvoiceFilter {
         let mut invalid = crate::Invalid::default();
         let mut q = InvoiceQuery {
             who: self.who.trim().to_lowercase(),
+            page: 1,
             ..Default::default()
         };
+        match crate::paging::page_number(&self.page) {
+            Ok(page) => q.page = page,
+            Err(e) => invalid.push("page", e),
+        }
         match self.status.as_str() {
             "" => {}
             "unpaid" => q.unpaid = true,

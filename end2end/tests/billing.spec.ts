@@ -242,3 +242,24 @@ test("a new billing date and a new billing cycle preview their bridging lines; a
   const run = mine.first();
   await expect(run.getByTestId("run-state")).toContainText("finished", { timeout: 30_000 });
 });
+
+test("the invoice list shows how many there are and pages through them with next and previous", async ({ page }) => {
+  await signInAs(page, DEMO.owner);
+  await page.goto("/invoices");
+  await hydrated(page);
+  const pager = page.getByRole("navigation", { name: "Pages of invoices" });
+  await expect(pager.getByTestId("pager-range")).toHaveText(/^Showing 1–100 of [\d,]+$/);
+  await expect(page.getByTestId("invoices").locator("tbody tr")).toHaveCount(100);
+  const first = await page.getByTestId("invoices").locator("tbody tr").first().textContent();
+  await pager.getByRole("link", { name: "Next →" }).click();
+  await expect(page).toHaveURL(/form%5Bpage%5D=2|form\[page\]=2/);
+  await expect(pager.getByTestId("pager-range")).toHaveText(/^Showing 101–[\d,]+ of [\d,]+$/);
+  await expect(page.getByTestId("invoices").locator("tbody tr").first()).not.toHaveText(first ?? "");
+  await pager.getByRole("link", { name: "← Previous" }).click();
+  await expect(pager.getByTestId("pager-range")).toHaveText(/^Showing 1–100 of/);
+
+  // The filters travel with the pages; a filter that matches little has one page.
+  await page.goto("/invoices?form[status]=overdue");
+  await expect(pager.getByText(/^Page 1 of 1$/)).toBeVisible();
+  await expect(pager.getByRole("link", { name: "Next →" })).toHaveCount(0);
+});

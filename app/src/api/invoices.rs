@@ -35,7 +35,9 @@ pub async fn get_invoice(id: i64) -> Result<InvoiceView, AppError> {
 }
 
 #[server(prefix = "/rpc", endpoint = "invoices/list")]
-pub async fn list_invoices(filter: InvoiceFilter) -> Result<Vec<InvoiceListRow>, AppError> {
+pub async fn list_invoices(
+    filter: InvoiceFilter,
+) -> Result<domain::paging::Listed<InvoiceListRow>, AppError> {
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;

@@ -17,7 +17,7 @@ pub fn Pager(
     let query = use_query_map();
     let href = move |n: i64| {
         let mut q = query.get_untracked();
-        q.replace("page", n.to_string());
+        q.replace("form[page]", n.to_string());
         q.to_query_string()
     };
     view! {

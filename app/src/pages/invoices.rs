@@ -17,6 +17,7 @@ use crate::api::invoices::{
     get_invoice, list_invoices,
 };
 use crate::components::form::{Choice, ErrorNotice, FormError, FormErrors, Text, successes};
+use crate::components::pager::Pager;
 use crate::error::AppError;
 use crate::pages::membership_type::id_param;
 use crate::pages::memberships::{error_of, param};
@@ -38,6 +39,7 @@ pub fn InvoicesPage() -> impl IntoView {
             from: param(q, "from"),
             to: param(q, "to"),
             who: param(q, "who"),
+            page: param(q, "page"),
         })
     });
     let found = Resource::new(move || filter.get(), list_invoices);
@@ -61,7 +63,13 @@ pub fn InvoicesPage() -> impl IntoView {
                         <button type="submit">"Filter"</button>
                     </Form>
                     {match result {
-                        Ok(list) => view! { <InvoiceTable invoices=list /> }.into_any(),
+                        Ok(list) => {
+                            let (page, pages, range_text) = (list.page, list.pages(), list.range_text());
+                            view! {
+                                <InvoiceTable invoices=list.rows />
+                                <Pager of="invoices" page pages range_text />
+                            }.into_any()
+                        }
                         Err(AppError::Invalid { .. }) => view! { <p>"Correct the filters above."</p> }.into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }}

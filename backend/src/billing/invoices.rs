@@ -118,15 +118,14 @@ pub(crate) async fn invoice_view(
     })
 }
 
-pub(super) const LIST_LIMIT: i64 = 500;
-
 /// Invoices of the business by status, billing dates and who is billed,
-/// newest first (at most 500). Viewers and up.
+/// newest first: a page of them, and how many match (filtered, counted and
+/// paged in SQL). Viewers and up.
 pub async fn list_invoices(
     services: &Services,
     actor: &crate::platform::actor::Actor,
     filter: &domain::invoices::InvoiceFilter,
-) -> Result<Vec<domain::invoices::InvoiceListRow>, Error> {
+) -> Result<Listed<domain::invoices::InvoiceListRow>, Error> {
     actor.require(domain::staff::Role::Viewer)?;
     let q = filter.check()?;
     let mut tx = services.db.begin_read().await?;
@@ -134,11 +133,7 @@ pub async fn list_invoices(
     let today = services.today(&business);
     let who = format!("%{}%", q.who.replace(['%', '_'], ""));
     let number: Option<i64> = q.who.parse().ok();
-    let rows = query!(&mut tx, fetch_all as ListRow,
-        sqlx::AssertSqlSafe(format!("SELECT {INVOICE_COLUMNS}, {REFUNDED},
-                i.credit_note_for, i.member_id, i.organization_id, t.name AS type_name,
-                COALESCE(mb.first_name || ' ' || mb.last_name, o.name, '') AS account_name
-           FROM invoices i
+    const FROM: &str = "FROM invoices i
            JOIN memberships m ON m.id = i.membership_id
            JOIN membership_types t ON t.id = m.membership_type_id
            LEFT JOIN members mb ON mb.id = i.member_id
@@ -150,13 +145,49 @@ pub async fn list_invoices(
             AND ($6 IS NULL OR i.billing_date >= $6)
             AND ($7 IS NULL OR i.billing_date <= $7)
             AND ($8 = '%%' OR LOWER(mb.first_name || ' ' || mb.last_name) LIKE $8 OR LOWER(o.name) LIKE $8
-                 OR mb.member_number = $9)
+                 OR mb.member_number = $9)";
+    let status = q.status.map(|s| s.as_str()).unwrap_or("");
+    let (total,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {FROM}")),
+        business.id,
+        status,
+        q.unpaid,
+        q.overdue,
+        today,
+        q.from,
+        q.to,
+        &who,
+        number
+    )?;
+    let rows = query!(
+        &mut tx,
+        fetch_all as ListRow,
+        sqlx::AssertSqlSafe(format!(
+            "SELECT {INVOICE_COLUMNS}, {REFUNDED},
+                i.credit_note_for, i.member_id, i.organization_id, t.name AS type_name,
+                COALESCE(mb.first_name || ' ' || mb.last_name, o.name, '') AS account_name
+           {}
           ORDER BY i.billing_date DESC, i.number DESC
-          LIMIT $10")),
-        business.id, q.status.map(|s| s.as_str()).unwrap_or(""), q.unpaid, q.overdue, today,
-        q.from, q.to, who, number, LIST_LIMIT)?;
+          LIMIT $10 OFFSET $11",
+            FROM
+        )),
+        business.id,
+        status,
+        q.unpaid,
+        q.overdue,
+        today,
+        q.from,
+        q.to,
+        &who,
+        number,
+        paging::PER_PAGE,
+        paging::offset_of(q.page, paging::PER_PAGE)
+    )?;
     tx.commit().await?;
-    rows.into_iter()
+    let rows = rows
+        .into_iter()
         .map(|r| {
             let account = Account::from_columns(r.member_id, r.organization_id);
             Ok(domain::invoices::InvoiceListRow {
@@ -167,7 +198,13 @@ pub async fn list_invoices(
                 summary: summary(r.invoice)?,
             })
         })
-        .collect()
+        .collect::<Result<_, Error>>()?;
+    Ok(Listed {
+        rows,
+        total,
+        page: q.page,
+        per_page: paging::PER_PAGE,
+    })
 }
 
 /// Puts the invoice's message in the mail outbox again. Front desk and up.
