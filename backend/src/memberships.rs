@@ -374,12 +374,12 @@ pub async fn list_memberships(
     let q = filter.parse(today)?;
     let mut tx = up_to_date(services, tx, &business, today).await?;
     let filters = filters_of(&business, &q, None);
-    let total = count_filtered(&mut tx, &filters, today).await?;
+    let total = count_filtered(&mut tx, &filters).await?;
     let window = Window {
         offset: paging::offset_of(q.page, paging::PER_PAGE),
         limit: paging::PER_PAGE,
     };
-    let rows = fetch_page(&mut tx, &filters, Order::Newest, window, today).await?;
+    let rows = fetch_page(&mut tx, &filters, Order::Newest, window).await?;
     let rows = summaries(&mut tx, &business, rows, today).await?;
     tx.commit().await?;
     Ok(Listed {
@@ -407,8 +407,8 @@ pub async fn page_matching(
     let q = filter.parse(today)?;
     let mut tx = up_to_date(services, tx, &business, today).await?;
     let filters = filters_of(&business, &q, holder);
-    let count = count_filtered(&mut tx, &filters, today).await?;
-    let rows = fetch_page(&mut tx, &filters, Order::Id, window, today).await?;
+    let count = count_filtered(&mut tx, &filters).await?;
+    let rows = fetch_page(&mut tx, &filters, Order::Id, window).await?;
     let rows = summaries(&mut tx, &business, rows, today).await?;
     tx.commit().await?;
     Ok((rows, count))

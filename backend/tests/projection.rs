@@ -286,3 +286,40 @@ async fn the_staff_list_counts_every_match_and_pages_through_all_of_them_in_sql(
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_list_benchmark_builds_its_business_and_times_every_list_query() {
+    each_db(|db| async move {
+        let s = Services::new(
+            db,
+            Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()),
+        );
+        let r = backend::ops::bench_lists::bench_lists(&s, 300)
+            .await
+            .unwrap();
+        assert_eq!(r.memberships, 300);
+        assert_eq!(r.timings.len(), 7, "the bare select and six list queries");
+        assert!(r.timings[0].name.starts_with("bare"));
+        // The spread of statuses it wrote is what the lists find.
+        let mut tx = s.db.begin_read().await.unwrap();
+        let statuses = query!(
+            &mut tx,
+            fetch_all as (String, i64),
+            "SELECT status, COUNT(*) FROM memberships GROUP BY status ORDER BY status"
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            statuses,
+            [
+                ("active".to_string(), 210),
+                ("cancelling".to_string(), 15),
+                ("expired".to_string(), 15),
+                ("past_due".to_string(), 15),
+                ("paused".to_string(), 30),
+                ("suspended".to_string(), 15)
+            ]
+        );
+    })
+    .await;
+}

@@ -44,6 +44,14 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         memberships: i64,
     },
+    /// Build a business of many memberships (several types, a spread of
+    /// statuses) and print p50/p95 of each membership list query beside a
+    /// bare indexed `SELECT ... LIMIT 20` (in the database of DATABASE_URL;
+    /// use a scratch one).
+    BenchLists {
+        #[arg(long, default_value_t = 100_000)]
+        memberships: i64,
+    },
     /// Time concurrent credit redemptions through the ledger beside a bare
     /// conditional-UPDATE loop doing the same writes, and print the ratio
     /// (in the database of DATABASE_URL; use a scratch one).
@@ -127,6 +135,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::BenchBilling { memberships } => {
             let services = backend::Services::new(db, clock);
             bench(&services, memberships).await
+        }
+        Command::BenchLists { memberships } => {
+            let services = backend::Services::new(db, clock);
+            bench_lists(&services, memberships).await
         }
         Command::BenchCredits { tasks, per_task } => {
             let services = backend::Services::new(db, clock);
@@ -377,6 +389,35 @@ async fn bench(services: &backend::Services, memberships: i64) -> Result<(), Str
         r.bare_rows, r.bare
     );
     println!("  ratio run / bare writes: {:.1}x", r.ratio());
+    Ok(())
+}
+
+async fn bench_lists(services: &backend::Services, memberships: i64) -> Result<(), String> {
+    if memberships < 1 {
+        return Err("--memberships must be at least 1".into());
+    }
+    println!(
+        "listing {memberships} memberships ({})…",
+        services.db.kind()
+    );
+    let r = backend::ops::bench_lists::bench_lists(services, memberships)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("  setup (bulk insert): {:.2?}", r.setup);
+    let bare = r
+        .timings
+        .first()
+        .map(|t| t.p95.as_secs_f64())
+        .unwrap_or(0.0);
+    for t in &r.timings {
+        println!(
+            "  {:<55} p50 {:>9.2?}  p95 {:>9.2?}  ({:.1}x bare p95)",
+            t.name,
+            t.p50,
+            t.p95,
+            t.p95.as_secs_f64() / bare.max(1e-9)
+        );
+    }
     Ok(())
 }
 

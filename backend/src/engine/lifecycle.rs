@@ -294,7 +294,7 @@ pub(crate) async fn held_by(
         offset: 0,
         limit: HELD_LIMIT,
     };
-    let rows = fetch_page(tx, &filters, Order::Newest, window, today).await?;
+    let rows = fetch_page(tx, &filters, Order::Newest, window).await?;
     summaries(tx, business, rows, today).await
 }
 

@@ -33,7 +33,10 @@ impl BenchReport {
 
 /// A business of its own for a benchmark (named by `label` and the time),
 /// its owner, and a monthly type at €30.00.
-async fn scratch_business(services: &Services, label: &str) -> Result<(Actor, i64), Error> {
+pub(crate) async fn scratch_business(
+    services: &Services,
+    label: &str,
+) -> Result<(Actor, i64), Error> {
     let stamp = services.clock.now().timestamp_micros();
     let (business_id, staff_user_id) = business::create_owner(
         services,

@@ -3,5 +3,6 @@
 //! would; nothing below calls them.
 
 pub mod bench;
+pub mod bench_lists;
 pub mod check;
 pub mod demo;

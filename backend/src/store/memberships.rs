@@ -431,46 +431,68 @@ impl Order {
     }
 }
 
-const FILTERS: &str = "m.business_id = $1
-    AND ($2 = 0 OR EXISTS (SELECT 1 FROM membership_locations ml WHERE ml.membership_id = m.id AND ml.location_id = $2))
-    AND ($3 = 0 OR (m.start_date <= $5 AND (m.end_date IS NULL OR m.end_date > $4)))
-    AND ($6 = 0 OR (m.end_date >= $7 AND m.end_date <= $8))
-    AND ($9 = 0 OR m.member_id = $9 OR EXISTS (SELECT 1 FROM membership_members mm WHERE mm.membership_id = m.id AND mm.member_id = $9 AND mm.removed_at IS NULL))
-    AND ($10 = 0 OR (m.member_id IS NULL AND m.organization_id = $10))
-    AND ($11 = '' OR m.status = $11)
-    AND ($12 = 0 OR m.current_type_id = $12)";
-
-/// Binds the twelve values `FILTERS` reads, then the rest.
+/// Runs `head WHERE <the filters that are set> tail`: only the conditions a
+/// list asks for are written, so that each database plans it on the index
+/// that fits (a catch-all `($n = 0 OR ...)` would hide them from the
+/// planner). `$tail` may bind values (`|qb| { qb.push(...); }`).
 macro_rules! filtered {
-    ($tx:expr, $method:ident as $ty:ty, $sql:expr, $f:expr, $today:expr $(, $arg:expr)*) => {{
+    ($tx:expr, $method:ident as $ty:ty, $head:expr, $f:expr, |$qb:ident| $tail:block) => {{
         let f: &Filters = $f;
-        let today: NaiveDate = $today;
-        let flag = |range: Option<(NaiveDate, NaiveDate)>| match range {
-            Some((from, to)) => (1i64, from, to),
-            None => (0, today, today),
-        };
-        let (active_on, active_from, active_to) = flag(f.active);
-        let (ending_on, ending_from, ending_to) = flag(f.ending);
-        let (member_id, organization_id) = match f.holder {
-            Some(HolderRef::Member(id)) => (id, 0),
-            Some(HolderRef::Organization(id)) => (0, id),
-            None => (0, 0),
-        };
-        query!($tx, $method as $ty, $sql, f.business_id, f.location_id,
-            active_on, active_from, active_to, ending_on, ending_from, ending_to,
-            member_id, organization_id, f.status.map_or("", |s| s.as_str()),
-            f.type_id.unwrap_or(0) $(, $arg)*)
+        macro_rules! build {
+            ($db:ty) => {{
+                let mut $qb = sqlx::QueryBuilder::<$db>::new($head);
+                $qb.push(" WHERE m.business_id = ").push_bind(f.business_id);
+                if f.location_id != 0 {
+                    $qb.push(" AND EXISTS (SELECT 1 FROM membership_locations ml WHERE ml.membership_id = m.id AND ml.location_id = ")
+                        .push_bind(f.location_id)
+                        .push(")");
+                }
+                if let Some((from, to)) = f.active {
+                    $qb.push(" AND m.start_date <= ").push_bind(to)
+                        .push(" AND (m.end_date IS NULL OR m.end_date > ").push_bind(from).push(")");
+                }
+                if let Some((from, to)) = f.ending {
+                    $qb.push(" AND m.end_date >= ").push_bind(from)
+                        .push(" AND m.end_date <= ").push_bind(to);
+                }
+                match f.holder {
+                    Some(HolderRef::Member(id)) => {
+                        $qb.push(" AND (m.member_id = ").push_bind(id)
+                            .push(" OR EXISTS (SELECT 1 FROM membership_members mm WHERE mm.membership_id = m.id AND mm.removed_at IS NULL AND mm.member_id = ")
+                            .push_bind(id)
+                            .push("))");
+                    }
+                    Some(HolderRef::Organization(id)) => {
+                        $qb.push(" AND m.member_id IS NULL AND m.organization_id = ").push_bind(id);
+                    }
+                    None => {}
+                }
+                if let Some(status) = f.status {
+                    $qb.push(" AND m.status = ").push_bind(status.as_str());
+                }
+                if let Some(type_id) = f.type_id {
+                    $qb.push(" AND m.current_type_id = ").push_bind(type_id);
+                }
+                $tail
+                $qb
+            }};
+        }
+        match $tx {
+            Tx::Sqlite(conn) => build!(sqlx::Sqlite).build_query_as::<$ty>().$method(&mut **conn).await,
+            Tx::Postgres(conn) => build!(sqlx::Postgres).build_query_as::<$ty>().$method(&mut **conn).await,
+        }
     }};
 }
 
 /// How many memberships match (an indexed count).
-pub(crate) async fn count_filtered(
-    tx: &mut Tx,
-    f: &Filters,
-    today: NaiveDate,
-) -> Result<i64, Error> {
-    let sql = format!("SELECT COUNT(*) FROM memberships m WHERE {FILTERS}");
-    let (count,) = filtered!(tx, fetch_one as (i64,), sqlx::AssertSqlSafe(sql), f, today)?;
+pub(crate) async fn count_filtered(tx: &mut Tx, f: &Filters) -> Result<i64, Error> {
+    let (count,) = filtered!(
+        tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM memberships m",
+        f,
+        |qb| {}
+    )?;
     Ok(count)
 }
 
@@ -480,21 +502,16 @@ pub(crate) async fn fetch_page(
     f: &Filters,
     order: Order,
     window: Window,
-    today: NaiveDate,
 ) -> Result<(Vec<MembershipRow>, Vec<EventRow>), Error> {
-    let sql = format!(
-        "SELECT {MEMBERSHIP_COLUMNS} FROM memberships m WHERE {FILTERS} ORDER BY {} LIMIT $13 OFFSET $14",
-        order.sql()
-    );
-    let rows = filtered!(
-        tx,
-        fetch_all as MembershipRow,
-        sqlx::AssertSqlSafe(sql),
-        f,
-        today,
-        window.limit,
-        window.offset
-    )?;
+    let head = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships m");
+    let rows = filtered!(tx, fetch_all as MembershipRow, head, f, |qb| {
+        qb.push(" ORDER BY ")
+            .push(order.sql())
+            .push(" LIMIT ")
+            .push_bind(window.limit)
+            .push(" OFFSET ")
+            .push_bind(window.offset);
+    })?;
     let events = events_of(tx, f.business_id, rows.iter().map(|r| r.id)).await?;
     Ok((rows, events))
 }

@@ -1,0 +1,251 @@
+//! `server bench-lists`: how long the membership list queries take in a
+//! business of many memberships, beside a bare indexed `SELECT ... LIMIT 20`
+//! on the same database. A measurement to print, never a test's assertion.
+//!
+//! The memberships are written in bulk with several types and a spread of
+//! stored statuses (assigned to the projection columns directly: the bench
+//! measures the queries, not the rules that would have led there).
+
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate};
+use domain::catalog::MembershipTypeForm;
+use domain::memberships::MembershipFilter;
+
+use crate::platform::actor::Actor;
+use crate::platform::db::Window;
+use crate::platform::error::Error;
+use crate::{Services, catalog, memberships, query};
+
+/// The p50 and p95 of one query.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    pub name: String,
+    pub p50: Duration,
+    pub p95: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListsReport {
+    pub memberships: i64,
+    pub setup: Duration,
+    /// The bare indexed select first, then each list query.
+    pub timings: Vec<Timing>,
+}
+
+/// How many times each query runs (after three unmeasured runs).
+const RUNS: usize = 40;
+
+/// Builds a business of `n` memberships and times its list queries.
+pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Error> {
+    let began = Instant::now();
+    let (owner, monthly) = super::bench::scratch_business(services, "lists").await?;
+    let mut types = vec![monthly];
+    for (name, interval, fee) in [
+        ("Bench Annual", "yearly", "300"),
+        ("Bench Off-Peak", "monthly", "20"),
+    ] {
+        types.push(
+            catalog::create_membership_type(
+                services,
+                &owner,
+                &MembershipTypeForm {
+                    name: name.into(),
+                    purchase_type: "recurring".into(),
+                    billing_interval: interval.into(),
+                    fee: fee.into(),
+                    status: "active".into(),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .id,
+        );
+    }
+    fill(services, &owner, &types, n).await?;
+    let setup = began.elapsed();
+
+    let mut timings = Vec::new();
+    let business_id = owner.business_id;
+    timings.push(
+        time(
+            "bare: SELECT ... ORDER BY start_date DESC, id DESC LIMIT 20",
+            || async {
+                let mut tx = services.db.begin_read().await?;
+                query!(
+                    &mut tx,
+                    fetch_all as (i64, Option<i64>, NaiveDate),
+                    "SELECT id, member_id, start_date FROM memberships WHERE business_id = $1
+                  ORDER BY start_date DESC, id DESC LIMIT 20",
+                    business_id
+                )?;
+                tx.commit().await?;
+                Ok(())
+            },
+        )
+        .await?,
+    );
+    let staff = |name: &'static str, filter: MembershipFilter| {
+        time(name, move || {
+            let filter = filter.clone();
+            async move {
+                memberships::list_memberships(services, &owner, &filter).await?;
+                Ok(())
+            }
+        })
+    };
+    timings.push(
+        staff(
+            "staff list, page 1 (100 rows, with its total)",
+            MembershipFilter::default(),
+        )
+        .await?,
+    );
+    timings.push(
+        staff(
+            "staff list, status paused, page 1",
+            MembershipFilter {
+                status: "paused".into(),
+                ..Default::default()
+            },
+        )
+        .await?,
+    );
+    timings.push(
+        staff(
+            "staff list, one type, page 5",
+            MembershipFilter {
+                type_id: types[1].to_string(),
+                page: "5".into(),
+                ..Default::default()
+            },
+        )
+        .await?,
+    );
+    let api = |name: &'static str, filter: MembershipFilter, offset: i64| {
+        time(name, move || {
+            let filter = filter.clone();
+            async move {
+                let window = Window { offset, limit: 21 };
+                memberships::page_matching(services, &owner, &filter, None, window).await?;
+                Ok(())
+            }
+        })
+    };
+    timings.push(api("API list, first 20", MembershipFilter::default(), 0).await?);
+    timings.push(
+        api(
+            "API list, status past_due, first 20",
+            MembershipFilter {
+                status: "past_due".into(),
+                ..Default::default()
+            },
+            0,
+        )
+        .await?,
+    );
+    timings.push(
+        api(
+            "API list, 20 from row 10,000",
+            MembershipFilter::default(),
+            10_000,
+        )
+        .await?,
+    );
+    Ok(ListsReport {
+        memberships: n,
+        setup,
+        timings,
+    })
+}
+
+/// Members and memberships in bulk: types in turn, start dates over three
+/// years, stored statuses spread as a club's are (most active).
+async fn fill(services: &Services, owner: &Actor, types: &[i64], n: i64) -> Result<(), Error> {
+    let business_id = owner.business_id;
+    let now = services.clock.now();
+    let today = now.date_naive();
+    let first_start = today - Days::new(3 * 365);
+    let later = today + Days::new(3650);
+    let mut tx = services.db.begin_write().await?;
+    let mut prices = Vec::new();
+    for type_id in types {
+        let (price_id,) = query!(
+            &mut tx,
+            fetch_one as (i64,),
+            "SELECT id FROM membership_type_prices WHERE membership_type_id = $1",
+            type_id
+        )?;
+        prices.push(price_id);
+    }
+    query!(&mut tx, execute,
+        "INSERT INTO members (business_id, member_number, first_name, last_name, email, phone, member_type, notes,
+                              marketing_consent, status, first_name_lc, last_name_lc, email_lc, phone_digits, created_at)
+         WITH RECURSIVE seq(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < $2)
+         SELECT $1, k, 'Bench', 'Member ' || k, '', '', 'Adult', '', FALSE, 'active', 'bench', 'member ' || k, '', '', $3
+           FROM seq",
+        business_id, n, now)?;
+    // Type by member number modulo 3; status by modulo 20: 14 active, 2
+    // paused, 1 cancelling, 1 past due, 1 suspended, 1 expired.
+    query!(&mut tx, execute,
+        "INSERT INTO memberships (business_id, member_id, membership_type_id, price_id, start_date, payer, version, created_at,
+                                  current_type_id, current_price_id, status, status_reason, status_changes_on)
+         SELECT business_id, id,
+                CASE member_number % 3 WHEN 0 THEN $2 WHEN 1 THEN $3 ELSE $4 END,
+                CASE member_number % 3 WHEN 0 THEN $5 WHEN 1 THEN $6 ELSE $7 END,
+                $8, 'member', 0, $9,
+                CASE member_number % 3 WHEN 0 THEN $2 WHEN 1 THEN $3 ELSE $4 END,
+                CASE member_number % 3 WHEN 0 THEN $5 WHEN 1 THEN $6 ELSE $7 END,
+                CASE member_number % 20 WHEN 14 THEN 'paused' WHEN 15 THEN 'paused' WHEN 16 THEN 'cancelling'
+                     WHEN 17 THEN 'past_due' WHEN 18 THEN 'suspended' WHEN 19 THEN 'expired' ELSE 'active' END,
+                'running', $10
+           FROM members WHERE business_id = $1",
+        business_id, types[0], types[1], types[2], prices[0], prices[1], prices[2],
+        first_start, now, later)?;
+    tx.commit().await?;
+    // Start dates are spread by a second statement on each database's own
+    // date arithmetic (the INSERT above wrote the first start for all).
+    let mut tx = services.db.begin_write().await?;
+    let spread = match services.db.kind() {
+        "postgres" => {
+            "UPDATE memberships SET start_date = start_date + (id % 1095)::int WHERE business_id = $1"
+        }
+        _ => {
+            "UPDATE memberships SET start_date = date(start_date, '+' || (id % 1095) || ' days') WHERE business_id = $1"
+        }
+    };
+    query!(&mut tx, execute, spread, business_id)?;
+    let event = r#"{"kind":"sold","start":"START","approval_required":false}"#;
+    query!(&mut tx, execute,
+        "INSERT INTO membership_events (business_id, membership_id, kind, effective_on, data, actor, actor_label, recorded_at)
+         SELECT business_id, id, 'sold', start_date, REPLACE($2, 'START', CAST(start_date AS TEXT)), 'system', 'the system', $3
+           FROM memberships WHERE business_id = $1",
+        business_id, event, now)?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Runs `query` three times unmeasured, then `RUNS` times, and keeps the
+/// 50th and 95th percentiles.
+async fn time<F, Fut>(name: &str, query: F) -> Result<Timing, Error>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), Error>>,
+{
+    for _ in 0..3 {
+        query().await?;
+    }
+    let mut took = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let began = Instant::now();
+        query().await?;
+        took.push(began.elapsed());
+    }
+    took.sort_unstable();
+    let at = |p: usize| took[(took.len() * p / 100).min(took.len() - 1)];
+    Ok(Timing {
+        name: name.to_string(),
+        p50: at(50),
+        p95: at(95),
+    })
+}
