@@ -21,6 +21,7 @@ use crate::engine::lifecycle::{
     act_as, check, holds_type, parties, preview_as, record_audit, refused, sell_in,
 };
 use crate::platform::actor::Actor;
+pub use crate::platform::db::Seek;
 use crate::platform::db::{Tx, Window};
 use crate::platform::error::Error;
 use crate::store::business::Business;
@@ -390,15 +391,16 @@ pub async fn list_memberships(
     })
 }
 
-/// The rows `window` of the memberships matching the filters (and held by
-/// `holder`, when given), in id order, and how many match in all: the
-/// API's list.
+/// Up to `limit` of the memberships matching the filters (and held by
+/// `holder`, when given) in id order from `seek` (before an id: descending,
+/// the nearest first), and how many match in all: the API's list.
 pub async fn page_matching(
     services: &Services,
     actor: &Actor,
     filter: &MembershipFilter,
     holder: Option<HolderRef>,
-    window: Window,
+    seek: Seek,
+    limit: i64,
 ) -> Result<(Vec<MembershipSummary>, i64), Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
@@ -408,7 +410,8 @@ pub async fn page_matching(
     let mut tx = up_to_date(services, tx, &business, today).await?;
     let filters = filters_of(&business, &q, holder);
     let count = count_filtered(&mut tx, &filters).await?;
-    let rows = fetch_page(&mut tx, &filters, Order::Id, window).await?;
+    let window = Window { offset: 0, limit };
+    let rows = fetch_page(&mut tx, &filters, Order::Id(seek), window).await?;
     let rows = summaries(&mut tx, &business, rows, today).await?;
     tx.commit().await?;
     Ok((rows, count))

@@ -736,6 +736,35 @@ async fn organizations_family_members_and_membership_lists() {
         let all = api.get(&key, "/memberships?page_size=5").await;
         assert!(all.body["count"].as_i64().unwrap() > 5);
         assert_eq!(all.body["results"].as_array().unwrap().len(), 5);
+        // Id cursors: forward through every page, then back again, each
+        // membership once and in id order both ways.
+        let count = all.body["count"].as_i64().unwrap() as usize;
+        let ids = |page: &Value| -> Vec<i64> {
+            page["results"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().parse().unwrap()).collect()
+        };
+        let mut forward = ids(&all.body);
+        let mut page = all.body.clone();
+        while let Some(next) = page["next"].as_str().map(str::to_string) {
+            assert!(next.contains("cursor=a"), "{next}");
+            page = api.call(Method::GET, Some(&key), &next, None, None).await.body;
+            assert_eq!(page["count"].as_i64().unwrap() as usize, count);
+            forward.extend(ids(&page));
+        }
+        assert_eq!(forward.len(), count);
+        assert!(forward.windows(2).all(|w| w[0] < w[1]), "{forward:?}");
+        let mut backward = ids(&page);
+        while let Some(previous) = page["previous"].as_str().map(str::to_string) {
+            page = api.call(Method::GET, Some(&key), &previous, None, None).await.body;
+            let mut before = ids(&page);
+            assert_eq!(before.len(), 5, "a page before is full");
+            before.extend(backward);
+            backward = before;
+        }
+        assert_eq!(backward, forward);
+        let bad = api.get(&key, "/memberships?cursor=zz").await;
+        assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "cursor"));
+        let offset_only = api.get(&key, "/members?cursor=a1").await;
+        assert_eq!((offset_only.status, offset_only.field()), (StatusCode::BAD_REQUEST, "cursor"));
         let of_type = api.get(&key, &format!("/memberships?type={family_type}&active_between=2026-11-01,2026-11-30")).await;
         assert!(of_type.body["results"].as_array().unwrap().iter().all(|m| m["type_name"] == "Family Quarterly"), "{}", of_type.body);
         let bad = api.get(&key, "/memberships?active_between=2026-11-01").await;

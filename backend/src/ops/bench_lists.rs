@@ -13,7 +13,7 @@ use domain::catalog::MembershipTypeForm;
 use domain::memberships::MembershipFilter;
 
 use crate::platform::actor::Actor;
-use crate::platform::db::Window;
+use crate::platform::db::Seek;
 use crate::platform::error::Error;
 use crate::{Services, catalog, memberships, query};
 
@@ -122,17 +122,23 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
         )
         .await?,
     );
-    let api = |name: &'static str, filter: MembershipFilter, offset: i64| {
+    let api = |name: &'static str, filter: MembershipFilter, seek: Seek| {
         time(name, move || {
             let filter = filter.clone();
             async move {
-                let window = Window { offset, limit: 21 };
-                memberships::page_matching(services, &owner, &filter, None, window).await?;
+                memberships::page_matching(services, &owner, &filter, None, seek, 21).await?;
                 Ok(())
             }
         })
     };
-    timings.push(api("API list, first 20", MembershipFilter::default(), 0).await?);
+    timings.push(
+        api(
+            "API list, first 20",
+            MembershipFilter::default(),
+            Seek::Offset(0),
+        )
+        .await?,
+    );
     timings.push(
         api(
             "API list, status past_due, first 20",
@@ -140,15 +146,24 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
                 status: "past_due".into(),
                 ..Default::default()
             },
-            0,
+            Seek::Offset(0),
         )
         .await?,
     );
     timings.push(
         api(
-            "API list, 20 from row 10,000",
+            "API list, 20 from row 10,000 (offset)",
             MembershipFilter::default(),
-            10_000,
+            Seek::Offset(10_000),
+        )
+        .await?,
+    );
+    let deep = deep_id(services, business_id, 10_000).await?;
+    timings.push(
+        api(
+            "API list, 20 from row 10,000 (cursor)",
+            MembershipFilter::default(),
+            Seek::After(deep),
         )
         .await?,
     );
@@ -157,6 +172,21 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
         setup,
         timings,
     })
+}
+
+/// The id of the membership at `row` in id order (the last, when fewer):
+/// where a cursor that deep points.
+async fn deep_id(services: &Services, business_id: i64, row: i64) -> Result<i64, Error> {
+    let mut tx = services.db.begin_read().await?;
+    let ids = query!(
+        &mut tx,
+        fetch_all as (i64,),
+        "SELECT id FROM memberships WHERE business_id = $1 ORDER BY id LIMIT $2",
+        business_id,
+        row
+    )?;
+    tx.commit().await?;
+    Ok(ids.last().map_or(0, |(id,)| *id))
 }
 
 /// Members and memberships in bulk: types in turn, start dates over three

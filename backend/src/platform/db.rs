@@ -237,6 +237,16 @@ pub struct Window {
     pub limit: i64,
 }
 
+/// Where a page of a list in id order starts: an offset (a page number), or
+/// just after or just before a row's id (a cursor: constant time at any
+/// depth, and right while rows are added).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seek {
+    Offset(i64),
+    After(i64),
+    Before(i64),
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
 pub fn like_prefix(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);

@@ -2,7 +2,7 @@
 //! history, the type in effect, who holds it, appending events and keeping
 //! the row's date projection.
 
-use crate::platform::db::{Tx, Window};
+use crate::platform::db::{Seek, Tx, Window};
 use crate::platform::error::Error;
 use crate::query;
 use crate::store::business::Business;
@@ -415,20 +415,13 @@ impl Filters {
     }
 }
 
-/// A list's order: newest first (staff pages), or by id (the API).
+/// A list's order: newest first (staff pages), or by id from a position
+/// (the API: an offset, or after or before an id, which stays as fast on the
+/// thousandth page as on the first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Order {
     Newest,
-    Id,
-}
-
-impl Order {
-    fn sql(self) -> &'static str {
-        match self {
-            Order::Newest => "m.start_date DESC, m.id DESC",
-            Order::Id => "m.id",
-        }
-    }
+    Id(Seek),
 }
 
 /// Runs `head WHERE <the filters that are set> tail`: only the conditions a
@@ -496,7 +489,8 @@ pub(crate) async fn count_filtered(tx: &mut Tx, f: &Filters) -> Result<i64, Erro
     Ok(count)
 }
 
-/// One page of the matching memberships, in `order`, with their events.
+/// One page of the matching memberships, in `order` (before an id: in
+/// descending id order, the nearest first), with their events.
 pub(crate) async fn fetch_page(
     tx: &mut Tx,
     f: &Filters,
@@ -504,13 +498,26 @@ pub(crate) async fn fetch_page(
     window: Window,
 ) -> Result<(Vec<MembershipRow>, Vec<EventRow>), Error> {
     let head = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships m");
+    let (offset, key) = match order {
+        Order::Newest => (window.offset, None),
+        Order::Id(Seek::Offset(offset)) => (offset, None),
+        Order::Id(Seek::After(id)) => (0, Some((" AND m.id > ", id))),
+        Order::Id(Seek::Before(id)) => (0, Some((" AND m.id < ", id))),
+    };
+    let by = match order {
+        Order::Newest => " ORDER BY m.start_date DESC, m.id DESC",
+        Order::Id(Seek::Before(_)) => " ORDER BY m.id DESC",
+        Order::Id(_) => " ORDER BY m.id",
+    };
     let rows = filtered!(tx, fetch_all as MembershipRow, head, f, |qb| {
-        qb.push(" ORDER BY ")
-            .push(order.sql())
+        if let Some((condition, id)) = key {
+            qb.push(condition).push_bind(id);
+        }
+        qb.push(by)
             .push(" LIMIT ")
             .push_bind(window.limit)
             .push(" OFFSET ")
-            .push_bind(window.offset);
+            .push_bind(offset);
     })?;
     let events = events_of(tx, f.business_id, rows.iter().map(|r| r.id)).await?;
     Ok((rows, events))

@@ -19,7 +19,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{
     ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, optional_id, renamed, scope,
 };
-use super::page::{Here, PageQuery, one_more};
+use super::page::{Here, PageQuery};
 use super::types::{
     ActionInput, ActionResultDto, FamilyDto, FamilyInput, MembershipDto, MembershipSummaryDto,
     SaleInput, SalePreviewDto,
@@ -430,7 +430,7 @@ pub async fn list_memberships(
     ApiQuery(q): ApiQuery<MembershipListQuery>,
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<axum::Json<MembershipPage>, ApiError> {
-    let window = p.window()?;
+    let position = p.seek()?;
     let member = optional_id("member", q.member.as_deref())?;
     let organization = optional_id("organization", q.organization.as_deref())?;
     let holder = match (member, organization) {
@@ -466,10 +466,12 @@ pub async fn list_memberships(
         &c.actor,
         &filter,
         holder,
-        one_more(window),
+        position.0,
+        position.1 + 1,
     )
     .await?;
-    let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
+    let (count, next, previous, rows) =
+        Here::new(&headers, &uri).seek_page(position, rows, count, |m| m.id);
     Ok(axum::Json(MembershipPage {
         count,
         next,

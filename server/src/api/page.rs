@@ -1,10 +1,13 @@
 //! Paginated lists: `?page_size=&cursor=` or `?page=`, answered with
 //! `{ count, next, previous, results }` and absolute links. Lists are in id
 //! order and nothing listed is ever deleted, so a cursor (an opaque position)
-//! stays right while rows are added.
+//! stays right while rows are added. A cursor is an offset (`o…`) or, on
+//! lists that seek (memberships), a row's id to continue after (`a…`) or
+//! before (`b…`): as fast on the thousandth page as on the first.
 
 use axum::http::{HeaderMap, Uri, header};
 use backend::members::Window;
+use backend::memberships::Seek;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -26,10 +29,9 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    /// The rows asked for (one more than the page, to tell whether there is a next).
-    pub fn window(&self) -> Result<Window, ApiError> {
-        let size = match self.page_size.as_deref().map(str::trim) {
-            None | Some("") => DEFAULT_PAGE_SIZE,
+    fn size(&self) -> Result<i64, ApiError> {
+        match self.page_size.as_deref().map(str::trim) {
+            None | Some("") => Ok(DEFAULT_PAGE_SIZE),
             Some(t) => t
                 .parse::<i64>()
                 .ok()
@@ -39,21 +41,29 @@ impl PageQuery {
                         "page_size",
                         format!("a page size is a whole number from 1 to {MAX_PAGE_SIZE}"),
                     )
-                })?,
-        };
-        let offset = match (self.cursor.as_deref(), self.page.as_deref()) {
+                }),
+        }
+    }
+
+    /// Where the page starts (a cursor's position, a page number's offset)
+    /// and its size. `seeks`: whether the list takes id cursors.
+    fn position(&self, seeks: bool) -> Result<(Seek, i64), ApiError> {
+        let size = self.size()?;
+        let seek = match (self.cursor.as_deref(), self.page.as_deref()) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid(
                     "cursor",
                     "send either a cursor or a page, not both",
                 ));
             }
-            (Some(c), None) => decode_cursor(c).ok_or_else(|| {
-                ApiError::invalid(
-                    "cursor",
-                    "this cursor is not one of ours; start again from the first page",
-                )
-            })?,
+            (Some(c), None) => decode_cursor(c)
+                .filter(|seek| seeks || matches!(seek, Seek::Offset(_)))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "cursor",
+                        "this cursor is not one of ours; start again from the first page",
+                    )
+                })?,
             (None, Some(p)) => {
                 let page = p
                     .trim()
@@ -61,27 +71,50 @@ impl PageQuery {
                     .ok()
                     .filter(|n| (1..=1_000_000).contains(n))
                     .ok_or_else(|| ApiError::invalid("page", "a page is a whole number from 1"))?;
-                (page - 1) * size
+                Seek::Offset((page - 1) * size)
             }
-            (None, None) => 0,
+            (None, None) => Seek::Offset(0),
         };
-        Ok(Window {
-            offset,
-            limit: size,
-        })
+        Ok((seek, size))
+    }
+
+    /// The rows asked for by offset (one more than the page is fetched, to
+    /// tell whether there is a next).
+    pub fn window(&self) -> Result<Window, ApiError> {
+        match self.position(false)? {
+            (Seek::Offset(offset), limit) => Ok(Window { offset, limit }),
+            _ => unreachable!("position(false) answers offsets only"),
+        }
+    }
+
+    /// Where a seeking list's page starts, and its size.
+    pub fn seek(&self) -> Result<(Seek, i64), ApiError> {
+        self.position(true)
     }
 }
 
-fn encode_cursor(offset: i64) -> String {
-    format!("o{offset:x}")
+fn encode_cursor(seek: Seek) -> String {
+    match seek {
+        Seek::Offset(offset) => format!("o{offset:x}"),
+        Seek::After(id) => format!("a{id:x}"),
+        Seek::Before(id) => format!("b{id:x}"),
+    }
 }
 
-fn decode_cursor(text: &str) -> Option<i64> {
-    let hex = text.trim().strip_prefix('o')?;
+fn decode_cursor(text: &str) -> Option<Seek> {
+    let text = text.trim();
+    let kind = text.chars().next()?;
+    let hex = &text[kind.len_utf8()..];
     if hex.is_empty() || hex.len() > 12 {
         return None;
     }
-    i64::from_str_radix(hex, 16).ok()
+    let n = i64::from_str_radix(hex, 16).ok().filter(|n| *n >= 0)?;
+    match kind {
+        'o' => Some(Seek::Offset(n)),
+        'a' => Some(Seek::After(n)),
+        'b' => Some(Seek::Before(n)),
+        _ => None,
+    }
 }
 
 /// The address of the request, to make absolute links from.
@@ -126,13 +159,13 @@ impl Here {
         }
     }
 
-    fn with_cursor(&self, offset: i64) -> String {
+    fn with_cursor(&self, seek: Seek) -> String {
         let mut pairs: Vec<String> = self
             .query
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect();
-        pairs.push(format!("cursor={}", encode_cursor(offset)));
+        pairs.push(format!("cursor={}", encode_cursor(seek)));
         format!("{}{}?{}", self.base, self.path, pairs.join("&"))
     }
 
@@ -145,10 +178,53 @@ impl Here {
     ) -> (i64, Option<String>, Option<String>, Vec<T>) {
         let has_next = rows.len() as i64 > window.limit;
         rows.truncate(window.limit as usize);
-        let next = has_next.then(|| self.with_cursor(window.offset + window.limit));
-        let previous =
-            (window.offset > 0).then(|| self.with_cursor((window.offset - window.limit).max(0)));
+        let next = has_next.then(|| self.with_cursor(Seek::Offset(window.offset + window.limit)));
+        let previous = (window.offset > 0)
+            .then(|| self.with_cursor(Seek::Offset((window.offset - window.limit).max(0))));
         (count, next, previous, rows)
+    }
+
+    /// The page's answer for a seeking list: `rows` as fetched from `seek`
+    /// (up to `size + 1`; before an id, in descending id order), `id` reads
+    /// a row's id. The links are id cursors.
+    pub fn seek_page<T>(
+        &self,
+        (seek, size): (Seek, i64),
+        mut rows: Vec<T>,
+        count: i64,
+        id: impl Fn(&T) -> i64,
+    ) -> (i64, Option<String>, Option<String>, Vec<T>) {
+        let more = rows.len() as i64 > size;
+        rows.truncate(size as usize);
+        if let Seek::Before(_) = seek {
+            rows.reverse();
+        }
+        let first = rows.first().map(&id);
+        let last = rows.last().map(&id);
+        let (has_next, has_previous) = match seek {
+            Seek::Offset(offset) => (more, offset > 0),
+            Seek::After(_) => (more, true),
+            Seek::Before(_) => (true, more),
+        };
+        let next = match (has_next, last, seek) {
+            (true, Some(last), _) => Some(Seek::After(last)),
+            // An empty page before an id: the rows from that id on.
+            (true, None, Seek::Before(id)) => Some(Seek::After(id - 1)),
+            _ => None,
+        };
+        let previous = match (has_previous, first, seek) {
+            (true, Some(first), _) => Some(Seek::Before(first)),
+            // An empty page past the end: the rows up to where it started.
+            (true, None, Seek::After(id)) => Some(Seek::Before(id + 1)),
+            (true, None, Seek::Offset(_)) => Some(Seek::Offset(0)),
+            _ => None,
+        };
+        (
+            count,
+            next.map(|s| self.with_cursor(s)),
+            previous.map(|s| self.with_cursor(s)),
+            rows,
+        )
     }
 }
 
@@ -236,5 +312,48 @@ mod tests {
         let first = query(Some("2"), None, None).window().unwrap();
         let (_, next, previous, _) = here.page(first, vec![1, 2], 2);
         assert_eq!((next, previous), (None, None));
+    }
+
+    #[test]
+    fn seeking_lists_link_by_id_both_ways_and_offset_lists_refuse_id_cursors() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "club.example".parse().unwrap());
+        let uri: Uri = "/api/v1/memberships?status=active".parse().unwrap();
+        let here = Here::new(&headers, &uri);
+        let link = |cursor: &str| {
+            format!("http://club.example/api/v1/memberships?status=active&cursor={cursor}")
+        };
+        let id = |r: &i64| *r;
+
+        let first = query(Some("2"), None, None).seek().unwrap();
+        assert_eq!(first, (Seek::Offset(0), 2));
+        let (count, next, previous, rows) = here.seek_page(first, vec![10, 11, 12], 5, id);
+        assert_eq!((count, rows), (5, vec![10, 11]));
+        assert_eq!((next, previous), (Some(link("ab")), None));
+
+        let after = query(Some("2"), Some("ab"), None).seek().unwrap();
+        assert_eq!(after.0, Seek::After(11));
+        let (_, next, previous, rows) = here.seek_page(after, vec![12, 13, 14], 5, id);
+        assert_eq!(rows, [12, 13]);
+        assert_eq!((next, previous), (Some(link("ad")), Some(link("bc"))));
+
+        // Before 12: fetched nearest first, answered in id order; nothing
+        // before 10, so no previous.
+        let before = query(Some("2"), Some("bc"), None).seek().unwrap();
+        let (_, next, previous, rows) = here.seek_page(before, vec![11, 10], 5, id);
+        assert_eq!(rows, [10, 11]);
+        assert_eq!((next, previous), (Some(link("ab")), None));
+
+        // The last page: no next.
+        let last = query(Some("2"), Some("ad"), None).seek().unwrap();
+        let (_, next, previous, rows) = here.seek_page(last, vec![14], 5, id);
+        assert_eq!(rows, [14]);
+        assert_eq!((next, previous), (None, Some(link("be"))));
+
+        for bad in ["a", "zz", "a-1", "ag"] {
+            assert!(query(None, Some(bad), None).seek().is_err(), "{bad}");
+        }
+        let error = query(None, Some("ab"), None).window().unwrap_err();
+        assert_eq!(error.body.error.field.as_deref(), Some("cursor"));
     }
 }
