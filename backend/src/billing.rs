@@ -296,14 +296,28 @@ pub async fn revenue_report(
     })
 }
 
-/// The last 20 runs of the business, newest first. Front desk and up.
+/// Billing runs per page of the runs list (the page asks for its progress
+/// every second while one runs).
+pub const RUNS_PER_PAGE: i64 = 20;
+
+/// A page (`page` as typed, empty for the first) of the business's billing
+/// runs, newest first, with their progress. Front desk and up.
 pub async fn runs(
     services: &Services,
     actor: &crate::platform::actor::Actor,
+    page: &str,
 ) -> Result<domain::invoices::BillingRuns, Error> {
+    use domain::paging;
     actor.require(domain::staff::Role::FrontDesk)?;
+    let page = paging::page_number(page).map_err(|m| Error::invalid("page", m))?;
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, actor.business_id).await?;
+    let (total,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM billing_runs WHERE business_id = $1",
+        business.id
+    )?;
     type Row = (
         i64,
         NaiveDate,
@@ -319,8 +333,8 @@ pub async fn runs(
     );
     let rows = query!(&mut tx, fetch_all as Row,
         "SELECT id, run_date, started_by, started_at, finished_at, total, done, invoices, failed, failures, heartbeat_at
-           FROM billing_runs WHERE business_id = $1 ORDER BY id DESC LIMIT 20",
-        business.id)?;
+           FROM billing_runs WHERE business_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+        business.id, RUNS_PER_PAGE, paging::offset_of(page, RUNS_PER_PAGE))?;
     tx.commit().await?;
     let now = services.clock.now();
     let local = |t: chrono::DateTime<chrono::Utc>| {
@@ -365,7 +379,12 @@ pub async fn runs(
     Ok(domain::invoices::BillingRuns {
         today: services.today(&business),
         can_start: actor.allows(domain::staff::Role::Manager),
-        runs,
+        runs: paging::Listed {
+            rows: runs,
+            total,
+            page,
+            per_page: RUNS_PER_PAGE,
+        },
     })
 }
 

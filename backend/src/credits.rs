@@ -13,10 +13,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::credits::{
     AdjustCommand, CreditsView, EntryFilter, EntryKind, EntryView, check_adjust, credits_of,
 };
+use domain::paging::{self, Listed};
 use domain::staff::Role;
 
 use crate::platform::actor::Actor;
-use crate::platform::db::Tx;
+use crate::platform::db::{Tx, Window};
 use crate::platform::error::Error;
 use crate::store::business::Business;
 use crate::store::memberships::{load_membership, types};
@@ -31,11 +32,27 @@ pub async fn view(
     membership_id: i64,
     filter: &EntryFilter,
 ) -> Result<CreditsView, Error> {
+    let page = paging::page_number(&filter.page).map_err(|m| Error::invalid("page", m))?;
+    let window = Window {
+        offset: paging::offset_of(page, paging::PER_PAGE),
+        limit: paging::PER_PAGE,
+    };
+    view_window(services, actor, membership_id, filter, window).await
+}
+
+/// A membership's credits with the history's `window` (the API's pages).
+pub async fn view_window(
+    services: &Services,
+    actor: &Actor,
+    membership_id: i64,
+    filter: &EntryFilter,
+    window: Window,
+) -> Result<CreditsView, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, actor.business_id).await?;
     let today = services.today(&business);
-    let mut view = view_in(&mut tx, &business, membership_id, filter, today).await?;
+    let mut view = view_in(&mut tx, &business, membership_id, filter, window, today).await?;
     tx.commit().await?;
     view.can_adjust = actor.allows(Role::FrontDesk);
     view.negative_limit = (!actor.allows(Role::Manager)).then_some(business.credit_adjust_limit);
@@ -48,6 +65,7 @@ pub(crate) async fn view_in(
     business: &Business,
     membership_id: i64,
     filter: &EntryFilter,
+    window: Window,
     today: NaiveDate,
 ) -> Result<CreditsView, Error> {
     let stored = load_membership(tx, business.id, membership_id).await?;
@@ -87,14 +105,28 @@ pub(crate) async fn view_in(
         Option<NaiveDate>,
         Option<i64>,
     );
+    // One membership's history: its index narrows to it, the rest filters.
+    let conditions = "business_id = $1 AND membership_id = $2 AND ($3 = '' OR kind = $3)
+            AND ($4 IS NULL OR effective_on >= $4) AND ($5 IS NULL OR effective_on <= $5)";
+    let kind = kind.map(|k| k.as_str()).unwrap_or("");
+    let (total,) = query!(
+        tx,
+        fetch_one as (i64,),
+        sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM credit_entries WHERE {conditions}"
+        )),
+        business.id,
+        membership_id,
+        kind,
+        from,
+        to
+    )?;
     let rows = query!(tx, fetch_all as Row,
-        "SELECT id, kind, amount, effective_on, created_at, actor_label, reason, expires_on, booking_id
-           FROM credit_entries
-          WHERE business_id = $1 AND membership_id = $2
-            AND ($3 = '' OR kind = $3)
-            AND ($4 IS NULL OR effective_on >= $4) AND ($5 IS NULL OR effective_on <= $5)
-          ORDER BY effective_on DESC, id DESC LIMIT 500",
-        business.id, membership_id, kind.map(|k| k.as_str()).unwrap_or(""), from, to)?;
+        sqlx::AssertSqlSafe(format!(
+            "SELECT id, kind, amount, effective_on, created_at, actor_label, reason, expires_on, booking_id
+               FROM credit_entries WHERE {conditions}
+              ORDER BY effective_on DESC, id DESC LIMIT $6 OFFSET $7")),
+        business.id, membership_id, kind, from, to, window.limit, window.offset)?;
     let balance = balance(tx, membership_id).await?;
     let lots = lots(tx, membership_id).await?;
     let next_expiry = lots
@@ -140,7 +172,12 @@ pub(crate) async fn view_in(
         balance,
         next_expiry,
         credits_per_period: credits_of(&current.spec),
-        entries,
+        entries: Listed {
+            rows: entries,
+            total,
+            page: window.offset / window.limit.max(1) + 1,
+            per_page: window.limit,
+        },
         can_adjust: false,
         negative_limit: None,
         form_key: crate::engine::ledger::new_key(),

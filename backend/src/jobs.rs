@@ -18,6 +18,8 @@ use crate::store::memberships::{load_membership, types};
 use crate::visits::generate;
 use crate::{Services, query};
 use chrono::NaiveDate;
+
+pub mod lease;
 use domain::credits::credits_of;
 use domain::lifecycle::BillingNote;
 use domain::lifecycle::{Event, Status};
@@ -76,7 +78,10 @@ pub async fn renew_due(services: &Services, business_id: i64) -> Result<usize, E
     Ok(renewed)
 }
 
-/// The day's work for every business: renewals, then billing.
+/// The day's work of every business that has some due and that no other
+/// server is doing (see `lease`): renewals, billing, collection, statuses,
+/// visits, credits. A business whose work fails is told in the log and
+/// tried again at the next call; the others go on.
 pub async fn run_daily(services: &Services) -> Result<(), Error> {
     let ids = {
         let mut tx = services.db.begin_read().await?;
@@ -88,9 +93,37 @@ pub async fn run_daily(services: &Services) -> Result<(), Error> {
         tx.commit().await?;
         ids
     };
+    let mut failed = None;
     for (id,) in ids {
-        day_work(services, id).await?;
+        let Some(claim) = lease::claim(services, id).await? else {
+            continue;
+        };
+        let result = if claim.new_day {
+            day_work(services, id).await
+        } else {
+            sweep(services, id).await
+        };
+        lease::release(services, &claim, result.is_ok()).await?;
+        if let Err(error) = result {
+            tracing::error!(business = id, %error, "the daily work failed");
+            failed = Some(error);
+        }
     }
+    failed.map_or(Ok(()), Err)
+}
+
+/// What may be due again on a day whose work is done: charges (a card
+/// added to an unpaid invoice, a retry), statuses whose day has come, the
+/// kept counts. Billing, renewals, visits and credits follow the date, so
+/// they wait for the next one.
+pub async fn sweep(services: &Services, business_id: i64) -> Result<(), Error> {
+    crate::jobs::collect(services, business_id).await?;
+    let mut tx = services.db.begin_read().await?;
+    let business = crate::store::business::load(&mut tx, business_id).await?;
+    tx.commit().await?;
+    let today = services.today(&business);
+    crate::store::memberships::advance(&services.db, &business, today).await?;
+    crate::store::memberships::compact(&services.db, business_id).await?;
     Ok(())
 }
 
@@ -130,6 +163,7 @@ pub async fn day_work_as(
         business
     };
     crate::store::memberships::advance(&services.db, &business, today).await?;
+    crate::store::memberships::compact(&services.db, business_id).await?;
     crate::jobs::visits_work(services, business_id).await?;
     // Credits last: a membership suspended for an unpaid invoice earns none.
     let entries = crate::jobs::credits_work(services, business_id).await?;

@@ -46,6 +46,9 @@ pub struct Services {
     /// The pause after a first wrong staff password; it doubles with each
     /// one after it (see `auth::failure_delay`). Tests set it to zero.
     pub sign_in_pause: std::time::Duration,
+    /// This server among several on one database: the name its claims on a
+    /// business's daily work are held by (`jobs::lease`).
+    pub server_id: std::sync::Arc<str>,
 }
 
 impl Services {
@@ -59,6 +62,7 @@ impl Services {
             signups_per_client: domain::signup::SIGNUPS_PER_CLIENT,
             mail_goes_out: false,
             sign_in_pause: auth::FAILED_SIGN_IN_DELAY,
+            server_id: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()).into(),
         }
     }
 }

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use domain::members::{
     MemberContext, MemberDetails, MemberForm, MemberSearch, MemberStatus, MemberSummary, MemberView,
 };
+use domain::paging::{self, Listed};
 use domain::staff::Role;
 
 use crate::platform::actor::Actor;
@@ -77,13 +78,20 @@ impl MemberRow {
     }
 }
 
-/// A name search: three index ranges (first name, last name, email) joined by
-/// UNION, so each part is answered by its own index on both databases.
-/// Parameters: business id, prefix, prefix end, limit.
+/// A name search: three index ranges (first name, last name, email), each
+/// cut at the limit in its own order, joined by UNION, so that each part is
+/// answered by its own index on both databases and none reads more than the
+/// limit however common the prefix. A second word must start the first or
+/// the last name (checked on the rows of each range).
+/// Parameters: business id, prefix, prefix end, limit, second word's LIKE
+/// pattern (empty: none).
 pub fn name_search_sql() -> String {
     let part = |column: &str| {
         format!(
-            "SELECT {MEMBER_COLUMNS}, first_name_lc, last_name_lc FROM members WHERE business_id = $1 AND {column} >= $2 AND {column} < $3"
+            "SELECT * FROM (SELECT {MEMBER_COLUMNS}, first_name_lc, last_name_lc FROM members
+              WHERE business_id = $1 AND {column} >= $2 AND {column} < $3
+                AND ($5 = '' OR first_name_lc LIKE $5 ESCAPE '\\' OR last_name_lc LIKE $5 ESCAPE '\\')
+              ORDER BY {column}, id LIMIT $4) AS by_{column}"
         )
     };
     format!(
@@ -91,6 +99,24 @@ pub fn name_search_sql() -> String {
         part("first_name_lc"),
         part("last_name_lc"),
         part("email_lc")
+    )
+}
+
+/// A number search: the member number, the start of a phone number and
+/// (four digits or more) its end, each an index lookup cut at the limit.
+/// Parameters: business id, number, digits, digits' range end, limit, last
+/// four digits (empty: no end search), the digits' LIKE-suffix pattern.
+fn number_search_sql() -> String {
+    format!(
+        "SELECT {MEMBER_COLUMNS} FROM (
+            SELECT {MEMBER_COLUMNS} FROM members WHERE business_id = $1 AND member_number = $2
+            UNION SELECT * FROM (SELECT {MEMBER_COLUMNS} FROM members
+              WHERE business_id = $1 AND phone_digits >= $3 AND phone_digits < $4
+              ORDER BY phone_digits, id LIMIT $5) AS by_start
+            UNION SELECT * FROM (SELECT {MEMBER_COLUMNS} FROM members
+              WHERE business_id = $1 AND phone_end = $6 AND $6 <> '' AND phone_digits LIKE $7
+              ORDER BY id LIMIT $5) AS by_end
+         ) AS found ORDER BY member_number LIMIT $5"
     )
 }
 
@@ -138,28 +164,24 @@ pub async fn search_members(
                 SEARCH_LIMIT * 4
             )?
         }
-        MemberSearch::Number(n) => {
+        MemberSearch::Number(n, digits) => {
             // A member number, the start of a phone number, or (four digits
             // or more) its end: "4512" finds +49 30 555 4512.
-            let sql = format!(
-                "{select} AND (member_number = $2 OR (phone_digits >= $3 AND phone_digits < $4) OR ($6 <> '' AND phone_digits LIKE $6))
-                 ORDER BY member_number LIMIT $5"
-            );
-            let digits = n.to_string();
-            let suffix = if digits.len() >= 4 {
-                format!("%{digits}")
+            let (end, suffix) = if digits.len() >= 4 {
+                (domain::members::phone_end(&digits), format!("%{digits}"))
             } else {
-                String::new()
+                (String::new(), String::new())
             };
             query!(
                 &mut tx,
                 fetch_all as MemberRow,
-                sqlx::AssertSqlSafe(sql),
+                sqlx::AssertSqlSafe(number_search_sql()),
                 b,
                 n,
                 &digits,
                 prefix_end(&digits),
                 SEARCH_LIMIT,
+                &end,
                 &suffix
             )?
         }
@@ -170,9 +192,11 @@ pub async fn search_members(
             prefix_range(&mut tx, &select, "phone_digits", b, &digits).await?
         }
         MemberSearch::Name(words) => {
-            // The first word narrows by index (first name, last name or the start of the
-            // email); the rest filter those rows by name.
+            // The first word narrows by index (first name, last name or the
+            // start of the email), the second filters those ranges; any
+            // further words filter the rows found.
             let first = words[0].clone();
+            let second = words.get(1).map(|w| like_prefix(w)).unwrap_or_default();
             let rows = query!(
                 &mut tx,
                 fetch_all as MemberRow,
@@ -180,7 +204,8 @@ pub async fn search_members(
                 b,
                 &first,
                 prefix_end(&first),
-                SEARCH_LIMIT * 4
+                SEARCH_LIMIT * 4,
+                &second
             )?;
             rows.into_iter()
                 .filter(|r| {
@@ -198,17 +223,77 @@ pub async fn search_members(
         .take(SEARCH_LIMIT as usize)
         .map(MemberRow::summary)
         .collect::<Result<_, _>>()?;
-    // The desk sees where each member's memberships really stand.
-    let business = crate::store::business::load(&mut tx, b).await?;
-    let today = services.today(&business);
-    let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
-    let mut standings =
-        crate::engine::lifecycle::standings(&mut tx, &business, &ids, today).await?;
-    for m in &mut found {
-        m.membership = standings.remove(&m.id);
-    }
+    with_standings(services, &mut tx, b, &mut found).await?;
     tx.commit().await?;
     Ok(found)
+}
+
+/// The desk sees where each member's memberships really stand.
+async fn with_standings(
+    services: &Services,
+    tx: &mut Tx,
+    business_id: i64,
+    found: &mut [MemberSummary],
+) -> Result<(), Error> {
+    let business = crate::store::business::load(tx, business_id).await?;
+    let today = services.today(&business);
+    let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
+    let mut standings = crate::engine::lifecycle::standings(tx, &business, &ids, today).await?;
+    for m in found {
+        m.membership = standings.remove(&m.id);
+    }
+    Ok(())
+}
+
+/// A page (`page` as typed, empty for the first) of all the business's
+/// members by name (archived ones left out unless `include_archived`), with
+/// how many there are: the members page when nothing is searched for.
+pub async fn list_members(
+    services: &Services,
+    actor: &Actor,
+    include_archived: bool,
+    page: &str,
+) -> Result<Listed<MemberSummary>, Error> {
+    actor.require(Role::Viewer)?;
+    let page = paging::page_number(page).map_err(|m| Error::invalid("page", m))?;
+    let b = actor.business_id;
+    let archived = if include_archived {
+        ""
+    } else {
+        " AND status <> 'archived'"
+    };
+    let mut tx = services.db.begin_read().await?;
+    let (total,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM members WHERE business_id = $1{archived}"
+        )),
+        b
+    )?;
+    let rows = query!(
+        &mut tx,
+        fetch_all as MemberRow,
+        sqlx::AssertSqlSafe(format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE business_id = $1{archived}
+              ORDER BY last_name_lc, first_name_lc, id LIMIT $2 OFFSET $3"
+        )),
+        b,
+        paging::PER_PAGE,
+        paging::offset_of(page, paging::PER_PAGE)
+    )?;
+    let mut found: Vec<MemberSummary> = rows
+        .into_iter()
+        .map(MemberRow::summary)
+        .collect::<Result<_, _>>()?;
+    with_standings(services, &mut tx, b, &mut found).await?;
+    tx.commit().await?;
+    Ok(Listed {
+        rows: found,
+        total,
+        page,
+        per_page: paging::PER_PAGE,
+    })
 }
 
 /// The members whose `column` starts with `prefix`: one index range.
@@ -264,10 +349,11 @@ pub(crate) async fn write_details(
     query!(tx, execute,
         "UPDATE members SET first_name = $1, last_name = $2, email = $3, phone = $4, date_of_birth = $5, member_type = $6,
                 home_location_id = $7, notes = $8, marketing_consent = $9, first_name_lc = $10, last_name_lc = $11,
-                email_lc = $12, phone_digits = $13
-          WHERE id = $14 AND business_id = $15",
+                email_lc = $12, phone_digits = $13, phone_end = $14
+          WHERE id = $15 AND business_id = $16",
         &d.first_name, &d.last_name, &d.email, &d.phone, d.date_of_birth, d.member_type.as_deref(), d.home_location_id, &d.notes,
-        d.marketing_consent, d.first_name.to_lowercase(), d.last_name.to_lowercase(), &d.email, d.phone_digits(), id, business_id)?;
+        d.marketing_consent, d.first_name.to_lowercase(), d.last_name.to_lowercase(), &d.email, d.phone_digits(), d.phone_end(),
+        id, business_id)?;
     Ok(())
 }
 
@@ -357,11 +443,11 @@ pub async fn insert_member(
     )?;
     let (id,) = query!(tx, fetch_one as (i64,),
         "INSERT INTO members (business_id, member_number, first_name, last_name, email, phone, date_of_birth, member_type,
-                              home_location_id, notes, marketing_consent, status, first_name_lc, last_name_lc, email_lc, phone_digits, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+                              home_location_id, notes, marketing_consent, status, first_name_lc, last_name_lc, email_lc, phone_digits, phone_end, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
         business_id, number, &d.first_name, &d.last_name, &d.email, &d.phone, d.date_of_birth, d.member_type.as_deref(),
         d.home_location_id, &d.notes, d.marketing_consent, MemberStatus::Active.as_str(), d.first_name.to_lowercase(),
-        d.last_name.to_lowercase(), &d.email, d.phone_digits(), now)?;
+        d.last_name.to_lowercase(), &d.email, d.phone_digits(), d.phone_end(), now)?;
     Ok((id, number))
 }
 

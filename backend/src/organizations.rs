@@ -5,11 +5,12 @@ use domain::organizations::{
     self as rules, AuthorizedMember, OrganizationDetails, OrganizationForm, OrganizationSummary,
     OrganizationView,
 };
+use domain::paging::{self, Listed};
 use domain::staff::Role;
 
 use crate::platform::actor::Actor;
 use crate::platform::audit;
-use crate::platform::db::Tx;
+use crate::platform::db::{Tx, Window};
 use crate::platform::error::Error;
 use crate::{Services, query};
 
@@ -139,19 +140,30 @@ pub async fn delete_organization(services: &Services, actor: &Actor, id: i64) ->
     Ok(())
 }
 
-pub async fn list_organizations(
+/// A window of the business's organizations by name, and how many there
+/// are: counted and paged in SQL (the name is unique in a business and
+/// indexed with it).
+pub async fn page_of_organizations(
     services: &Services,
     actor: &Actor,
-) -> Result<Vec<OrganizationSummary>, Error> {
+    window: Window,
+) -> Result<(Vec<OrganizationSummary>, i64), Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
+    let (count,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM organizations WHERE business_id = $1 AND deleted_at IS NULL",
+        actor.business_id
+    )?;
     let rows = query!(&mut tx, fetch_all as (i64, String, String, String, Option<i64>, i64),
         "SELECT o.id, o.name, o.contact_name, o.email, o.max_members,
                 (SELECT COUNT(*) FROM organization_members om WHERE om.organization_id = o.id AND om.removed_at IS NULL)
-           FROM organizations o WHERE o.business_id = $1 AND o.deleted_at IS NULL ORDER BY o.name, o.id",
-        actor.business_id)?;
+           FROM organizations o WHERE o.business_id = $1 AND o.deleted_at IS NULL
+          ORDER BY o.name, o.id LIMIT $2 OFFSET $3",
+        actor.business_id, window.limit, window.offset)?;
     tx.commit().await?;
-    Ok(rows
+    let rows = rows
         .into_iter()
         .map(
             |(id, name, contact_name, email, max, authorized)| OrganizationSummary {
@@ -163,7 +175,29 @@ pub async fn list_organizations(
                 max_members: max.and_then(|n| u32::try_from(n).ok()),
             },
         )
-        .collect())
+        .collect();
+    Ok((rows, count))
+}
+
+/// The staff list: a page (`page` as typed, empty for the first) of the
+/// organizations by name, with how many there are.
+pub async fn list_organizations(
+    services: &Services,
+    actor: &Actor,
+    page: &str,
+) -> Result<Listed<OrganizationSummary>, Error> {
+    let page = paging::page_number(page).map_err(|message| Error::invalid("page", message))?;
+    let window = Window {
+        offset: paging::offset_of(page, paging::PER_PAGE),
+        limit: paging::PER_PAGE,
+    };
+    let (rows, total) = page_of_organizations(services, actor, window).await?;
+    Ok(Listed {
+        rows,
+        total,
+        page,
+        per_page: paging::PER_PAGE,
+    })
 }
 
 pub async fn organization(

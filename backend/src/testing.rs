@@ -12,6 +12,8 @@ use crate::platform::db::Db;
 /// A database made for one test. Keep it alive for the test's length.
 pub struct TestDb {
     pub db: Db,
+    /// Where it is: a second pool on it is a second server.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
@@ -24,6 +26,7 @@ impl TestDb {
         db.migrate().await.expect("SQLite migrations apply");
         TestDb {
             db,
+            url,
             _dir: Some(dir),
             pg: None,
         }
@@ -54,9 +57,17 @@ impl TestDb {
         db.migrate().await.expect("PostgreSQL migrations apply");
         Some(TestDb {
             db,
+            url,
             _dir: None,
             pg: Some((admin_url, name)),
         })
+    }
+
+    /// Another pool on the same database, as a second server has.
+    pub async fn connect_again(&self) -> Db {
+        Db::connect(&self.url)
+            .await
+            .expect("the test database opens again")
     }
 
     /// Closes the pool and drops a PostgreSQL test database.

@@ -297,8 +297,8 @@ async fn a_run_goes_in_batches_reports_progress_and_a_broken_membership_does_not
                 "something went wrong; the server log has the cause".to_string()
             )]
         );
-        let page = billing::runs(&c.s, &c.owner).await.unwrap();
-        let run = &page.runs[0];
+        let page = billing::runs(&c.s, &c.owner, "").await.unwrap();
+        let run = &page.runs.rows[0];
         assert_eq!(
             (
                 run.started_by.as_str(),
@@ -533,25 +533,25 @@ async fn an_interrupted_run_is_shown_so_and_does_not_block_the_next_one() {
         .unwrap();
         tx.commit().await.unwrap();
         // While its lease lasts it is running, and a second run waits.
-        let page = billing::runs(&c.s, &c.owner).await.unwrap();
-        assert!(page.runs[0].running() && !page.runs[0].interrupted);
+        let page = billing::runs(&c.s, &c.owner, "").await.unwrap();
+        assert!(page.runs.rows[0].running() && !page.runs.rows[0].interrupted);
         assert!(matches!(
             billing::start_run(&c.s, &c.owner).await,
             Err(backend::Error::Conflict(_))
         ));
         // Once its lease has run out without a beat, it was interrupted.
         let later = support::later(&c.s, billing::RUN_LEASE + chrono::TimeDelta::seconds(1));
-        let page = billing::runs(&later, &c.owner).await.unwrap();
-        assert!(page.runs[0].interrupted, "{:?}", page.runs[0]);
+        let page = billing::runs(&later, &c.owner, "").await.unwrap();
+        assert!(page.runs.rows[0].interrupted, "{:?}", page.runs.rows[0]);
         billing::start_run(&later, &c.owner)
             .await
             .expect("a new run starts");
         // The new run finishes in the background.
         for _ in 0..100 {
-            let page = billing::runs(&later, &c.owner).await.unwrap();
-            if page.runs[0].finished_at.is_some() {
-                assert_eq!(page.runs.len(), 2);
-                assert!(page.runs[1].interrupted);
+            let page = billing::runs(&later, &c.owner, "").await.unwrap();
+            if page.runs.rows[0].finished_at.is_some() {
+                assert_eq!(page.runs.rows.len(), 2);
+                assert!(page.runs.rows[1].interrupted);
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -605,12 +605,19 @@ async fn only_runs_that_did_work_are_recorded_and_a_clock_move_is_the_owners() {
                 .unwrap();
             assert_eq!(report.invoices, 0);
         }
-        assert!(billing::runs(&c.s, &c.owner).await.unwrap().runs.is_empty());
+        assert!(
+            billing::runs(&c.s, &c.owner, "")
+                .await
+                .unwrap()
+                .runs
+                .rows
+                .is_empty()
+        );
         // The owner moves the clock a month on: the run that bills it is theirs.
         backend::jobs::set_simulated_date(&c.s, &c.owner, Some(d(2026, 12, 22)))
             .await
             .unwrap();
-        let runs = billing::runs(&c.s, &c.owner).await.unwrap().runs;
+        let runs = billing::runs(&c.s, &c.owner, "").await.unwrap().runs.rows;
         assert_eq!(runs.len(), 1, "{runs:?}");
         assert_eq!(runs[0].started_by, "Olivia Owner");
         assert_eq!(runs[0].invoices, 1);

@@ -174,10 +174,10 @@ async fn adjustments_need_a_reason_stay_within_the_limit_and_count_once() {
             .await
             .unwrap();
         assert_eq!(view.balance, 3);
-        let amounts: Vec<i64> = view.entries.iter().map(|e| e.amount).collect();
+        let amounts: Vec<i64> = view.entries.rows.iter().map(|e| e.amount).collect();
         assert_eq!(amounts, [-7, 10], "newest first");
-        assert_eq!(view.entries[0].reason, "double booking");
-        assert!(view.entries[0].by.starts_with("Olivia Owner"));
+        assert_eq!(view.entries.rows[0].reason, "double booking");
+        assert!(view.entries.rows[0].by.starts_with("Olivia Owner"));
         assert_eq!(
             view.negative_limit,
             Some(5),
@@ -194,7 +194,7 @@ async fn adjustments_need_a_reason_stay_within_the_limit_and_count_once() {
         )
         .await
         .unwrap();
-        assert_eq!(grants.entries.len(), 2);
+        assert_eq!(grants.entries.rows.len(), 2);
         ledger_adds_up(&c, c.membership).await;
     })
     .await;
@@ -288,6 +288,7 @@ async fn each_period_grants_credits_carries_up_to_the_cap_and_the_rest_expires()
             .unwrap();
         let kinds: Vec<(&str, i64)> = view
             .entries
+            .rows
             .iter()
             .map(|e| (e.kind.as_str(), e.amount))
             .collect();

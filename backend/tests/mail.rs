@@ -110,9 +110,10 @@ async fn state_of(s: &Services, email: &str) -> (i64, bool, Option<String>) {
 }
 
 async fn delivery_of(c: &Club, email: &str) -> String {
-    payments::outbox(&c.s, &c.owner)
+    payments::outbox(&c.s, &c.owner, "")
         .await
         .unwrap()
+        .rows
         .into_iter()
         .find(|m| m.to == email)
         .expect("the message is in the outbox")
@@ -156,9 +157,10 @@ async fn the_outbox_is_sent_by_smtp_once_and_a_failure_is_tried_again_later() {
                 .await
                 .starts_with("sent 2026-11-22 ")
         );
-        let no_address = payments::outbox(&c.s, &c.owner)
+        let no_address = payments::outbox(&c.s, &c.owner, "")
             .await
             .unwrap()
+            .rows
             .into_iter()
             .find(|m| m.to.is_empty())
             .expect("Ada's sale mailed her, with no address");

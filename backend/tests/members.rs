@@ -92,6 +92,22 @@ async fn members_get_numbers_and_are_found_by_name_email_phone_and_number() {
         assert_eq!(names("#1003").await, ["Grace Hopper"]);
         assert_eq!(names("").await.len(), 3);
         assert_eq!(names("zz").await, Vec::<String>::new());
+        // The end of a phone number, its leading zero kept.
+        assert_eq!(names("0100").await, ["Alan Turing"]);
+        assert_eq!(names("5550100").await, ["Alan Turing"]);
+        assert_eq!(names("9999").await, Vec::<String>::new());
+
+        // Nothing searched for: everyone by name, a page at a time.
+        let all = members::list_members(&s, &o, false, "").await.unwrap();
+        assert_eq!((all.total, all.page, all.rows.len()), (3, 1, 3));
+        let names: Vec<&str> = all.rows.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["Grace Hopper", "Ada Lovelace", "Alan Turing"]);
+        let beyond = members::list_members(&s, &o, false, "2").await.unwrap();
+        assert!(beyond.rows.is_empty());
+        assert!(matches!(
+            members::list_members(&s, &o, false, "0").await,
+            Err(Error::Invalid(_))
+        ));
     })
     .await;
 }
@@ -251,6 +267,7 @@ async fn plan_of_name_search(db: &Db) -> String {
         .bind("ad")
         .bind(end)
         .bind(50i64)
+        .bind("")
         .fetch_all(&mut **conn)
         .await
         .unwrap()
@@ -263,6 +280,7 @@ async fn plan_of_name_search(db: &Db) -> String {
                 .bind("ad")
                 .bind(end)
                 .bind(50i64)
+                .bind("")
                 .fetch_all(&mut **conn)
                 .await
                 .unwrap()

@@ -48,8 +48,10 @@ async fn an_organization_authorizes_members_up_to_its_maximum_and_keeps_history(
         assert!(matches!(organizations::remove_member(&s, &owner, acme.id, ada).await, Err(Error::Conflict(_))));
         // Room again, and Ada can come back: the old authorization stays as history.
         organizations::authorize_member(&s, &owner, acme.id, "1001").await.unwrap();
-        let list = organizations::list_organizations(&s, &owner).await.unwrap();
-        assert_eq!((list[0].authorized, list[0].max_members), (2, Some(2)));
+        let list = organizations::list_organizations(&s, &owner, "").await.unwrap();
+        assert_eq!((list.rows[0].authorized, list.rows[0].max_members), (2, Some(2)));
+        assert_eq!((list.total, list.page), (1, 1));
+        assert!(matches!(organizations::list_organizations(&s, &owner, "x").await, Err(Error::Invalid(_))));
 
         let mut tx = s.db.begin_read().await.unwrap();
         let (rows,): (i64,) = backend::query!(&mut tx, fetch_one as (i64,), "SELECT COUNT(*) FROM organization_members WHERE organization_id = $1", acme.id).unwrap();
@@ -63,7 +65,7 @@ async fn an_organization_authorizes_members_up_to_its_maximum_and_keeps_history(
                 .unwrap();
         let stranger = Actor::staff(other_business, other_user, Role::Owner);
         assert!(matches!(organizations::organization(&s, &stranger, acme.id).await, Err(Error::NotFound)));
-        assert!(organizations::list_organizations(&s, &stranger).await.unwrap().is_empty());
+        assert_eq!(organizations::list_organizations(&s, &stranger, "").await.unwrap().total, 0);
     })
     .await;
 }

@@ -939,9 +939,10 @@ async fn codes_are_masked_in_the_staff_outbox_once_mail_really_goes_out() {
         let shown = |s: Services| {
             let owner = c.owner;
             async move {
-                backend::payments::outbox(&s, &owner)
+                backend::payments::outbox(&s, &owner, "")
                     .await
                     .unwrap()
+                    .rows
                     .into_iter()
                     .find(|m| m.kind == "portal_code")
                     .unwrap()

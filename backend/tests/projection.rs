@@ -298,8 +298,27 @@ async fn the_list_benchmark_builds_its_business_and_times_every_list_query() {
             .await
             .unwrap();
         assert_eq!(r.memberships, 300);
-        assert_eq!(r.timings.len(), 8, "the bare select and seven list queries");
+        assert_eq!(
+            r.timings.len(),
+            14,
+            "the bare select, eight list queries, five searches and the API's members"
+        );
         assert!(r.timings[0].name.starts_with("bare"));
+        assert_eq!(
+            r.timings
+                .iter()
+                .filter(|t| t.name.starts_with("search"))
+                .count(),
+            5
+        );
+        // The kept counts the lists' totals read agree with the rows.
+        let report = check::check(&s).await.unwrap();
+        let counts: Vec<_> = report
+            .violations
+            .iter()
+            .filter(|v| v.message.contains("kept count"))
+            .collect();
+        assert!(counts.is_empty(), "{counts:?}");
         // The spread of statuses it wrote is what the lists find.
         let mut tx = s.db.begin_read().await.unwrap();
         let statuses = query!(

@@ -485,10 +485,14 @@ async fn the_demo_club_loads_once_with_counts_on_the_dashboard() {
         assert!(dunning.len() >= 2, "{dunning:?}");
         // The scheduler's runs are listed; the deferred coworking plan and the
         // others are in the revenue report; every number adds up.
-        let runs = backend::billing::runs(&s, &owner).await.unwrap();
-        assert_eq!(runs.runs.len(), 20);
+        let runs = backend::billing::runs(&s, &owner, "").await.unwrap();
+        assert_eq!(runs.runs.rows.len(), 20);
+        assert!(runs.runs.total > 20, "more runs on later pages: {}", runs.runs.total);
+        let second = backend::billing::runs(&s, &owner, "2").await.unwrap();
+        assert_ne!(second.runs.rows[0].id, runs.runs.rows[0].id);
         assert!(
             runs.runs
+                .rows
                 .iter()
                 .all(|r| r.finished_at.is_some() && r.done == r.total)
         );

@@ -331,8 +331,8 @@ pub struct CreditsView {
     /// The next expiry with credits left: (date, credits).
     pub next_expiry: Option<(NaiveDate, i64)>,
     pub credits_per_period: u32,
-    /// Newest first, filtered.
-    pub entries: Vec<EntryView>,
+    /// A page of the history, newest first, filtered, with how many match.
+    pub entries: crate::paging::Listed<EntryView>,
     pub can_adjust: bool,
     /// The largest negative adjustment the signed-in user may make.
     pub negative_limit: Option<i64>,
@@ -346,6 +346,8 @@ pub struct EntryFilter {
     pub kind: String,
     pub from: String,
     pub to: String,
+    /// The history's page (from 1; empty for the first).
+    pub page: String,
 }
 
 #[cfg(test)]

@@ -168,8 +168,8 @@ pub struct BillingRuns {
     pub today: NaiveDate,
     /// Managers and owners may start a run.
     pub can_start: bool,
-    /// Newest first.
-    pub runs: Vec<BillingRunView>,
+    /// A page of them, newest first.
+    pub runs: crate::paging::Listed<BillingRunView>,
 }
 
 /// A payment (or a failed charge) as the invoice page lists it.

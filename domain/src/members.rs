@@ -59,6 +59,12 @@ impl MemberDetails {
         digits(&self.phone)
     }
 
+    /// The last four digits of the phone number (all, when fewer): what a
+    /// desk search by the end of a number looks up by index.
+    pub fn phone_end(&self) -> String {
+        phone_end(&self.phone_digits())
+    }
+
     /// The member's age in whole years on `today`.
     pub fn age_on(&self, today: NaiveDate) -> Option<u32> {
         let born = self.date_of_birth?;
@@ -97,6 +103,12 @@ impl MemberDetails {
 /// The digits of a phone number, the form search and storage use.
 pub fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The last four of a string of digits (all of them, when fewer).
+pub fn phone_end(digits: &str) -> String {
+    let skip = digits.chars().count().saturating_sub(4);
+    digits.chars().skip(skip).collect()
 }
 
 /// What member validation needs to know about the business and the day.
@@ -231,8 +243,10 @@ impl MemberForm {
 pub enum MemberSearch {
     /// Everyone (no text).
     All,
-    /// "#1042" or "1042": a member number (also tried as a phone prefix when long).
-    Number(i64),
+    /// "#1042" or "1042": a member number, with its digits as typed (also
+    /// tried as the start of a phone number, and with four digits or more
+    /// as its end: "0958" keeps its zero).
+    Number(i64, String),
     /// Text with "@": an email prefix.
     Email(String),
     /// Mostly digits and phone punctuation: a phone prefix, by its digits.
@@ -253,7 +267,7 @@ impl MemberSearch {
             && number_text.chars().all(|c| c.is_ascii_digit())
             && let Ok(n) = number_text.parse()
         {
-            return MemberSearch::Number(n);
+            return MemberSearch::Number(n, number_text.to_string());
         }
         if text.contains('@') {
             return MemberSearch::Email(text.to_lowercase());
@@ -386,6 +400,8 @@ mod tests {
         let d = f.validate(&ctx()).unwrap();
         assert_eq!(d.email, "ada@example.com");
         assert_eq!(d.phone_digits(), "442079460958");
+        assert_eq!(d.phone_end(), "0958");
+        assert_eq!(super::phone_end("12"), "12");
         assert_eq!(d.member_type.as_deref(), Some("Adult"));
         assert_eq!(d.home_location_id, Some(3));
         assert_eq!(d.notes, "Prefers mornings");
@@ -445,8 +461,14 @@ mod tests {
     #[test]
     fn the_search_box_understands_numbers_emails_phones_and_names() {
         assert_eq!(MemberSearch::parse("  "), MemberSearch::All);
-        assert_eq!(MemberSearch::parse("#1042"), MemberSearch::Number(1042));
-        assert_eq!(MemberSearch::parse("1042"), MemberSearch::Number(1042));
+        assert_eq!(
+            MemberSearch::parse("#1042"),
+            MemberSearch::Number(1042, "1042".into())
+        );
+        assert_eq!(
+            MemberSearch::parse("0958"),
+            MemberSearch::Number(958, "0958".into())
+        );
         assert_eq!(
             MemberSearch::parse("Ada@Ex"),
             MemberSearch::Email("ada@ex".into())

@@ -707,6 +707,22 @@ async fn organizations_family_members_and_membership_lists() {
         assert_eq!(api.get(&key, &format!("/organizations/{org_id}/members")).await.body["count"], 0);
         let orgs = api.get(&key, "/organizations").await;
         assert!(orgs.body["results"].as_array().unwrap().iter().any(|o| o["name"] == "Northwind Design"));
+        // Paged in SQL: one per page, in name order, every one reached once.
+        let mut names = Vec::new();
+        let mut page = api.get(&key, "/organizations?page_size=1").await;
+        loop {
+            assert_eq!(page.body["count"], orgs.body["count"], "{}", page.body);
+            let results = page.body["results"].as_array().unwrap();
+            assert_eq!(results.len(), 1, "{}", page.body);
+            names.push(results[0]["name"].as_str().unwrap().to_string());
+            match page.body["next"].as_str().map(str::to_string) {
+                Some(next) => page = api.call(Method::GET, Some(&key), &next, None, None).await,
+                None => break,
+            }
+        }
+        assert_eq!(names.len() as i64, orgs.body["count"].as_i64().unwrap());
+        let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len(), "each once: {names:?}");
         let lakeside = api.key(LAKESIDE_OWNER, ALL).await;
         assert_eq!(api.get(&lakeside, &format!("/organizations/{org_id}")).await.status, StatusCode::NOT_FOUND);
 

@@ -769,7 +769,7 @@ async fn a_member_signs_in_to_the_portal_with_a_mailed_code_and_cannot_reach_the
             .sign_in(demo::DEMO_OWNER_EMAIL, demo::DEMO_PASSWORD)
             .await;
         let outbox = json(staff.rpc("billing/outbox", &[]).await).await;
-        let mail = outbox
+        let mail = outbox["rows"]
             .as_array()
             .unwrap()
             .iter()

@@ -203,24 +203,27 @@ pub async fn retry_all_cards(key: String) -> Result<domain::invoices::RetryRepor
     )
 }
 
+/// A page (from 1; empty for the first) of the mail outbox, newest first.
 #[server(prefix = "/rpc", endpoint = "billing/outbox")]
-pub async fn get_outbox() -> Result<Vec<OutboxMessage>, AppError> {
+pub async fn get_outbox(
+    #[server(default)] page: String,
+) -> Result<domain::paging::Listed<OutboxMessage>, AppError> {
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;
-            Ok(backend::payments::outbox(&state.services, &actor).await?)
+            Ok(backend::payments::outbox(&state.services, &actor, &page).await?)
         }
         .await,
     )
 }
 
-/// The last billing runs with their progress.
+/// A page (from 1; empty for the first) of the billing runs with their progress.
 #[server(prefix = "/rpc", endpoint = "billing/runs")]
-pub async fn get_billing_runs() -> Result<BillingRuns, AppError> {
+pub async fn get_billing_runs(#[server(default)] page: String) -> Result<BillingRuns, AppError> {
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;
-            Ok(backend::billing::runs(&state.services, &actor).await?)
+            Ok(backend::billing::runs(&state.services, &actor, &page).await?)
         }
         .await,
     )

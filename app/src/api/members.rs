@@ -23,6 +23,22 @@ pub async fn search_members(
     )
 }
 
+/// Every member by name, a page at a time (from 1; empty for the first).
+#[server(prefix = "/rpc", endpoint = "members/list")]
+pub async fn list_members(
+    #[server(default)] include_archived: String,
+    #[server(default)] page: String,
+) -> Result<domain::paging::Listed<MemberSummary>, AppError> {
+    ssr::reply(
+        async move {
+            let (state, actor) = ssr::staff().await?;
+            let archived = domain::catalog::checked(&include_archived);
+            Ok(backend::members::list_members(&state.services, &actor, archived, &page).await?)
+        }
+        .await,
+    )
+}
+
 #[server(prefix = "/rpc", endpoint = "members/get")]
 pub async fn get_member(id: i64) -> Result<MemberView, AppError> {
     ssr::reply(

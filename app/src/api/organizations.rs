@@ -1,18 +1,22 @@
 //! Server functions for organizations.
 
 use domain::organizations::{OrganizationForm, OrganizationSummary, OrganizationView};
+use domain::paging::Listed;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::ssr;
 use crate::error::AppError;
 
+/// A page (from 1; empty for the first) of the organizations by name.
 #[server(prefix = "/rpc", endpoint = "organizations/list")]
-pub async fn get_organizations() -> Result<Vec<OrganizationSummary>, AppError> {
+pub async fn get_organizations(
+    #[server(default)] page: String,
+) -> Result<Listed<OrganizationSummary>, AppError> {
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;
-            Ok(backend::organizations::list_organizations(&state.services, &actor).await?)
+            Ok(backend::organizations::list_organizations(&state.services, &actor, &page).await?)
         }
         .await,
     )

@@ -13,11 +13,14 @@ pub fn Pager(
     page: i64,
     pages: i64,
     range_text: String,
+    /// The query parameter that carries the page number.
+    #[prop(default = "form[page]")]
+    param: &'static str,
 ) -> impl IntoView {
     let query = use_query_map();
     let href = move |n: i64| {
         let mut q = query.get_untracked();
-        q.replace("form[page]", n.to_string());
+        q.replace(param, n.to_string());
         q.to_query_string()
     };
     view! {

@@ -17,6 +17,7 @@ use crate::api::invoices::{
 };
 use crate::components::form::{Check, ErrorNotice, FormError, FormErrors, Text, successes};
 use crate::components::layout::use_staff;
+use crate::components::pager::Pager;
 use crate::error::AppError;
 use crate::pages::invoices::invoice_badge;
 use crate::pages::memberships::status_badge;
@@ -32,7 +33,9 @@ pub fn BillingPage() -> impl IntoView {
     let dunning = Resource::new(move || (charged.get(), retried.get()), |_| get_dunning());
     let saved = successes!(save);
     let settings = Resource::new(move || saved.get(), |_| get_billing_settings());
-    let outbox = Resource::new(|| (), |_| get_outbox());
+    let query = use_query_map();
+    let outbox_page = Memo::new(move |_| query.with(|q| q.get("outbox_page").unwrap_or_default()));
+    let outbox = Resource::new(move || outbox_page.get(), get_outbox);
     let staff = use_staff();
     view! {
         <Title text="Billing" />
@@ -69,10 +72,12 @@ pub fn BillingPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match outbox.await {
-                        Ok(messages) if messages.is_empty() => view! { <p>"No messages."</p> }.into_any(),
-                        Ok(messages) => view! {
+                        Ok(messages) if messages.total == 0 => view! { <p>"No messages."</p> }.into_any(),
+                        Ok(messages) => {
+                            let (page, pages, range_text) = (messages.page, messages.pages(), messages.range_text());
+                            view! {
                             <ul class="timeline" data-testid="outbox">
-                                {messages.into_iter().map(|m| view! {
+                                {messages.rows.into_iter().map(|m| view! {
                                     <li>
                                         <details>
                                             <summary>{format!("{} · {} · to {}", m.created, m.subject,
@@ -84,7 +89,9 @@ pub fn BillingPage() -> impl IntoView {
                                     </li>
                                 }).collect_view()}
                             </ul>
-                        }.into_any(),
+                            <Pager of="messages" page pages range_text param="outbox_page" />
+                        }.into_any()
+                        }
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })}
@@ -100,13 +107,18 @@ pub fn BillingRunsPage() -> impl IntoView {
     let start = ServerAction::<StartBillingRun>::new();
     let started = successes!(start);
     let tick = RwSignal::new(0u32);
-    let runs = Resource::new(move || (started.get(), tick.get()), |_| get_billing_runs());
+    let query = use_query_map();
+    let wanted = Memo::new(move |_| query.with(|q| param(q, "page")));
+    let runs = Resource::new(
+        move || (started.get(), tick.get(), wanted.get()),
+        |(_, _, page)| get_billing_runs(page),
+    );
     // Poll while a run is in progress: only in the browser, stopped on leaving.
     Effect::new(move |_| {
         let running = runs
             .get()
             .and_then(|r| r.ok())
-            .is_some_and(|r| r.runs.iter().any(|run| run.running()));
+            .is_some_and(|r| r.runs.rows.iter().any(|run| run.running()));
         if running
             && let Ok(handle) = set_timeout_with_handle(
                 move || tick.update(|t| *t += 1),
@@ -125,7 +137,8 @@ pub fn BillingRunsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match runs.await {
                     Ok(page) => {
-                        let busy = page.runs.iter().any(|r| r.running());
+                        let busy = page.runs.rows.iter().any(|r| r.running());
+                        let (number, pages, range_text) = (page.runs.page, page.runs.pages(), page.runs.range_text());
                         view! {
                             {page.can_start.then(|| view! {
                                 <section class="card" aria-labelledby="start-heading">
@@ -139,7 +152,8 @@ pub fn BillingRunsPage() -> impl IntoView {
                             })}
                             <section class="card wide" aria-labelledby="runs-heading">
                                 <h2 id="runs-heading">"Last runs"</h2>
-                                <RunsTable runs=page.runs />
+                                <RunsTable runs=page.runs.rows />
+                                <Pager of="billing runs" page=number pages range_text />
                             </section>
                         }.into_any()
                     }

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::credits::{AdjustCredits, get_credits};
 use crate::components::form::{ErrorNotice, FormError, FormErrors, Text, successes};
+use crate::components::pager::Pager;
 
 /// Beside the membership page's own Suspense, with a resource of its own.
 #[component]
@@ -18,6 +19,7 @@ pub fn CreditsSection(id: Memo<i64>) -> impl IntoView {
             kind: q.get("credits_kind").unwrap_or_default(),
             from: q.get("credits_from").unwrap_or_default(),
             to: q.get("credits_to").unwrap_or_default(),
+            page: q.get("credits_page").unwrap_or_default(),
         })
     });
     let adjust = ServerAction::<AdjustCredits>::new();
@@ -77,7 +79,8 @@ pub fn CreditsSection(id: Memo<i64>) -> impl IntoView {
                                 </div>
                                 <button type="submit">"Filter"</button>
                             </Form>
-                            {if c.entries.is_empty() {
+                            {let (page, pages, range_text) = (c.entries.page, c.entries.pages(), c.entries.range_text());
+                            if c.entries.rows.is_empty() {
                                 view! { <p>"No entries."</p> }.into_any()
                             } else {
                                 view! {
@@ -88,7 +91,7 @@ pub fn CreditsSection(id: Memo<i64>) -> impl IntoView {
                                             <th scope="col">"Why"</th><th scope="col">"By"</th>
                                         </tr></thead>
                                         <tbody>
-                                            {c.entries.into_iter().map(|e| view! {
+                                            {c.entries.rows.into_iter().map(|e| view! {
                                                 <tr>
                                                     <th scope="row" data-label="Date">{e.on.to_string()}</th>
                                                     <td data-label="What">{e.kind.label()}
@@ -100,6 +103,7 @@ pub fn CreditsSection(id: Memo<i64>) -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table>
+                                    <Pager of="credit entries" page pages range_text param="credits_page" />
                                 }.into_any()
                             }}
                         }.into_any(),

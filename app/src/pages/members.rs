@@ -8,11 +8,22 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::members::{
-    MergeMembers, SaveMember, SetMemberStatus, get_member, get_member_form_options, search_members,
+    MergeMembers, SaveMember, SetMemberStatus, get_member, get_member_form_options, list_members,
+    search_members,
 };
 use crate::components::form::{Area, Check, Choice, ErrorNotice, FormError, FormErrors, Text};
 use crate::components::layout::use_staff;
+use crate::components::pager::Pager;
 use crate::pages::membership_type::id_param;
+
+/// What the members page shows.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+enum Found {
+    /// Nothing searched for: a page of everyone by name.
+    Everyone(domain::paging::Listed<MemberSummary>),
+    /// The best matches of a search.
+    Matching(Vec<MemberSummary>),
+}
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
@@ -23,12 +34,20 @@ pub fn MembersPage() -> impl IntoView {
             (
                 q.get("q").unwrap_or_default(),
                 q.get("include_archived").unwrap_or_default(),
+                q.get("page").unwrap_or_default(),
             )
         })
     });
+    // Nothing typed: every member by name, a page at a time; else a search.
     let found = Resource::new(
         move || search.get(),
-        |(q, archived)| search_members(q, archived),
+        |(q, archived, page)| async move {
+            if q.trim().is_empty() {
+                list_members(archived, page).await.map(Found::Everyone)
+            } else {
+                search_members(q, archived).await.map(Found::Matching)
+            }
+        },
     );
     view! {
         <Title text="Members" />
@@ -58,7 +77,20 @@ pub fn MembersPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Searching…"</p> }>
             {move || Suspend::new(async move {
                 match found.await {
-                    Ok(list) => view! { <MemberTable members=list /> }.into_any(),
+                    Ok(Found::Matching(list)) => {
+                        let capped = list.len() as i64 >= 50;
+                        view! {
+                            <MemberTable members=list />
+                            {capped.then(|| view! { <p class="hint">"Showing the first 50: type more to narrow the search."</p> })}
+                        }.into_any()
+                    }
+                    Ok(Found::Everyone(list)) => {
+                        let (page, pages, range_text) = (list.page, list.pages(), list.range_text());
+                        view! {
+                            <MemberTable members=list.rows />
+                            <Pager of="members" page pages range_text param="page" />
+                        }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -71,7 +103,6 @@ fn MemberTable(members: Vec<MemberSummary>) -> impl IntoView {
     if members.is_empty() {
         return view! { <p data-testid="no-members">"No members match."</p> }.into_any();
     }
-    let capped = members.len() as i64 >= 50;
     view! {
         <table class="data-table" data-testid="members">
             <caption class="visually-hidden">"Members"</caption>
@@ -107,7 +138,6 @@ fn MemberTable(members: Vec<MemberSummary>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-        {capped.then(|| view! { <p class="hint">"Showing the first 50: type more to narrow the search."</p> })}
     }
     .into_any()
 }

@@ -5,6 +5,7 @@ use domain::staff::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::organizations::{
     AuthorizeMember, DeleteOrganization, RemoveAuthorizedMember, SaveOrganization,
@@ -14,25 +15,31 @@ use crate::components::form::{
     Area, ErrorNotice, FormError, FormErrors, Text, field_error, form_error,
 };
 use crate::components::layout::use_staff;
+use crate::components::pager::Pager;
 use crate::pages::membership_type::id_param;
+use crate::pages::memberships::param;
 
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
     let staff = use_staff();
-    let orgs = Resource::new(|| (), |_| get_organizations());
+    let query = use_query_map();
+    let page = Memo::new(move |_| query.with(|q| param(q, "page")));
+    let orgs = Resource::new(move || page.get(), get_organizations);
     view! {
         <Title text="Organizations" />
         <h1>"Organizations"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match orgs.await {
-                    Ok(list) if list.is_empty() => view! { <p>"No organizations yet."</p> }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) if list.total == 0 => view! { <p>"No organizations yet."</p> }.into_any(),
+                    Ok(list) => {
+                        let (page, pages, range_text) = (list.page, list.pages(), list.range_text());
+                        view! {
                         <table class="data-table" data-testid="organizations">
                             <caption class="visually-hidden">"Organizations"</caption>
                             <thead><tr><th scope="col">"Name"</th><th scope="col">"Contact"</th><th scope="col">"Authorized members"</th></tr></thead>
                             <tbody>
-                                {list.into_iter().map(|o| view! {
+                                {list.rows.into_iter().map(|o| view! {
                                     <tr>
                                         <th scope="row" data-label="Name"><A href=format!("/organizations/{}", o.id)>{o.name}</A></th>
                                         <td data-label="Contact">{o.contact_name}" " {o.email}</td>
@@ -43,7 +50,9 @@ pub fn OrganizationsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
+                        <Pager of="organizations" page pages range_text />
+                    }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}

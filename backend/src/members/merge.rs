@@ -93,12 +93,13 @@ pub async fn merge_members(
         (false, false) => format!("{}\n{}", keep.notes, dup.notes),
     };
     let digits = domain::members::digits(&phone);
+    let end = domain::members::phone_end(&digits);
     query!(&mut tx, execute,
-        "UPDATE members SET email = $1, email_lc = $2, phone = $3, phone_digits = $4, notes = $5,
-                date_of_birth = COALESCE(date_of_birth, $6), member_type = COALESCE(member_type, $7),
-                home_location_id = COALESCE(home_location_id, $8)
-          WHERE business_id = $9 AND id = $10",
-        &email, email.to_lowercase(), &phone, digits, &notes, dup.date_of_birth, dup.member_type.as_deref(),
+        "UPDATE members SET email = $1, email_lc = $2, phone = $3, phone_digits = $4, phone_end = $5, notes = $6,
+                date_of_birth = COALESCE(date_of_birth, $7), member_type = COALESCE(member_type, $8),
+                home_location_id = COALESCE(home_location_id, $9)
+          WHERE business_id = $10 AND id = $11",
+        &email, email.to_lowercase(), &phone, digits, end, &notes, dup.date_of_birth, dup.member_type.as_deref(),
         dup.home_location_id, b, k)?;
     query!(
         &mut tx,

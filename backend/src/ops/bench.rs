@@ -10,6 +10,7 @@ use domain::staff::Role;
 
 use crate::business::{self, NewBusiness};
 use crate::platform::actor::Actor;
+use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::{Services, catalog, query};
 
@@ -87,13 +88,7 @@ pub async fn bench_billing(
         monthly
     )?;
     let event = format!(r#"{{"kind":"sold","start":"{start}","approval_required":false}}"#);
-    query!(&mut tx, execute,
-        "INSERT INTO members (business_id, member_number, first_name, last_name, email, phone, member_type, notes,
-                              marketing_consent, status, first_name_lc, last_name_lc, email_lc, phone_digits, created_at)
-         WITH RECURSIVE seq(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < $2)
-         SELECT $1, k, 'Bench', 'Member ' || k, '', '', 'Adult', '', FALSE, 'active', 'bench', 'member ' || k, '', '', $3
-           FROM seq",
-        business_id, n, now)?;
+    insert_members(&mut tx, business_id, n, now).await?;
     query!(&mut tx, execute,
         "INSERT INTO memberships (business_id, member_id, membership_type_id, price_id, start_date, payer, version, created_at,
                                   current_type_id, current_price_id, status_changes_on)
@@ -403,4 +398,61 @@ pub async fn bench_redemptions(
         bare,
         minimal,
     })
+}
+
+/// `n` members numbered from 1, with names from a club's spread (a dozen
+/// first names by a dozen last names, so that common prefixes match many),
+/// an email and a phone number each: what searches and lists meet.
+pub(crate) async fn insert_members(
+    tx: &mut Tx,
+    business_id: i64,
+    n: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let pick = |names: &[&str], of: &str| {
+        let arms: String = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| format!(" WHEN {i} THEN '{name}'"))
+            .collect();
+        format!("CASE {of} % {}{arms} END", names.len())
+    };
+    let first = pick(
+        &[
+            "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances",
+            "John", "Radia", "Tim",
+        ],
+        "k",
+    );
+    let last = pick(
+        &[
+            "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson",
+            "Allen", "Backus", "Perlman", "Berners",
+        ],
+        "(k / 12)",
+    );
+    let sql = format!(
+        "INSERT INTO members (business_id, member_number, first_name, last_name, email, phone, member_type, notes,
+                              marketing_consent, status, first_name_lc, last_name_lc, email_lc, phone_digits, created_at)
+         WITH RECURSIVE seq(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < $2),
+              named(k, first, last) AS (SELECT k, {first}, {last} FROM seq)
+         SELECT $1, k, first, last, LOWER(first) || '.' || LOWER(last) || k || '@example.com',
+                '+49 30 ' || CAST(5000000 + k AS TEXT), 'Adult', '', FALSE, 'active', LOWER(first), LOWER(last),
+                LOWER(first) || '.' || LOWER(last) || k || '@example.com', '4930' || CAST(5000000 + k AS TEXT), $3
+           FROM named"
+    );
+    query!(tx, execute, sqlx::AssertSqlSafe(sql), business_id, n, now)?;
+    let end = match tx {
+        Tx::Postgres(_) => "right(phone_digits, 4)",
+        Tx::Sqlite(_) => "substr(phone_digits, -4)",
+    };
+    query!(
+        tx,
+        execute,
+        sqlx::AssertSqlSafe(format!(
+            "UPDATE members SET phone_end = {end} WHERE business_id = $1"
+        )),
+        business_id
+    )?;
+    Ok(())
 }

@@ -167,6 +167,49 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
         )
         .await?,
     );
+    // The desk's search box, and the members lists.
+    let last = n.max(1);
+    let searches = [
+        ("search: a first name (\"ada\")", "ada".to_string()),
+        (
+            "search: first and last name (\"grace hop\")",
+            "grace hop".to_string(),
+        ),
+        (
+            "search: the start of an email",
+            format!("grace.hopper{}", (last / 2) | 1),
+        ),
+        ("search: a member number", format!("#{}", last / 2)),
+        (
+            "search: the last four digits of a phone",
+            format!("{:04}", (5_000_000 + last / 3) % 10_000),
+        ),
+    ];
+    for (name, text) in searches {
+        timings.push(
+            time(name, || async {
+                crate::members::search_members(services, &owner, &text, false).await?;
+                Ok(())
+            })
+            .await?,
+        );
+    }
+    timings.push(
+        time("API members, first 50 (with the count)", || async {
+            crate::members::page_of_members(
+                services,
+                &owner,
+                &Default::default(),
+                crate::members::Window {
+                    offset: 0,
+                    limit: 51,
+                },
+            )
+            .await?;
+            Ok(())
+        })
+        .await?,
+    );
     Ok(ListsReport {
         memberships: n,
         setup,
@@ -208,13 +251,7 @@ async fn fill(services: &Services, owner: &Actor, types: &[i64], n: i64) -> Resu
         )?;
         prices.push(price_id);
     }
-    query!(&mut tx, execute,
-        "INSERT INTO members (business_id, member_number, first_name, last_name, email, phone, member_type, notes,
-                              marketing_consent, status, first_name_lc, last_name_lc, email_lc, phone_digits, created_at)
-         WITH RECURSIVE seq(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < $2)
-         SELECT $1, k, 'Bench', 'Member ' || k, '', '', 'Adult', '', FALSE, 'active', 'bench', 'member ' || k, '', '', $3
-           FROM seq",
-        business_id, n, now)?;
+    super::bench::insert_members(&mut tx, business_id, n, now).await?;
     // Type by member number modulo 3; status by modulo 20: 14 active, 2
     // paused, 1 cancelling, 1 past due, 1 suspended, 1 expired.
     query!(&mut tx, execute,
@@ -252,6 +289,8 @@ async fn fill(services: &Services, owner: &Actor, types: &[i64], n: i64) -> Resu
            FROM memberships WHERE business_id = $1",
         business_id, event, now)?;
     tx.commit().await?;
+    // The kept counts, folded as the daily work folds them.
+    crate::store::memberships::compact(&services.db, business_id).await?;
     Ok(())
 }
 

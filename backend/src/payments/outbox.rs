@@ -5,16 +5,26 @@ use crate::platform::actor::Actor;
 use crate::platform::error::Error;
 use crate::{Services, query};
 use chrono::{DateTime, Utc};
+use domain::paging::{self, Listed};
 use domain::staff::Role;
 
-/// The newest messages of the mail outbox (at most 200). Viewers and up.
+/// A page (`page` as typed, empty for the first) of the mail outbox, newest
+/// first, with how many messages there are. Viewers and up.
 pub async fn outbox(
     services: &Services,
     actor: &Actor,
-) -> Result<Vec<domain::invoices::OutboxMessage>, Error> {
+    page: &str,
+) -> Result<Listed<domain::invoices::OutboxMessage>, Error> {
     actor.require(Role::Viewer)?;
+    let page = paging::page_number(page).map_err(|m| Error::invalid("page", m))?;
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, actor.business_id).await?;
+    let (total,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM outbox WHERE business_id = $1",
+        business.id
+    )?;
     type Row = (
         i64,
         String,
@@ -32,8 +42,10 @@ pub async fn outbox(
         &mut tx,
         fetch_all as Row,
         "SELECT id, to_address, subject, body, kind, created_at, invoice_id, sent_at, attempts, last_error, next_attempt_at
-           FROM outbox WHERE business_id = $1 ORDER BY id DESC LIMIT 200",
-        business.id
+           FROM outbox WHERE business_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+        business.id,
+        paging::PER_PAGE,
+        paging::offset_of(page, paging::PER_PAGE)
     )?;
     tx.commit().await?;
     let local = |at: DateTime<Utc>| {
@@ -41,7 +53,7 @@ pub async fn outbox(
             .format("%Y-%m-%d %H:%M")
             .to_string()
     };
-    Ok(rows
+    let rows = rows
         .into_iter()
         .map(
             |(id, to, subject, body, kind, at, invoice_id, sent, attempts, error, next)| {
@@ -76,7 +88,13 @@ pub async fn outbox(
                 }
             },
         )
-        .collect())
+        .collect();
+    Ok(Listed {
+        rows,
+        total,
+        page,
+        per_page: paging::PER_PAGE,
+    })
 }
 
 /// Hides one-time codes ("123456" or "123 456") behind dots.

@@ -199,6 +199,10 @@ pub async fn membership(
         &business,
         id,
         &domain::credits::EntryFilter::default(),
+        crate::platform::db::Window {
+            offset: 0,
+            limit: domain::paging::PER_PAGE,
+        },
         today,
     )
     .await?;
@@ -215,7 +219,8 @@ pub async fn membership(
     .collect();
     let bookings =
         crate::bookings::of_member_membership(&mut tx, &business, member.member_id, id).await?;
-    let mut entries = credits.entries;
+    // The newest page of the history.
+    let mut entries = credits.entries.rows;
     if reach == Reach::Organization {
         // Colleagues share the credits, not what each other booked.
         let own: Vec<i64> = query!(

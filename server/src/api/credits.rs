@@ -60,9 +60,17 @@ pub async fn credits(
         kind: q.kind.unwrap_or_default(),
         from: q.from.unwrap_or_default(),
         to: q.to.unwrap_or_default(),
+        page: String::new(),
     };
-    let view = backend::credits::view(&state.services, &c.actor, membership_id, &filter).await?;
-    let (rows, count) = in_memory(view.entries, window);
+    let view = backend::credits::view_window(
+        &state.services,
+        &c.actor,
+        membership_id,
+        &filter,
+        super::page::one_more(window),
+    )
+    .await?;
+    let (rows, count) = (view.entries.rows, view.entries.total);
     let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
     Ok(Json(CreditsDto {
         membership_id: view.membership_id.to_string(),

@@ -12,7 +12,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{
     ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, renamed, scope,
 };
-use super::page::{Here, PageQuery, in_memory};
+use super::page::{Here, PageQuery, one_more};
 use super::types::{
     AuthorizeInput, AuthorizedMemberDto, OrganizationDto, OrganizationInput, OrganizationSummaryDto,
 };
@@ -42,8 +42,9 @@ pub async fn list_organizations(
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<OrganizationPage>, ApiError> {
     let window = p.window()?;
-    let all = backend::organizations::list_organizations(&state.services, &c.actor).await?;
-    let (rows, count) = in_memory(all, window);
+    let (rows, count) =
+        backend::organizations::page_of_organizations(&state.services, &c.actor, one_more(window))
+            .await?;
     let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
     Ok(Json(OrganizationPage {
         count,
