@@ -1,6 +1,6 @@
 //! The billing run: for each membership, generate what is missing up to a
-//! date and write it as invoices, in batches of memberships, one transaction
-//! per batch.
+//! date and write it as invoices, in chunks of memberships, one transaction
+//! per chunk, claimed by any server on the database (`chunks`).
 //!
 //! Nothing here decides an amount: `domain::billing::generator` does. The
 //! database protects the money: a line key is billed once (`seq` 0) and then
@@ -10,11 +10,10 @@
 use chrono::NaiveDate;
 use domain::Money;
 use domain::billing::charges::LineKind;
-use domain::billing::generator::CatalogType;
 use domain::invoices::{FormKeys, InvoiceLineView, InvoiceView, RunReport};
 use domain::paging::{self, Listed};
 
-use crate::engine::invoicing::{bill_batch, bill_membership, invoice_mail};
+use crate::engine::invoicing::invoice_mail;
 use crate::engine::ledger::Account;
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
@@ -23,7 +22,9 @@ use crate::store::invoices::{INVOICE_COLUMNS, ListRow, REFUNDED, summary, summar
 use crate::store::memberships::types;
 use crate::{Services, query};
 
+mod chunks;
 mod invoices;
+pub use chunks::{CHUNK_LEASE, help_with_runs};
 pub(crate) use invoices::invoice_view;
 pub use invoices::{
     InvoiceListFilter, InvoiceListItem, invoice, list_invoices, page_of_invoices, resend_invoice,
@@ -57,8 +58,8 @@ pub async fn run_billing_as(
     date: NaiveDate,
     started_by: &str,
 ) -> Result<RunReport, Error> {
-    let run_id = begin_run(services, business_id, date, started_by).await?;
-    let report = continue_run(services, business_id, run_id, date, BATCH, &|_| {}).await?;
+    let run_id = begin_run(services, business_id, date, started_by, BATCH).await?;
+    let report = continue_run(services, run_id, &|_| {}).await?;
     if report.invoices == 0 && report.failed.is_empty() {
         let mut tx = services.db.begin_write().await?;
         query!(
@@ -86,10 +87,11 @@ pub struct Progress {
 pub const RUN_LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// A billing run, recorded in `billing_runs` with its progress. Memberships
-/// are billed in batches, each in one transaction with the catalog loaded
-/// once; a batch that fails (a membership with bad data, or lines another
-/// run wrote first) is billed again one membership at a time, so one failure
-/// never stops the run and the unique line keys still decide every race.
+/// are billed in chunks of `batch`, each in one transaction with the catalog
+/// loaded once, by this server and any other that helps (`chunks`); a chunk
+/// that fails (a membership with bad data, or lines another run wrote first)
+/// is billed again one membership at a time, so one failure never stops the
+/// run and the unique line keys still decide every race.
 pub async fn run_billing_with(
     services: &Services,
     business_id: i64,
@@ -98,8 +100,8 @@ pub async fn run_billing_with(
     batch: i64,
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<RunReport, Error> {
-    let run_id = begin_run(services, business_id, date, started_by).await?;
-    continue_run(services, business_id, run_id, date, batch, progress).await
+    let run_id = begin_run(services, business_id, date, started_by, batch).await?;
+    continue_run(services, run_id, progress).await
 }
 
 /// Records a run about to start and returns its id.
@@ -108,20 +110,31 @@ async fn begin_run(
     business_id: i64,
     date: NaiveDate,
     started_by: &str,
+    batch: i64,
 ) -> Result<i64, Error> {
     let mut tx = services.db.begin_write().await?;
-    let run_id = insert_run(&mut tx, business_id, date, started_by, services.clock.now()).await?;
+    let run_id = insert_run(
+        &mut tx,
+        business_id,
+        date,
+        started_by,
+        services.clock.now(),
+        batch,
+    )
+    .await?;
     tx.commit().await?;
     Ok(run_id)
 }
 
-/// The row of a run about to start, its first heartbeat at its start.
+/// The row of a run about to start, its first heartbeat at its start, and
+/// its chunks of `batch` memberships.
 async fn insert_run(
     tx: &mut Tx,
     business_id: i64,
     date: NaiveDate,
     started_by: &str,
     now: chrono::DateTime<chrono::Utc>,
+    batch: i64,
 ) -> Result<i64, Error> {
     let (total,) = query!(
         tx,
@@ -139,117 +152,31 @@ async fn insert_run(
         now,
         total
     )?;
+    chunks::cut(tx, business_id, run_id, batch).await?;
     Ok(run_id)
 }
 
+/// Works on the run with any other server until it is finished, and
+/// reports it as committed.
 async fn continue_run(
     services: &Services,
-    business_id: i64,
     run_id: i64,
-    date: NaiveDate,
-    batch: i64,
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<RunReport, Error> {
-    let now = services.clock.now();
+    chunks::work_on(services, run_id, true, progress).await?;
     let mut tx = services.db.begin_read().await?;
-    let business = crate::store::business::load(&mut tx, business_id).await?;
-    let (total,) = query!(
+    let (total, invoices, failures) = query!(
         &mut tx,
-        fetch_one as (i64,),
-        "SELECT total FROM billing_runs WHERE id = $1",
+        fetch_one as (i64, i64, String),
+        "SELECT total, invoices, failures FROM billing_runs WHERE id = $1",
         run_id
-    )?;
-    let types = types(&mut tx, business_id).await?;
-    tx.commit().await?;
-    let catalog: Vec<CatalogType> = types
-        .values()
-        .map(|t| CatalogType {
-            id: t.id,
-            spec: &t.spec,
-            prices: &t.prices,
-        })
-        .collect();
-    let mut p = Progress {
-        total: total as usize,
-        ..Progress::default()
-    };
-    let mut failures: Vec<(i64, String)> = Vec::new();
-    let mut after = 0i64;
-    loop {
-        let mut tx = services.db.begin_write().await?;
-        let ids: Vec<i64> = query!(
-            &mut tx,
-            fetch_all as (i64,),
-            "SELECT id FROM memberships WHERE business_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-            business_id,
-            after,
-            batch.max(1)
-        )?
-        .into_iter()
-        .map(|(id,)| id)
-        .collect();
-        let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
-            break;
-        };
-        let attempt = async {
-            let batch =
-                crate::store::memberships::load_batch(&mut tx, business_id, first, last).await?;
-            bill_batch(&mut tx, &business, &catalog, &batch, date, now).await
-        }
-        .await;
-        let (mut tx, invoices, new_failures) = match attempt {
-            Ok(written) => (tx, written, Vec::new()),
-            Err(error) => {
-                tracing::debug!(%error, "a billing batch failed; billing it one by one");
-                drop(tx);
-                let mut invoices = 0;
-                let mut failed = Vec::new();
-                for &id in &ids {
-                    match bill_membership(services, &business, id, date).await {
-                        Ok(n) => invoices += n,
-                        Err(error) => {
-                            tracing::error!(membership = id, %error, "billing failed");
-                            failed.push((id, error.for_people()));
-                        }
-                    }
-                }
-                (services.db.begin_write().await?, invoices, failed)
-            }
-        };
-        p.done += ids.len();
-        p.invoices += invoices;
-        p.failed += new_failures.len();
-        failures.extend(new_failures);
-        let failures_json = serde_json::to_string(&failures)
-            .map_err(|e| Error::internal(format!("failures of run {run_id}: {e}")))?;
-        query!(
-            &mut tx,
-            execute,
-            "UPDATE billing_runs SET done = $2, invoices = $3, failed = $4, failures = $5, heartbeat_at = $6 WHERE id = $1",
-            run_id,
-            p.done as i64,
-            p.invoices as i64,
-            p.failed as i64,
-            failures_json,
-            services.clock.now()
-        )?;
-        tx.commit().await?;
-        progress(&p);
-        after = last;
-    }
-    let mut tx = services.db.begin_write().await?;
-    query!(
-        &mut tx,
-        execute,
-        "UPDATE billing_runs SET finished_at = $2 WHERE id = $1",
-        run_id,
-        services.clock.now()
     )?;
     tx.commit().await?;
     Ok(RunReport {
-        memberships: p.total,
-        invoices: p.invoices,
-        failed: failures,
+        memberships: total as usize,
+        invoices: invoices as usize,
+        failed: serde_json::from_str(&failures)
+            .map_err(|e| Error::internal(format!("failures of run {run_id}: {e}")))?,
     })
 }
 
@@ -417,13 +344,12 @@ pub async fn start_run(
             "A billing run is already in progress: its progress is shown below.".into(),
         ));
     }
-    let run_id = insert_run(&mut tx, business.id, date, &name, now).await?;
+    let run_id = insert_run(&mut tx, business.id, date, &name, now, BATCH).await?;
     tx.commit().await?;
     let services = services.clone();
     let business_id = business.id;
     tokio::spawn(async move {
-        if let Err(error) = continue_run(&services, business_id, run_id, date, BATCH, &|_| {}).await
-        {
+        if let Err(error) = continue_run(&services, run_id, &|_| {}).await {
             tracing::error!(business = business_id, %error, "billing run failed");
         }
     });

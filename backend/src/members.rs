@@ -13,7 +13,7 @@ use domain::staff::Role;
 
 use crate::platform::actor::Actor;
 use crate::platform::audit;
-use crate::platform::db::Tx;
+use crate::platform::db::{Seek, Tx};
 pub use crate::platform::db::{Window, like_prefix};
 use crate::platform::error::Error;
 use crate::store::business::Business;
@@ -24,6 +24,29 @@ pub use merge::merge_members;
 
 /// The most rows one search returns; the page says when there may be more.
 pub const SEARCH_LIMIT: i64 = 50;
+
+/// Runs `sql` binding the business id ($1), then each of `texts`, then the
+/// integers of `[...]`: for SQL that writes only the conditions asked for.
+macro_rules! with_texts {
+    ($tx:expr, $method:ident as $ty:ty, $sql:expr, $business_id:expr, $texts:expr, [$($tail:expr),*]) => {
+        match $tx {
+            Tx::Sqlite(conn) => {
+                let mut q = sqlx::query_as::<_, $ty>(sqlx::AssertSqlSafe($sql.to_string())).bind($business_id);
+                for text in $texts {
+                    q = q.bind(text.as_str());
+                }
+                q$(.bind($tail))*.$method(&mut **conn).await
+            }
+            Tx::Postgres(conn) => {
+                let mut q = sqlx::query_as::<_, $ty>(sqlx::AssertSqlSafe($sql.to_string())).bind($business_id);
+                for text in $texts {
+                    q = q.bind(text.as_str());
+                }
+                q$(.bind($tail))*.$method(&mut **conn).await
+            }
+        }
+    };
+}
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
@@ -263,14 +286,11 @@ pub async fn list_members(
         " AND status <> 'archived'"
     };
     let mut tx = services.db.begin_read().await?;
-    let (total,) = query!(
-        &mut tx,
-        fetch_one as (i64,),
-        sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM members WHERE business_id = $1{archived}"
-        )),
-        b
-    )?;
+    let total = if include_archived {
+        crate::store::memberships::members_counted(&mut tx, b, None).await?
+    } else {
+        crate::store::memberships::members_counted(&mut tx, b, Some("active")).await?
+    };
     let rows = query!(
         &mut tx,
         fetch_all as MemberRow,
@@ -563,6 +583,7 @@ pub async fn form_options(
         locations,
     })
 }
+
 /// The API's member list filters: all optional, combined with AND.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemberListFilter {
@@ -574,12 +595,15 @@ pub struct MemberListFilter {
     pub search: Option<String>,
 }
 
-/// A window of the business's members in id order, and how many match in all.
+/// Up to `limit` of the business's members matching `filter` in id order
+/// from `seek` (before an id: descending, the nearest first), and how many
+/// match in all: the API's list.
 pub async fn page_of_members(
     services: &Services,
     actor: &Actor,
     filter: &MemberListFilter,
-    window: Window,
+    seek: Seek,
+    limit: i64,
 ) -> Result<(Vec<MemberSummary>, i64), Error> {
     actor.require(Role::Viewer)?;
     let status = filter.status.map(|s| s.as_str()).unwrap_or_default();
@@ -595,30 +619,65 @@ pub async fn page_of_members(
         .filter(|s| !s.is_empty())
         .map(|s| like_prefix(&s))
         .unwrap_or_default();
-    let conditions = "business_id = $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR email_lc = $3)
-        AND ($4 = '' OR first_name_lc LIKE $4 ESCAPE '\\' OR last_name_lc LIKE $4 ESCAPE '\\' OR email_lc LIKE $4 ESCAPE '\\')";
+    // Only the conditions asked for are written (each database then plans on
+    // the index that fits); the values are bound, $2 onwards.
+    let mut conditions = String::from("business_id = $1");
+    let mut texts: Vec<String> = Vec::new();
+    if !status.is_empty() {
+        texts.push(status.to_string());
+        conditions.push_str(&format!(" AND status = ${}", texts.len() + 1));
+    }
+    if !email.is_empty() {
+        texts.push(email);
+        conditions.push_str(&format!(" AND email_lc = ${}", texts.len() + 1));
+    }
+    let searched = !search.is_empty();
+    if searched {
+        texts.push(search);
+        let n = texts.len() + 1;
+        conditions.push_str(&format!(
+            " AND (first_name_lc LIKE ${n} ESCAPE '\\' OR last_name_lc LIKE ${n} ESCAPE '\\' OR email_lc LIKE ${n} ESCAPE '\\')"
+        ));
+    }
     let mut tx = services.db.begin_read().await?;
-    let (count,) = query!(
-        &mut tx,
-        fetch_one as (i64,),
-        sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM members WHERE {conditions}")),
-        actor.business_id,
-        status,
-        &email,
-        &search
-    )?;
-    let rows = query!(
+    // By status alone, the total is the kept count (`store::memberships::counts`).
+    let count = if texts.len() == usize::from(!status.is_empty()) {
+        crate::store::memberships::members_counted(
+            &mut tx,
+            actor.business_id,
+            Some(status).filter(|s| !s.is_empty()),
+        )
+        .await?
+    } else {
+        let sql = format!("SELECT COUNT(*) FROM members WHERE {conditions}");
+        let (count,) = with_texts!(
+            &mut tx,
+            fetch_one as (i64,),
+            &sql,
+            actor.business_id,
+            &texts,
+            []
+        )?;
+        count
+    };
+    // A cursor's id is an integer: written into the SQL, not bound.
+    let (offset, from, order) = match seek {
+        Seek::Offset(offset) => (offset, String::new(), "id"),
+        Seek::After(id) => (0, format!(" AND id > {id}"), "id"),
+        Seek::Before(id) => (0, format!(" AND id < {id}"), "id DESC"),
+    };
+    let n = texts.len() + 2;
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM members WHERE {conditions}{from} ORDER BY {order} LIMIT ${n} OFFSET ${}",
+        n + 1
+    );
+    let rows = with_texts!(
         &mut tx,
         fetch_all as MemberRow,
-        sqlx::AssertSqlSafe(format!(
-            "SELECT {MEMBER_COLUMNS} FROM members WHERE {conditions} ORDER BY id LIMIT $5 OFFSET $6"
-        )),
+        &sql,
         actor.business_id,
-        status,
-        &email,
-        &search,
-        window.limit,
-        window.offset
+        &texts,
+        [limit, offset]
     )?;
     tx.commit().await?;
     let members = rows

@@ -5,6 +5,7 @@
 
 use chrono::{Months, NaiveDate};
 use domain::Invalid;
+use domain::paging::{self, Listed};
 use domain::staff::Role;
 use domain::visits::{
     RecurringServiceForm, RecurringServiceSpec, ScheduleVisitForm, ServiceAddressForm, VisitFilter,
@@ -13,9 +14,9 @@ use domain::visits::{
 
 use crate::platform::actor::Actor;
 use crate::platform::audit;
-use crate::platform::db::Tx;
+use crate::platform::db::{Tx, Window};
 use crate::platform::error::Error;
-use crate::store::bookings::list;
+use crate::store::bookings::page_of;
 use crate::store::memberships::{load_membership, types};
 use crate::{Services, query};
 
@@ -224,12 +225,23 @@ pub async fn page(
     };
     let from = date("from", &filter.from);
     let to = date("to", &filter.to);
+    let page = match paging::page_number(&filter.page) {
+        Ok(page) => page,
+        Err(message) => {
+            invalid.push("page", message);
+            1
+        }
+    };
     if !invalid.is_empty() {
         return Err(invalid.into());
     }
     let all_types = types(&mut tx, business.id).await?;
     let specs = load_services(&mut tx, business.id).await?;
-    let visits = list(&mut tx, business.id, status, from, to).await?;
+    let window = Window {
+        offset: paging::offset_of(page, paging::PER_PAGE),
+        limit: paging::PER_PAGE,
+    };
+    let (rows, total) = page_of(&mut tx, business.id, status, from, to, window).await?;
     tx.commit().await?;
     let mut types: Vec<(i64, String)> = all_types
         .values()
@@ -251,7 +263,12 @@ pub async fn page(
             })
             .collect(),
         types,
-        visits,
+        visits: Listed {
+            rows,
+            total,
+            page,
+            per_page: paging::PER_PAGE,
+        },
         can_change: actor.allows(Role::FrontDesk),
         can_manage: actor.allows(Role::Manager),
     })

@@ -353,3 +353,46 @@ async fn the_redemption_benchmark_redeems_every_credit_it_grants() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_credit_history_pages_through_every_entry_newest_first() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        for i in 0..105 {
+            credits::adjust(
+                &c.s,
+                &c.owner,
+                c.membership,
+                &adjust("1", &format!("visit {i}"), &format!("k{i}")),
+            )
+            .await
+            .unwrap();
+        }
+        let page = |page: &str| {
+            let c = &c;
+            let filter = EntryFilter {
+                kind: "adjust".into(),
+                page: page.into(),
+                ..Default::default()
+            };
+            async move {
+                credits::view(&c.s, &c.owner, c.membership, &filter)
+                    .await
+                    .unwrap()
+                    .entries
+            }
+        };
+        let first = page("").await;
+        assert_eq!((first.total, first.rows.len()), (105, 100));
+        assert_eq!(first.rows[0].reason, "visit 104", "the newest first");
+        let second = page("2").await;
+        let reasons: Vec<&str> = second.rows.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            ["visit 4", "visit 3", "visit 2", "visit 1", "visit 0"]
+        );
+        assert!(page("3").await.rows.is_empty());
+        ledger_adds_up(&c, c.membership).await;
+    })
+    .await;
+}

@@ -280,3 +280,44 @@ fn a_bad_smtp_address_or_sender_is_a_clear_message() {
         "{bad_from}"
     );
 }
+
+#[tokio::test]
+async fn the_outbox_pages_through_every_message_newest_first() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let before = payments::outbox(&c.s, &c.owner, "").await.unwrap().total;
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        for i in 0..120 {
+            query!(
+                &mut tx,
+                execute,
+                "INSERT INTO outbox (business_id, to_address, subject, body, kind, created_at)
+                 VALUES ($1, $2, $3, 'Hello', 'notice', $4)",
+                c.owner.business_id,
+                format!("m{i}@example.com"),
+                format!("Notice {i}"),
+                c.s.clock.now()
+            )
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let first = payments::outbox(&c.s, &c.owner, "").await.unwrap();
+        assert_eq!(first.total, before + 120);
+        assert_eq!(first.rows.len(), 100);
+        assert_eq!(first.rows[0].to, "m119@example.com", "the newest first");
+        let second = payments::outbox(&c.s, &c.owner, "2").await.unwrap();
+        assert_eq!(second.rows.len() as i64, before + 20);
+        let mut ids: Vec<i64> = first
+            .rows
+            .iter()
+            .chain(&second.rows)
+            .map(|m| m.id)
+            .collect();
+        ids.dedup();
+        assert_eq!(ids.len() as i64, first.total, "each message once");
+        assert!(ids.windows(2).all(|w| w[0] > w[1]));
+        let beyond = payments::outbox(&c.s, &c.owner, "3").await.unwrap();
+        assert!(beyond.rows.is_empty());
+    })
+    .await;
+}

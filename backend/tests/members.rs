@@ -2,6 +2,8 @@
 
 use backend::Actor;
 use backend::business::{self, NewBusiness};
+use backend::members::MemberListFilter;
+use backend::platform::db::Seek;
 use backend::platform::db::{Db, Tx};
 use backend::testing::each_db;
 use backend::{Clock, Error, Services, members};
@@ -166,9 +168,60 @@ async fn editing_archiving_and_restoring_keep_the_member_and_audit_each_change()
             .await
             .unwrap_err();
         assert!(matches!(again, Error::Conflict(_)));
+        // The lists' totals (kept counts by status) follow the archiving.
+        members::create_member(&s, &o, &person("Alan", "Turing", "alan@example.com", ""))
+            .await
+            .unwrap();
+        let total = |include_archived| {
+            let s = s.clone();
+            async move {
+                members::list_members(&s, &o, include_archived, "")
+                    .await
+                    .unwrap()
+                    .total
+            }
+        };
+        assert_eq!((total(false).await, total(true).await), (1, 2));
+        let counted = |filter: MemberListFilter| {
+            let s = s.clone();
+            async move {
+                let (rows, count) = members::page_of_members(&s, &o, &filter, Seek::Offset(0), 10)
+                    .await
+                    .unwrap();
+                (rows.len() as i64, count)
+            }
+        };
+        let archived = MemberListFilter {
+            status: Some(MemberStatus::Archived),
+            ..Default::default()
+        };
+        assert_eq!(counted(archived.clone()).await, (1, 1));
+        assert_eq!(counted(MemberListFilter::default()).await, (2, 2));
+        let searched = MemberListFilter {
+            status: Some(MemberStatus::Active),
+            search: Some("tur".into()),
+            ..Default::default()
+        };
+        assert_eq!(counted(searched).await, (1, 1));
+        let by_email = MemberListFilter {
+            email: Some("ALAN@example.com".into()),
+            ..Default::default()
+        };
+        assert_eq!(counted(by_email).await, (1, 1));
         members::set_member_status(&s, &o, ada.id, MemberStatus::Active)
             .await
             .unwrap();
+        assert_eq!((total(false).await, total(true).await), (2, 2));
+        assert_eq!(counted(archived).await, (0, 0));
+        let report = backend::ops::check::check(&s).await.unwrap();
+        assert!(
+            !report
+                .violations
+                .iter()
+                .any(|v| v.message.contains("kept count")),
+            "{:?}",
+            report.violations
+        );
 
         let mut tx = s.db.begin_read().await.unwrap();
         let actions: Vec<(String,)> = backend::query!(
@@ -186,6 +239,7 @@ async fn editing_archiving_and_restoring_keep_the_member_and_audit_each_change()
                 "member.created",
                 "member.updated",
                 "member.archived",
+                "member.created",
                 "member.restored"
             ]
         );

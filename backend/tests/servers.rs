@@ -2,7 +2,8 @@
 //! whose schedulers run at the same moments give exactly the invoices,
 //! charges, credits, mails and billing runs that one server gives (each
 //! business's day is claimed by one of them through `day_work`), on SQLite
-//! and (with TEST_POSTGRES_URL) PostgreSQL.
+//! and (with TEST_POSTGRES_URL) PostgreSQL; and a billing run's chunks are
+//! shared by two servers with the same invoices as one.
 
 use backend::ops::demo;
 use backend::platform::db::Db;
@@ -183,6 +184,109 @@ async fn two_servers_on_one_database_do_a_months_daily_work_exactly_as_one_does(
     a_month(TestDb::sqlite().await, TestDb::sqlite().await).await;
     match (TestDb::postgres().await, TestDb::postgres().await) {
         (Some(one), Some(two)) => a_month(one, two).await,
+        _ => eprintln!("PostgreSQL part skipped: TEST_POSTGRES_URL is not set"),
+    }
+}
+
+/// One billing run of the demo's first business a month on, by one server,
+/// and by two (the one that starts it bills a chunk, then waits until the
+/// other has taken the rest as its scheduler would).
+async fn one_run_by_two(one: TestDb, two: TestDb) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let single = Services::new(one.db.clone(), clock());
+    let first = Services::new(two.db.clone(), clock());
+    let second = Services::new(two.connect_again().await, clock());
+    assert!(demo::seed_demo(&single).await.unwrap());
+    assert!(demo::seed_demo(&first).await.unwrap());
+    let mut tx = one.db.begin_read().await.unwrap();
+    let (business_id, memberships) = query!(
+        &mut tx,
+        fetch_one as (i64, i64),
+        "SELECT business_id, COUNT(*) FROM memberships GROUP BY business_id ORDER BY COUNT(*) DESC LIMIT 1"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        memberships > 10,
+        "chunks of 5 for both servers: {memberships}"
+    );
+    let date = NaiveDate::from_ymd_opt(2026, 12, 22).unwrap();
+    let alone =
+        backend::billing::run_billing_with(&single, business_id, date, "a test", 5, &|_| {})
+            .await
+            .unwrap();
+
+    let helped = Arc::new(AtomicUsize::new(0));
+    let helper = {
+        let (second, helped) = (second.clone(), helped.clone());
+        tokio::spawn(async move {
+            loop {
+                let billed = backend::billing::help_with_runs(&second).await.unwrap();
+                if billed > 0 {
+                    helped.store(billed, Ordering::SeqCst);
+                    return billed;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let waited = helped.clone();
+    let together =
+        backend::billing::run_billing_with(&first, business_id, date, "a test", 5, &move |_| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while waited.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+        .await
+        .unwrap();
+    let by_second = tokio::time::timeout(std::time::Duration::from_secs(60), helper)
+        .await
+        .expect("the second server found the run")
+        .unwrap();
+    let chunks = (memberships + 4) / 5;
+    assert!(
+        (1..chunks as usize).contains(&by_second),
+        "the second server billed {by_second} of {chunks} chunks"
+    );
+    assert!(alone.invoices > 0, "the month bills: {alone:?}");
+    assert_eq!(
+        (
+            together.memberships,
+            together.invoices,
+            together.failed.clone()
+        ),
+        (alone.memberships, alone.invoices, alone.failed.clone())
+    );
+    assert_eq!(
+        outcome(&one.db).await.invoices,
+        outcome(&two.db).await.invoices
+    );
+    let mut tx = two.db.begin_read().await.unwrap();
+    let (left,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM billing_run_chunks"
+    )
+    .unwrap();
+    let (done, finished) = query!(
+        &mut tx,
+        fetch_one as (i64, bool),
+        "SELECT done, finished_at IS NOT NULL FROM billing_runs WHERE started_by = 'a test'"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((left, done, finished), (0, memberships, true));
+    one.finish().await;
+    two.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_bill_one_run_together_exactly_as_one_does() {
+    one_run_by_two(TestDb::sqlite().await, TestDb::sqlite().await).await;
+    match (TestDb::postgres().await, TestDb::postgres().await) {
+        (Some(one), Some(two)) => one_run_by_two(one, two).await,
         _ => eprintln!("PostgreSQL part skipped: TEST_POSTGRES_URL is not set"),
     }
 }

@@ -38,7 +38,7 @@ async fn a_membership_s_visits_are_generated_a_year_ahead_scheduled_and_complete
         // Running the daily part again writes nothing twice.
         assert_eq!(backend::jobs::visits_work(&c.s, c.owner.business_id).await.unwrap(), 0);
         let page = visits::page(&c.s, &c.owner, &VisitFilter::default()).await.unwrap();
-        let due: Vec<_> = page.visits.iter().map(|v| (v.due_on, v.status)).collect();
+        let due: Vec<_> = page.visits.rows.iter().map(|v| (v.due_on, v.status)).collect();
         assert_eq!(
             due,
             [
@@ -46,10 +46,10 @@ async fn a_membership_s_visits_are_generated_a_year_ahead_scheduled_and_complete
                 (d(2027, 6, 15), VisitStatus::NotScheduled)
             ]
         );
-        assert_eq!(page.visits[0].holder, "Ada Lovelace");
+        assert_eq!(page.visits.rows[0].holder, "Ada Lovelace");
         assert_eq!(page.services[0].1, "Fitness assessment");
-        let first = page.visits[0].id;
-        let second = page.visits[1].id;
+        let first = page.visits.rows[0].id;
+        let second = page.visits.rows[1].id;
 
         // Completing before scheduling is refused; a past day is refused.
         let at = |day: &str| ScheduleVisitForm {
@@ -80,12 +80,12 @@ async fn a_membership_s_visits_are_generated_a_year_ahead_scheduled_and_complete
         let done = visits::page(&c.s, &c.owner, &VisitFilter { status: "completed".into(), ..Default::default() })
             .await
             .unwrap();
-        assert_eq!(done.visits.len(), 1);
-        assert_eq!(done.visits[0].scheduled_at.map(|t| t.to_string()), Some("2026-12-16 09:30:00".into()));
+        assert_eq!((done.visits.total, done.visits.rows.len()), (1, 1));
+        assert_eq!(done.visits.rows[0].scheduled_at.map(|t| t.to_string()), Some("2026-12-16 09:30:00".into()));
         let in_june = visits::page(&c.s, &c.owner, &VisitFilter { from: "2027-06-01".into(), to: "2027-06-30".into(), ..Default::default() })
             .await
             .unwrap();
-        assert_eq!(in_june.visits.len(), 1);
+        assert_eq!(in_june.visits.rows.len(), 1);
 
         // A type that does not include the service is refused; another business sees nothing.
         let other = backend::catalog::create_membership_type(
@@ -121,6 +121,29 @@ async fn a_membership_s_visits_are_generated_a_year_ahead_scheduled_and_complete
         ));
         let stranger = backend::Actor { business_id: c.owner.business_id + 1000, ..c.owner };
         assert!(visits::change(&c.s, &stranger, first, VisitStatus::Cancelled, &at("")).await.is_err());
+
+        // Every visit can be reached, a hundred to a page (no 500-row cut).
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        let (address_id,) = backend::query!(&mut tx, fetch_one as (i64,),
+            "SELECT service_address_id FROM service_visits WHERE id = $1", first).unwrap();
+        for week in 1..=600u64 {
+            backend::query!(&mut tx, execute,
+                "INSERT INTO service_visits (business_id, service_address_id, due_on, status, changed_at)
+                 VALUES ($1, $2, $3, 'not_scheduled', $4)",
+                c.owner.business_id, address_id, d(2028, 1, 1) + chrono::Days::new(week), c.s.clock.now()).unwrap();
+        }
+        tx.commit().await.unwrap();
+        let open = |page: &str| VisitFilter { status: "not_scheduled".into(), page: page.into(), ..Default::default() };
+        let first_page = visits::page(&c.s, &c.owner, &open("")).await.unwrap().visits;
+        assert_eq!((first_page.total, first_page.rows.len()), (600, 100));
+        let last = visits::page(&c.s, &c.owner, &open("6")).await.unwrap().visits;
+        assert_eq!(last.rows.len(), 100);
+        assert_eq!(last.rows.last().unwrap().due_on, d(2028, 1, 1) + chrono::Days::new(600));
+        assert!(visits::page(&c.s, &c.owner, &open("7")).await.unwrap().visits.rows.is_empty());
+        assert!(matches!(
+            visits::page(&c.s, &c.owner, &open("0")).await,
+            Err(backend::Error::Invalid(_))
+        ));
     })
     .await;
 }

@@ -155,6 +155,8 @@ pub struct VisitFilter {
     pub status: String,
     pub from: String,
     pub to: String,
+    /// The list's page (from 1; empty for the first).
+    pub page: String,
 }
 
 /// A visit as the list shows it.
@@ -177,7 +179,8 @@ pub struct VisitsPage {
     pub services: Vec<(i64, String, u32, String)>,
     /// Active recurring membership types: (id, name).
     pub types: Vec<(i64, String)>,
-    pub visits: Vec<VisitView>,
+    /// A page of the visits by due date.
+    pub visits: crate::paging::Listed<VisitView>,
     pub can_change: bool,
     pub can_manage: bool,
 }

@@ -251,14 +251,28 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Runs the day's work (renewals now, billing later) once a minute for every
 /// business, on each business's own date (the simulated one too). Each job is
-/// idempotent, so running it often only finds nothing to do.
+/// idempotent, so running it often only finds nothing to do. Every two
+/// seconds it also takes a share of any billing run's open chunks
+/// (`backend::billing::help_with_runs`), so every server bills.
 pub fn spawn_scheduler(services: backend::Services) {
+    let helper = services.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
             if let Err(error) = backend::jobs::run_daily(&services).await {
                 tracing::error!(%error, "the daily work failed; it runs again in a minute");
+            }
+        }
+    });
+    // Billing runs another server started (or one that stopped left): this
+    // server bills a share of their chunks.
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            if let Err(error) = backend::billing::help_with_runs(&helper).await {
+                tracing::error!(%error, "helping with a billing run failed; tried again shortly");
             }
         }
     });

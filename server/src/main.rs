@@ -43,6 +43,10 @@ enum Command {
     BenchBilling {
         #[arg(long, default_value_t = 10_000)]
         memberships: i64,
+        /// How many servers bill the run together: this one and the others,
+        /// each with its own connection pool on a thread of its own.
+        #[arg(long, default_value_t = 1)]
+        servers: usize,
     },
     /// Build a business of many memberships (several types, a spread of
     /// statuses) and print p50/p95 of each membership list query beside a
@@ -132,9 +136,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             let services = backend::Services::new(db, clock);
             check(&services).await
         }
-        Command::BenchBilling { memberships } => {
-            let services = backend::Services::new(db, clock);
-            bench(&services, memberships).await
+        Command::BenchBilling {
+            memberships,
+            servers,
+        } => {
+            let services = backend::Services::new(db, clock.clone());
+            let mut helpers = Vec::new();
+            for _ in 1..servers.max(1) {
+                let db = open_database(&config.database_url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                helpers.push(backend::Services::new(db, clock.clone()));
+            }
+            bench(&services, memberships, helpers).await
         }
         Command::BenchLists { memberships } => {
             let services = backend::Services::new(db, clock);
@@ -360,17 +374,23 @@ async fn check(services: &backend::Services) -> Result<(), String> {
     }
 }
 
-async fn bench(services: &backend::Services, memberships: i64) -> Result<(), String> {
+async fn bench(
+    services: &backend::Services,
+    memberships: i64,
+    helpers: Vec<backend::Services>,
+) -> Result<(), String> {
     if memberships < 1 {
         return Err("--memberships must be at least 1".into());
     }
     let start = services.clock.now().date_naive();
     println!(
-        "billing {memberships} new monthly memberships on {} ({})…",
+        "billing {memberships} new monthly memberships on {} ({}, {} server{})…",
         start,
-        services.db.kind()
+        services.db.kind(),
+        helpers.len() + 1,
+        if helpers.is_empty() { "" } else { "s" }
     );
-    let r = backend::ops::bench::bench_billing(services, memberships, start)
+    let r = backend::ops::bench::bench_billing(services, memberships, start, helpers)
         .await
         .map_err(|e| e.to_string())?;
     println!(
@@ -389,6 +409,14 @@ async fn bench(services: &backend::Services, memberships: i64) -> Result<(), Str
         r.bare_rows, r.bare
     );
     println!("  ratio run / bare writes: {:.1}x", r.ratio());
+    if !r.helped.is_empty() {
+        let chunks = r.memberships.div_ceil(backend::billing::BATCH);
+        println!(
+            "  chunks of {} memberships billed by the other servers: {:?} of {chunks}",
+            backend::billing::BATCH,
+            r.helped
+        );
+    }
     Ok(())
 }
 

@@ -422,7 +422,13 @@ async fn members_are_created_once_per_idempotency_key_updated_in_part_and_listed
         let by_page = api.get(&key, "/members?status=active&page_size=10&page=2").await;
         assert_eq!(second.body["results"], by_page.body["results"]);
         assert_ne!(second.body["results"][0]["id"], first.body["results"][0]["id"]);
-        assert!(second.body["previous"].as_str().is_some());
+        // The links seek by id (`a…`, `b…`): back from the second page is the first.
+        assert!(next.contains("cursor=a"), "{next}");
+        let previous = second.body["previous"].as_str().unwrap();
+        assert!(previous.contains("cursor=b"), "{previous}");
+        let back = api.call(Method::GET, Some(&key), previous, None, None).await;
+        assert_eq!(back.body["results"], first.body["results"]);
+        assert_eq!(back.body["count"], first.body["count"]);
         let bad = api.get(&key, "/members?page_size=1000").await;
         assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "page_size"));
         let bad = api.get(&key, "/members?cursor=nonsense").await;

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::visits::{AddServiceAddress, ChangeVisit, CreateRecurringService, get_visits};
 use crate::components::form::{Choice, ErrorNotice, FormError, FormErrors, Text, successes};
+use crate::components::pager::Pager;
 use crate::error::AppError;
 use crate::pages::memberships::{error_of, param};
 
@@ -21,6 +22,7 @@ pub fn VisitsPage() -> impl IntoView {
             status: param(q, "status"),
             from: param(q, "from"),
             to: param(q, "to"),
+            page: param(q, "page"),
         })
     });
     let create = ServerAction::<CreateRecurringService>::new();
@@ -54,6 +56,7 @@ pub fn VisitsPage() -> impl IntoView {
                 let err = move |field| error_of(&error, field);
                 match result {
                     Ok(p) => {
+                        let (visits_page, visits_pages, visits_range) = (p.visits.page, p.visits.pages(), p.visits.range_text());
                         let types: Vec<(String, String)> = p.types.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
                         let services: Vec<(String, String)> = p.services.iter().map(|(id, n, ..)| (id.to_string(), n.clone())).collect();
                         view! {
@@ -109,7 +112,7 @@ pub fn VisitsPage() -> impl IntoView {
                                 </Form>
                                 <FormError message=change_errors.general() />
                                 {move || change_errors.field("day").get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-                                {if p.visits.is_empty() {
+                                {if p.visits.rows.is_empty() && p.visits.page == 1 {
                                     view! { <p>"No visits."</p> }.into_any()
                                 } else {
                                     view! {
@@ -120,7 +123,7 @@ pub fn VisitsPage() -> impl IntoView {
                                                 <th scope="col">"For"</th><th scope="col">"Status"</th><th scope="col">"Actions"</th>
                                             </tr></thead>
                                             <tbody>
-                                                {p.visits.clone().into_iter().map(|v| {
+                                                {p.visits.rows.clone().into_iter().map(|v| {
                                                     let id = v.id;
                                                     let open = matches!(v.status, VisitStatus::NotScheduled | VisitStatus::Scheduled);
                                                     let due = v.due_on.to_string();
@@ -164,6 +167,7 @@ pub fn VisitsPage() -> impl IntoView {
                                                 }).collect_view()}
                                             </tbody>
                                         </table>
+                                        <Pager of="visits" page=visits_page pages=visits_pages range_text=visits_range.clone() param="page" />
                                     }.into_any()
                                 }}
                             </section>

@@ -24,6 +24,8 @@ pub struct BenchReport {
     /// Rows written by the bare INSERTs: an invoice and a line per membership.
     pub bare_rows: i64,
     pub bare: Duration,
+    /// The chunks each helping server billed (the starting one billed the rest).
+    pub helped: Vec<usize>,
 }
 
 impl BenchReport {
@@ -70,11 +72,15 @@ pub(crate) async fn scratch_business(
 }
 
 /// Makes a business with `n` monthly memberships all starting on `start`,
-/// bills them on that date, and times the bare writes of `2 n` rows.
+/// bills them on that date, and times the bare writes of `2 n` rows. Each of
+/// `helpers` (other servers: their own pools on the same database) runs on
+/// a thread of its own and takes chunks of the run as a server's scheduler
+/// does.
 pub async fn bench_billing(
     services: &Services,
     n: i64,
     start: NaiveDate,
+    helpers: Vec<Services>,
 ) -> Result<BenchReport, Error> {
     let began = Instant::now();
     let (owner, monthly) = scratch_business(services, "bench").await?;
@@ -101,9 +107,27 @@ pub async fn bench_billing(
     tx.commit().await?;
     let setup = began.elapsed();
 
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let threads: Vec<_> = helpers
+        .into_iter()
+        .map(|helper| {
+            let stop = stop.clone();
+            std::thread::spawn(move || help_until(helper, &stop))
+        })
+        .collect();
     let began = Instant::now();
-    let report = crate::billing::run_billing(services, business_id, start).await?;
+    let report = crate::billing::run_billing(services, business_id, start).await;
     let run = began.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut helped = Vec::new();
+    for thread in threads {
+        helped.push(
+            thread
+                .join()
+                .map_err(|_| Error::internal("a helping server panicked"))??,
+        );
+    }
+    let report = report?;
 
     let (bare_rows, bare) = bare_writes(services, 2 * n).await?;
     Ok(BenchReport {
@@ -114,6 +138,23 @@ pub async fn bench_billing(
         run,
         bare_rows,
         bare,
+        helped,
+    })
+}
+
+/// A helping server: takes chunks of open billing runs until told to stop.
+fn help_until(helper: Services, stop: &std::sync::atomic::AtomicBool) -> Result<usize, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(format!("a helper's runtime: {e}")))?;
+    runtime.block_on(async {
+        let mut billed = 0;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            billed += crate::billing::help_with_runs(&helper).await?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(billed)
     })
 }
 

@@ -200,10 +200,8 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
                 services,
                 &owner,
                 &Default::default(),
-                crate::members::Window {
-                    offset: 0,
-                    limit: 51,
-                },
+                Seek::Offset(0),
+                51,
             )
             .await?;
             Ok(())

@@ -80,13 +80,8 @@ async fn check_business(
     invoices_add_up(&mut tx, business_id, report).await?;
     payments_add_up(&mut tx, business_id, report).await?;
     projections_match(&mut tx, &business, today, report).await?;
-    for (status, type_id, kept, counted) in
-        crate::store::memberships::counts_differences(&mut tx, business_id).await?
-    {
-        report.found(
-            business_id,
-            format!("the kept count of {status} memberships of type {type_id} is {kept}, but {counted} are stored"),
-        );
+    for difference in crate::store::memberships::counts_differences(&mut tx, business_id).await? {
+        report.found(business_id, difference);
     }
     tx.commit().await?;
     Ok(())

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 mod counts;
 mod projection;
-pub(crate) use counts::{compact, counted, differences as counts_differences};
+pub(crate) use counts::{compact, counted, differences as counts_differences, members_counted};
 pub(crate) use projection::{
     advance, any_due, compute, invoiced, long_ago, mark_all, reproject, reproject_invoice, stored,
 };

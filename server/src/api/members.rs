@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, scope};
-use super::page::{Here, PageQuery, one_more};
+use super::page::{Here, PageQuery};
 use super::types::{MemberDto, MemberInput, MemberSummaryDto};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -61,11 +61,17 @@ pub async fn list_members(
         email: q.email.filter(|e| !e.trim().is_empty()),
         search: q.search,
     };
-    let window = p.window()?;
-    let (rows, count) =
-        backend::members::page_of_members(&state.services, &c.actor, &filter, one_more(window))
-            .await?;
-    let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
+    let position = p.seek()?;
+    let (rows, count) = backend::members::page_of_members(
+        &state.services,
+        &c.actor,
+        &filter,
+        position.0,
+        position.1 + 1,
+    )
+    .await?;
+    let (count, next, previous, rows) =
+        Here::new(&headers, &uri).seek_page(position, rows, count, |m| m.id);
     Ok(Json(MemberPage {
         count,
         next,

@@ -2,7 +2,7 @@
 //! `{ count, next, previous, results }` and absolute links. Lists are in id
 //! order and nothing listed is ever deleted, so a cursor (an opaque position)
 //! stays right while rows are added. A cursor is an offset (`o…`) or, on
-//! lists that seek (memberships), a row's id to continue after (`a…`) or
+//! lists that seek (memberships, members), a row's id to continue after (`a…`) or
 //! before (`b…`): as fast on the thousandth page as on the first.
 
 use axum::http::{HeaderMap, Uri, header};

@@ -1,0 +1,14 @@
+-- The work of a billing run, cut into chunks of memberships (ids first_id to
+-- last_id, the last chunk open-ended) that any server may claim: a claim is
+-- the chunk's row read FOR UPDATE SKIP LOCKED and a lease (claimed_by,
+-- claimed_until) written on it; a chunk is deleted in the transaction that
+-- writes its invoices and adds its counts to the run's row. A run is done
+-- when it has no chunk left.
+CREATE TABLE billing_run_chunks (
+    run_id BIGINT NOT NULL REFERENCES billing_runs (id),
+    first_id BIGINT NOT NULL,
+    last_id BIGINT NOT NULL,
+    claimed_by TEXT,
+    claimed_until TIMESTAMPTZ,
+    PRIMARY KEY (run_id, first_id)
+);
