@@ -385,14 +385,16 @@ async fn current_view(
     id: i64,
 ) -> Result<MemberView, Error> {
     let row = load(tx, business.id, id).await?;
-    view(tx, business, row, services.today(business)).await
+    view(tx, business, row, services.today(business), 1).await
 }
 
+/// The member's page, with page `memberships_page` of their memberships.
 async fn view(
     tx: &mut Tx,
     business: &crate::store::business::Business,
     row: MemberRow,
     today: NaiveDate,
+    memberships_page: i64,
 ) -> Result<MemberView, Error> {
     let business_id = business.id;
     let home_location_name = match row.home_location_id {
@@ -411,6 +413,7 @@ async fn view(
         business,
         crate::store::memberships::HolderRef::Member(row.id),
         today,
+        memberships_page,
     )
     .await?;
     let merged_into = match row.merged_into {
@@ -440,10 +443,28 @@ async fn view(
 }
 
 pub async fn member(services: &Services, actor: &Actor, id: i64) -> Result<MemberView, Error> {
+    member_page(services, actor, id, 1).await
+}
+
+/// A member, with page `memberships_page` (from 1) of their memberships.
+pub async fn member_page(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    memberships_page: i64,
+) -> Result<MemberView, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, actor.business_id).await?;
-    let view = current_view(&mut tx, services, &business, id).await?;
+    let row = load(&mut tx, business.id, id).await?;
+    let view = view(
+        &mut tx,
+        &business,
+        row,
+        services.today(&business),
+        memberships_page,
+    )
+    .await?;
     tx.commit().await?;
     Ok(view)
 }

@@ -89,6 +89,17 @@ async fn view(
     business_id: i64,
     id: i64,
 ) -> Result<OrganizationView, Error> {
+    view_page(tx, services, business_id, id, 1).await
+}
+
+/// The organization's page, with page `memberships_page` of its memberships.
+async fn view_page(
+    tx: &mut Tx,
+    services: &Services,
+    business_id: i64,
+    id: i64,
+    memberships_page: i64,
+) -> Result<OrganizationView, Error> {
     let row = load(tx, business_id, id).await?;
     let business = crate::store::business::load(tx, business_id).await?;
     let today = services.today(&business);
@@ -101,6 +112,7 @@ async fn view(
             &business,
             crate::store::memberships::HolderRef::Organization(id),
             today,
+            memberships_page,
         )
         .await?,
     })
@@ -205,9 +217,19 @@ pub async fn organization(
     actor: &Actor,
     id: i64,
 ) -> Result<OrganizationView, Error> {
+    organization_page(services, actor, id, 1).await
+}
+
+/// An organization, with page `memberships_page` (from 1) of its memberships.
+pub async fn organization_page(
+    services: &Services,
+    actor: &Actor,
+    id: i64,
+    memberships_page: i64,
+) -> Result<OrganizationView, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
-    let v = view(&mut tx, services, actor.business_id, id).await?;
+    let v = view_page(&mut tx, services, actor.business_id, id, memberships_page).await?;
     tx.commit().await?;
     Ok(v)
 }

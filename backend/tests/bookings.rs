@@ -192,9 +192,10 @@ async fn a_paused_membership_cannot_book_and_money_bookings_are_invoiced_with_th
         )
         .await
         .unwrap();
-        let list = bookings::of_membership(&c.s, &c.owner, c.membership)
+        let list = bookings::of_membership(&c.s, &c.owner, c.membership, 1)
             .await
-            .unwrap();
+            .unwrap()
+            .rows;
         assert_eq!(list[0].id, id);
         assert_eq!(list[0].paid_by.as_str(), "money");
         assert_eq!(list[0].price.map(|p| p.minor), Some(1500));
@@ -355,13 +356,13 @@ async fn an_organizations_authorized_members_book_with_its_shared_credits() {
         )
         .await
         .unwrap();
-        let page = bookings::booking_page(&c.s, &c.owner, membership, None, None)
+        let page = bookings::booking_page(&c.s, &c.owner, membership, None, None, 1)
             .await
             .unwrap();
         assert_eq!(page.holder, "Acme");
         assert_eq!(page.users, [(c.member, "Ada Lovelace".to_string())]);
         assert_eq!(page.credit_balance, 1, "the organization's credits paid");
-        assert_eq!(page.bookings[0].member, "Ada Lovelace");
+        assert_eq!(page.bookings.rows[0].member, "Ada Lovelace");
 
         // In the portal, Ada sees her own use of the credits; a colleague
         // sees the credits used, not who booked what.
@@ -393,7 +394,7 @@ async fn an_organizations_authorized_members_book_with_its_shared_credits() {
             business_id: c.owner.business_id,
             member_id,
         };
-        let ada_view = backend::portal::membership(&c.s, as_member(c.member), membership)
+        let ada_view = backend::portal::membership(&c.s, as_member(c.member), membership, 1)
             .await
             .unwrap();
         let ada_redeem = ada_view
@@ -403,7 +404,7 @@ async fn an_organizations_authorized_members_book_with_its_shared_credits() {
             .expect("the redemption is in the history");
         assert!(ada_redeem.booking_id.is_some());
         assert_ne!(ada_redeem.by, "another member");
-        let ben_view = backend::portal::membership(&c.s, as_member(ben), membership)
+        let ben_view = backend::portal::membership(&c.s, as_member(ben), membership, 1)
             .await
             .unwrap();
         let ben_sees = ben_view
@@ -475,7 +476,7 @@ async fn an_included_use_pays_first_money_comes_back_in_time_and_bad_requests_bo
         // The included class pays the first booking; the second is paid with money.
         let included = bookings::book(&c.s, &c.owner, &form(service, membership, "2026-11-25", "i1")).await.unwrap();
         let paid = bookings::book(&c.s, &c.owner, &sat("i2")).await.unwrap();
-        let list = bookings::of_membership(&c.s, &c.owner, membership).await.unwrap();
+        let list = bookings::of_membership(&c.s, &c.owner, membership, 1).await.unwrap().rows;
         let how: Vec<(i64, &str)> = list.iter().map(|b| (b.id, b.paid_by.as_str())).collect();
         assert_eq!(how, [(paid, "money"), (included, "allowance")]);
         // Cancelled in time, the included use and the money come back.
@@ -497,7 +498,7 @@ async fn an_included_use_pays_first_money_comes_back_in_time_and_bad_requests_bo
             [(format!("booking:{paid}"), 1500), (format!("booking_cancelled:{paid}"), -1500)]
         );
         let again = bookings::book(&c.s, &c.owner, &sat("i3")).await.unwrap();
-        let list = bookings::of_membership(&c.s, &c.owner, membership).await.unwrap();
+        let list = bookings::of_membership(&c.s, &c.owner, membership, 1).await.unwrap().rows;
         assert_eq!(list.iter().find(|b| b.id == again).map(|b| b.paid_by.as_str()), Some("allowance"));
         // Marking waits for the start.
         let Err(backend::Error::Conflict(m)) =
@@ -536,6 +537,64 @@ async fn an_included_use_pays_first_money_comes_back_in_time_and_bad_requests_bo
             panic!("names are unique")
         };
         assert_eq!(e.message_for("name"), Some("a service of this name exists already"));
+    })
+    .await;
+}
+
+/// A member's bookings page in SQL, newest first, wherever they are listed:
+/// the portal's list, a membership's booking page (staff and portal) and the
+/// portal's membership page. 120 bookings fill three pages of 50; every
+/// booking is listed once, and a bad page is refused.
+#[tokio::test]
+async fn a_member_s_bookings_page_through_every_booking_newest_first() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let service = yoga(&c, "10").await;
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        for i in 0..120i64 {
+            let starts = d(2026, 1, 1).and_hms_opt(7, 0, 0).unwrap() + chrono::TimeDelta::days(i);
+            query!(&mut tx, execute,
+                "INSERT INTO bookings (business_id, service_id, member_id, membership_id, starts_at, ends_at, status, paid_by, booked_by, idempotency_key, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'attended', 'free', 'test', $7, $8)",
+                c.owner.business_id, service, c.member, c.membership, starts,
+                starts + chrono::TimeDelta::hours(1), format!("paging-{i}"), c.s.clock.now()).unwrap();
+        }
+        tx.commit().await.unwrap();
+        let me = backend::portal::Member {
+            business_id: c.owner.business_id,
+            member_id: c.member,
+        };
+        let mut seen = Vec::new();
+        for page in ["", "2", "3"] {
+            let listed = backend::portal::bookings(&c.s, me, "", page).await.unwrap();
+            assert_eq!((listed.total, listed.per_page), (120, 50));
+            seen.extend(listed.rows.iter().map(|b| b.starts));
+        }
+        assert_eq!(seen.len(), 120, "each booking once");
+        assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first across the pages");
+        assert_eq!(seen[0].date(), d(2026, 4, 30));
+        let fourth = backend::portal::bookings(&c.s, me, "", "4").await.unwrap();
+        assert!(fourth.rows.is_empty());
+        let attended = backend::portal::bookings(&c.s, me, "attended", "3").await.unwrap();
+        assert_eq!((attended.total, attended.rows.len()), (120, 20));
+        let cancelled = backend::portal::bookings(&c.s, me, "cancelled", "").await.unwrap();
+        assert_eq!(cancelled.total, 0);
+        assert!(matches!(
+            backend::portal::bookings(&c.s, me, "", "0").await,
+            Err(backend::Error::Invalid(_))
+        ));
+
+        let staff = bookings::booking_page(&c.s, &c.owner, c.membership, None, None, 3)
+            .await
+            .unwrap();
+        assert_eq!((staff.bookings.total, staff.bookings.rows.len()), (120, 20));
+        assert_eq!(staff.bookings.rows.last().map(|b| b.starts.date()), Some(d(2026, 1, 1)));
+        let portal_page = backend::portal::membership(&c.s, me, c.membership, 2).await.unwrap();
+        assert_eq!((portal_page.bookings.total, portal_page.bookings.rows.len()), (120, 50));
+        let booking_page = backend::portal::booking_page(&c.s, me, c.membership, None, None, 1)
+            .await
+            .unwrap();
+        assert_eq!(booking_page.bookings.total, 120);
     })
     .await;
 }

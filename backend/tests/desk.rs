@@ -65,7 +65,7 @@ async fn the_booking_page_says_what_a_booking_costs_what_cancelling_means_and_wh
         let c = club(db).await;
         let yoga = yoga(&c, "10").await;
         let day = Some(d(2026, 11, 25));
-        let page = bookings::booking_page(&c.s, &c.owner, c.membership, Some(yoga), day)
+        let page = bookings::booking_page(&c.s, &c.owner, c.membership, Some(yoga), day, 1)
             .await
             .unwrap();
         assert_eq!(page.closed, None);
@@ -86,7 +86,7 @@ async fn the_booking_page_says_what_a_booking_costs_what_cancelling_means_and_wh
         )
         .await
         .unwrap();
-        let page = bookings::booking_page(&c.s, &c.owner, c.membership, Some(yoga), day)
+        let page = bookings::booking_page(&c.s, &c.owner, c.membership, Some(yoga), day, 1)
             .await
             .unwrap();
         assert_eq!(page.cost.as_deref(), Some("Paid with 1 credit (you have 2)."));
@@ -106,11 +106,11 @@ async fn the_booking_page_says_what_a_booking_costs_what_cancelling_means_and_wh
         )
         .await
         .unwrap();
-        let page = bookings::booking_page(&c.s, &c.owner, c.membership, Some(yoga), day)
+        let page = bookings::booking_page(&c.s, &c.owner, c.membership, Some(yoga), day, 1)
             .await
             .unwrap();
         assert_eq!(
-            page.bookings[0].cancel_terms,
+            page.bookings.rows[0].cancel_terms,
             "Cancel by Wed 25 Nov, 06:00 and your 1 credit comes back; later, the credit is kept and a €5.00 late fee is charged."
         );
         // Paused: booking is closed, and the page says so before any step.
@@ -128,7 +128,7 @@ async fn the_booking_page_says_what_a_booking_costs_what_cancelling_means_and_wh
         )
         .await
         .unwrap();
-        let page = bookings::booking_page(&c.s, &c.owner, c.membership, None, None)
+        let page = bookings::booking_page(&c.s, &c.owner, c.membership, None, None, 1)
             .await
             .unwrap();
         let closed = page.closed.expect("a paused membership cannot book");
@@ -172,7 +172,7 @@ async fn a_type_without_pauses_says_so_before_any_preview_in_the_portal_and_the_
             business_id: c.owner.business_id,
             member_id: c.member,
         };
-        let page = portal::membership(&c.s, member, id).await.unwrap();
+        let page = portal::membership(&c.s, member, id, 1).await.unwrap();
         assert!(!page.actions.contains(&ActionKind::Pause));
         assert_eq!(
             page.unavailable,
@@ -189,7 +189,7 @@ async fn a_type_without_pauses_says_so_before_any_preview_in_the_portal_and_the_
             ]
         );
         // The club's own type pauses, with the staff only.
-        let page = portal::membership(&c.s, member, c.membership)
+        let page = portal::membership(&c.s, member, c.membership, 1)
             .await
             .unwrap();
         assert!(!page.actions.contains(&ActionKind::Pause));

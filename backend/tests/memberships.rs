@@ -611,7 +611,7 @@ async fn households_take_family_members_up_to_the_maximum_and_keep_who_left() {
         // Cleo sees the membership on her own page.
         let cleo = members::search_members(&c.s, &c.desk, &cleo_no.to_string(), false).await.unwrap()[0].id;
         let cleo = members::member(&c.s, &c.desk, cleo).await.unwrap();
-        assert_eq!(cleo.memberships.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
+        assert_eq!(cleo.memberships.rows.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
     })
     .await;
 }
@@ -628,7 +628,7 @@ async fn an_organization_with_a_running_membership_is_not_deleted() {
             .await
             .unwrap();
         let view = backend::organizations::organization(&c.s, &c.owner, org.id).await.unwrap();
-        assert_eq!(view.memberships.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
+        assert_eq!(view.memberships.rows.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
         assert!(matches!(
             backend::organizations::delete_organization(&c.s, &c.desk, org.id).await,
             Err(Error::Forbidden)
@@ -651,6 +651,85 @@ async fn an_organization_with_a_running_membership_is_not_deleted() {
         let page = memberships::membership(&c.s, &c.owner, id).await.unwrap();
         assert_eq!(page.holder.name, "Northwind");
         assert_eq!(page.status.status, Status::Cancelled);
+    })
+    .await;
+}
+
+/// An organization's page lists its memberships 50 at a time, newest
+/// first, each once, with the total (a company with hundreds of employees'
+/// memberships is not cut off).
+#[tokio::test]
+async fn an_organization_s_memberships_page_through_every_one() {
+    each_db(|db| async move {
+        let c = club(db, "club").await;
+        let org = backend::organizations::save_organization(
+            &c.s,
+            &c.owner,
+            0,
+            &domain::organizations::OrganizationForm {
+                name: "Northwind".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        // A type a company buys many of (one per employee).
+        let corporate = catalog::create_membership_type(
+            &c.s,
+            &c.owner,
+            &MembershipTypeForm {
+                name: "Corporate Monthly".into(),
+                one_per_member: String::new(),
+                ..adult_monthly()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let mut sold = Vec::new();
+        for _ in 0..53 {
+            sold.push(
+                support::sell_form(
+                    &c.s,
+                    &c.desk,
+                    HolderRef::Organization(org.id),
+                    &sale(corporate, "2026-11-22"),
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        let first = backend::organizations::organization_page(&c.s, &c.owner, org.id, 1)
+            .await
+            .unwrap();
+        let second = backend::organizations::organization_page(&c.s, &c.owner, org.id, 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                first.memberships.total,
+                first.memberships.rows.len(),
+                second.memberships.rows.len()
+            ),
+            (53, 50, 3)
+        );
+        let mut listed: Vec<i64> = first
+            .memberships
+            .rows
+            .iter()
+            .chain(&second.memberships.rows)
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(listed[0], *sold.last().unwrap(), "newest first");
+        listed.sort();
+        assert_eq!(listed, sold, "each membership once");
+        assert_eq!(
+            backend::organizations::organization(&c.s, &c.owner, org.id)
+                .await
+                .unwrap()
+                .memberships,
+            first.memberships
+        );
     })
     .await;
 }
@@ -708,7 +787,11 @@ async fn merging_a_duplicate_moves_its_memberships_and_keeps_its_record() {
             .await
             .unwrap();
         assert_eq!(
-            kept.memberships.iter().map(|m| m.id).collect::<Vec<_>>(),
+            kept.memberships
+                .rows
+                .iter()
+                .map(|m| m.id)
+                .collect::<Vec<_>>(),
             [id]
         );
         assert_eq!(
@@ -722,7 +805,7 @@ async fn merging_a_duplicate_moves_its_memberships_and_keeps_its_record() {
         let old = members::member(&c.s, &c.owner, dup.id).await.unwrap();
         assert_eq!(old.status, domain::members::MemberStatus::Archived);
         assert_eq!(old.merged_into, Some((c.member, kept.member_number)));
-        assert!(old.memberships.is_empty());
+        assert!(old.memberships.rows.is_empty());
         // The membership's history came along.
         let page = memberships::membership(&c.s, &c.owner, id).await.unwrap();
         assert_eq!(page.holder.name, "Ada Lovelace");

@@ -542,7 +542,7 @@ async fn a_member_pauses_within_policy_and_is_refused_a_cancellation_inside_the_
             .await
             .unwrap();
         let me = signed_in(&c, "ana@example.com").await;
-        let page = portal::membership(&c.s, me, id).await.unwrap();
+        let page = portal::membership(&c.s, me, id, 1).await.unwrap();
         use domain::memberships::ActionKind;
         assert_eq!(page.actions, vec![ActionKind::Pause, ActionKind::Cancel]);
         assert_eq!(page.membership.credits, 4, "the first period's credits");
@@ -620,7 +620,7 @@ async fn a_member_reads_only_their_own_memberships_invoices_bookings_and_credits
         };
         let me = signed_in(&c, "ana@example.com").await;
         assert!(matches!(
-            portal::membership(&c.s, me, c.membership).await,
+            portal::membership(&c.s, me, c.membership, 1).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
@@ -638,9 +638,9 @@ async fn a_member_reads_only_their_own_memberships_invoices_bookings_and_credits
             Err(Error::NotFound)
         ));
         // Her own invoice is hers to read.
-        let mine = portal::invoices(&c.s, me).await.unwrap();
-        assert_eq!(mine.len(), 1);
-        let invoice = portal::invoice(&c.s, me, mine[0].id).await.unwrap();
+        let mine = portal::invoices(&c.s, me, "").await.unwrap();
+        assert_eq!((mine.rows.len(), mine.total), (1, 1));
+        let invoice = portal::invoice(&c.s, me, mine.rows[0].id).await.unwrap();
         assert_eq!(invoice.summary.total.minor, 3000);
         assert!(!invoice.can_take_payments && !invoice.can_manage);
         // A booking of Ada's is not found for her, and cannot be cancelled by her.
@@ -704,7 +704,7 @@ async fn a_member_reads_only_their_own_memberships_invoices_bookings_and_credits
         let b = portal::booking(&c.s, me, booked).await.unwrap();
         assert_eq!((b.member_id, b.credits), (ana, 1));
         assert_eq!(
-            portal::membership(&c.s, me, hers)
+            portal::membership(&c.s, me, hers, 1)
                 .await
                 .unwrap()
                 .membership
@@ -727,21 +727,22 @@ async fn a_member_reads_only_their_own_memberships_invoices_bookings_and_credits
         .await;
         assert!(matches!(theirs, Err(Error::NotFound)));
         portal::cancel_booking(&c.s, me, booked).await.unwrap();
-        let page = portal::membership(&c.s, me, hers).await.unwrap();
+        let page = portal::membership(&c.s, me, hers, 1).await.unwrap();
         assert_eq!(page.membership.credits, 4);
         assert_eq!(
             page.credits[0].amount, 1,
             "the reversal is the newest entry"
         );
-        let listed = portal::bookings(&c.s, me, "cancelled").await.unwrap();
+        let listed = portal::bookings(&c.s, me, "cancelled", "").await.unwrap();
         assert_eq!(
-            listed.iter().map(|b| b.id).collect::<Vec<_>>(),
+            listed.rows.iter().map(|b| b.id).collect::<Vec<_>>(),
             vec![booked]
         );
         assert!(
-            portal::bookings(&c.s, me, "booked")
+            portal::bookings(&c.s, me, "booked", "")
                 .await
                 .unwrap()
+                .rows
                 .is_empty()
         );
     })
@@ -779,7 +780,7 @@ async fn a_member_pays_only_their_own_invoices_with_their_own_card() {
             id
         };
         let me = signed_in(&c, "ana@example.com").await;
-        let mine = portal::invoices(&c.s, me).await.unwrap()[0].id;
+        let mine = portal::invoices(&c.s, me, "").await.unwrap().rows[0].id;
         // No card yet: nothing to remove, nothing to charge.
         assert!(matches!(
             portal::remove_card(&c.s, me).await,

@@ -593,7 +593,8 @@ pub struct BookingPage {
     pub day: NaiveDate,
     /// The chosen service's slots that day: (start, places left).
     pub slots: Vec<(NaiveTime, u32)>,
-    pub bookings: Vec<BookingView>,
+    /// A page of the membership's bookings, newest first.
+    pub bookings: crate::paging::Listed<BookingView>,
     pub form_key: String,
     pub can_book: bool,
     /// Who may book with it: the holder and family members, or an

@@ -306,7 +306,8 @@ pub struct MemberView {
     pub status: MemberStatus,
     pub details: MemberDetails,
     pub home_location_name: Option<String>,
-    pub memberships: Vec<crate::memberships::MembershipSummary>,
+    /// A page of the member's memberships, newest first.
+    pub memberships: crate::paging::Listed<crate::memberships::MembershipSummary>,
     /// The organizations that currently authorize the member: (id, name).
     pub organizations: Vec<(i64, String)>,
     /// Set when this record was a duplicate merged into another: (id, member number).

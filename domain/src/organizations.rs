@@ -117,8 +117,8 @@ pub struct OrganizationView {
     pub id: i64,
     pub details: OrganizationDetails,
     pub authorized: Vec<AuthorizedMember>,
-    /// Memberships the organization holds itself.
-    pub memberships: Vec<crate::memberships::MembershipSummary>,
+    /// A page of the memberships the organization holds itself, newest first.
+    pub memberships: crate::paging::Listed<crate::memberships::MembershipSummary>,
 }
 
 /// An organization is deleted only when no membership it holds or pays for is

@@ -248,8 +248,8 @@ pub struct PortalMembershipPage {
     pub credits: Vec<EntryView>,
     /// The next expiry with credits left: (date, credits).
     pub next_expiry: Option<(NaiveDate, i64)>,
-    /// The member's own bookings with this membership, newest first.
-    pub bookings: Vec<BookingView>,
+    /// A page of the member's own bookings with this membership, newest first.
+    pub bookings: crate::paging::Listed<BookingView>,
     /// The actions offered here (only the holder changes a membership).
     pub actions: Vec<ActionKind>,
     /// Actions a member might look for that the type does not allow here,

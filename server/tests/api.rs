@@ -639,6 +639,16 @@ async fn credits_are_read_and_adjusted_and_a_class_is_booked_with_them_and_cance
         let yoga = services.body["results"].as_array().unwrap().iter().find(|s| s["name"] == "Yoga").unwrap();
         assert_eq!((yoga["price_credits"].as_u64(), yoga["kind"].as_str()), (Some(1), Some("class")));
         let yoga_id = yoga["id"].as_str().unwrap().to_string();
+        // Paged in SQL: two at a time, the second page follows the first.
+        let all_names: Vec<String> = services.body["results"].as_array().unwrap().iter()
+            .map(|s| s["name"].as_str().unwrap().to_string()).collect();
+        let first_two = api.get(&key, "/services?page_size=2").await;
+        assert_eq!(first_two.body["count"].as_u64(), Some(all_names.len() as u64));
+        let next_two = api.get(&key, "/services?page_size=2&page=2").await;
+        let paged: Vec<String> = [&first_two, &next_two].iter()
+            .flat_map(|a| a.body["results"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(paged, all_names.iter().take(4).cloned().collect::<Vec<_>>(), "pages of two in the full list's order");
         let slots = api.get(&key, &format!("/services/{yoga_id}/availability?day=2026-11-23")).await;
         assert_eq!(slots.status, StatusCode::OK, "{}", slots.body);
         let slot = &slots.body["slots"][0];

@@ -71,13 +71,18 @@ pub async fn get_booking_page(
     id: i64,
     service: String,
     day: String,
+    #[server(default)] page: String,
 ) -> Result<BookingPage, AppError> {
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;
             let day = date("day", &day)?;
             let service = service.trim().parse::<i64>().ok();
-            Ok(backend::bookings::booking_page(&state.services, &actor, id, service, day).await?)
+            let page = ssr::page_number(&page)?;
+            Ok(
+                backend::bookings::booking_page(&state.services, &actor, id, service, day, page)
+                    .await?,
+            )
         }
         .await,
     )

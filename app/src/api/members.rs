@@ -40,11 +40,12 @@ pub async fn list_members(
 }
 
 #[server(prefix = "/rpc", endpoint = "members/get")]
-pub async fn get_member(id: i64) -> Result<MemberView, AppError> {
+pub async fn get_member(id: i64, #[server(default)] page: String) -> Result<MemberView, AppError> {
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;
-            Ok(backend::members::member(&state.services, &actor, id).await?)
+            let page = ssr::page_number(&page)?;
+            Ok(backend::members::member_page(&state.services, &actor, id, page).await?)
         }
         .await,
     )

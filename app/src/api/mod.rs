@@ -178,6 +178,13 @@ pub mod ssr {
         Ok((state, member))
     }
 
+    /// A list's page number as typed in the address ("" is the first page);
+    /// anything else is refused on the `page` field.
+    pub fn page_number(text: &str) -> Result<i64, AppError> {
+        domain::paging::page_number(text)
+            .map_err(|message| domain::Invalid::one("page", message).into())
+    }
+
     /// Finishes a server function: an error answered over `/rpc` gets its HTTP
     /// status. (Plain form posts keep the redirect that carries the error back to
     /// the form, and calls made while rendering a page do not touch its status.)

@@ -23,11 +23,18 @@ pub async fn get_organizations(
 }
 
 #[server(prefix = "/rpc", endpoint = "organizations/get")]
-pub async fn get_organization(id: i64) -> Result<OrganizationView, AppError> {
+pub async fn get_organization(
+    id: i64,
+    #[server(default)] page: String,
+) -> Result<OrganizationView, AppError> {
     ssr::reply(
         async move {
             let (state, actor) = ssr::staff().await?;
-            Ok(backend::organizations::organization(&state.services, &actor, id).await?)
+            let page = ssr::page_number(&page)?;
+            Ok(
+                backend::organizations::organization_page(&state.services, &actor, id, page)
+                    .await?,
+            )
         }
         .await,
     )

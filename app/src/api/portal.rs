@@ -147,11 +147,13 @@ pub async fn get_portal_home() -> Result<PortalHome, AppError> {
 #[server(prefix = "/rpc", endpoint = "portal/membership")]
 pub async fn get_portal_membership(
     id: i64,
+    #[server(default)] page: String,
 ) -> Result<domain::portal::PortalMembershipPage, AppError> {
     ssr::reply(
         async move {
             let (state, member) = ssr::member().await?;
-            Ok(backend::portal::membership(&state.services, member, id).await?)
+            let page = ssr::page_number(&page)?;
+            Ok(backend::portal::membership(&state.services, member, id, page).await?)
         }
         .await,
     )
@@ -190,11 +192,13 @@ pub async fn portal_act(
 }
 
 #[server(prefix = "/rpc", endpoint = "portal/invoices")]
-pub async fn get_portal_invoices() -> Result<Vec<domain::invoices::InvoiceSummary>, AppError> {
+pub async fn get_portal_invoices(
+    #[server(default)] page: String,
+) -> Result<domain::paging::Listed<domain::invoices::InvoiceSummary>, AppError> {
     ssr::reply(
         async move {
             let (state, member) = ssr::member().await?;
-            Ok(backend::portal::invoices(&state.services, member).await?)
+            Ok(backend::portal::invoices(&state.services, member, &page).await?)
         }
         .await,
     )
@@ -214,11 +218,12 @@ pub async fn get_portal_invoice(id: i64) -> Result<domain::invoices::InvoiceView
 #[server(prefix = "/rpc", endpoint = "portal/bookings")]
 pub async fn get_portal_bookings(
     #[server(default)] status: String,
-) -> Result<Vec<domain::bookings::BookingView>, AppError> {
+    #[server(default)] page: String,
+) -> Result<domain::paging::Listed<domain::bookings::BookingView>, AppError> {
     ssr::reply(
         async move {
             let (state, member) = ssr::member().await?;
-            Ok(backend::portal::bookings(&state.services, member, &status).await?)
+            Ok(backend::portal::bookings(&state.services, member, &status, &page).await?)
         }
         .await,
     )
@@ -264,7 +269,10 @@ pub async fn get_portal_booking_page(
                         .map_err(|_| domain::Invalid::one("day", "enter a date as YYYY-MM-DD"))?,
                 ),
             };
-            Ok(backend::portal::booking_page(&state.services, member, id, service_id, day).await?)
+            Ok(
+                backend::portal::booking_page(&state.services, member, id, service_id, day, 1)
+                    .await?,
+            )
         }
         .await,
     )

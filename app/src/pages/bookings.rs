@@ -13,6 +13,7 @@ use crate::api::bookings::{
     get_schedule, list_services,
 };
 use crate::components::form::{Check, Choice, ErrorNotice, FormError, FormErrors, Text, successes};
+use crate::components::pager::Pager;
 use crate::pages::membership_type::id_param;
 use crate::pages::memberships::status_badge;
 
@@ -260,6 +261,7 @@ pub fn BookPage() -> impl IntoView {
     let id = id_param();
     let service = query_param("service");
     let day = query_param("day");
+    let page = query_param("page");
     let book = ServerAction::<Book>::new();
     let cancel = ServerAction::<CancelBooking>::new();
     let mark = ServerAction::<MarkBooking>::new();
@@ -270,12 +272,13 @@ pub fn BookPage() -> impl IntoView {
                 id.get(),
                 service.get(),
                 day.get(),
+                page.get(),
                 booked.get(),
                 cancel.version().get(),
                 mark.version().get(),
             )
         },
-        |(id, service, day, ..)| get_booking_page(id, service, day),
+        |(id, service, day, page, ..)| get_booking_page(id, service, day, page),
     );
     let errors = FormErrors::of(book.value());
     view! {
@@ -357,9 +360,10 @@ pub fn BookPage() -> impl IntoView {
                             {outcome(cancel, mark)}
                             <section class="card wide" aria-labelledby="bookings-heading">
                                 <h2 id="bookings-heading">"Bookings"</h2>
-                                {if p.bookings.is_empty() {
+                                {if p.bookings.rows.is_empty() && p.bookings.page == 1 {
                                     view! { <p>"No bookings yet."</p> }.into_any()
                                 } else {
+                                    let (page, pages, range) = (p.bookings.page, p.bookings.pages(), p.bookings.range_text());
                                     view! {
                                         <table class="data-table" data-testid="bookings">
                                             <caption class="visually-hidden">"This membership's bookings, newest first"</caption>
@@ -368,7 +372,7 @@ pub fn BookPage() -> impl IntoView {
                                                 <th scope="col">"Status"</th><th scope="col">"Actions"</th>
                                             </tr></thead>
                                             <tbody>
-                                                {p.bookings.iter().map(|b| view! {
+                                                {p.bookings.rows.iter().map(|b| view! {
                                                     <tr>
                                                         <th scope="row" data-label="When">{b.starts.format("%Y-%m-%d %H:%M").to_string()}</th>
                                                         <td data-label="Service">{b.service.clone()}</td>
@@ -379,6 +383,7 @@ pub fn BookPage() -> impl IntoView {
                                                 }).collect_view()}
                                             </tbody>
                                         </table>
+                                        <Pager of="bookings" page pages range_text=range param="page" />
                                     }.into_any()
                                 }}
                             </section>

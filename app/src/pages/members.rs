@@ -168,6 +168,7 @@ pub fn MemberPage() -> impl IntoView {
     // Saving redirects to this same page; the version makes the page read the saved details.
     let save = ServerAction::<SaveMember>::new();
     let merge = ServerAction::<MergeMembers>::new();
+    let memberships_page = crate::pages::bookings::query_param("page");
     let data = Resource::new(
         move || {
             (
@@ -175,9 +176,10 @@ pub fn MemberPage() -> impl IntoView {
                 status.version().get(),
                 save.version().get(),
                 merge.version().get(),
+                memberships_page.get(),
             )
         },
-        |(id, ..)| get_member(id),
+        |(id, _, _, _, page)| get_member(id, page),
     );
     // A resource per server function: on the server, a second call awaited in
     // the same future runs without the request's context.
@@ -293,7 +295,10 @@ fn MemberProfile(
                 {may_edit.then(|| view! {
                     <p><A href=format!("/members/{}/sell", m.id) attr:class="button">"Sell a membership"</A></p>
                 })}
-                <crate::pages::memberships::MembershipTable memberships=m.memberships.clone() show_holder=false />
+                <crate::pages::memberships::MembershipTable memberships=m.memberships.rows.clone() show_holder=false />
+                {(m.memberships.pages() > 1).then(|| view! {
+                    <Pager of="memberships" page=m.memberships.page pages=m.memberships.pages() range_text=m.memberships.range_text() param="page" />
+                })}
             </section>
         </div>
         {may_edit.then(|| view! {

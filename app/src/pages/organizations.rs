@@ -106,6 +106,7 @@ pub fn OrganizationPage() -> impl IntoView {
     let authorize = ServerAction::<AuthorizeMember>::new();
     let remove = ServerAction::<RemoveAuthorizedMember>::new();
     let delete = ServerAction::<DeleteOrganization>::new();
+    let memberships_page = crate::pages::bookings::query_param("page");
     let org = Resource::new(
         move || {
             (
@@ -113,9 +114,10 @@ pub fn OrganizationPage() -> impl IntoView {
                 save.version().get(),
                 authorize.version().get(),
                 remove.version().get(),
+                memberships_page.get(),
             )
         },
-        |(id, _, _, _)| get_organization(id),
+        |(id, _, _, _, page)| get_organization(id, page),
     );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -228,7 +230,10 @@ fn OrganizationDetail(
         </div>
         <section class="card" aria-labelledby="org-memberships-heading">
             <h2 id="org-memberships-heading">"Memberships it holds"</h2>
-            <crate::pages::memberships::MembershipTable memberships=o.memberships.clone() show_holder=false />
+            <crate::pages::memberships::MembershipTable memberships=o.memberships.rows.clone() show_holder=false />
+            {(o.memberships.pages() > 1).then(|| view! {
+                <Pager of="memberships" page=o.memberships.page pages=o.memberships.pages() range_text=o.memberships.range_text() param="page" />
+            })}
         </section>
         {may_edit.then(|| view! {
             <details class="add-price edit-member">

@@ -3,6 +3,7 @@
 
 use domain::bookings::{BookingStatus, BookingView};
 use domain::memberships::{ActionForm, ActionKind};
+use domain::paging::Listed;
 use domain::portal::{PortalHome, PortalMembership, PortalMembershipPage, PortalSession, Reach};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,6 +19,7 @@ use crate::api::portal::{
     preview_portal_action, sign_in_path,
 };
 use crate::components::form::{ErrorNotice, Field, FormError, FormErrors, Text, successes};
+use crate::components::pager::Pager;
 use crate::error::AppError;
 use crate::pages::bookings::{paid, query_param};
 use crate::pages::invoices::invoice_badge;
@@ -345,9 +347,10 @@ pub fn PortalMembershipPage() -> impl IntoView {
     let act = ServerAction::<PortalAct>::new();
     let cancelled = successes!(cancel);
     let acted = successes!(act);
+    let bookings_page = query_param("page");
     let page = Resource::new(
-        move || (id.get(), cancelled.get(), acted.get()),
-        |(id, ..)| get_portal_membership(id),
+        move || (id.get(), bookings_page.get(), cancelled.get(), acted.get()),
+        |(id, bookings_page, ..)| get_portal_membership(id, bookings_page),
     );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -586,15 +589,16 @@ fn BookingOutcome(cancel: ServerAction<PortalCancelBooking>) -> impl IntoView {
 
 #[component]
 fn BookingList(
-    bookings: Vec<BookingView>,
+    bookings: Listed<BookingView>,
     cancel: ServerAction<PortalCancelBooking>,
 ) -> impl IntoView {
-    if bookings.is_empty() {
+    if bookings.rows.is_empty() && bookings.page == 1 {
         return view! { <p>"No bookings."</p> }.into_any();
     }
+    let (page, pages, range) = (bookings.page, bookings.pages(), bookings.range_text());
     view! {
         <ul class="portal-list" data-testid="portal-bookings">
-            {bookings.into_iter().map(|b| view! {
+            {bookings.rows.into_iter().map(|b| view! {
                 <li>
                     <a href=format!("/portal/bookings/{}", b.id)><strong>{b.service.clone()}</strong></a>
                     <span>{b.starts.format("%a %-d %b, %H:%M").to_string()}</span>
@@ -610,6 +614,7 @@ fn BookingList(
                 </li>
             }).collect_view()}
         </ul>
+        {(pages > 1).then(|| view! { <Pager of="bookings" page pages range_text=range param="page" /> })}
     }
     .into_any()
 }
@@ -718,11 +723,12 @@ pub fn PortalBookPage() -> impl IntoView {
 #[component]
 pub fn PortalBookingsPage() -> impl IntoView {
     let status = query_param("status");
+    let page = query_param("page");
     let cancel = ServerAction::<PortalCancelBooking>::new();
     let cancelled = successes!(cancel);
     let list = Resource::new(
-        move || (status.get(), cancelled.get()),
-        |(status, _)| get_portal_bookings(status),
+        move || (status.get(), page.get(), cancelled.get()),
+        |(status, page, _)| get_portal_bookings(status, page),
     );
     view! {
         <Title text="Your bookings" />
@@ -795,7 +801,8 @@ pub fn PortalBookingPage() -> impl IntoView {
 
 #[component]
 pub fn PortalInvoicesPage() -> impl IntoView {
-    let list = Resource::new(|| (), |_| get_portal_invoices());
+    let page = query_param("page");
+    let list = Resource::new(move || page.get(), get_portal_invoices);
     view! {
         <Title text="Invoices" />
         <h1>"Invoices"</h1>
@@ -803,10 +810,12 @@ pub fn PortalInvoicesPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(list) if list.is_empty() => view! { <p>"No invoices yet."</p> }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) if list.rows.is_empty() && list.page == 1 => view! { <p>"No invoices yet."</p> }.into_any(),
+                    Ok(list) => {
+                        let (page, pages, range) = (list.page, list.pages(), list.range_text());
+                        view! {
                         <ul class="portal-list" data-testid="portal-invoices">
-                            {list.into_iter().map(|i| view! {
+                            {list.rows.into_iter().map(|i| view! {
                                 <li>
                                     <a href=format!("/portal/invoices/{}", i.id)><strong>{if i.total.minor < 0 { format!("Credit note #{}", i.number) } else { format!("Invoice #{}", i.number) }}</strong></a>
                                     <span>{i.billing_date.format("%-d %b %Y").to_string()}</span>
@@ -816,7 +825,9 @@ pub fn PortalInvoicesPage() -> impl IntoView {
                                 </li>
                             }).collect_view()}
                         </ul>
-                    }.into_any(),
+                        {(pages > 1).then(|| view! { <Pager of="invoices" page pages range_text=range param="page" /> })}
+                    }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}

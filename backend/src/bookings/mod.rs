@@ -24,8 +24,10 @@ mod views;
 pub use book::{book, book_as};
 pub use cancel::{cancel, cancel_as, mark};
 pub use page::booking_page;
-pub(crate) use page::booking_page_for;
+pub(crate) use page::{Viewer, booking_page_for};
 pub(crate) use services::local_now;
-pub use services::{create_service, services, set_service_active};
-pub use views::{BookingListFilter, booking, of_membership, page_of_bookings, schedule};
-pub(crate) use views::{of_member, of_member_membership, upcoming_of_member};
+pub use services::{create_service, page_of_services, services, set_service_active};
+pub use views::{
+    BOOKINGS_PER_PAGE, BookingListFilter, booking, of_membership, page_of_bookings, schedule,
+};
+pub(crate) use views::{booking_of_member, membership_bookings, of_member, upcoming_of_member};

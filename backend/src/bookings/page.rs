@@ -21,6 +21,7 @@ pub async fn booking_page(
     membership_id: i64,
     service_id: Option<i64>,
     day: Option<NaiveDate>,
+    page: i64,
 ) -> Result<domain::bookings::BookingPage, Error> {
     actor.require(Role::Viewer)?;
     booking_page_for(
@@ -29,9 +30,20 @@ pub async fn booking_page(
         membership_id,
         service_id,
         day,
-        actor.allows(Role::FrontDesk),
+        Viewer::Staff {
+            can_book: actor.allows(Role::FrontDesk),
+        },
+        page,
     )
     .await
+}
+
+/// Who looks at a booking page: staff (who may book or only look), or a
+/// member in the portal (who sees and books for themselves only).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Viewer {
+    Staff { can_book: bool },
+    Member(i64),
 }
 
 /// The booking page of a membership, for whoever may see it.
@@ -116,8 +128,13 @@ pub(crate) async fn booking_page_for(
     membership_id: i64,
     service_id: Option<i64>,
     day: Option<NaiveDate>,
-    can_book: bool,
+    viewer: Viewer,
+    page: i64,
 ) -> Result<domain::bookings::BookingPage, Error> {
+    let (can_book, only) = match viewer {
+        Viewer::Staff { can_book } => (can_book, None),
+        Viewer::Member(id) => (true, Some(id)),
+    };
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, business_id).await?;
     let today = services.today(&business);
@@ -185,7 +202,7 @@ pub(crate) async fn booking_page_for(
         }
         None => (None, None),
     };
-    let bookings = membership_bookings(&mut tx, &business, membership_id).await?;
+    let bookings = membership_bookings(&mut tx, &business, membership_id, only, page).await?;
     tx.commit().await?;
     Ok(domain::bookings::BookingPage {
         membership_id,

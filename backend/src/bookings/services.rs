@@ -3,7 +3,7 @@
 
 use crate::platform::actor::Actor;
 use crate::platform::audit;
-use crate::platform::db::Tx;
+use crate::platform::db::{Tx, Window};
 use crate::platform::error::Error;
 use crate::store::business::Business;
 use crate::{Services, query};
@@ -28,21 +28,29 @@ pub(crate) async fn load_services(
     tx: &mut Tx,
     business_id: i64,
 ) -> Result<Vec<ServiceView>, Error> {
-    let rows = query!(tx, fetch_all as (i64, String, bool, Option<String>),
-        "SELECT s.id, s.spec, s.active, l.name FROM services s LEFT JOIN locations l ON l.id = s.location_id
-          WHERE s.business_id = $1 ORDER BY s.name",
-        business_id)?;
-    rows.into_iter()
-        .map(|(id, spec, active, location)| {
-            Ok(ServiceView {
-                id,
-                spec: serde_json::from_str(&spec)
-                    .map_err(|e| Error::internal(format!("service {id}: {e}")))?,
-                location: location.unwrap_or_else(|| "Every location".into()),
-                active,
-            })
-        })
-        .collect()
+    let rows = query!(
+        tx,
+        fetch_all as ServiceRow,
+        sqlx::AssertSqlSafe(format!(
+            "{SERVICE_SELECT} WHERE s.business_id = $1 ORDER BY s.name, s.id"
+        )),
+        business_id
+    )?;
+    rows.into_iter().map(service_view).collect()
+}
+
+const SERVICE_SELECT: &str = "SELECT s.id, s.spec, s.active, l.name FROM services s LEFT JOIN locations l ON l.id = s.location_id";
+
+type ServiceRow = (i64, String, bool, Option<String>);
+
+fn service_view((id, spec, active, location): ServiceRow) -> Result<ServiceView, Error> {
+    Ok(ServiceView {
+        id,
+        spec: serde_json::from_str(&spec)
+            .map_err(|e| Error::internal(format!("service {id}: {e}")))?,
+        location: location.unwrap_or_else(|| "Every location".into()),
+        active,
+    })
 }
 
 /// The business's services, by name. Viewers and up.
@@ -52,6 +60,39 @@ pub async fn services(services: &Services, actor: &Actor) -> Result<Vec<ServiceV
     let list = load_services(&mut tx, actor.business_id).await?;
     tx.commit().await?;
     Ok(list)
+}
+
+/// A window of the business's services by name, and how many there are:
+/// the API's list. Viewers and up.
+pub async fn page_of_services(
+    services: &Services,
+    actor: &Actor,
+    window: Window,
+) -> Result<(Vec<ServiceView>, i64), Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let (total,) = query!(
+        &mut tx,
+        fetch_one as (i64,),
+        "SELECT COUNT(*) FROM services WHERE business_id = $1",
+        actor.business_id
+    )?;
+    let rows = query!(
+        &mut tx,
+        fetch_all as ServiceRow,
+        sqlx::AssertSqlSafe(format!(
+            "{SERVICE_SELECT} WHERE s.business_id = $1 ORDER BY s.name, s.id LIMIT $2 OFFSET $3"
+        )),
+        actor.business_id,
+        window.limit,
+        window.offset
+    )?;
+    tx.commit().await?;
+    let list = rows
+        .into_iter()
+        .map(service_view)
+        .collect::<Result<_, Error>>()?;
+    Ok((list, total))
 }
 
 /// Adds a service. Managers and owners.

@@ -10,6 +10,7 @@ use crate::{Services, query};
 use chrono::{NaiveDate, NaiveDateTime};
 use domain::Money;
 use domain::bookings::{BookingStatus, BookingView, PaidBy, ScheduleView, ServiceSpec, SlotView};
+use domain::paging::{self, Listed};
 use domain::staff::Role;
 
 #[derive(sqlx::FromRow)]
@@ -169,90 +170,115 @@ pub(crate) async fn upcoming_of_member(
         .collect()
 }
 
-/// A member's bookings, newest first (at most 200): all of them, one status,
-/// or the one with `id`.
+/// How many bookings a member's or a membership's list shows per page.
+pub const BOOKINGS_PER_PAGE: i64 = 50;
+
+/// A page of the bookings matching `conditions` (written here from typed
+/// values, with the business as $1 and `id` as $2), newest first, and how
+/// many match in all.
+async fn newest_first(
+    tx: &mut Tx,
+    business: &Business,
+    conditions: &str,
+    id: i64,
+    page: i64,
+) -> Result<Listed<BookingView>, Error> {
+    let (total,) = query!(
+        tx,
+        fetch_one as (i64,),
+        sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM bookings b WHERE {conditions}"
+        )),
+        business.id,
+        id
+    )?;
+    let rows = query!(
+        tx,
+        fetch_all as BookingRow,
+        sqlx::AssertSqlSafe(format!(
+            "{BOOKING_SELECT} WHERE {conditions} ORDER BY b.starts_at DESC, b.id DESC LIMIT $3 OFFSET $4"
+        )),
+        business.id,
+        id,
+        BOOKINGS_PER_PAGE,
+        paging::offset_of(page, BOOKINGS_PER_PAGE)
+    )?;
+    Ok(Listed {
+        rows: rows
+            .into_iter()
+            .map(|r| booking_view(r, business))
+            .collect::<Result<_, Error>>()?,
+        total,
+        page,
+        per_page: BOOKINGS_PER_PAGE,
+    })
+}
+
+/// A page of a member's bookings, newest first: all of them or one status.
 pub(crate) async fn of_member(
     tx: &mut Tx,
     business: &Business,
     member_id: i64,
     status: Option<BookingStatus>,
-    id: Option<i64>,
-) -> Result<Vec<BookingView>, Error> {
-    let sql = format!(
-        "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.member_id = $2 AND ($3 = '' OR b.status = $3) AND ($4 < 0 OR b.id = $4)
-          ORDER BY b.starts_at DESC, b.id DESC LIMIT 200"
-    );
-    let rows = query!(
-        tx,
-        fetch_all as BookingRow,
-        sqlx::AssertSqlSafe(sql),
-        business.id,
-        member_id,
-        status.map(|s| s.as_str()).unwrap_or(""),
-        id.unwrap_or(-1)
-    )?;
-    rows.into_iter()
-        .map(|r| booking_view(r, business))
-        .collect()
+    page: i64,
+) -> Result<Listed<BookingView>, Error> {
+    let mut conditions = String::from("b.business_id = $1 AND b.member_id = $2");
+    if let Some(status) = status {
+        conditions.push_str(&format!(" AND b.status = '{}'", status.as_str()));
+    }
+    newest_first(tx, business, &conditions, member_id, page).await
 }
 
-/// A member's bookings with one membership, newest first.
-pub(crate) async fn of_member_membership(
+/// One of a member's bookings.
+pub(crate) async fn booking_of_member(
     tx: &mut Tx,
     business: &Business,
     member_id: i64,
-    membership_id: i64,
-) -> Result<Vec<BookingView>, Error> {
-    let sql = format!(
-        "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.member_id = $2 AND b.membership_id = $3
-          ORDER BY b.starts_at DESC, b.id DESC LIMIT 200"
-    );
-    let rows = query!(
+    id: i64,
+) -> Result<Option<BookingView>, Error> {
+    let sql =
+        format!("{BOOKING_SELECT} WHERE b.business_id = $1 AND b.member_id = $2 AND b.id = $3");
+    query!(
         tx,
-        fetch_all as BookingRow,
+        fetch_optional as BookingRow,
         sqlx::AssertSqlSafe(sql),
         business.id,
         member_id,
-        membership_id
-    )?;
-    rows.into_iter()
-        .map(|r| booking_view(r, business))
-        .collect()
+        id
+    )?
+    .map(|r| booking_view(r, business))
+    .transpose()
 }
 
-/// A membership's bookings, newest first. Viewers and up.
+/// A page of a membership's bookings, newest first. Viewers and up.
 pub async fn of_membership(
     services: &Services,
     actor: &Actor,
     membership_id: i64,
-) -> Result<Vec<BookingView>, Error> {
+    page: i64,
+) -> Result<Listed<BookingView>, Error> {
     actor.require(Role::Viewer)?;
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, actor.business_id).await?;
-    let list = membership_bookings(&mut tx, &business, membership_id).await?;
+    let list = membership_bookings(&mut tx, &business, membership_id, None, page).await?;
     tx.commit().await?;
     Ok(list)
 }
 
-/// A membership's bookings, newest first (at most 200).
+/// A page of a membership's bookings, newest first: everyone's, or one
+/// member's (what a member sees in the portal).
 pub(crate) async fn membership_bookings(
     tx: &mut Tx,
     business: &Business,
     membership_id: i64,
-) -> Result<Vec<BookingView>, Error> {
-    let sql = format!(
-        "{BOOKING_SELECT} WHERE b.business_id = $1 AND b.membership_id = $2 ORDER BY b.starts_at DESC, b.id DESC LIMIT 200"
-    );
-    query!(
-        tx,
-        fetch_all as BookingRow,
-        sqlx::AssertSqlSafe(sql),
-        business.id,
-        membership_id
-    )?
-    .into_iter()
-    .map(|r| booking_view(r, business))
-    .collect()
+    member_id: Option<i64>,
+    page: i64,
+) -> Result<Listed<BookingView>, Error> {
+    let mut conditions = String::from("b.business_id = $1 AND b.membership_id = $2");
+    if let Some(member_id) = member_id {
+        conditions.push_str(&format!(" AND b.member_id = {member_id}"));
+    }
+    newest_first(tx, business, &conditions, membership_id, page).await
 }
 
 /// The API's booking list filters, combined with AND.

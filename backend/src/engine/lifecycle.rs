@@ -19,6 +19,7 @@ use domain::lifecycle::policy::{self};
 use domain::lifecycle::sale::{Payer, SaleCommand, SaleContext, TypeOnSale, check_sale, preview};
 use domain::lifecycle::{Event, Membership, Recorded, Status, StatusReport};
 use domain::memberships::{ActionCommand, ActionPreview, MembershipSummary, SaleSummary};
+use domain::paging::{self, Listed};
 use domain::parties::Holder;
 use std::collections::HashMap;
 
@@ -278,28 +279,35 @@ pub async fn act_as(
     Ok(preview)
 }
 
-/// The memberships a member or organization holds (or pays for), newest
-/// first: the first `HELD_LIMIT` of them.
+/// A page of the memberships a member or organization holds (or pays
+/// for), newest first, and how many there are.
 pub(crate) async fn held_by(
     tx: &mut Tx,
     business: &Business,
     holder_ref: HolderRef,
     today: NaiveDate,
-) -> Result<Vec<MembershipSummary>, Error> {
+    page: i64,
+) -> Result<Listed<MembershipSummary>, Error> {
     let filters = Filters {
         holder: Some(holder_ref),
         ..Filters::all(business.id)
     };
+    let total = crate::store::memberships::count_filtered(tx, &filters).await?;
     let window = Window {
-        offset: 0,
-        limit: HELD_LIMIT,
+        offset: paging::offset_of(page, HELD_PER_PAGE),
+        limit: HELD_PER_PAGE,
     };
     let rows = fetch_page(tx, &filters, Order::Newest, window).await?;
-    summaries(tx, business, rows, today).await
+    Ok(Listed {
+        rows: summaries(tx, business, rows, today).await?,
+        total,
+        page,
+        per_page: HELD_PER_PAGE,
+    })
 }
 
-/// How many of its memberships a member's or organization's page shows.
-pub(crate) const HELD_LIMIT: i64 = 500;
+/// How many of its memberships a member's or organization's page shows at a time.
+pub const HELD_PER_PAGE: i64 = 50;
 
 /// The summaries of a page of memberships: each status computed by the
 /// domain from its events (the explanation shown), holders and unpaid

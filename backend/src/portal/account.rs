@@ -3,15 +3,19 @@
 use super::session::Member;
 use crate::platform::error::Error;
 use crate::{Services, query};
+use domain::paging::{self, Listed};
 
-/// The invoices billed to the member, newest first.
+/// A page of the invoices billed to the member, newest first.
 pub async fn invoices(
     services: &Services,
     member: Member,
-) -> Result<Vec<domain::invoices::InvoiceSummary>, Error> {
+    page: &str,
+) -> Result<Listed<domain::invoices::InvoiceSummary>, Error> {
+    let page = paging::page_number(page).map_err(|m| Error::invalid("page", m))?;
     let mut tx = services.db.begin_read().await?;
     let list =
-        crate::store::invoices::of_member(&mut tx, member.business_id, member.member_id).await?;
+        crate::store::invoices::of_member(&mut tx, member.business_id, member.member_id, page)
+            .await?;
     tx.commit().await?;
     Ok(list)
 }

@@ -5,13 +5,17 @@ use super::memberships::reach;
 use super::session::Member;
 use crate::Services;
 use crate::platform::error::Error;
+use domain::paging::{self, Listed};
 
-/// The member's own bookings (all their memberships), newest first, by status.
+/// A page of the member's own bookings (all their memberships), newest
+/// first, by status.
 pub async fn bookings(
     services: &Services,
     member: Member,
     status: &str,
-) -> Result<Vec<domain::bookings::BookingView>, Error> {
+    page: &str,
+) -> Result<Listed<domain::bookings::BookingView>, Error> {
+    let page = paging::page_number(page).map_err(|m| domain::Invalid::one("page", m))?;
     let status = match status.trim() {
         "" => None,
         s => Some(
@@ -22,7 +26,7 @@ pub async fn bookings(
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let list =
-        crate::bookings::of_member(&mut tx, &business, member.member_id, status, None).await?;
+        crate::bookings::of_member(&mut tx, &business, member.member_id, status, page).await?;
     tx.commit().await?;
     Ok(list)
 }
@@ -36,9 +40,9 @@ pub async fn booking(
     let mut tx = services.db.begin_read().await?;
     let business = crate::store::business::load(&mut tx, member.business_id).await?;
     let found =
-        crate::bookings::of_member(&mut tx, &business, member.member_id, None, Some(id)).await?;
+        crate::bookings::booking_of_member(&mut tx, &business, member.member_id, id).await?;
     tx.commit().await?;
-    found.into_iter().next().ok_or(Error::NotFound)
+    found.ok_or(Error::NotFound)
 }
 
 /// Cancels one of the member's bookings (credits back inside the window).
@@ -59,6 +63,7 @@ pub async fn booking_page(
     membership_id: i64,
     service_id: Option<i64>,
     day: Option<chrono::NaiveDate>,
+    page: i64,
 ) -> Result<domain::bookings::BookingPage, Error> {
     let mut tx = services.db.begin_read().await?;
     reach(&mut tx, member, membership_id).await?;
@@ -69,11 +74,11 @@ pub async fn booking_page(
         membership_id,
         service_id,
         day,
-        true,
+        crate::bookings::Viewer::Member(member.member_id),
+        page,
     )
     .await?;
     // A member sees and books only for themselves.
-    page.bookings.retain(|b| b.member_id == member.member_id);
     page.users.retain(|(id, _)| *id == member.member_id);
     Ok(page)
 }

@@ -183,6 +183,7 @@ pub async fn membership(
     services: &Services,
     member: Member,
     id: i64,
+    bookings_page: i64,
 ) -> Result<domain::portal::PortalMembershipPage, Error> {
     use domain::lifecycle::Status;
     use domain::memberships::ActionKind;
@@ -217,8 +218,14 @@ pub async fn membership(
     .into_iter()
     .map(|(f, l)| format!("{f} {l}"))
     .collect();
-    let bookings =
-        crate::bookings::of_member_membership(&mut tx, &business, member.member_id, id).await?;
+    let bookings = crate::bookings::membership_bookings(
+        &mut tx,
+        &business,
+        id,
+        Some(member.member_id),
+        bookings_page,
+    )
+    .await?;
     // The newest page of the history.
     let mut entries = credits.entries.rows;
     if reach == Reach::Organization {

@@ -5,6 +5,7 @@ use crate::platform::error::Error;
 use crate::query;
 use chrono::NaiveDate;
 use domain::invoices::{InvoiceStatus, InvoiceSummary};
+use domain::paging::{self, Listed};
 use domain::{Currency, Money};
 
 #[derive(sqlx::FromRow)]
@@ -41,24 +42,49 @@ pub(crate) const REFUNDED: &str = "CAST(COALESCE((SELECT SUM(ra.amount_minor) FR
 
 pub(crate) const INVOICE_COLUMNS: &str = "i.id, i.number, i.billing_date, i.due_date, i.status, i.currency, i.total_minor, i.amount_paid_minor";
 
-/// The invoices billed to a member, newest first (at most 500).
+/// How many of a member's invoices the portal lists per page.
+pub const MEMBER_INVOICES_PER_PAGE: i64 = 50;
+
+/// A page of the invoices billed to a member, newest first, and how many
+/// there are.
 pub(crate) async fn of_member(
     tx: &mut Tx,
     business_id: i64,
     member_id: i64,
-) -> Result<Vec<InvoiceSummary>, Error> {
+    page: i64,
+) -> Result<Listed<InvoiceSummary>, Error> {
+    let conditions = "business_id = $1 AND member_id = $2 AND status <> 'draft'";
+    let (total,) = query!(
+        tx,
+        fetch_one as (i64,),
+        sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM invoices i WHERE {conditions}"
+        )),
+        business_id,
+        member_id
+    )?;
     let sql = format!(
-        "SELECT {INVOICE_COLUMNS}, {REFUNDED} FROM invoices i WHERE business_id = $1 AND member_id = $2 AND status <> 'draft'
-          ORDER BY billing_date DESC, number DESC LIMIT 500"
+        "SELECT {INVOICE_COLUMNS}, {REFUNDED} FROM invoices i WHERE {conditions}
+          ORDER BY billing_date DESC, number DESC LIMIT $3 OFFSET $4"
     );
     let rows = query!(
         tx,
         fetch_all as InvoiceRow,
         sqlx::AssertSqlSafe(sql),
         business_id,
-        member_id
+        member_id,
+        MEMBER_INVOICES_PER_PAGE,
+        paging::offset_of(page, MEMBER_INVOICES_PER_PAGE)
     )?;
-    rows.into_iter().map(summary).collect()
+    Ok(Listed {
+        rows: rows
+            .into_iter()
+            .map(summary)
+            .collect::<Result<_, Error>>()?,
+        total,
+        page,
+        per_page: MEMBER_INVOICES_PER_PAGE,
+    })
 }
 
 /// The invoices of a membership, newest first.

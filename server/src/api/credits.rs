@@ -17,7 +17,7 @@ use super::extract::{
     ApiQuery, Scoped, WriteRequest, answer, id, idempotent, json, optional_date as date,
     optional_id, renamed, scope, use_case_key,
 };
-use super::page::{Here, PageQuery, in_memory};
+use super::page::{Here, PageQuery, one_more};
 use super::types::{
     AdjustedDto, AdjustmentInput, AvailabilityDto, BookingDto, BookingInput, CancelledBookingDto,
     CreditEntryDto, CreditsDto, ServiceDto, SlotDto,
@@ -170,8 +170,8 @@ pub async fn list_services(
     ApiQuery(p): ApiQuery<PageQuery>,
 ) -> Result<Json<ServiceList>, ApiError> {
     let window = p.window()?;
-    let all = backend::bookings::services(&state.services, &c.actor).await?;
-    let (rows, count) = in_memory(all, window);
+    let (rows, count) =
+        backend::bookings::page_of_services(&state.services, &c.actor, one_more(window)).await?;
     let (count, next, previous, rows) = Here::new(&headers, &uri).page(window, rows, count);
     Ok(Json(ServiceList {
         count,

@@ -271,7 +271,8 @@ pub struct MemberDto {
     pub home_location_id: Option<String>,
     pub notes: String,
     pub marketing_consent: bool,
-    /// The member's memberships, newest first.
+    /// The member's newest 50 memberships, newest first (`GET
+    /// /memberships?member=` lists them all).
     pub membership_ids: Vec<String>,
     /// Organizations that authorize the member.
     pub organization_ids: Vec<String>,
@@ -293,7 +294,12 @@ impl From<domain::members::MemberView> for MemberDto {
             home_location_id: d.home_location_id.map(|i| i.to_string()),
             notes: d.notes,
             marketing_consent: d.marketing_consent,
-            membership_ids: v.memberships.iter().map(|m| m.id.to_string()).collect(),
+            membership_ids: v
+                .memberships
+                .rows
+                .iter()
+                .map(|m| m.id.to_string())
+                .collect(),
             organization_ids: v
                 .organizations
                 .iter()
@@ -1031,7 +1037,8 @@ pub struct OrganizationDto {
     /// Null: no limit.
     pub max_members: Option<u32>,
     pub authorized_members: Vec<AuthorizedMemberDto>,
-    /// Memberships the organization holds itself.
+    /// The newest 50 memberships the organization holds itself, newest
+    /// first (`GET /memberships?organization=` lists them all).
     pub membership_ids: Vec<String>,
 }
 
@@ -1056,7 +1063,12 @@ impl From<domain::organizations::OrganizationView> for OrganizationDto {
                     since: a.since,
                 })
                 .collect(),
-            membership_ids: v.memberships.iter().map(|m| m.id.to_string()).collect(),
+            membership_ids: v
+                .memberships
+                .rows
+                .iter()
+                .map(|m| m.id.to_string())
+                .collect(),
         }
     }
 }
