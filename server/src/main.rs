@@ -410,7 +410,7 @@ async fn bench(
     );
     println!("  ratio run / bare writes: {:.1}x", r.ratio());
     if !r.helped.is_empty() {
-        let chunks = r.memberships.div_ceil(backend::billing::BATCH);
+        let chunks = (r.memberships.max(0) as u64).div_ceil(backend::billing::BATCH.max(1) as u64);
         println!(
             "  chunks of {} memberships billed by the other servers: {:?} of {chunks}",
             backend::billing::BATCH,

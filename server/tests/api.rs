@@ -795,7 +795,7 @@ async fn organizations_family_members_and_membership_lists() {
         assert_eq!(backward, forward);
         let bad = api.get(&key, "/memberships?cursor=zz").await;
         assert_eq!((bad.status, bad.field()), (StatusCode::BAD_REQUEST, "cursor"));
-        let offset_only = api.get(&key, "/members?cursor=a1").await;
+        let offset_only = api.get(&key, "/organizations?cursor=a1").await;
         assert_eq!((offset_only.status, offset_only.field()), (StatusCode::BAD_REQUEST, "cursor"));
         let of_type = api.get(&key, &format!("/memberships?type={family_type}&active_between=2026-11-01,2026-11-30")).await;
         assert!(of_type.body["results"].as_array().unwrap().iter().all(|m| m["type_name"] == "Family Quarterly"), "{}", of_type.body);

@@ -10,10 +10,9 @@
 //! lease runs out; the unique line keys still decide every race.
 
 use chrono::{NaiveDate, TimeDelta};
-use domain::billing::generator::CatalogType;
 
 use super::Progress;
-use crate::engine::invoicing::{bill_batch, bill_membership};
+use crate::engine::invoicing::{bill_batch, bill_membership, catalog_of};
 use crate::platform::db::Tx;
 use crate::platform::error::Error;
 use crate::store::business::Business;
@@ -139,15 +138,7 @@ async fn take(tx: &mut Tx, services: &Services, run_id: i64, first: i64) -> Resu
 /// stops the run.
 async fn bill(services: &Services, run: &Run, first: i64, last: i64) -> Result<(), Error> {
     let now = services.clock.now();
-    let catalog: Vec<CatalogType> = run
-        .types
-        .values()
-        .map(|t| CatalogType {
-            id: t.id,
-            spec: &t.spec,
-            prices: &t.prices,
-        })
-        .collect();
+    let catalog = catalog_of(&run.types);
     let business_id = run.business.id;
     let mut tx = services.db.begin_write().await?;
     let attempt = async {

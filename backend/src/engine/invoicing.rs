@@ -51,6 +51,18 @@ pub(crate) async fn missing_with(
     Ok((issued, dated.into_iter().map(|(line, _)| line).collect()))
 }
 
+/// The catalog as the generator reads it: each type with its prices.
+pub(crate) fn catalog_of(types: &Types) -> Vec<CatalogType<'_>> {
+    types
+        .values()
+        .map(|t| CatalogType {
+            id: t.id,
+            spec: &t.spec,
+            prices: &t.prices,
+        })
+        .collect()
+}
+
 /// [`missing_with`], each line with the day its change takes effect.
 pub(crate) async fn missing_dated(
     tx: &mut Tx,
@@ -60,14 +72,7 @@ pub(crate) async fn missing_dated(
     events: &[domain::lifecycle::Recorded],
     date: NaiveDate,
 ) -> Result<(Vec<IssuedLine>, Vec<Dated>), Error> {
-    let catalog: Vec<CatalogType> = types
-        .values()
-        .map(|t| CatalogType {
-            id: t.id,
-            spec: &t.spec,
-            prices: &t.prices,
-        })
-        .collect();
+    let catalog = catalog_of(types);
     let discount = discount_of(&stored.row)?;
     let input = BillingInput {
         catalog: &catalog,
