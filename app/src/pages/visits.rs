@@ -167,7 +167,7 @@ pub fn VisitsPage() -> impl IntoView {
                                                 }).collect_view()}
                                             </tbody>
                                         </table>
-                                        <Pager of="visits" page=visits_page pages=visits_pages range_text=visits_range.clone() param="page" />
+                                        <Pager of="visits" page=visits_page pages=visits_pages range_text=visits_range.clone() />
                                     }.into_any()
                                 }}
                             </section>

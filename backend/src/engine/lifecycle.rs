@@ -184,7 +184,9 @@ pub(crate) async fn standings(
     if member_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    // Ids read from the database: safe to write into the statement.
+    // Ids read from the database: safe to write into the statement. The
+    // members' index finds their memberships (`+` keeps SQLite from walking
+    // the business's whole index in id order instead: 0.3 s at 1,000,000).
     let list = member_ids
         .iter()
         .map(i64::to_string)
@@ -194,7 +196,7 @@ pub(crate) async fn standings(
         tx,
         fetch_all as (i64, i64),
         sqlx::AssertSqlSafe(format!(
-            "SELECT id, member_id FROM memberships WHERE business_id = $1 AND member_id IN ({list}) ORDER BY id"
+            "SELECT id, member_id FROM memberships WHERE +business_id = $1 AND member_id IN ({list}) ORDER BY id"
         )),
         business.id
     )?;

@@ -85,6 +85,24 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
         )
         .await?,
     );
+    timings.push(
+        time(
+            "bare: the same, LIMIT 100 (a staff page's rows)",
+            || async {
+                let mut tx = services.db.begin_read().await?;
+                query!(
+                    &mut tx,
+                    fetch_all as (i64, Option<i64>, NaiveDate),
+                    "SELECT id, member_id, start_date FROM memberships WHERE business_id = $1
+                  ORDER BY start_date DESC, id DESC LIMIT 100",
+                    business_id
+                )?;
+                tx.commit().await?;
+                Ok(())
+            },
+        )
+        .await?,
+    );
     let staff = |name: &'static str, filter: MembershipFilter| {
         time(name, move || {
             let filter = filter.clone();
@@ -165,6 +183,25 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
             MembershipFilter::default(),
             Seek::After(deep),
         )
+        .await?,
+    );
+    // A member's page: their memberships, found through the holder.
+    let holder = {
+        let mut tx = services.db.begin_read().await?;
+        let (holder,) = query!(
+            &mut tx,
+            fetch_one as (Option<i64>,),
+            "SELECT member_id FROM memberships WHERE id = $1",
+            deep
+        )?;
+        tx.commit().await?;
+        holder.ok_or_else(|| Error::internal("a bench membership without a member"))?
+    };
+    timings.push(
+        time("a member's page (with their memberships)", || async {
+            crate::members::member(services, &owner, holder).await?;
+            Ok(())
+        })
         .await?,
     );
     // The desk's search box, and the members lists.
