@@ -105,10 +105,13 @@ impl MemberRow {
 /// cut at the limit in its own order, joined by UNION, so that each part is
 /// answered by its own index on both databases and none reads more than the
 /// limit however common the prefix. A second word must start the first or
-/// the last name (checked on the rows of each range).
+/// the last name (checked on the rows of each range); with one, the email
+/// range is left out: "grace hop" is a name, and the emails starting
+/// "grace" run through every Grace's surname in order (35,000 rows read
+/// before the Hoppers at 1,000,000 members).
 /// Parameters: business id, prefix, prefix end, limit, second word's LIKE
 /// pattern (empty: none).
-pub fn name_search_sql() -> String {
+pub fn name_search_sql(second_word: bool) -> String {
     let part = |column: &str| {
         format!(
             "SELECT * FROM (SELECT {MEMBER_COLUMNS}, first_name_lc, last_name_lc FROM members
@@ -117,11 +120,15 @@ pub fn name_search_sql() -> String {
               ORDER BY {column}, id LIMIT $4) AS by_{column}"
         )
     };
+    let email = if second_word {
+        String::new()
+    } else {
+        format!(" UNION {}", part("email_lc"))
+    };
     format!(
-        "SELECT {MEMBER_COLUMNS} FROM ({} UNION {} UNION {}) AS found ORDER BY last_name_lc, first_name_lc, id LIMIT $4",
+        "SELECT {MEMBER_COLUMNS} FROM ({} UNION {}{email}) AS found ORDER BY last_name_lc, first_name_lc, id LIMIT $4",
         part("first_name_lc"),
         part("last_name_lc"),
-        part("email_lc")
     )
 }
 
@@ -223,7 +230,7 @@ pub async fn search_members(
             let rows = query!(
                 &mut tx,
                 fetch_all as MemberRow,
-                sqlx::AssertSqlSafe(name_search_sql()),
+                sqlx::AssertSqlSafe(name_search_sql(words.len() > 1)),
                 b,
                 &first,
                 prefix_end(&first),

@@ -310,7 +310,7 @@ async fn plan_of_name_search(db: &Db) -> String {
         .unwrap();
         sqlx::query("ANALYZE members").execute(pool).await.unwrap();
     }
-    let sql = members::name_search_sql();
+    let sql = members::name_search_sql(false);
     let end = "ad\u{10FFFF}";
     let mut tx = db.begin_read().await.unwrap();
     let lines: Vec<String> = match &mut tx {

@@ -300,8 +300,8 @@ async fn the_list_benchmark_builds_its_business_and_times_every_list_query() {
         assert_eq!(r.memberships, 300);
         assert_eq!(
             r.timings.len(),
-            14,
-            "the bare select, eight list queries, five searches and the API's members"
+            16,
+            "two bare selects, seven list queries, a member's page, five searches and the API's members"
         );
         assert!(r.timings[0].name.starts_with("bare"));
         assert_eq!(
