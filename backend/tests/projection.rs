@@ -47,6 +47,7 @@ async fn all_agree(s: &Services, owner: &Actor, when: &str) {
     .unwrap();
     tx.commit().await.unwrap();
     assert!(!rows.is_empty());
+    let mut pages = std::collections::HashMap::new();
     for (id, status) in rows {
         let page = memberships::membership(s, owner, id).await.unwrap();
         assert_eq!(
@@ -55,7 +56,34 @@ async fn all_agree(s: &Services, owner: &Actor, when: &str) {
             "{when}: membership {id} ({})",
             page.status.explanation
         );
+        pages.insert(id, page);
     }
+    // The list shows each row's stored status as the page computes it:
+    // since, until and the explanation too, and the lock.
+    let mut listed = 0;
+    for n in 1.. {
+        let filter = MembershipFilter {
+            page: n.to_string(),
+            ..Default::default()
+        };
+        let list = memberships::list_memberships(s, owner, &filter)
+            .await
+            .unwrap();
+        if list.rows.is_empty() {
+            break;
+        }
+        for row in list.rows {
+            let page = &pages[&row.id];
+            assert_eq!(row.status, page.status, "{when}: membership {}", row.id);
+            assert_eq!(row.locked, page.locked, "{when}: membership {}", row.id);
+            listed += 1;
+        }
+    }
+    assert_eq!(
+        listed,
+        pages.len(),
+        "{when}: the list shows every membership"
+    );
 }
 
 #[tokio::test]
@@ -188,6 +216,37 @@ async fn the_checker_reports_a_stored_status_that_is_not_what_the_events_say() {
             .await
             .unwrap();
         assert_eq!(page.status.status, Status::Active, "the page explains from the events");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_member_page_recomputes_a_row_whose_day_came_before_the_daily_work_advanced_it() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let shown = |s: Services, owner: Actor, member: i64| async move {
+            let view = backend::members::member(&s, &owner, member).await.unwrap();
+            assert_eq!(view.memberships.rows.len(), 1);
+            view.memberships.rows[0].status.clone()
+        };
+        let before = shown(c.s.clone(), c.owner, c.member).await;
+        assert_eq!(before.status, Status::Active);
+        assert!(!before.explanation.is_empty());
+        // The row as it stood before a day that changes it: stale words,
+        // due for recomputation since long ago.
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        query!(
+            &mut tx,
+            execute,
+            "UPDATE memberships SET status = 'paused', status_explanation = 'stale', status_changes_on = $1 WHERE id = $2",
+            d(1970, 1, 1),
+            c.membership
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(shown(c.s.clone(), c.owner, c.member).await, before);
+        // Untouched otherwise: the row itself waits for the daily work.
+        assert_eq!(stored(&c.s, c.membership).await.0, "paused");
     })
     .await;
 }

@@ -9,8 +9,8 @@ use crate::platform::error::Error;
 use crate::store::business::Business;
 use crate::store::catalog::{self, Loaded, Types};
 use crate::store::memberships::{
-    EventRow, Filters, HolderRef, MembershipRow, Order, Stored, append_event, fetch_page, id_list,
-    load_membership, lock_row, recorded, reproject, type_in_effect, types,
+    Filters, HolderRef, Order, Stored, SummaryRow, append_event, fetch_page, fresh,
+    load_membership, lock_row, reproject, type_in_effect, types,
 };
 use crate::{Services, query};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -311,100 +311,70 @@ pub(crate) async fn held_by(
 /// How many of its memberships a member's or organization's page shows at a time.
 pub const HELD_PER_PAGE: i64 = 50;
 
-/// The summaries of a page of memberships: each status computed by the
-/// domain from its events (the explanation shown), holders and unpaid
-/// invoices read for these rows only.
+/// The summaries of a page of memberships, from their stored projection
+/// (written with every change and checked by `server check`; a
+/// membership's own page explains its status from the events). A row whose
+/// day to change has come before the daily work advanced it is recomputed
+/// here, so that no list shows yesterday's status.
 pub(crate) async fn summaries(
     tx: &mut Tx,
     business: &Business,
-    (rows, event_rows): (Vec<MembershipRow>, Vec<EventRow>),
+    rows: Vec<SummaryRow>,
     today: NaiveDate,
 ) -> Result<Vec<MembershipSummary>, Error> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let types = catalog::specs_all(tx, business.id).await?;
-    let ids = id_list(rows.iter().map(|r| r.id));
-    let member_ids = id_list(rows.iter().filter_map(|r| r.member_id));
-    let org_ids = id_list(rows.iter().filter_map(|r| r.organization_id));
-    // Every list below is of integers read from our own rows.
-    let unpaid: HashMap<i64, NaiveDate> = query!(tx, fetch_all as (i64, NaiveDate),
-        sqlx::AssertSqlSafe(format!("SELECT membership_id, MIN(due_date) FROM invoices
-          WHERE business_id = $1 AND membership_id IN ({ids}) AND status = 'open' AND total_minor > amount_paid_minor
-          GROUP BY membership_id")),
-        business.id)?
-    .into_iter()
-    .collect();
-    let mut events: HashMap<i64, Vec<Recorded>> = HashMap::new();
-    for row in &event_rows {
-        events
-            .entry(row.membership_id)
-            .or_default()
-            .push(recorded(row)?);
-    }
-    let members: HashMap<i64, (String, i64)> = if member_ids.is_empty() {
-        HashMap::new()
-    } else {
-        query!(tx, fetch_all as (i64, String, String, i64),
-            sqlx::AssertSqlSafe(format!("SELECT id, first_name, last_name, member_number FROM members WHERE business_id = $1 AND id IN ({member_ids})")),
-            business.id)?
-        .into_iter()
-        .map(|(id, f, l, n)| (id, (format!("{f} {l}"), n)))
-        .collect()
-    };
-    let orgs: HashMap<i64, String> = if org_ids.is_empty() {
-        HashMap::new()
-    } else {
-        query!(
-            tx,
-            fetch_all as (i64, String),
-            sqlx::AssertSqlSafe(format!(
-                "SELECT id, name FROM organizations WHERE business_id = $1 AND id IN ({org_ids})"
-            )),
-            business.id
-        )?
-        .into_iter()
-        .collect()
-    };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let evs = events.remove(&row.id).unwrap_or_default();
-        let (current, _) = type_in_effect(&types, &row, &evs, today)?;
-        let m = Membership {
-            spec: &current.spec,
-            events: &evs,
-            overdue: business
-                .dunning
-                .overdue(unpaid.get(&row.id).copied(), today),
-        };
         let holder = match (row.member_id, row.organization_id) {
-            (Some(id), _) => {
-                let (name, number) = members.get(&id).cloned().unwrap_or_default();
-                Holder {
-                    name,
-                    href: format!("/members/{id}"),
-                    member_number: Some(number),
-                }
+            (Some(id), _) => Holder {
+                name: row.holder_name.unwrap_or_default(),
+                href: format!("/members/{id}"),
+                member_number: row.member_number,
+            },
+            (None, org) => Holder {
+                name: row.holder_name.unwrap_or_default(),
+                href: format!("/organizations/{}", org.unwrap_or_default()),
+                member_number: None,
+            },
+        };
+        let summary = if row.status_changes_on.is_some_and(|d| d <= today) {
+            let fresh = fresh(tx, business, None, row.id, today).await?;
+            let p = fresh.projection;
+            MembershipSummary {
+                id: row.id,
+                holder,
+                type_name: fresh.type_name,
+                type_color: fresh.type_color,
+                status: StatusReport {
+                    status: p.status,
+                    since: p.since,
+                    until: p.until,
+                    explanation: p.explanation,
+                },
+                start: fresh.anchor,
+                last_day: fresh.end.and_then(|e| e.pred_opt()),
+                locked: p.locked,
             }
-            (None, org) => {
-                let id = org.unwrap_or_default();
-                Holder {
-                    name: orgs.get(&id).cloned().unwrap_or_default(),
-                    href: format!("/organizations/{id}"),
-                    member_number: None,
-                }
+        } else {
+            let status = Status::parse(&row.status).ok_or_else(|| {
+                Error::internal(format!("membership {} has status {:?}", row.id, row.status))
+            })?;
+            MembershipSummary {
+                id: row.id,
+                holder,
+                type_name: row.type_name.unwrap_or_default(),
+                type_color: row.type_color.unwrap_or_default(),
+                status: StatusReport {
+                    status,
+                    since: row.status_since,
+                    until: row.status_until,
+                    explanation: row.status_explanation,
+                },
+                start: row.start_date,
+                last_day: row.end_date.and_then(|e| e.pred_opt()),
+                locked: row.locked,
             }
         };
-        out.push(MembershipSummary {
-            id: row.id,
-            holder,
-            type_name: current.spec.name.clone(),
-            type_color: current.spec.color.clone(),
-            status: m.status(today),
-            start: m.anchor().unwrap_or(row.start_date),
-            last_day: row.end_date.and_then(|e| e.pred_opt()),
-            locked: m.locked(),
-        });
+        out.push(summary);
     }
     Ok(out)
 }

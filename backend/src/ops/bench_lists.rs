@@ -293,7 +293,7 @@ async fn fill(services: &Services, owner: &Actor, types: &[i64], n: i64) -> Resu
     // paused, 1 cancelling, 1 past due, 1 suspended, 1 expired.
     query!(&mut tx, execute,
         "INSERT INTO memberships (business_id, member_id, membership_type_id, price_id, start_date, payer, version, created_at,
-                                  current_type_id, current_price_id, status, status_reason, status_changes_on)
+                                  current_type_id, current_price_id, status, status_reason, status_changes_on, status_explanation)
          SELECT business_id, id,
                 CASE member_number % 3 WHEN 0 THEN $2 WHEN 1 THEN $3 ELSE $4 END,
                 CASE member_number % 3 WHEN 0 THEN $5 WHEN 1 THEN $6 ELSE $7 END,
@@ -302,10 +302,10 @@ async fn fill(services: &Services, owner: &Actor, types: &[i64], n: i64) -> Resu
                 CASE member_number % 3 WHEN 0 THEN $5 WHEN 1 THEN $6 ELSE $7 END,
                 CASE member_number % 20 WHEN 14 THEN 'paused' WHEN 15 THEN 'paused' WHEN 16 THEN 'cancelling'
                      WHEN 17 THEN 'past_due' WHEN 18 THEN 'suspended' WHEN 19 THEN 'expired' ELSE 'active' END,
-                'running', $10
+                'running', $10, $11
            FROM members WHERE business_id = $1",
         business_id, types[0], types[1], types[2], prices[0], prices[1], prices[2],
-        first_start, now, later)?;
+        first_start, now, later, "active since its start (set by the bench); next billing on its day")?;
     tx.commit().await?;
     // Start dates are spread by a second statement on each database's own
     // date arithmetic (the INSERT above wrote the first start for all).

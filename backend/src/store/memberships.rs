@@ -17,7 +17,8 @@ mod counts;
 mod projection;
 pub(crate) use counts::{compact, counted, differences as counts_differences, members_counted};
 pub(crate) use projection::{
-    advance, any_due, compute, invoiced, long_ago, mark_all, reproject, reproject_invoice, stored,
+    advance, any_due, compute, fresh, invoiced, long_ago, mark_all, reproject, reproject_invoice,
+    stored,
 };
 
 /// Who a membership is sold to.
@@ -35,7 +36,6 @@ pub(crate) struct MembershipRow {
     pub(crate) membership_type_id: i64,
     pub(crate) price_id: i64,
     pub(crate) start_date: NaiveDate,
-    pub(crate) end_date: Option<NaiveDate>,
     pub(crate) payer: String,
     pub(crate) discount: String,
     pub(crate) source: String,
@@ -43,7 +43,7 @@ pub(crate) struct MembershipRow {
     pub(crate) version: i64,
 }
 
-pub(crate) const MEMBERSHIP_COLUMNS: &str = "m.id, m.member_id, m.organization_id, m.membership_type_id, m.price_id, m.start_date, m.end_date, m.payer, m.discount, m.source, m.notes, m.version";
+pub(crate) const MEMBERSHIP_COLUMNS: &str = "m.id, m.member_id, m.organization_id, m.membership_type_id, m.price_id, m.start_date, m.payer, m.discount, m.source, m.notes, m.version";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
@@ -500,15 +500,46 @@ pub(crate) async fn count_filtered(tx: &mut Tx, f: &Filters) -> Result<i64, Erro
     Ok(count)
 }
 
-/// One page of the matching memberships, in `order` (before an id: in
-/// descending id order, the nearest first), with their events.
+/// What a list shows of a membership: its row and stored projection, with
+/// the names of its type and holder (each read by its key, so that the page
+/// is planned on the memberships' index alone).
+#[derive(sqlx::FromRow)]
+pub(crate) struct SummaryRow {
+    pub(crate) id: i64,
+    pub(crate) member_id: Option<i64>,
+    pub(crate) organization_id: Option<i64>,
+    pub(crate) start_date: NaiveDate,
+    pub(crate) end_date: Option<NaiveDate>,
+    pub(crate) status: String,
+    pub(crate) status_since: Option<NaiveDate>,
+    pub(crate) status_until: Option<NaiveDate>,
+    pub(crate) status_explanation: String,
+    pub(crate) status_changes_on: Option<NaiveDate>,
+    pub(crate) locked: bool,
+    pub(crate) type_name: Option<String>,
+    pub(crate) type_color: Option<String>,
+    pub(crate) holder_name: Option<String>,
+    pub(crate) member_number: Option<i64>,
+}
+
+const SUMMARY_COLUMNS: &str = "m.id, m.member_id, m.organization_id, m.start_date, m.end_date,
+    m.status, m.status_since, m.status_until, m.status_explanation, m.status_changes_on, m.locked,
+    (SELECT t.name FROM membership_types t WHERE t.id = m.current_type_id) AS type_name,
+    (SELECT t.color FROM membership_types t WHERE t.id = m.current_type_id) AS type_color,
+    COALESCE((SELECT h.first_name || ' ' || h.last_name FROM members h WHERE h.id = m.member_id),
+             (SELECT o.name FROM organizations o WHERE o.id = m.organization_id)) AS holder_name,
+    (SELECT h.member_number FROM members h WHERE h.id = m.member_id) AS member_number";
+
+/// One page of the matching memberships as lists show them, in `order`
+/// (before an id: in descending id order, the nearest first): one indexed
+/// read of the stored projection, no events.
 pub(crate) async fn fetch_page(
     tx: &mut Tx,
     f: &Filters,
     order: Order,
     window: Window,
-) -> Result<(Vec<MembershipRow>, Vec<EventRow>), Error> {
-    let head = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships m");
+) -> Result<Vec<SummaryRow>, Error> {
+    let head = format!("SELECT {SUMMARY_COLUMNS} FROM memberships m");
     let (offset, key) = match order {
         Order::Newest => (window.offset, None),
         Order::Id(Seek::Offset(offset)) => (offset, None),
@@ -520,7 +551,7 @@ pub(crate) async fn fetch_page(
         Order::Id(Seek::Before(_)) => " ORDER BY m.id DESC",
         Order::Id(_) => " ORDER BY m.id",
     };
-    let rows = filtered!(tx, fetch_all as MembershipRow, head, f, |qb| {
+    Ok(filtered!(tx, fetch_all as SummaryRow, head, f, |qb| {
         if let Some((condition, id)) = key {
             qb.push(condition).push_bind(id);
         }
@@ -529,35 +560,5 @@ pub(crate) async fn fetch_page(
             .push_bind(window.limit)
             .push(" OFFSET ")
             .push_bind(offset);
-    })?;
-    let events = events_of(tx, f.business_id, rows.iter().map(|r| r.id)).await?;
-    Ok((rows, events))
-}
-
-/// The events of these memberships, in membership and then recorded order.
-pub(crate) async fn events_of(
-    tx: &mut Tx,
-    business_id: i64,
-    ids: impl Iterator<Item = i64>,
-) -> Result<Vec<EventRow>, Error> {
-    let ids = id_list(ids);
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    // The ids are integers written by us, never text from a request.
-    let sql = format!(
-        "SELECT membership_id, data, reason, forced, actor_label, recorded_at FROM membership_events
-          WHERE business_id = $1 AND membership_id IN ({ids}) ORDER BY membership_id, id"
-    );
-    Ok(query!(
-        tx,
-        fetch_all as EventRow,
-        sqlx::AssertSqlSafe(sql),
-        business_id
-    )?)
-}
-
-/// Integer ids as an SQL list (`1, 2, 3`); empty for none.
-pub(crate) fn id_list(ids: impl Iterator<Item = i64>) -> String {
-    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(", ")
+    })?)
 }

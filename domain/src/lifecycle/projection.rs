@@ -58,10 +58,18 @@ pub struct Unpaid {
 }
 
 /// The stored projection of a membership on a day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Projection {
     pub status: Status,
     pub reason: Reason,
+    /// The rest of the status report, as lists show it: since and until
+    /// when, and the explanation (a function of the events and of the same
+    /// dates as the other fields, so it holds until `changes_on` too).
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub explanation: String,
+    /// Whether staff locked it against changes.
+    pub locked: bool,
     /// The first day after `on` on which any of the other fields may differ
     /// (a pause starting or ending, a cancellation or term taking effect, a
     /// billing date, an invoice falling due or past due); `None` when nothing
@@ -124,6 +132,10 @@ pub fn project(
     Projection {
         status: report.status,
         reason: Reason::of(&report),
+        since: report.since,
+        until: report.until,
+        locked: m.locked(),
+        explanation: report.explanation,
         changes_on,
         type_id: in_effect.0,
         price_id: in_effect.1,

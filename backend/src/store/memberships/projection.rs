@@ -1,7 +1,8 @@
 //! The projection kept on each membership's row (status and its reason, the
 //! day it next changes by itself, type and price in effect, next billing
-//! date, amount overdue; `domain::lifecycle::projection`), so that lists
-//! filter, sort and count in SQL. Whatever may change it recomputes it in
+//! date, amount overdue, and the status as lists show it;
+//! `domain::lifecycle::projection`), so that lists filter, sort, count and
+//! show their rows in SQL. Whatever may change it recomputes it in
 //! the same transaction: an event, a new invoice, money settling or closing
 //! an invoice; the daily work recomputes the rows whose day has come.
 
@@ -42,16 +43,27 @@ pub(crate) async fn compute(
     ))
 }
 
-/// Recomputes membership `id`'s projection on `today` and writes it, with the
-/// anchor and end dates range filters read. `types` is the caller's catalog
-/// when it has one; otherwise only the types the membership needs are read.
-pub(crate) async fn reproject(
+/// A membership's projection recomputed on a day, with the anchor and end
+/// dates its row keeps for range filters and the names of its type in
+/// effect (what a list shows of a row not yet advanced).
+pub(crate) struct Fresh {
+    pub(crate) projection: Projection,
+    pub(crate) anchor: NaiveDate,
+    pub(crate) end: Option<NaiveDate>,
+    pub(crate) type_name: String,
+    pub(crate) type_color: String,
+}
+
+/// Recomputes membership `id`'s projection on `today`, without writing it.
+/// `types` is the caller's catalog when it has one; otherwise only the
+/// types the membership needs are read.
+pub(crate) async fn fresh(
     tx: &mut Tx,
     business: &Business,
     types: Option<&Types>,
     id: i64,
     today: NaiveDate,
-) -> Result<(), Error> {
+) -> Result<Fresh, Error> {
     let stored = load_membership(tx, business.id, id).await?;
     let own;
     let types = match types {
@@ -62,21 +74,46 @@ pub(crate) async fn reproject(
             &own
         }
     };
-    let p = compute(tx, business, types, &stored, today).await?;
-    let (_, _, m) = stored.in_effect(types, today)?;
+    let projection = compute(tx, business, types, &stored, today).await?;
+    let (current, _, m) = stored.in_effect(types, today)?;
     let renews = m.spec.end_action == domain::catalog::spec::EndAction::RenewSame;
     let term_end = if renews { None } else { m.term_end(today) };
     let end = match (m.cancel_end(), term_end) {
         (Some(c), Some(t)) => Some(c.min(t)),
         (c, t) => c.or(t),
     };
-    let anchor = m.anchor().unwrap_or(today);
+    Ok(Fresh {
+        projection,
+        anchor: m.anchor().unwrap_or(today),
+        end,
+        type_name: current.spec.name.clone(),
+        type_color: current.spec.color.clone(),
+    })
+}
+
+/// Recomputes membership `id`'s projection on `today` and writes it, with the
+/// anchor and end dates range filters read.
+pub(crate) async fn reproject(
+    tx: &mut Tx,
+    business: &Business,
+    types: Option<&Types>,
+    id: i64,
+    today: NaiveDate,
+) -> Result<(), Error> {
+    let Fresh {
+        projection: p,
+        anchor,
+        end,
+        ..
+    } = fresh(tx, business, types, id, today).await?;
     query!(tx, execute,
         "UPDATE memberships SET start_date = $1, end_date = $2, status = $3, status_reason = $4, status_changes_on = $5,
-                current_type_id = $6, current_price_id = $7, next_billing_date = $8, overdue_minor = $9
-          WHERE business_id = $10 AND id = $11",
+                current_type_id = $6, current_price_id = $7, next_billing_date = $8, overdue_minor = $9,
+                status_since = $10, status_until = $11, status_explanation = $12, locked = $13
+          WHERE business_id = $14 AND id = $15",
         anchor, end, p.status.as_str(), p.reason.as_str(), p.changes_on,
-        p.type_id, p.price_id, p.next_billing, p.overdue_minor, business.id, id)?;
+        p.type_id, p.price_id, p.next_billing, p.overdue_minor,
+        p.since, p.until, &p.explanation, p.locked, business.id, id)?;
     Ok(())
 }
 
@@ -228,6 +265,10 @@ pub(crate) struct StoredProjection {
     pub(crate) current_price_id: i64,
     pub(crate) next_billing_date: Option<NaiveDate>,
     pub(crate) overdue_minor: i64,
+    pub(crate) status_since: Option<NaiveDate>,
+    pub(crate) status_until: Option<NaiveDate>,
+    pub(crate) status_explanation: String,
+    pub(crate) locked: bool,
 }
 
 impl StoredProjection {
@@ -276,13 +317,22 @@ impl StoredProjection {
             self.overdue_minor.to_string(),
             p.overdue_minor.to_string(),
         );
+        differ("status since", date(self.status_since), date(p.since));
+        differ("status until", date(self.status_until), date(p.until));
+        differ(
+            "explanation",
+            format!("{:?}", self.status_explanation),
+            format!("{:?}", p.explanation),
+        );
+        differ("locked", self.locked.to_string(), p.locked.to_string());
         out
     }
 }
 
 pub(crate) async fn stored(tx: &mut Tx, business_id: i64) -> Result<Vec<StoredProjection>, Error> {
     Ok(query!(tx, fetch_all as StoredProjection,
-        "SELECT id, status, status_reason, status_changes_on, current_type_id, current_price_id, next_billing_date, overdue_minor
+        "SELECT id, status, status_reason, status_changes_on, current_type_id, current_price_id, next_billing_date, overdue_minor,
+                status_since, status_until, status_explanation, locked
            FROM memberships WHERE business_id = $1 ORDER BY id",
         business_id)?)
 }
