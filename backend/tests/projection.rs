@@ -251,6 +251,85 @@ async fn a_member_page_recomputes_a_row_whose_day_came_before_the_daily_work_adv
     .await;
 }
 
+/// `n` more memberships of the club's member written as rows (as an import
+/// would), starting a day apart from 2026-01-01, their projections not yet
+/// computed.
+async fn more_rows(c: &support::Club, n: u64) {
+    let mut tx = c.s.db.begin_write().await.unwrap();
+    let (type_id, price_id) = query!(
+        &mut tx,
+        fetch_one as (i64, i64),
+        "SELECT membership_type_id, price_id FROM memberships WHERE id = $1",
+        c.membership
+    )
+    .unwrap();
+    let now = c.s.clock.now();
+    for k in 0..n {
+        let start = d(2026, 1, 1) + Days::new(k);
+        let (id,) = query!(&mut tx, fetch_one as (i64,),
+            "INSERT INTO memberships (business_id, member_id, membership_type_id, price_id, start_date, payer, version, created_at,
+                                      current_type_id, current_price_id, status_changes_on)
+             VALUES ($1, $2, $3, $4, $5, 'member', 0, $6, $3, $4, $7) RETURNING id",
+            c.owner.business_id, c.member, type_id, price_id, start, now, d(1970, 1, 1))
+        .unwrap();
+        let event = format!(r#"{{"kind":"sold","start":"{start}","approval_required":false}}"#);
+        query!(&mut tx, execute,
+            "INSERT INTO membership_events (business_id, membership_id, kind, effective_on, data, actor, actor_label, recorded_at)
+             VALUES ($1, $2, 'sold', $3, $4, 'system', 'the system', $5)",
+            c.owner.business_id, id, start, event, now)
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_member_page_pages_through_more_memberships_than_it_shows_at_once() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        more_rows(&c, 59).await;
+        let page = |n: i64| {
+            let (s, owner, member) = (c.s.clone(), c.owner, c.member);
+            async move {
+                backend::members::member_page(&s, &owner, member, n)
+                    .await
+                    .unwrap()
+                    .memberships
+            }
+        };
+        let first = page(1).await;
+        assert_eq!(
+            (first.total, first.rows.len(), first.has_next()),
+            (60, 50, true)
+        );
+        let second = page(2).await;
+        assert_eq!(
+            (second.total, second.rows.len(), second.has_next()),
+            (60, 10, false)
+        );
+        let mut ids: Vec<i64> = first
+            .rows
+            .iter()
+            .chain(&second.rows)
+            .map(|m| m.id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 60, "every membership once");
+        assert!(ids.contains(&c.membership));
+        // Each shown as its events say, though the daily work never ran.
+        assert!(
+            first
+                .rows
+                .iter()
+                .chain(&second.rows)
+                .all(|m| !m.status.explanation.is_empty())
+        );
+        let beyond = page(3).await;
+        assert_eq!((beyond.total, beyond.rows.len()), (60, 0));
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn the_staff_list_counts_every_match_and_pages_through_all_of_them_in_sql() {
     each_db(|db| async move {
@@ -258,31 +337,7 @@ async fn the_staff_list_counts_every_match_and_pages_through_all_of_them_in_sql(
         // 230 more memberships written as rows (as an import would), their
         // projections not yet computed: the list brings them up to date
         // before it filters on them.
-        let mut tx = c.s.db.begin_write().await.unwrap();
-        let (type_id, price_id) = query!(
-            &mut tx,
-            fetch_one as (i64, i64),
-            "SELECT membership_type_id, price_id FROM memberships WHERE id = $1",
-            c.membership
-        )
-        .unwrap();
-        let now = c.s.clock.now();
-        for k in 0..230 {
-            let start = d(2026, 1, 1) + Days::new(k);
-            let (id,) = query!(&mut tx, fetch_one as (i64,),
-                "INSERT INTO memberships (business_id, member_id, membership_type_id, price_id, start_date, payer, version, created_at,
-                                          current_type_id, current_price_id, status_changes_on)
-                 VALUES ($1, $2, $3, $4, $5, 'member', 0, $6, $3, $4, $7) RETURNING id",
-                c.owner.business_id, c.member, type_id, price_id, start, now, d(1970, 1, 1))
-            .unwrap();
-            let event = format!(r#"{{"kind":"sold","start":"{start}","approval_required":false}}"#);
-            query!(&mut tx, execute,
-                "INSERT INTO membership_events (business_id, membership_id, kind, effective_on, data, actor, actor_label, recorded_at)
-                 VALUES ($1, $2, 'sold', $3, $4, 'system', 'the system', $5)",
-                c.owner.business_id, id, start, event, now)
-            .unwrap();
-        }
-        tx.commit().await.unwrap();
+        more_rows(&c, 230).await;
 
         let list = |filter: MembershipFilter| {
             let (s, owner) = (c.s.clone(), c.owner);
@@ -319,7 +374,12 @@ async fn the_staff_list_counts_every_match_and_pages_through_all_of_them_in_sql(
         .await
         .unwrap();
         assert_eq!(active.total, 231);
-        assert!(active.rows.iter().all(|m| m.status.status == Status::Active));
+        assert!(
+            active
+                .rows
+                .iter()
+                .all(|m| m.status.status == Status::Active)
+        );
         let paused = list(MembershipFilter {
             status: "paused".into(),
             ..Default::default()
