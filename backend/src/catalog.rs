@@ -231,6 +231,30 @@ pub async fn list_membership_types(
     Ok(types)
 }
 
+/// A window of the types matching the filter, in the catalog's display
+/// order (status, display order, name, id), with every detail, and how many
+/// match in all: filtered, ordered, counted and paged in SQL (the API's list).
+pub async fn page_of_types(
+    services: &Services,
+    actor: &Actor,
+    filter: &TypeFilter,
+    window: crate::platform::db::Window,
+) -> Result<(Vec<MembershipTypeDetail>, i64), Error> {
+    actor.require(Role::Viewer)?;
+    let mut tx = services.db.begin_read().await?;
+    let business = crate::store::business::load(&mut tx, actor.business_id).await?;
+    let today = services.today(&business);
+    let (ids, count) =
+        crate::store::catalog::page_of_types(&mut tx, business.id, filter, window).await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let loaded = load_one(&mut tx, business.id, id).await?;
+        out.push(detail(&mut tx, &business, today, loaded).await?);
+    }
+    tx.commit().await?;
+    Ok((out, count))
+}
+
 /// One membership type of the actor's business; another business's id is `NotFound`.
 pub async fn membership_type(
     services: &Services,

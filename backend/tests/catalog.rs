@@ -226,12 +226,32 @@ async fn lists_filter_by_status_purchase_type_location_and_name() {
             let s = c.s.clone();
             let owner = c.owner;
             async move {
-                catalog::list_membership_types(&s, &owner, &filter)
+                let listed: Vec<i64> = catalog::list_membership_types(&s, &owner, &filter)
                     .await
                     .unwrap()
                     .into_iter()
                     .map(|t| t.id)
-                    .collect::<Vec<_>>()
+                    .collect();
+                // The API's list filters, orders and pages the same in SQL.
+                let window = |offset, limit| backend::members::Window { offset, limit };
+                let (paged, count) = catalog::page_of_types(&s, &owner, &filter, window(0, 100))
+                    .await
+                    .unwrap();
+                let paged: Vec<i64> = paged.into_iter().map(|t| t.id).collect();
+                assert_eq!(
+                    (&paged, count),
+                    (&listed, listed.len() as i64),
+                    "{filter:?}"
+                );
+                let (second, _) = catalog::page_of_types(&s, &owner, &filter, window(1, 1))
+                    .await
+                    .unwrap();
+                let second: Vec<i64> = second.into_iter().map(|t| t.id).collect();
+                assert_eq!(
+                    second,
+                    listed.iter().skip(1).take(1).copied().collect::<Vec<_>>()
+                );
+                listed
             }
         };
         assert_eq!(
@@ -278,6 +298,15 @@ async fn lists_filter_by_status_purchase_type_location_and_name() {
             })
             .await,
             vec![yoga.id]
+        );
+        // LIKE's own characters are searched for as text.
+        assert_eq!(
+            ids(TypeFilter {
+                search: "%".into(),
+                ..Default::default()
+            })
+            .await,
+            Vec::<i64>::new()
         );
     })
     .await;

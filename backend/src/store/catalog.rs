@@ -246,3 +246,67 @@ pub(crate) async fn load_one(tx: &mut Tx, business_id: i64, id: i64) -> Result<L
         .pop()
         .ok_or(Error::NotFound)
 }
+
+/// The ids of a window of the types matching `filter`, in the catalog's
+/// display order (`domain::catalog::sort_for_display`: active, draft,
+/// retired; then display order, name, id), and how many match in all.
+pub(crate) async fn page_of_types(
+    tx: &mut Tx,
+    business_id: i64,
+    filter: &domain::catalog::TypeFilter,
+    window: crate::platform::db::Window,
+) -> Result<(Vec<i64>, i64), Error> {
+    // A business's catalog is tens of rows: one statement with every
+    // condition bound reads them on the business's index.
+    const MATCHING: &str = "FROM membership_types t WHERE t.business_id = $1
+        AND (($2 = '' AND ($3 OR t.status <> 'retired')) OR t.status = $2)
+        AND ($4 = '' OR t.purchase_type = $4)
+        AND ($5 = 0 OR t.all_locations = $6
+             OR EXISTS (SELECT 1 FROM membership_type_locations l WHERE l.membership_type_id = t.id AND l.location_id = $5))
+        AND ($7 = '' OR LOWER(t.name) LIKE $8 ESCAPE '\\')";
+    let status = filter.status.map_or("", |s| s.as_str());
+    let purchase_type = filter.purchase_type.map_or("", |p| p.as_str());
+    let location = filter.location_id.unwrap_or(0);
+    let search = filter.search.trim().to_lowercase();
+    let like = format!(
+        "%{}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let (count,) = query!(
+        tx,
+        fetch_one as (i64,),
+        sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {MATCHING}")),
+        business_id,
+        status,
+        filter.include_retired,
+        purchase_type,
+        location,
+        true,
+        &search,
+        &like
+    )?;
+    let ids = query!(
+        tx,
+        fetch_all as (i64,),
+        sqlx::AssertSqlSafe(format!(
+            "SELECT t.id {MATCHING}
+              ORDER BY CASE t.status WHEN 'active' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END,
+                       t.display_order, LOWER(t.name), t.id
+              LIMIT $9 OFFSET $10"
+        )),
+        business_id,
+        status,
+        filter.include_retired,
+        purchase_type,
+        location,
+        true,
+        &search,
+        &like,
+        window.limit,
+        window.offset
+    )?;
+    Ok((ids.into_iter().map(|(id,)| id).collect(), count))
+}

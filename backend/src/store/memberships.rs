@@ -501,8 +501,7 @@ pub(crate) async fn count_filtered(tx: &mut Tx, f: &Filters) -> Result<i64, Erro
 }
 
 /// What a list shows of a membership: its row and stored projection, with
-/// the names of its type and holder (each read by its key, so that the page
-/// is planned on the memberships' index alone).
+/// the names of its type and holder.
 #[derive(sqlx::FromRow)]
 pub(crate) struct SummaryRow {
     pub(crate) id: i64,
@@ -522,13 +521,17 @@ pub(crate) struct SummaryRow {
     pub(crate) member_number: Option<i64>,
 }
 
-const SUMMARY_COLUMNS: &str = "m.id, m.member_id, m.organization_id, m.start_date, m.end_date,
+/// The rows a list shows, with their type's and holder's names: LEFT JOINs
+/// on primary keys, which keep the memberships (and the index the filters
+/// choose) as the outer loop on both databases.
+const SUMMARY_FROM: &str = "SELECT m.id, m.member_id, m.organization_id, m.start_date, m.end_date,
     m.status, m.status_since, m.status_until, m.status_explanation, m.status_changes_on, m.locked,
-    (SELECT t.name FROM membership_types t WHERE t.id = m.current_type_id) AS type_name,
-    (SELECT t.color FROM membership_types t WHERE t.id = m.current_type_id) AS type_color,
-    COALESCE((SELECT h.first_name || ' ' || h.last_name FROM members h WHERE h.id = m.member_id),
-             (SELECT o.name FROM organizations o WHERE o.id = m.organization_id)) AS holder_name,
-    (SELECT h.member_number FROM members h WHERE h.id = m.member_id) AS member_number";
+    t.name AS type_name, t.color AS type_color,
+    COALESCE(h.first_name || ' ' || h.last_name, o.name) AS holder_name, h.member_number
+  FROM memberships m
+  LEFT JOIN membership_types t ON t.id = m.current_type_id
+  LEFT JOIN members h ON h.id = m.member_id
+  LEFT JOIN organizations o ON o.id = m.organization_id";
 
 /// One page of the matching memberships as lists show them, in `order`
 /// (before an id: in descending id order, the nearest first): one indexed
@@ -539,7 +542,7 @@ pub(crate) async fn fetch_page(
     order: Order,
     window: Window,
 ) -> Result<Vec<SummaryRow>, Error> {
-    let head = format!("SELECT {SUMMARY_COLUMNS} FROM memberships m");
+    let head = SUMMARY_FROM;
     let (offset, key) = match order {
         Order::Newest => (window.offset, None),
         Order::Id(Seek::Offset(offset)) => (offset, None),

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiQuery, Scoped, id, optional_id, scope};
-use super::page::{Here, PageQuery, in_memory};
+use super::page::{Here, PageQuery};
 use super::types::MembershipTypeDto;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -74,18 +74,15 @@ pub async fn list_types(
         search: String::new(),
         include_retired: q.include_retired.unwrap_or(false),
     };
-    let summaries =
-        backend::catalog::list_membership_types(&state.services, &c.actor, &filter).await?;
-    let (page, count) = in_memory(summaries, window);
-    let (count, next, previous, page) = Here::new(&headers, &uri).page(window, page, count);
-    let mut results = Vec::with_capacity(page.len());
-    for t in page {
-        results.push(
-            backend::catalog::membership_type(&state.services, &c.actor, t.id)
-                .await?
-                .into(),
-        );
-    }
+    let (types, count) = backend::catalog::page_of_types(
+        &state.services,
+        &c.actor,
+        &filter,
+        super::page::one_more(window),
+    )
+    .await?;
+    let (count, next, previous, page) = Here::new(&headers, &uri).page(window, types, count);
+    let results = page.into_iter().map(Into::into).collect();
     Ok(Json(TypeList {
         count,
         next,

@@ -232,18 +232,6 @@ fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-/// A window of a list held in memory (one more row than the page, as
-/// `Here::page` wants) and how many rows there are in all.
-pub fn in_memory<T>(all: Vec<T>, window: Window) -> (Vec<T>, i64) {
-    let count = all.len() as i64;
-    let rows = all
-        .into_iter()
-        .skip(window.offset as usize)
-        .take(window.limit as usize + 1)
-        .collect();
-    (rows, count)
-}
-
 /// The rows to fetch for a window: one more than the page, to tell whether there is a next.
 pub fn one_more(window: Window) -> Window {
     Window {
