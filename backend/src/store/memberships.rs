@@ -535,14 +535,16 @@ const SUMMARY_FROM: &str = "SELECT m.id, m.member_id, m.organization_id, m.start
 
 /// One page of the matching memberships as lists show them, in `order`
 /// (before an id: in descending id order, the nearest first): one indexed
-/// read of the stored projection, no events.
+/// read of the stored projection, no events. The window's ids are found
+/// first on the index alone (rows an offset skips are never read nor
+/// joined), then the page's rows are read by id.
 pub(crate) async fn fetch_page(
     tx: &mut Tx,
     f: &Filters,
     order: Order,
     window: Window,
 ) -> Result<Vec<SummaryRow>, Error> {
-    let head = SUMMARY_FROM;
+    let head = format!("{SUMMARY_FROM} WHERE m.id IN (SELECT m.id FROM memberships m");
     let (offset, key) = match order {
         Order::Newest => (window.offset, None),
         Order::Id(Seek::Offset(offset)) => (offset, None),
@@ -562,6 +564,8 @@ pub(crate) async fn fetch_page(
             .push(" LIMIT ")
             .push_bind(window.limit)
             .push(" OFFSET ")
-            .push_bind(offset);
+            .push_bind(offset)
+            .push(")")
+            .push(by);
     })?)
 }
