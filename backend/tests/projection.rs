@@ -413,7 +413,7 @@ async fn the_list_benchmark_builds_its_business_and_times_every_list_query() {
             db,
             Clock::fixed(Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap()),
         );
-        let r = backend::ops::bench_lists::bench_lists(&s, 300)
+        let r = backend::ops::bench_lists::bench_lists(&s, 300, 3)
             .await
             .unwrap();
         assert_eq!(r.memberships, 300);
@@ -423,6 +423,13 @@ async fn the_list_benchmark_builds_its_business_and_times_every_list_query() {
             "two bare selects, seven list queries, a member's page, five searches and the API's members"
         );
         assert!(r.timings[0].name.starts_with("bare"));
+        // Each list is compared with the bare select of at least as many rows.
+        let bare: Vec<_> = r.timings.iter().take(2).cloned().collect();
+        assert_eq!((bare[0].rows, bare[1].rows), (20, 100));
+        let staff = r.timings.iter().find(|t| t.name.starts_with("staff")).unwrap();
+        assert_eq!(staff.rows, 100);
+        let of_bare100 = staff.p95.as_secs_f64() / bare[1].p95.as_secs_f64();
+        assert!((staff.over_bare(&bare) - of_bare100).abs() < 1e-9);
         assert_eq!(
             r.timings
                 .iter()

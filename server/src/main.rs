@@ -428,22 +428,28 @@ async fn bench_lists(services: &backend::Services, memberships: i64) -> Result<(
         "listing {memberships} memberships ({})…",
         services.db.kind()
     );
-    let r = backend::ops::bench_lists::bench_lists(services, memberships)
-        .await
-        .map_err(|e| e.to_string())?;
+    let r = backend::ops::bench_lists::bench_lists(
+        services,
+        memberships,
+        backend::ops::bench_lists::RUNS,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     println!("  setup (bulk insert): {:.2?}", r.setup);
-    let bare = r
+    let bare: Vec<_> = r
         .timings
-        .first()
-        .map(|t| t.p95.as_secs_f64())
-        .unwrap_or(0.0);
+        .iter()
+        .take_while(|t| t.name.starts_with("bare"))
+        .cloned()
+        .collect();
     for t in &r.timings {
         println!(
-            "  {:<55} p50 {:>9.2?}  p95 {:>9.2?}  ({:.1}x bare p95)",
+            "  {:<55} {:>4} rows  p50 {:>9.2?}  p95 {:>9.2?}  ({:.1}x the bare p95 of as many rows)",
             t.name,
+            t.rows,
             t.p50,
             t.p95,
-            t.p95.as_secs_f64() / bare.max(1e-9)
+            t.over_bare(&bare)
         );
     }
     Ok(())

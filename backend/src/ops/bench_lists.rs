@@ -17,12 +17,27 @@ use crate::platform::db::Seek;
 use crate::platform::error::Error;
 use crate::{Services, catalog, memberships, query};
 
-/// The p50 and p95 of one query.
+/// The p50 and p95 of one query, and the most rows it returns (a list's
+/// page size: it is compared with the bare select of at least as many).
 #[derive(Clone, Debug)]
 pub struct Timing {
     pub name: String,
+    pub rows: i64,
     pub p50: Duration,
     pub p95: Duration,
+}
+
+impl Timing {
+    /// How many times the p95 of the bare select of at least as many rows
+    /// (the first `bare:` timings, smallest first) this p95 is.
+    pub fn over_bare(&self, bare: &[Timing]) -> f64 {
+        let of = bare
+            .iter()
+            .find(|b| b.rows >= self.rows)
+            .or(bare.last())
+            .map_or(1e-9, |b| b.p95.as_secs_f64());
+        self.p95.as_secs_f64() / of.max(1e-9)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -33,11 +48,12 @@ pub struct ListsReport {
     pub timings: Vec<Timing>,
 }
 
-/// How many times each query runs (after three unmeasured runs).
-const RUNS: usize = 40;
+/// How many times `server bench-lists` runs each query (after three
+/// unmeasured runs): enough that the p95 is not one stray sample.
+pub const RUNS: usize = 200;
 
 /// Builds a business of `n` memberships and times its list queries.
-pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Error> {
+pub async fn bench_lists(services: &Services, n: i64, runs: usize) -> Result<ListsReport, Error> {
     let began = Instant::now();
     let (owner, monthly) = super::bench::scratch_business(services, "lists").await?;
     let mut types = vec![monthly];
@@ -89,7 +105,7 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
         ("bare: the same, LIMIT 100 (a staff page's rows)", 100),
     ] {
         timings.push(
-            time(name, || async {
+            time(runs, name, limit, || async {
                 let mut tx = services.db.begin_read().await?;
                 query!(
                     &mut tx,
@@ -106,7 +122,7 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
         );
     }
     let staff = |name: &'static str, filter: MembershipFilter| {
-        time(name, move || {
+        time(runs, name, domain::paging::PER_PAGE, move || {
             let filter = filter.clone();
             async move {
                 memberships::list_memberships(services, &owner, &filter).await?;
@@ -143,7 +159,7 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
         .await?,
     );
     let api = |name: &'static str, filter: MembershipFilter, seek: Seek| {
-        time(name, move || {
+        time(runs, name, 20, move || {
             let filter = filter.clone();
             async move {
                 memberships::page_matching(services, &owner, &filter, None, seek, 21).await?;
@@ -200,10 +216,15 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
         holder.ok_or_else(|| Error::internal("a bench membership without a member"))?
     };
     timings.push(
-        time("a member's page (with their memberships)", || async {
-            crate::members::member(services, &owner, holder).await?;
-            Ok(())
-        })
+        time(
+            runs,
+            "a member's page (with their memberships)",
+            crate::engine::lifecycle::HELD_PER_PAGE,
+            || async {
+                crate::members::member(services, &owner, holder).await?;
+                Ok(())
+            },
+        )
         .await?,
     );
     // The desk's search box, and the members lists.
@@ -226,7 +247,7 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
     ];
     for (name, text) in searches {
         timings.push(
-            time(name, || async {
+            time(runs, name, crate::members::SEARCH_LIMIT, || async {
                 crate::members::search_members(services, &owner, &text, false).await?;
                 Ok(())
             })
@@ -234,17 +255,22 @@ pub async fn bench_lists(services: &Services, n: i64) -> Result<ListsReport, Err
         );
     }
     timings.push(
-        time("API members, first 50 (with the count)", || async {
-            crate::members::page_of_members(
-                services,
-                &owner,
-                &Default::default(),
-                Seek::Offset(0),
-                51,
-            )
-            .await?;
-            Ok(())
-        })
+        time(
+            runs,
+            "API members, first 50 (with the count)",
+            50,
+            || async {
+                crate::members::page_of_members(
+                    services,
+                    &owner,
+                    &Default::default(),
+                    Seek::Offset(0),
+                    51,
+                )
+                .await?;
+                Ok(())
+            },
+        )
         .await?,
     );
     Ok(ListsReport {
@@ -333,7 +359,7 @@ async fn fill(services: &Services, owner: &Actor, types: &[i64], n: i64) -> Resu
 
 /// Runs `query` three times unmeasured, then `RUNS` times, and keeps the
 /// 50th and 95th percentiles.
-async fn time<F, Fut>(name: &str, query: F) -> Result<Timing, Error>
+async fn time<F, Fut>(runs: usize, name: &str, rows: i64, query: F) -> Result<Timing, Error>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<(), Error>>,
@@ -341,8 +367,8 @@ where
     for _ in 0..3 {
         query().await?;
     }
-    let mut took = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
+    let mut took = Vec::with_capacity(runs.max(1));
+    for _ in 0..runs.max(1) {
         let began = Instant::now();
         query().await?;
         took.push(began.elapsed());
@@ -351,6 +377,7 @@ where
     let at = |p: usize| took[(took.len() * p / 100).min(took.len() - 1)];
     Ok(Timing {
         name: name.to_string(),
+        rows,
         p50: at(50),
         p95: at(95),
     })

@@ -560,12 +560,13 @@ pub(crate) async fn fetch_page(
         if let Some((condition, id)) = key {
             qb.push(condition).push_bind(id);
         }
+        // The window is written into the statement (integers of ours,
+        // never text from a request): bound, PostgreSQL's generic plan
+        // cannot tell a page from a tenth of the table, so it either scanned
+        // every membership (460 ms at 1,000,000) or, in its default mode,
+        // planned every page afresh (2 ms of each 3).
         qb.push(by)
-            .push(" LIMIT ")
-            .push_bind(window.limit)
-            .push(" OFFSET ")
-            .push_bind(offset)
-            .push(")")
+            .push(format!(" LIMIT {} OFFSET {})", window.limit, offset))
             .push(by);
     })?)
 }
