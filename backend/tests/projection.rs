@@ -221,6 +221,39 @@ async fn the_checker_reports_a_stored_status_that_is_not_what_the_events_say() {
 }
 
 #[tokio::test]
+async fn the_checker_reports_a_stored_explanation_or_lock_that_is_not_what_the_events_say() {
+    each_db(|db| async move {
+        let c = club(db).await;
+        let mut tx = c.s.db.begin_write().await.unwrap();
+        query!(
+            &mut tx,
+            execute,
+            "UPDATE memberships SET status_explanation = 'stale', locked = $1 WHERE id = $2",
+            true,
+            c.membership
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        let report = check::check(&c.s).await.unwrap();
+        let messages: Vec<&str> = report
+            .violations
+            .iter()
+            .map(|v| v.message.as_str())
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("explanation is \"stale\" but computes to \"active"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[0].ends_with("locked is true but computes to false"),
+            "{messages:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_member_page_recomputes_a_row_whose_day_came_before_the_daily_work_advanced_it() {
     each_db(|db| async move {
         let c = club(db).await;

@@ -341,43 +341,55 @@ pub(crate) async fn summaries(
                 member_number: None,
             },
         };
-        let summary = if row.status_changes_on.is_some_and(|d| d <= today) {
+        let (type_name, type_color, status, start, end, locked) = if row
+            .status_changes_on
+            .is_some_and(|d| d <= today)
+        {
             let fresh = fresh(tx, business, None, row.id, today).await?;
             let p = fresh.projection;
-            MembershipSummary {
-                id: row.id,
-                holder,
-                type_name: fresh.type_name,
-                type_color: fresh.type_color,
-                status: StatusReport {
-                    status: p.status,
-                    since: p.since,
-                    until: p.until,
-                    explanation: p.explanation,
-                },
-                start: fresh.anchor,
-                last_day: fresh.end.and_then(|e| e.pred_opt()),
-                locked: p.locked,
-            }
+            let status = StatusReport {
+                status: p.status,
+                since: p.since,
+                until: p.until,
+                explanation: p.explanation,
+            };
+            (
+                fresh.type_name,
+                fresh.type_color,
+                status,
+                fresh.anchor,
+                fresh.end,
+                p.locked,
+            )
         } else {
-            let status = Status::parse(&row.status).ok_or_else(|| {
-                Error::internal(format!("membership {} has status {:?}", row.id, row.status))
-            })?;
-            MembershipSummary {
-                id: row.id,
-                holder,
-                type_name: row.type_name.unwrap_or_default(),
-                type_color: row.type_color.unwrap_or_default(),
-                status: StatusReport {
-                    status,
-                    since: row.status_since,
-                    until: row.status_until,
-                    explanation: row.status_explanation,
-                },
-                start: row.start_date,
-                last_day: row.end_date.and_then(|e| e.pred_opt()),
-                locked: row.locked,
-            }
+            let status = StatusReport {
+                status: Status::parse(&row.status).ok_or_else(|| {
+                    Error::internal(format!("membership {} has status {:?}", row.id, row.status))
+                })?,
+                since: row.status_since,
+                until: row.status_until,
+                explanation: row.status_explanation,
+            };
+            let name = row.type_name.unwrap_or_default();
+            let color = row.type_color.unwrap_or_default();
+            (
+                name,
+                color,
+                status,
+                row.start_date,
+                row.end_date,
+                row.locked,
+            )
+        };
+        let summary = MembershipSummary {
+            id: row.id,
+            holder,
+            type_name,
+            type_color,
+            status,
+            start,
+            last_day: end.and_then(|e| e.pred_opt()),
+            locked,
         };
         out.push(summary);
     }

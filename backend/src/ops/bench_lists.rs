@@ -357,7 +357,7 @@ async fn fill(services: &Services, owner: &Actor, types: &[i64], n: i64) -> Resu
     Ok(())
 }
 
-/// Runs `query` three times unmeasured, then `RUNS` times, and keeps the
+/// Runs `query` three times unmeasured, then `runs` times, and keeps the
 /// 50th and 95th percentiles.
 async fn time<F, Fut>(runs: usize, name: &str, rows: i64, query: F) -> Result<Timing, Error>
 where

@@ -257,7 +257,8 @@ pub(crate) async fn page_of_types(
     window: crate::platform::db::Window,
 ) -> Result<(Vec<i64>, i64), Error> {
     // A business's catalog is tens of rows: one statement with every
-    // condition bound reads them on the business's index.
+    // condition bound reads them on the business's index. (The name is
+    // lowered by each database: SQLite's LOWER folds ASCII letters only.)
     const MATCHING: &str = "FROM membership_types t WHERE t.business_id = $1
         AND (($2 = '' AND ($3 OR t.status <> 'retired')) OR t.status = $2)
         AND ($4 = '' OR t.purchase_type = $4)
@@ -275,36 +276,23 @@ pub(crate) async fn page_of_types(
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let (count,) = query!(
-        tx,
-        fetch_one as (i64,),
-        sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {MATCHING}")),
-        business_id,
-        status,
-        filter.include_retired,
-        purchase_type,
-        location,
-        true,
-        &search,
-        &like
-    )?;
-    let ids = query!(
-        tx,
+    // Both statements bind the filter's values first, in this order.
+    macro_rules! matching {
+        ($method:ident as $ty:ty, $sql:expr $(, $more:expr)*) => {
+            query!(tx, $method as $ty, sqlx::AssertSqlSafe($sql),
+                business_id, status, filter.include_retired, purchase_type, location, true,
+                &search, &like $(, $more)*)
+        };
+    }
+    let (count,) = matching!(fetch_one as (i64,), format!("SELECT COUNT(*) {MATCHING}"))?;
+    let ids = matching!(
         fetch_all as (i64,),
-        sqlx::AssertSqlSafe(format!(
+        format!(
             "SELECT t.id {MATCHING}
               ORDER BY CASE t.status WHEN 'active' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END,
                        t.display_order, LOWER(t.name), t.id
               LIMIT $9 OFFSET $10"
-        )),
-        business_id,
-        status,
-        filter.include_retired,
-        purchase_type,
-        location,
-        true,
-        &search,
-        &like,
+        ),
         window.limit,
         window.offset
     )?;
