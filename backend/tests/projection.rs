@@ -452,13 +452,19 @@ async fn the_list_benchmark_builds_its_business_and_times_every_list_query() {
         assert_eq!(r.memberships, 300);
         assert_eq!(
             r.timings.len(),
-            16,
-            "two bare selects, seven list queries, a member's page, five searches and the API's members"
+            17,
+            "three bare selects, seven list queries, a member's page, five searches and the API's members"
         );
         assert!(r.timings[0].name.starts_with("bare"));
-        // Each list is compared with the bare select of at least as many rows.
-        let bare: Vec<_> = r.timings.iter().take(2).cloned().collect();
+        // Each list is compared with the bare select of at least as many
+        // rows that skips as many.
+        let bare: Vec<_> = r.timings.iter().take(3).cloned().collect();
         assert_eq!((bare[0].rows, bare[1].rows), (20, 100));
+        assert_eq!((bare[1].skips, bare[2].skips), (0, 10_000));
+        let offset = r.timings.iter().find(|t| t.name.contains("(offset)")).unwrap();
+        assert_eq!(offset.skips, 10_000);
+        let of_deep = offset.p95.as_secs_f64() / bare[2].p95.as_secs_f64();
+        assert!((offset.over_bare(&bare) - of_deep).abs() < 1e-9);
         let staff = r.timings.iter().find(|t| t.name.starts_with("staff")).unwrap();
         assert_eq!(staff.rows, 100);
         let of_bare100 = staff.p95.as_secs_f64() / bare[1].p95.as_secs_f64();

@@ -444,7 +444,7 @@ async fn bench_lists(services: &backend::Services, memberships: i64) -> Result<(
         .collect();
     for t in &r.timings {
         println!(
-            "  {:<55} {:>4} rows  p50 {:>9.2?}  p95 {:>9.2?}  ({:.1}x the bare p95 of as many rows)",
+            "  {:<55} {:>4} rows  p50 {:>9.2?}  p95 {:>9.2?}  ({:.1}x the bare p95 of as many rows, as deep)",
             t.name,
             t.rows,
             t.p50,

@@ -521,30 +521,35 @@ pub(crate) struct SummaryRow {
     pub(crate) member_number: Option<i64>,
 }
 
-/// The rows a list shows, with their type's and holder's names: LEFT JOINs
-/// on primary keys, which keep the memberships (and the index the filters
-/// choose) as the outer loop on both databases.
-const SUMMARY_FROM: &str = "SELECT m.id, m.member_id, m.organization_id, m.start_date, m.end_date,
+/// What a list shows of each row, read from `m` (the page's memberships)
+/// and the joins of [`SUMMARY_JOINS`].
+const SUMMARY_COLUMNS: &str =
+    "SELECT m.id, m.member_id, m.organization_id, m.start_date, m.end_date,
     m.status, m.status_since, m.status_until, m.status_explanation, m.status_changes_on, m.locked,
     t.name AS type_name, t.color AS type_color,
-    COALESCE(h.first_name || ' ' || h.last_name, o.name) AS holder_name, h.member_number
-  FROM memberships m
+    COALESCE(h.first_name || ' ' || h.last_name, o.name) AS holder_name, h.member_number";
+
+/// The names of each row's type and holder: LEFT JOINs on primary keys,
+/// which keep the memberships (and the index the filters choose) as the
+/// outer loop on both databases.
+const SUMMARY_JOINS: &str = "
   LEFT JOIN membership_types t ON t.id = m.current_type_id
   LEFT JOIN members h ON h.id = m.member_id
   LEFT JOIN organizations o ON o.id = m.organization_id";
 
 /// One page of the matching memberships as lists show them, in `order`
 /// (before an id: in descending id order, the nearest first): one indexed
-/// read of the stored projection, no events. The window's ids are found
-/// first on the index alone (rows an offset skips are never read nor
-/// joined), then the page's rows are read by id.
+/// read of the stored projection, no events. A page that skips rows (an
+/// offset) finds its window's ids on the index alone first, so the rows it
+/// skips are never read nor joined, then reads the page's rows by id; a
+/// page that skips none (a first page, a cursor's) reads its rows in the
+/// same walk of the index that finds them.
 pub(crate) async fn fetch_page(
     tx: &mut Tx,
     f: &Filters,
     order: Order,
     window: Window,
 ) -> Result<Vec<SummaryRow>, Error> {
-    let head = format!("{SUMMARY_FROM} WHERE m.id IN (SELECT m.id FROM memberships m");
     let (offset, key) = match order {
         Order::Newest => (window.offset, None),
         Order::Id(Seek::Offset(offset)) => (offset, None),
@@ -556,6 +561,19 @@ pub(crate) async fn fetch_page(
         Order::Id(Seek::Before(_)) => " ORDER BY m.id DESC",
         Order::Id(_) => " ORDER BY m.id",
     };
+    let (head, close) = if offset > 0 {
+        (
+            format!(
+                "{SUMMARY_COLUMNS} FROM memberships m {SUMMARY_JOINS} WHERE m.id IN (SELECT m.id FROM memberships m"
+            ),
+            ")".to_string(),
+        )
+    } else {
+        (
+            format!("{SUMMARY_COLUMNS} FROM (SELECT m.* FROM memberships m"),
+            format!(") m {SUMMARY_JOINS}"),
+        )
+    };
     Ok(filtered!(tx, fetch_all as SummaryRow, head, f, |qb| {
         if let Some((condition, id)) = key {
             qb.push(condition).push_bind(id);
@@ -566,7 +584,8 @@ pub(crate) async fn fetch_page(
         // every membership (460 ms at 1,000,000) or, in its default mode,
         // planned every page afresh (2 ms of each 3).
         qb.push(by)
-            .push(format!(" LIMIT {} OFFSET {})", window.limit, offset))
+            .push(format!(" LIMIT {} OFFSET {offset}", window.limit))
+            .push(close)
             .push(by);
     })?)
 }
